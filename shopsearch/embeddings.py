@@ -1,0 +1,138 @@
+"""Encode catalogs in batches and cache the vectors on disk, keyed by model and catalog fingerprints.
+
+A cache file is trusted only when its shape and checksum match its sidecar; otherwise it is rebuilt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+import numpy as np
+from numpy.lib.format import open_memmap
+from sentence_transformers import SentenceTransformer
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]  # (texts done, texts total)
+
+
+def model_fingerprint(model_dir: str | Path) -> str:
+    """Hash of a saved model's weights and tokenizer: a changed model never reuses stale vectors."""
+    digest = hashlib.sha256()
+    for name in ("model.safetensors", "tokenizer.json", "modules.json"):
+        path = Path(model_dir) / name
+        if path.is_file():
+            with path.open("rb") as fh:
+                for block in iter(lambda: fh.read(1 << 22), b""):
+                    digest.update(block)
+    return digest.hexdigest()[:16]
+
+
+def _batches(texts: Iterable[str], size: int) -> Iterator[list[str]]:
+    batch: list[str] = []
+    for text in texts:
+        batch.append(text)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def encode(
+    model: SentenceTransformer,
+    texts: Iterable[str],
+    total: int,
+    out: np.ndarray | None = None,
+    batch_size: int = 64,
+    on_progress: Progress | None = None,
+) -> np.ndarray:
+    """Encode `total` texts into unit vectors, one batch at a time, into `out` (e.g. a memmap) or a new array.
+
+    Only one batch of texts is held at a time, so a memmap `out` bounds peak memory for huge catalogs.
+    """
+    dim = model.get_embedding_dimension()
+    out = np.empty((total, dim), dtype=np.float32) if out is None else out
+    done = 0
+    for batch in _batches(texts, batch_size):
+        vectors = model.encode(batch, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+        out[done : done + len(batch)] = vectors
+        done += len(batch)
+        if on_progress:
+            on_progress(done, total)
+    if done != total:
+        raise ValueError(f"expected {total} texts, got {done}")
+    return out
+
+
+def _checksum(array: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
+
+
+class EmbeddingCache:
+    """`<dir>/<model fp>-<catalog fp>.npy` plus a `.json` sidecar with shape and checksum."""
+
+    def __init__(self, directory: str | Path) -> None:
+        self.directory = Path(directory)
+
+    def path(self, model_fp: str, catalog_fp: str) -> Path:
+        return self.directory / f"{model_fp}-{catalog_fp}.npy"
+
+    def load(self, model_fp: str, catalog_fp: str, rows: int) -> np.ndarray | None:
+        """The cached vectors, or None when absent, truncated, corrupted or of the wrong size."""
+        path = self.path(model_fp, catalog_fp)
+        meta_path = path.with_suffix(".json")
+        if not (path.is_file() and meta_path.is_file()):
+            return None
+        try:
+            meta = json.loads(meta_path.read_text())
+            array = np.load(path, allow_pickle=False)
+        except (OSError, ValueError, json.JSONDecodeError) as err:
+            log.warning("embedding cache %s unreadable (%s); rebuilding", path.name, err)
+            return None
+        if array.shape != (rows, meta.get("dim")) or _checksum(array) != meta.get("sha256"):
+            log.warning("embedding cache %s does not match its checksum; rebuilding", path.name)
+            return None
+        return array
+
+    def store(self, model_fp: str, catalog_fp: str, array: np.ndarray) -> None:
+        """Write atomically: a reader sees the old file, the new file, or none — never half of one."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path = self.path(model_fp, catalog_fp)
+        tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+        with tmp.open("wb") as fh:
+            np.save(fh, array, allow_pickle=False)
+        tmp_meta = path.with_name(path.stem + f".{os.getpid()}.json.tmp")
+        tmp_meta.write_text(json.dumps({"dim": int(array.shape[1]), "sha256": _checksum(array)}))
+        os.replace(tmp, path)
+        os.replace(tmp_meta, path.with_suffix(".json"))
+
+    def get_or_encode(
+        self,
+        model: SentenceTransformer,
+        model_fp: str,
+        catalog_fp: str,
+        texts: list[str],
+        on_progress: Progress | None = None,
+    ) -> np.ndarray:
+        cached = self.load(model_fp, catalog_fp, len(texts))
+        if cached is not None:
+            return cached
+        array = encode(model, texts, len(texts), on_progress=on_progress)
+        self.store(model_fp, catalog_fp, array)
+        return array
+
+
+def encode_to_file(
+    model: SentenceTransformer, texts: Iterable[str], total: int, path: str | Path, on_progress: Progress | None = None
+) -> np.ndarray:
+    """Stream a large catalog's vectors into a `.npy` memmap on disk (bounded memory); returns the memmap."""
+    out = open_memmap(str(path), mode="w+", dtype=np.float32, shape=(total, model.get_embedding_dimension()))
+    encode(model, texts, total, out=out, on_progress=on_progress)
+    out.flush()
+    return out

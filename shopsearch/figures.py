@@ -1,0 +1,130 @@
+"""Pure plotly figure builders. A builder that cannot draw returns a figure that says why."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Sequence
+from typing import ParamSpec
+
+import numpy as np
+import plotly.graph_objects as go
+
+log = logging.getLogger(__name__)
+P = ParamSpec("P")
+FONT = "Noto Sans CJK SC, PingFang SC, Microsoft YaHei, sans-serif"
+
+
+def message_figure(text: str, height: int = 300) -> go.Figure:
+    fig = go.Figure()
+    fig.add_annotation(text=text, showarrow=False, font={"size": 14}, xref="paper", yref="paper", x=0.5, y=0.5)
+    fig.update_layout(height=height, xaxis={"visible": False}, yaxis={"visible": False}, margin={"l": 10, "r": 10, "t": 10, "b": 10})
+    return fig
+
+
+def failsafe(builder: Callable[P, go.Figure]) -> Callable[P, go.Figure]:
+    """Return a 'could not draw' figure instead of raising, so the plot component stays usable."""
+
+    @functools.wraps(builder)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> go.Figure:
+        try:
+            return builder(*args, **kwargs)
+        except Exception:
+            log.exception("figure %s failed", builder.__name__)
+            return message_figure("无法绘制此图 · Could not draw this figure")
+
+    return wrapper
+
+
+def short_label(text: str, width: int = 12) -> str:
+    """Example: short_label("机械师 K7 机械键盘 采用青轴", 8) -> "机械师 K7 机…" """
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def unique_labels(texts: Sequence[str], width: int = 12) -> list[str]:
+    """Short labels made unique with a number prefix (plotly merges equal category labels)."""
+    return [f"{i + 1}. {short_label(t, width)}" for i, t in enumerate(texts)]
+
+
+@failsafe
+def similarity_heatmap(sentences: Sequence[str], matrix: np.ndarray, title: str = "", diverging: bool = False) -> go.Figure:
+    """N×N heatmap; values printed in cells when N ≤ 12; full sentences on hover."""
+    labels = unique_labels(sentences)
+    n = len(sentences)
+    hover = [[f"{sentences[i]}<br>↔ {sentences[j]}<br>{matrix[i, j]:.3f}" for j in range(n)] for i in range(n)]
+    heat = go.Heatmap(
+        z=matrix,
+        x=labels,
+        y=labels,
+        text=np.round(matrix, 2) if n <= 12 else None,
+        texttemplate="%{text}" if n <= 12 else None,
+        customdata=hover,
+        hovertemplate="%{customdata}<extra></extra>",
+        colorscale="RdBu" if diverging else "Viridis",
+        zmid=0 if diverging else None,
+        zmin=None if diverging else min(0.0, float(matrix.min())),
+        zmax=None if diverging else 1.0,
+    )
+    fig = go.Figure(heat)
+    size = max(380, min(900, 120 + 28 * n))
+    fig.update_layout(
+        title=title, height=size, font={"family": FONT}, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        yaxis={"autorange": "reversed"}, xaxis={"tickangle": -45},
+    )
+    return fig
+
+
+@failsafe
+def score_bars(source: str, sentences: Sequence[str], scores: np.ndarray) -> go.Figure:
+    """The Hub widget's view: one source against many, sorted, best on top."""
+    order = np.argsort(-scores)
+    labels = [unique_labels(sentences, 24)[i] for i in order]
+    fig = go.Figure(
+        go.Bar(
+            x=scores[order], y=labels, orientation="h", text=[f"{s:.3f}" for s in scores[order]], textposition="auto",
+            customdata=[sentences[i] for i in order], hovertemplate="%{customdata}<br>%{x:.3f}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title=short_label(source, 30), height=max(260, 60 + 34 * len(sentences)), font={"family": FONT},
+        yaxis={"autorange": "reversed"}, xaxis={"range": [min(0.0, float(scores.min())), 1]}, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+    )
+    return fig
+
+
+@failsafe
+def loss_curve(steps: Sequence[int], losses: Sequence[float], max_steps: int | None = None) -> go.Figure:
+    fig = go.Figure(go.Scatter(x=list(steps), y=list(losses), mode="lines+markers", name="loss"))
+    fig.update_layout(
+        height=280, xaxis_title="步 step", yaxis_title="损失 loss", margin={"l": 10, "r": 10, "t": 20, "b": 10},
+        xaxis={"range": [0, max_steps]} if max_steps else {}, font={"family": FONT},
+    )
+    return fig
+
+
+@failsafe
+def embedding_map(
+    points: np.ndarray, names: Sequence[str], categories: Sequence[str], extra_points: np.ndarray | None = None,
+    extra_labels: Sequence[str] = (),
+) -> go.Figure:
+    """The catalog in 2-D (PCA), one colour per category, with entered sentences as stars."""
+    fig = go.Figure()
+    cats = np.array([c or "—" for c in categories])
+    for cat in sorted(set(cats)):
+        rows = np.flatnonzero(cats == cat)
+        fig.add_trace(
+            go.Scattergl(
+                x=points[rows, 0], y=points[rows, 1], mode="markers", name=cat, marker={"size": 7, "opacity": 0.75},
+                text=[names[i] for i in rows], hovertemplate="%{text}<extra>" + cat + "</extra>",
+            )
+        )
+    if extra_points is not None and len(extra_points):
+        fig.add_trace(
+            go.Scatter(
+                x=extra_points[:, 0], y=extra_points[:, 1], mode="markers+text", name="输入 input",
+                marker={"symbol": "star", "size": 16, "color": "black"}, text=unique_labels(extra_labels, 8),
+                textposition="top center", hovertext=list(extra_labels), hovertemplate="%{hovertext}<extra></extra>",
+            )
+        )
+    fig.update_layout(height=520, font={"family": FONT}, margin={"l": 10, "r": 10, "t": 20, "b": 10}, legend={"font": {"size": 10}})
+    return fig

@@ -1,0 +1,168 @@
+"""ModelStore: the shipped model, the base model, and each session's fine-tuned runs.
+
+Shared and read-only: the shipped and base models and their engines over the shipped catalog.
+Per session: runs, kept as folders under the runs directory (unguessable ids, checked against the owner),
+at most a few loaded in memory (least recently used evicted), deleted with their session or after a TTL.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import shutil
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sentence_transformers import SentenceTransformer
+
+from shopsearch.catalog import Catalog
+from shopsearch.embeddings import EmbeddingCache, Progress, model_fingerprint
+from shopsearch.errors import UserError
+from shopsearch.search import SearchEngine, build_engine
+from shopsearch.training import load_model
+
+log = logging.getLogger(__name__)
+
+SHIPPED = "shipped"
+BASE = "base"
+
+
+@dataclass
+class ModelInfo:
+    id: str
+    label: str
+    path: Path
+    fingerprint: str
+    owner: str | None = None  # the session that trained it; None for shared models
+    metrics: dict[str, float] = field(default_factory=dict)
+    created: float = field(default_factory=time.time)
+    last_used: float = field(default_factory=time.time)
+
+
+class ModelStore:
+    def __init__(
+        self,
+        shipped_dir: Path,
+        base_dir: Path,
+        runs_dir: Path,
+        cache: EmbeddingCache,
+        max_loaded_runs: int = 3,
+        ttl_seconds: int = 7200,
+        ann_threshold: int = 50_000,
+        shipped: SentenceTransformer | None = None,
+        base: SentenceTransformer | None = None,
+    ) -> None:
+        self.runs_dir = Path(runs_dir)
+        self.cache = cache
+        self.max_loaded_runs = max_loaded_runs
+        self.ttl_seconds = ttl_seconds
+        self.ann_threshold = ann_threshold
+        self._lock = threading.RLock()
+        self._infos: dict[str, ModelInfo] = {
+            SHIPPED: ModelInfo(SHIPPED, "已发布的微调模型 · shipped fine-tuned model", Path(shipped_dir), model_fingerprint(shipped_dir)),
+            BASE: ModelInfo(BASE, "基础模型 · base all-MiniLM-L6-v2", Path(base_dir), model_fingerprint(base_dir)),
+        }
+        self._shared = {SHIPPED: shipped or load_model(shipped_dir), BASE: base or load_model(base_dir)}
+        self._loaded_runs: OrderedDict[str, SentenceTransformer] = OrderedDict()
+        self._engines: OrderedDict[tuple[str, str], SearchEngine] = OrderedDict()
+        self._pinned_engines: set[tuple[str, str]] = set()
+
+    # --- lookup -------------------------------------------------------------------------------------------
+    def info(self, model_id: str, session: str | None) -> ModelInfo:
+        """The model's record, if `session` may use it (shared models: anyone; runs: their owner only)."""
+        with self._lock:
+            info = self._infos.get(model_id)
+            if info is None or (info.owner is not None and info.owner != session):
+                raise UserError("该模型不存在或已过期。", "This model does not exist or has expired.")
+            info.last_used = time.time()
+            return info
+
+    def model(self, model_id: str, session: str | None) -> SentenceTransformer:
+        info = self.info(model_id, session)
+        if info.owner is None:
+            return self._shared[model_id]
+        with self._lock:
+            if model_id in self._loaded_runs:
+                self._loaded_runs.move_to_end(model_id)
+                return self._loaded_runs[model_id]
+        model = load_model(info.path)
+        with self._lock:
+            self._loaded_runs[model_id] = model
+            while len(self._loaded_runs) > self.max_loaded_runs:
+                evicted, _ = self._loaded_runs.popitem(last=False)
+                self._drop_engines(self._infos[evicted].fingerprint)
+                log.info("evicted run %s from memory", evicted[:6])
+        return model
+
+    def engine(self, model_id: str, session: str | None, catalog: Catalog, on_progress: Progress | None = None) -> SearchEngine:
+        """A search engine for this model over this catalog (embeddings from the disk cache when present)."""
+        info = self.info(model_id, session)
+        key = (info.fingerprint, catalog.fingerprint)
+        with self._lock:
+            if key in self._engines:
+                self._engines.move_to_end(key)
+                return self._engines[key]
+        engine = build_engine(self.model(model_id, session), info.fingerprint, catalog, self.cache, self.ann_threshold, on_progress)
+        with self._lock:
+            self._engines[key] = engine
+            unpinned = [k for k in self._engines if k not in self._pinned_engines]
+            while len(unpinned) > 2 * self.max_loaded_runs + 2:
+                self._engines.pop(unpinned.pop(0))
+        return engine
+
+    def pin_engine(self, model_id: str, catalog: Catalog) -> SearchEngine:
+        """Build and keep forever the engine of a shared model over the shipped catalog."""
+        engine = self.engine(model_id, None, catalog)
+        with self._lock:
+            self._pinned_engines.add((self._infos[model_id].fingerprint, catalog.fingerprint))
+        return engine
+
+    def _drop_engines(self, fingerprint: str) -> None:
+        for key in [k for k in self._engines if k[0] == fingerprint]:
+            del self._engines[key]
+
+    # --- runs ---------------------------------------------------------------------------------------------
+    def new_run_dir(self) -> tuple[str, Path]:
+        """An unguessable run id and the folder its model will be saved to (not yet created)."""
+        run_id = secrets.token_urlsafe(12)
+        return run_id, self.runs_dir / run_id
+
+    def add_run(self, session: str, run_id: str, path: Path, label: str, metrics: dict[str, float]) -> ModelInfo:
+        info = ModelInfo(run_id, label, Path(path), model_fingerprint(path), owner=session, metrics=metrics)
+        with self._lock:
+            self._infos[run_id] = info
+        return info
+
+    def runs(self, session: str | None) -> list[ModelInfo]:
+        with self._lock:
+            return [i for i in self._infos.values() if i.owner is not None and i.owner == session]
+
+    def drop_session(self, session: str) -> int:
+        """Forget a session's runs and delete their folders. Returns how many were dropped."""
+        with self._lock:
+            doomed = [i for i in self._infos.values() if i.owner == session]
+            for info in doomed:
+                self._forget(info)
+        return len(doomed)
+
+    def expire(self, now: float | None = None) -> int:
+        """Delete runs unused for longer than the TTL (sessions that never said goodbye)."""
+        now = time.time() if now is None else now
+        with self._lock:
+            doomed = [i for i in self._infos.values() if i.owner is not None and now - i.last_used > self.ttl_seconds]
+            for info in doomed:
+                self._forget(info)
+        return len(doomed)
+
+    def _forget(self, info: ModelInfo) -> None:
+        del self._infos[info.id]
+        self._loaded_runs.pop(info.id, None)
+        self._drop_engines(info.fingerprint)
+        shutil.rmtree(info.path, ignore_errors=True)
+
+    @property
+    def loaded_runs(self) -> int:
+        return len(self._loaded_runs)

@@ -1,0 +1,202 @@
+"""SearchEngine(model, catalog): semantic, lexical and hybrid search with score breakdowns and timings."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from sentence_transformers import SentenceTransformer
+
+from shopsearch.catalog import Catalog
+from shopsearch.embeddings import EmbeddingCache, Progress
+from shopsearch.errors import QueryError
+from shopsearch.index import ExactIndex, HnswIndex, build_index, top_k
+from shopsearch.lexical import LexicalIndex
+
+MODES = ("hybrid", "semantic", "lexical")
+DEFAULT_ALPHA = 0.3  # weight of the semantic score in hybrid mode; chosen on data/dev_queries.csv
+CANDIDATES = 200  # per side, when the vector index is approximate
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    rank: int
+    product_id: str
+    name: str
+    category: str
+    price: float | None
+    score: float  # the score of the mode asked for
+    semantic: float  # cosine similarity
+    lexical: float  # BM25
+    rank_semantic: int | None  # rank in semantic-only search (None beyond the candidates looked at)
+    rank_lexical: int | None
+
+
+@dataclass
+class SearchResult:
+    query: str
+    mode: str
+    hits: list[SearchHit]
+    encode_ms: float
+    search_ms: float
+    nothing_relevant: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def total_ms(self) -> float:
+        return self.encode_ms + self.search_ms
+
+
+@dataclass(frozen=True)
+class Filters:
+    category: str | None = None
+    min_price: float | None = None
+    max_price: float | None = None
+
+    def mask(self, catalog: Catalog) -> np.ndarray | None:
+        """Boolean mask of products passing the filters, or None when there are no filters."""
+        if not self.category and self.min_price is None and self.max_price is None:
+            return None
+        keep = np.ones(len(catalog), dtype=bool)
+        if self.category:
+            keep &= np.array([p.category == self.category for p in catalog.products])
+        if self.min_price is not None or self.max_price is not None:
+            lo = -np.inf if self.min_price is None else self.min_price
+            hi = np.inf if self.max_price is None else self.max_price
+            prices = np.array([np.nan if p.price is None else p.price for p in catalog.products])
+            keep &= (prices >= lo) & (prices <= hi)
+        return keep
+
+
+def _minmax(values: np.ndarray) -> np.ndarray:
+    span = float(values.max() - values.min()) if len(values) else 0.0
+    return (values - values.min()) / span if span > 0 else np.zeros_like(values)
+
+
+def validate_query(query: str, max_chars: int) -> str:
+    """Strip a query and refuse empty or over-long ones, with a bilingual message."""
+    query = "".join(ch for ch in (query or "") if ch.isprintable() or ch == " ").strip()
+    if not query:
+        raise QueryError("请输入要搜索的内容。", "Please type something to search for.")
+    if len(query) > max_chars:
+        raise QueryError(
+            f"查询过长（{len(query)} 个字符，上限 {max_chars}）。", f"The query is too long ({len(query)} characters; limit {max_chars})."
+        )
+    return query
+
+
+class SearchEngine:
+    """Search one catalog with one model. Build once; `search` is read-only and thread-safe."""
+
+    def __init__(
+        self,
+        model: SentenceTransformer,
+        catalog: Catalog,
+        vectors: np.ndarray,
+        ann_threshold: int = 50_000,
+        lexical: LexicalIndex | None = None,
+    ) -> None:
+        self.model = model
+        self.catalog = catalog
+        self.vectors = vectors
+        self.index: ExactIndex | HnswIndex = build_index(vectors, ann_threshold)
+        self.lexical = lexical or LexicalIndex(lexical_documents(catalog))
+
+    def encode_query(self, query: str) -> np.ndarray:
+        return self.model.encode([query], normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)[0]
+
+    def search(
+        self,
+        query: str,
+        mode: str = "hybrid",
+        top: int = 10,
+        alpha: float = DEFAULT_ALPHA,
+        filters: Filters = Filters(),
+        query_vector: np.ndarray | None = None,
+    ) -> SearchResult:
+        """Rank products for `query`.
+
+        Args:
+            mode: "hybrid" (default), "semantic" or "lexical".
+            top: how many hits to return (1–50).
+            alpha: hybrid only — weight of the semantic score; 1 − alpha goes to the lexical score.
+            filters: category and price range.
+            query_vector: a precomputed query embedding (skips encoding).
+        """
+        if mode not in MODES:
+            raise QueryError(f"未知的搜索模式 {mode}。", f"Unknown search mode {mode!r}.")
+        top = int(min(max(top, 1), 50))
+        t0 = time.perf_counter()
+        qvec = query_vector
+        if qvec is None and mode != "lexical":
+            qvec = self.encode_query(query)
+        t1 = time.perf_counter()
+        hits = self._rank(query, qvec, mode, top, alpha, filters)
+        t2 = time.perf_counter()
+        return SearchResult(query, mode, hits, encode_ms=(t1 - t0) * 1000, search_ms=(t2 - t1) * 1000)
+
+    def _candidates(self, qvec: np.ndarray | None, lex: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+        """Rows worth scoring: all rows for exact search or a filter; else ANN ∪ lexical top candidates."""
+        if mask is not None:
+            return np.flatnonzero(mask)
+        if isinstance(self.index, ExactIndex) or qvec is None:
+            return np.arange(len(self.catalog))
+        ann_ids, _ = self.index.search(qvec, CANDIDATES)
+        return np.union1d(ann_ids, top_k(lex, CANDIDATES))
+
+    def _rank(
+        self, query: str, qvec: np.ndarray | None, mode: str, top: int, alpha: float, filters: Filters
+    ) -> list[SearchHit]:
+        lex_all = self.lexical.scores(query)
+        ids = self._candidates(qvec, lex_all, filters.mask(self.catalog))
+        if len(ids) == 0:
+            return []
+        lex = lex_all[ids]
+        sem = self.vectors[ids] @ qvec if qvec is not None else np.zeros(len(ids), dtype=np.float32)
+        if mode == "semantic":
+            fused = sem
+        elif mode == "lexical":
+            fused = lex
+        else:
+            lex_norm = lex / lex.max() if lex.max() > 0 else lex
+            fused = alpha * _minmax(sem) + (1 - alpha) * lex_norm
+        sem_rank = {int(ids[j]): r for r, j in enumerate(np.argsort(-sem, kind="stable"), start=1)}
+        lex_rank = {int(ids[j]): r for r, j in enumerate(np.argsort(-lex, kind="stable"), start=1)}
+        hits = []
+        for rank, j in enumerate(top_k(fused, top), start=1):
+            row = int(ids[j])
+            product = self.catalog[row]
+            hits.append(
+                SearchHit(
+                    rank=rank,
+                    product_id=product.id,
+                    name=product.name,
+                    category=product.category,
+                    price=product.price,
+                    score=float(fused[j]),
+                    semantic=float(sem[j]),
+                    lexical=float(lex[j]),
+                    rank_semantic=sem_rank[row] if qvec is not None else None,
+                    rank_lexical=lex_rank[row] if lex[j] > 0 else None,
+                )
+            )
+        return hits
+
+
+def lexical_documents(catalog: Catalog) -> list[str]:
+    """What BM25 indexes per product: the name twice (names matter most), brand, category, description, tags."""
+    return [f"{p.name} {p.name} {p.brand} {p.category} {p.description} {p.tags}" for p in catalog.products]
+
+
+def build_engine(
+    model: SentenceTransformer,
+    model_fp: str,
+    catalog: Catalog,
+    cache: EmbeddingCache,
+    ann_threshold: int = 50_000,
+    on_progress: Progress | None = None,
+) -> SearchEngine:
+    """Embed `catalog` with `model` (or take the vectors from the on-disk cache) and build the engine."""
+    vectors = cache.get_or_encode(model, model_fp, catalog.fingerprint, catalog.texts, on_progress=on_progress)
+    return SearchEngine(model, catalog, vectors, ann_threshold=ann_threshold)

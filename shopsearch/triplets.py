@@ -1,0 +1,202 @@
+"""Triplets (anchor, positive, negative): generate them from a catalog, or read and check an upload."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from transformers import PreTrainedTokenizerBase
+
+from shopsearch.catalog import Catalog
+from shopsearch.csvio import read_table
+from shopsearch.errors import CsvFileError, TripletFileError
+from shopsearch.tokens import unknown_rate
+
+COLUMNS = ("sentence_0", "sentence_1", "sentence_2")
+# The seed model card's four query templates.
+TEMPLATES = ("我想买一个{kw}", "有什么好的{kw}推荐吗？", "寻找一款{kw}", "最近在看{kw}，有什么建议？")
+ALIASES = {
+    "anchor": {"sentence_0", "anchor", "query", "q", "question", "text", "查询", "问题", "锚点", "搜索词"},
+    "positive": {"sentence_1", "positive", "pos", "positive_text", "pos_text", "正例", "正样本", "相关"},
+    "negative": {"sentence_2", "negative", "neg", "negative_text", "neg_text", "hard_negative", "负例", "负样本", "无关"},
+}
+MAX_MODEL_TOKENS = 256
+
+DROP_REASONS = {
+    "empty": ("有空单元格", "empty cell"),
+    "duplicate": ("重复行", "duplicate row"),
+    "anchor_is_positive": ("查询与正例相同", "anchor equals positive"),
+    "positive_is_negative": ("正例与负例相同", "positive equals negative"),
+}
+
+
+@dataclass(frozen=True)
+class TripletSet:
+    anchors: list[str]
+    positives: list[str]
+    negatives: list[str]
+
+    def __len__(self) -> int:
+        return len(self.anchors)
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(dict(zip(COLUMNS, (self.anchors, self.positives, self.negatives))))
+
+    def split(self, holdout: float, seed: int = 42) -> tuple[TripletSet, TripletSet]:
+        """Shuffle with `seed` and hold out a share for evaluation (at least 1 row each when len ≥ 2)."""
+        order = list(range(len(self)))
+        random.Random(seed).shuffle(order)
+        n_test = min(max(1, round(len(self) * holdout)), len(self) - 1) if len(self) >= 2 else 0
+        test, train = order[:n_test], order[n_test:]
+        return self._take(train), self._take(test)
+
+    def _take(self, rows: list[int]) -> TripletSet:
+        return TripletSet(*([col[i] for i in rows] for col in (self.anchors, self.positives, self.negatives)))
+
+
+@dataclass
+class CheckReport:
+    """What reading an upload found, shown to the user before any training."""
+
+    rows_read: int
+    encoding: str
+    delimiter: str
+    columns: dict[str, str]  # role -> column name in the file
+    notices: list[str] = field(default_factory=list)
+    dropped: Counter[str] = field(default_factory=Counter)
+    too_long: int = 0  # texts over the model's 256-token limit (they are truncated in training)
+    unknown_rate: float = 0.0
+
+    @property
+    def rows_kept(self) -> int:
+        return self.rows_read - sum(self.dropped.values())
+
+
+def generate(catalog: Catalog, n: int = 500, seed: int = 42) -> TripletSet:
+    """Build `n` triplets from a catalog with the seed's templates, deterministically.
+
+    Products are visited in a shuffled cycle so every product appears; the keyword is one whitespace-separated
+    piece of the product name (brand, model or category); the negative is another product whose name does not
+    contain that keyword, so no triplet contradicts itself.
+
+    Example: product "机械师 K7 机械键盘" -> ("寻找一款K7", "机械师 K7 机械键盘 采用…", "峰景 双人登山帐篷 …")
+    """
+    rng = random.Random(seed)
+    order = list(range(len(catalog)))
+    anchors: list[str] = []
+    positives: list[str] = []
+    negatives: list[str] = []
+    seen: set[tuple[str, str, str]] = set()
+    while len(anchors) < n:
+        rng.shuffle(order)
+        for i in order:
+            product = catalog[i]
+            keyword = rng.choice(product.name.split())
+            anchor = rng.choice(TEMPLATES).format(kw=keyword)
+            candidates = [j for j in range(len(catalog)) if j != i and keyword not in catalog[j].name]
+            negative = catalog[rng.choice(candidates)].text
+            triplet = (anchor, product.text, negative)
+            if triplet in seen or anchor == product.text:
+                continue
+            seen.add(triplet)
+            anchors.append(anchor)
+            positives.append(product.text)
+            negatives.append(negative)
+            if len(anchors) == n:
+                break
+    return TripletSet(anchors, positives, negatives)
+
+
+def _find_columns(columns: list[str]) -> tuple[dict[str, str], list[str]]:
+    lowered = {c.strip().lower(): c for c in columns}
+    found = {role: next((lowered[a] for a in names if a in lowered), None) for role, names in ALIASES.items()}
+    if all(found.values()):
+        return {role: col for role, col in found.items() if col}, []
+    text_columns = [c for c in columns if not c.startswith("Unnamed:")]
+    if len(text_columns) == 3:
+        mapping = dict(zip(ALIASES, text_columns))
+        notice = (
+            f"未找到 anchor/positive/negative 列名，按顺序使用三列：{', '.join(text_columns)}。"
+            f" · Column names not recognised; using the three columns in order: {', '.join(text_columns)}."
+        )
+        return mapping, [notice]
+    missing = [role for role, col in found.items() if not col]
+    raise TripletFileError(
+        f"找不到列：{', '.join(missing)}。请使用 anchor,positive,negative（或 sentence_0,sentence_1,sentence_2）三列。",
+        f"Missing column(s): {', '.join(missing)}. Use anchor,positive,negative "
+        "(or sentence_0,sentence_1,sentence_2), or exactly three columns.",
+    )
+
+
+def check_frame(
+    frame: pd.DataFrame,
+    encoding: str = "utf-8",
+    delimiter: str = ",",
+    tokenizer: PreTrainedTokenizerBase | None = None,
+    max_rows: int | None = None,
+) -> tuple[TripletSet, CheckReport]:
+    """Validate a table of strings as triplets, dropping bad rows and counting why.
+
+    Raises:
+        TripletFileError: no recognisable columns, too many rows, or no valid row at all.
+    """
+    if frame.empty:
+        raise TripletFileError("文件只有表头，没有数据行。", "The file has a header but no data rows.")
+    if max_rows is not None and len(frame) > max_rows:
+        raise TripletFileError(
+            f"文件有 {len(frame)} 行，超过上限 {max_rows} 行。请拆分后再上传。",
+            f"The file has {len(frame)} rows, over the limit of {max_rows}. Split it and upload a part.",
+        )
+    mapping, notices = _find_columns(list(frame.columns))
+    report = CheckReport(rows_read=len(frame), encoding=encoding, delimiter=delimiter, columns=mapping, notices=notices)
+    cols = [frame[mapping[role]].astype(str).str.strip().tolist() for role in ALIASES]
+    kept: list[tuple[str, str, str]] = []
+    seen: set[tuple[str, str, str]] = set()
+    for row in zip(*cols):
+        anchor, positive, negative = row
+        if not (anchor and positive and negative):
+            report.dropped["empty"] += 1
+        elif row in seen:
+            report.dropped["duplicate"] += 1
+        elif anchor == positive:
+            report.dropped["anchor_is_positive"] += 1
+        elif positive == negative:
+            report.dropped["positive_is_negative"] += 1
+        else:
+            seen.add(row)
+            kept.append(row)
+    if not kept:
+        reasons = "、".join(DROP_REASONS[r][0] for r in report.dropped) or "—"
+        reasons_en = ", ".join(DROP_REASONS[r][1] for r in report.dropped) or "-"
+        raise TripletFileError(
+            f"没有可用的三元组：所有 {report.rows_read} 行都无效（{reasons}）。",
+            f"No usable triplets: all {report.rows_read} rows are invalid ({reasons_en}).",
+        )
+    triplets = TripletSet(*(list(col) for col in zip(*kept)))
+    if tokenizer is not None:
+        texts = triplets.anchors + triplets.positives + triplets.negatives
+        lengths = tokenizer(texts, add_special_tokens=True, truncation=False)["input_ids"]
+        report.too_long = sum(len(ids) > MAX_MODEL_TOKENS for ids in lengths)
+        report.unknown_rate = unknown_rate(tokenizer, texts)
+    return triplets, report
+
+
+def read_triplets(
+    path: str | Path,
+    max_mb: int,
+    max_rows: int,
+    tokenizer: PreTrainedTokenizerBase | None = None,
+) -> tuple[TripletSet, CheckReport]:
+    """Read an uploaded triplet CSV (any common encoding/delimiter/column names) and check it.
+
+    Raises:
+        TripletFileError: the file cannot be used; the message says why, in Chinese and English.
+    """
+    try:
+        table = read_table(path, max_mb=max_mb)
+    except CsvFileError as err:
+        raise TripletFileError(err.zh, err.en) from err
+    return check_frame(table.frame, table.encoding, table.delimiter, tokenizer, max_rows)

@@ -1,0 +1,72 @@
+"""Shared fixtures: the real models load once per test session; files are isolated per test."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+from shopsearch.catalog import Catalog, load_catalog  # noqa: E402
+from shopsearch.config import ROOT, base_model_path  # noqa: E402
+from shopsearch.embeddings import EmbeddingCache, model_fingerprint  # noqa: E402
+from shopsearch.search import SearchEngine, build_engine  # noqa: E402
+from shopsearch.training import load_model  # noqa: E402
+
+MODEL_DIR = ROOT / "model"
+SEED_WIDGET_QUERIES = ["我想买一个羽毛球拍", "有什么好的斯伯丁街头篮球推荐吗？", "寻找一款网速", "寻找一款K7", "最近在看童趣派，有什么建议？"]
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    return load_catalog(ROOT / "catalog.csv")
+
+
+@pytest.fixture(scope="session")
+def shipped_model():
+    """The committed fine-tuned model (read-only: copy it before mutating)."""
+    return load_model(MODEL_DIR)
+
+
+@pytest.fixture(scope="session")
+def base_model():
+    return load_model(base_model_path())
+
+
+@pytest.fixture(scope="session")
+def session_cache(tmp_path_factory) -> EmbeddingCache:
+    return EmbeddingCache(tmp_path_factory.mktemp("embeddings"))
+
+
+@pytest.fixture(scope="session")
+def engine(shipped_model, catalog, session_cache) -> SearchEngine:
+    return build_engine(shipped_model, model_fingerprint(MODEL_DIR), catalog, session_cache)
+
+
+@pytest.fixture(scope="session")
+def base_engine(base_model, catalog, session_cache) -> SearchEngine:
+    return build_engine(base_model, model_fingerprint(base_model_path()), catalog, session_cache)
+
+
+@pytest.fixture
+def write(tmp_path: Path):
+    """write(name, content) -> path: a real file for upload/validation tests (str → UTF-8, bytes as given)."""
+
+    def _write(name: str, content: str | bytes) -> Path:
+        path = tmp_path / name
+        path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+        return path
+
+    return _write
+
+
+@pytest.fixture
+def model_copy(tmp_path: Path) -> Path:
+    """A private copy of the shipped model folder, for tests that train or mutate."""
+    target = tmp_path / "model"
+    shutil.copytree(MODEL_DIR, target)
+    return target

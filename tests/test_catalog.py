@@ -1,0 +1,72 @@
+"""Catalog loading and validation; the shipped catalog meets the product's requirements."""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+
+import pytest
+
+from shopsearch.catalog import load_catalog
+from shopsearch.config import ROOT
+from shopsearch.errors import CatalogError
+
+SEED = ROOT.parent / "shared" / "seed" / "seed_products.csv"
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        ("id,title\nP1,键盘\n", "name"),
+        ("name,price\n键盘,10\n", "id"),
+        ("id,name\nP1,键盘\nP1,鼠标\n", "P1"),
+        ("id,name\nP1,键盘\nP2,\n", "name is empty"),
+        ("id,name\n,键盘\n", "id is empty"),
+        ("id,name,price\nP1,键盘,cheap\n", "not a number"),
+        ("id,name\n", "no product rows"),
+    ],
+)
+def test_invalid_catalogs_raise_a_clear_error(write, content, fragment):
+    """Duplicate ids, missing columns, empty names and bad prices are refused with a message that names them."""
+    with pytest.raises(CatalogError) as err:
+        load_catalog(write("catalog.csv", content))
+    assert fragment in str(err.value)
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in str(err.value)), "the message must be in Chinese too"
+
+
+def test_missing_file_says_which(tmp_path):
+    with pytest.raises(CatalogError, match="not found"):
+        load_catalog(tmp_path / "nope.csv")
+
+
+def test_only_id_and_name_are_required(write):
+    catalog = load_catalog(write("c.csv", "id,name\nA,机械师 K7 机械键盘\nB,网速 AX55 无线路由器\n"))
+    assert [p.id for p in catalog.products] == ["A", "B"]
+    assert catalog[0].text == "机械师 K7 机械键盘" and catalog[0].price is None
+
+
+def test_gbk_catalog_is_read(write):
+    catalog = load_catalog(write("c.csv", "id,name,price\nA,机械师 K7 机械键盘,￥299\n".encode("gbk")))
+    assert catalog[0].name == "机械师 K7 机械键盘" and catalog[0].price == 299.0
+
+
+def test_fingerprint_changes_with_one_product(write):
+    one = load_catalog(write("a.csv", "id,name\nA,键盘\nB,鼠标\n"))
+    same = load_catalog(write("b.csv", "id,name\nA,键盘\nB,鼠标\n"))
+    changed = load_catalog(write("c.csv", "id,name\nA,键盘\nB,无线鼠标\n"))
+    assert one.fingerprint == same.fingerprint != changed.fingerprint
+
+
+def test_shipped_catalog_meets_the_spec(catalog):
+    """≥300 products in ≥25 categories; unique ids; every seed category has ≥4 competitors."""
+    assert len(catalog) >= 300
+    assert len(catalog.categories) >= 25
+    assert len({p.id for p in catalog.products}) == len(catalog)
+    per_category = Counter(p.category for p in catalog.products)
+    with SEED.open(encoding="utf-8") as fh:
+        seeds = list(csv.DictReader(fh))
+    by_name = {p.name: p for p in catalog.products}
+    for seed in seeds:
+        product = by_name[seed["name"]]
+        assert product.description == seed["description"], seed["name"]
+        assert per_category[product.category] >= 5, product.category

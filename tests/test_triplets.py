@@ -1,0 +1,110 @@
+"""Generating triplets from the catalog, and reading/checking uploaded triplet files."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from shopsearch.config import ROOT
+from shopsearch.errors import TripletFileError
+from shopsearch.triplets import TEMPLATES, generate, read_triplets
+
+LIMITS = {"max_mb": 5, "max_rows": 5000}
+
+
+def test_generator_is_deterministic_and_well_formed(catalog):
+    """500 rows, seed templates, no anchor equal to its positive, the same twice, and equal to data/triplets.csv."""
+    first, second = generate(catalog), generate(catalog)
+    assert first == second
+    assert len(first) == 500
+    names = {p.name for p in catalog.products}
+    prefixes = tuple(t.split("{kw}")[0] for t in TEMPLATES)
+    for anchor, positive, negative in zip(first.anchors, first.positives, first.negatives):
+        assert anchor != positive and positive != negative
+        assert anchor.startswith(prefixes)
+    committed = pd.read_csv(ROOT / "data" / "triplets.csv", dtype=str, keep_default_na=False)
+    pd.testing.assert_frame_equal(committed, first.to_frame())
+    assert len(names) == len(catalog)
+
+
+def test_negative_never_contains_the_keyword(catalog):
+    triplets = generate(catalog, n=200, seed=7)
+    text_to_name = {p.text: p.name for p in catalog.products}
+    for anchor, negative in zip(triplets.anchors, triplets.negatives):
+        for template in TEMPLATES:
+            head, tail = template.split("{kw}")
+            if anchor.startswith(head) and anchor.endswith(tail):
+                keyword = anchor[len(head) : len(anchor) - len(tail)]
+                break
+        assert keyword not in text_to_name[negative]
+
+
+@pytest.mark.parametrize(
+    "header", ["sentence_0,sentence_1,sentence_2", "anchor,positive,negative", "query,pos,neg", "Anchor, Positive, Negative"]
+)
+def test_known_column_names_are_accepted(write, header):
+    path = write("t.csv", f"{header}\n寻找一款K7,机械师 K7 机械键盘,峰景 双人登山帐篷\n")
+    triplets, report = read_triplets(path, **LIMITS)
+    assert triplets.anchors == ["寻找一款K7"] and not report.notices
+
+
+def test_three_unnamed_columns_are_used_in_order_with_a_notice(write):
+    triplets, report = read_triplets(write("t.csv", "a,b,c\n寻找一款K7,机械师 K7 机械键盘,帐篷\n"), **LIMITS)
+    assert triplets.negatives == ["帐篷"]
+    assert report.notices and "in order" in report.notices[0]
+
+
+def test_bad_rows_are_dropped_and_counted(write):
+    content = (
+        "anchor,positive,negative\n"
+        "q1,p1,n1\n"
+        "q1,p1,n1\n"  # duplicate
+        "q2,,n2\n"  # empty cell
+        "p3,p3,n3\n"  # anchor = positive
+        "q4,p4,p4\n"  # positive = negative
+    )
+    triplets, report = read_triplets(write("t.csv", content), **LIMITS)
+    assert len(triplets) == 1
+    assert report.rows_read == 5 and report.rows_kept == 1
+    assert dict(report.dropped) == {"duplicate": 1, "empty": 1, "anchor_is_positive": 1, "positive_is_negative": 1}
+
+
+@pytest.mark.parametrize(
+    ("encoding", "expected"), [("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"), ("gbk", "gb18030"), ("utf-16", "utf-16")]
+)
+def test_encodings_are_detected(write, encoding, expected):
+    content = "anchor,positive,negative\n我想买一个羽毛球拍,疾光 77 羽毛球拍,恒温瓶 1升\n"
+    triplets, report = read_triplets(write("t.csv", content.encode(encoding)), **LIMITS)
+    assert report.encoding == expected
+    assert triplets.anchors == ["我想买一个羽毛球拍"]
+
+
+def test_report_counts_unknown_characters(write, shipped_model):
+    content = "anchor,positive,negative\n我想买一个羽毛球拍,疾光 77 羽毛球拍,恒温瓶 1升\n"
+    _, report = read_triplets(write("t.csv", content), tokenizer=shipped_model.tokenizer, **LIMITS)
+    assert 0.5 < report.unknown_rate < 1.0
+    assert report.too_long == 0
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        (b"", "empty"),
+        (b"anchor,positive,negative\n", "no data rows"),
+        (b"x,y\n1,2\n", "Missing column"),
+        (b"anchor,positive,negative\nq,q,n\n", "No usable triplets"),
+        (b"\x00\x01\x02binary\x00", "NUL"),
+    ],
+)
+def test_unusable_files_raise_a_bilingual_error(write, content, fragment):
+    with pytest.raises(TripletFileError) as err:
+        read_triplets(write("t.csv", content), **LIMITS)
+    assert fragment in str(err.value) and " · " in str(err.value)
+
+
+def test_files_over_the_row_and_size_limits_are_refused(write):
+    rows = "anchor,positive,negative\n" + "".join(f"q{i},p{i},n{i}\n" for i in range(30))
+    with pytest.raises(TripletFileError, match="over the limit of 20"):
+        read_triplets(write("t.csv", rows), max_mb=5, max_rows=20)
+    with pytest.raises(TripletFileError, match="MB limit"):
+        read_triplets(write("big.csv", b"a,b,c\n" + b"x" * (2 * 1024 * 1024)), max_mb=1, max_rows=20)
