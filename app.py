@@ -1,0 +1,103 @@
+"""Gradio app: 搜索 Search · 相似度 Similarity · 微调 Fine-tune over the shipped model and catalog.
+
+`demo` is built at import (Spaces and `gradio app.py` look for it); `python app.py` launches it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # no model hub here or on an offline Space: never try the network
+
+import gradio as gr
+
+from shopsearch.catalog import load_catalog
+from shopsearch.config import Settings, base_model_path, get_settings
+from shopsearch.embeddings import EmbeddingCache
+from shopsearch.errors import UserError
+from shopsearch.evaluation import load_queries
+from shopsearch.models import SHIPPED, ModelStore
+from shopsearch.ui import finetune_tab, search_tab, similarity_tab, text
+from shopsearch.ui.context import AppContext, Visitor, session_id
+
+CSS = """
+.hits { display: flex; flex-direction: column; gap: 6px; }
+.hit { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 10px; overflow-wrap: anywhere; }
+.hit-head { display: flex; gap: 8px; align-items: baseline; }
+.hit-rank { font-weight: 700; min-width: 1.6em; color: var(--body-text-color-subdued); }
+.hit-name { font-size: 1.05em; }
+.hit-name mark { background: #ffe58a; padding: 0 1px; border-radius: 2px; }
+.hit-meta, .hit-break { font-size: 0.88em; color: var(--body-text-color-subdued); }
+.tokens { display: flex; flex-wrap: wrap; gap: 4px; }
+.tok { border: 1px solid var(--border-color-primary); border-radius: 4px; padding: 1px 5px; font-family: monospace; }
+.tok.unk { background: #ffd6d6; border-color: #e57373; }
+@media (max-width: 640px) { .gradio-container { padding: 4px !important; } }
+"""
+
+
+def build_context(settings: Settings) -> AppContext:
+    """Load everything shared by all visitors. Raises UserError with one clear line on a broken set-up."""
+    if not (settings.model_dir / "model.safetensors").is_file():
+        raise UserError(
+            f"找不到模型 {settings.model_dir}/model.safetensors。",
+            f"No model at {settings.model_dir}/model.safetensors: restore model/ from git "
+            "(git checkout -- model) or rebuild it with `python -m shopsearch.training`.",
+        )
+    catalog = load_catalog(settings.catalog_path)
+    cache = EmbeddingCache(settings.cache_dir)
+    store = ModelStore(
+        settings.model_dir, base_model_path(), settings.runs_dir, cache,
+        max_loaded_runs=settings.max_session_models, ttl_seconds=settings.run_ttl_seconds, ann_threshold=settings.ann_threshold,
+    )
+    store.pin_engine(SHIPPED, catalog)
+    queries = load_queries(settings.eval_queries_path) if settings.eval_queries_path.is_file() else []
+    return AppContext(settings=settings, store=store, catalog=catalog, eval_queries=queries)
+
+
+def build_demo(ctx: AppContext) -> gr.Blocks:
+    with gr.Blocks(title="中文商品搜索 Chinese product search") as demo:
+        visitor = gr.State(Visitor())
+        gr.Markdown(f"# {text.TITLE}\n{text.INTRO}")
+        active_md = gr.Markdown(text.active_model(ctx.store.info(SHIPPED, None).label), elem_id="active-model")
+        pending_md = gr.Markdown(elem_id="pending")
+        with gr.Tabs():
+            with gr.Tab(text.TAB_SEARCH, id="search"):
+                search_tab.build(ctx, visitor, active_md, pending_md)
+            with gr.Tab(text.TAB_SIMILARITY, id="similarity"):
+                similarity_tab.build(ctx, visitor)
+            with gr.Tab(text.TAB_FINETUNE, id="finetune"):
+                finetune_tab.build(ctx, visitor, active_md, pending_md)
+
+        def _forget_session(request: gr.Request) -> None:
+            ctx.store.drop_session(session_id(request) or "")
+            ctx.store.expire()
+
+        demo.unload(_forget_session)
+    return demo
+
+
+def launch_kwargs(settings: Settings) -> dict:
+    return {
+        "css": CSS,
+        "max_file_size": f"{settings.max_upload_mb}mb",
+        "allowed_paths": [],
+        "show_error": False,
+    }
+
+
+def _startup_context() -> AppContext:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return build_context(get_settings())
+    except UserError as err:
+        print(f"启动失败 · cannot start: {err}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+demo = build_demo(_startup_context())
+
+if __name__ == "__main__":
+    settings = get_settings()
+    demo.queue(default_concurrency_limit=1).launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"), server_port=settings.port, **launch_kwargs(settings))

@@ -1,0 +1,67 @@
+"""What the tabs share: the app-wide context (read-only after start) and one visitor's session state."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import ParamSpec, TypeVar
+
+import gradio as gr
+
+from shopsearch.catalog import Catalog
+from shopsearch.config import Settings
+from shopsearch.errors import UserError
+from shopsearch.evaluation import EvalQuery
+from shopsearch.models import SHIPPED, ModelStore
+from shopsearch.triplets import TripletSet
+from shopsearch.ui import text
+
+log = logging.getLogger("shopsearch.ui")
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    store: ModelStore
+    catalog: Catalog
+    eval_queries: list[EvalQuery]
+
+
+@dataclass
+class Visitor:
+    """One browser session's state (held in gr.State, never shared)."""
+
+    active: str = SHIPPED
+    catalog: Catalog | None = None  # an uploaded catalog, for this session only
+    feedback: list[tuple[str, str, str]] = field(default_factory=list)  # (query, liked text, disliked text)
+    disliked: dict[str, list[str]] = field(default_factory=dict)  # query -> disliked product texts
+    pending: TripletSet | None = None  # triplets generated or sent from search, waiting for a fine-tune
+
+    def catalog_or(self, shipped: Catalog) -> Catalog:
+        return self.catalog or shipped
+
+
+def session_id(request: gr.Request | None) -> str | None:
+    return getattr(request, "session_hash", None)
+
+
+def user_errors(handler: Callable[P, R]) -> Callable[P, R]:
+    """Turn a domain `UserError` into a visible gr.Error; log anything else and show a generic message."""
+
+    @functools.wraps(handler)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return handler(*args, **kwargs)
+        except gr.Error:
+            raise
+        except UserError as err:
+            raise gr.Error(str(err), print_exception=False) from None
+        except Exception as err:
+            log.exception("handler %s failed", handler.__name__)
+            raise gr.Error(text.INTERNAL_ERROR, print_exception=False) from err
+
+    return wrapper

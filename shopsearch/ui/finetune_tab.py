@@ -1,0 +1,290 @@
+"""Fine-tune tab: upload/generate triplets → check → train with live loss → before/after → session's model."""
+
+from __future__ import annotations
+
+import contextvars
+import queue
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import gradio as gr
+import pandas as pd
+
+from shopsearch import figures
+from shopsearch.csvio import to_safe_csv
+from shopsearch.errors import UserError
+from shopsearch.evaluation import evaluate_engine, still_wrong, triplet_accuracy
+from shopsearch.models import BASE, SHIPPED
+from shopsearch.training import LOSSES, StepLog, TrainParams, train
+from shopsearch.triplets import DROP_REASONS, CheckReport, TripletSet, generate, read_triplets
+from shopsearch.ui import text
+from shopsearch.ui.context import AppContext, Visitor, log, session_id, user_errors
+
+GOLDEN = ["我想买一个羽毛球拍", "有什么好的斯伯丁街头篮球推荐吗？", "寻找一款网速", "寻找一款K7", "最近在看童趣派，有什么建议？"]
+TEMPLATE = Path(__file__).resolve().parents[2] / "assets" / "triplets_example.csv"
+START_CHOICES = [("已发布的微调模型 shipped fine-tuned", SHIPPED), ("基础模型 base", BASE), ("当前模型 active", "active")]
+
+
+class StepTimer:
+    """Seconds per training example, measured on finished runs (starts from this machine's benchmark)."""
+
+    def __init__(self, seconds_per_example: float = 0.04) -> None:
+        self.value = seconds_per_example
+
+    def record(self, seconds: float, examples: int) -> None:
+        if examples:
+            self.value = 0.5 * self.value + 0.5 * seconds / examples
+
+    def estimate(self, rows: int, params: TrainParams) -> tuple[int, float, float]:
+        steps = params.steps(rows)
+        per_step = self.value * params.batch_size
+        return steps, per_step, steps * per_step
+
+
+def report_markdown(report: CheckReport, triplets: TripletSet, estimate: tuple[int, float, float]) -> str:
+    dropped = "；".join(f"{DROP_REASONS[k][0]} {DROP_REASONS[k][1]}: {v}" for k, v in report.dropped.items()) or "0"
+    steps, per_step, seconds = estimate
+    lines = [
+        f"**读取 rows read:** {report.rows_read} · **保留 kept:** {report.rows_kept} · **丢弃 dropped:** {dropped}",
+        f"**编码 encoding:** {report.encoding} · **分隔符 delimiter:** `{repr(report.delimiter)[1:-1]}` · "
+        f"**列 columns:** {', '.join(f'{k}={v}' for k, v in report.columns.items())}",
+        f"**超过 256 个 token 的文本 texts over 256 tokens (truncated):** {report.too_long} · "
+        f"**[UNK] 字符比例 share of [UNK] characters:** {report.unknown_rate:.0%}",
+        *report.notices,
+        text.ESTIMATE.format(steps=steps, seconds=seconds, per_step=per_step),
+    ]
+    return "\n\n".join(lines)
+
+
+def runs_frame(ctx: AppContext, session: str | None, active: str) -> pd.DataFrame:
+    rows = [{"": "●" if active == SHIPPED else "", "model": "shipped", "label": "已发布的微调模型 shipped", "Recall@1": None, "MRR@10": None, "triplet acc": None}]
+    for info in ctx.store.runs(session):
+        rows.append({
+            "": "●" if active == info.id else "", "model": info.id[:6], "label": info.label,
+            "Recall@1": round(info.metrics.get("recall@1", float("nan")), 3), "MRR@10": round(info.metrics.get("mrr@10", float("nan")), 3),
+            "triplet acc": round(info.metrics.get("triplet_acc", float("nan")), 3),
+        })
+    return pd.DataFrame(rows)
+
+
+def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md: gr.Markdown) -> None:
+    settings = ctx.settings
+    timer = StepTimer()
+    stop_flags: dict[str, threading.Event] = {}
+    eval_cache: dict[str, dict[str, float]] = {}
+
+    gr.Markdown(text.LIMITS.format(mb=settings.max_upload_mb, rows=settings.max_triplet_rows, epochs=settings.max_epochs))
+    with gr.Row():
+        triplet_file = gr.File(label="三元组 CSV · Triplet CSV (anchor, positive, negative)", file_types=[".csv"], elem_id="triplet-file", scale=3)
+        with gr.Column(scale=2):
+            gr.DownloadButton("下载模板 Download template", value=str(TEMPLATE), size="sm")
+            generate_btn = gr.Button("从目录生成三元组 Generate triplets from the catalog", size="sm")
+            generated_file = gr.DownloadButton("下载生成的三元组 Download generated", size="sm", visible=False)
+    report_md = gr.Markdown(elem_id="check-report")
+    preview = gr.Dataframe(interactive=False, label="预览 Preview", wrap=True, max_height=260)
+    with gr.Accordion("超参数 Hyper-parameters", open=False):
+        with gr.Row():
+            epochs = gr.Slider(1, settings.max_epochs, value=2, step=1, label="轮数 Epochs")
+            batch_size = gr.Dropdown([4, 8, 16, 32], value=16, label="批大小 Batch size")
+            learning_rate = gr.Number(5e-5, label="学习率 Learning rate", minimum=1e-7, maximum=1e-3)
+        with gr.Row():
+            loss = gr.Radio(list(LOSSES), value="TripletLoss", label="损失 Loss (TripletLoss: Euclidean, margin 5)")
+            start_from = gr.Radio(START_CHOICES, value=SHIPPED, label="起点 Start from")
+        extend_vocab = gr.Checkbox(False, label="扩展词表 Extend the tokenizer with the data's Chinese characters", info=text.EXTEND_VOCAB_HELP)
+    with gr.Row():
+        start_btn = gr.Button("开始微调 Start fine-tune", variant="primary", elem_id="start-finetune")
+        stop_btn = gr.Button("停止 Stop", variant="stop", elem_id="stop-finetune")
+    status = gr.Markdown(elem_id="finetune-status")
+    loss_plot = gr.Plot(label="损失曲线 Loss curve", elem_id="loss-plot")
+    metrics = gr.Dataframe(interactive=False, label="训练前后 Before / after", elem_id="before-after")
+    golden = gr.Dataframe(interactive=False, label="黄金查询 Golden queries (semantic top-1)", wrap=True, elem_id="golden")
+    wrong = gr.Dataframe(interactive=False, label="训练后仍然错误 Still wrong after training (held-out, worst first)", wrap=True, max_height=300)
+    with gr.Accordion("本会话的模型 This session's models", open=True):
+        runs = gr.Dataframe(interactive=False, elem_id="runs")
+        with gr.Row():
+            run_picker = gr.Dropdown([("已发布的微调模型 shipped", SHIPPED)], value=SHIPPED, label="切换模型 Activate a model", scale=3)
+            activate_btn = gr.Button("启用 Activate", size="sm", scale=1)
+            model_zip = gr.DownloadButton("下载模型 .zip · Download model", size="sm", visible=False, scale=1)
+
+    def _estimate(rows: int, epochs: int, batch: int) -> tuple[int, float, float]:
+        return timer.estimate(rows, TrainParams(epochs=int(epochs), batch_size=int(batch)))
+
+    @user_errors
+    def _check_upload(path: str | None, epochs: int, batch: int, state: Visitor):
+        if not path:
+            state.pending = None
+            return state, "", None, ""
+        triplets, report = read_triplets(
+            path, settings.max_upload_mb, settings.max_triplet_rows, tokenizer=ctx.store.model(SHIPPED, None).tokenizer
+        )
+        state.pending = triplets
+        return (
+            state, report_markdown(report, triplets, _estimate(len(triplets), epochs, batch)), triplets.to_frame().head(20),
+            f"📥 {len(triplets)} 个上传的三元组待训练。 · {len(triplets)} uploaded triplets ready to train.",
+        )
+
+    @user_errors
+    def _generate(epochs: int, batch: int, state: Visitor):
+        catalog = state.catalog_or(ctx.catalog)
+        triplets = generate(catalog, n=min(500, 3 * len(catalog)))
+        state.pending = triplets
+        path = Path(tempfile.mkdtemp(prefix="generated-")) / "generated_triplets.csv"
+        to_safe_csv(triplets.to_frame(), path)
+        steps, per_step, seconds = _estimate(len(triplets), epochs, batch)
+        note = f"已从 {len(catalog)} 件商品生成 {len(triplets)} 个三元组。 · Generated {len(triplets)} triplets from {len(catalog)} products.\n\n"
+        return (
+            state, note + text.ESTIMATE.format(steps=steps, seconds=seconds, per_step=per_step), triplets.to_frame().head(20),
+            gr.update(value=str(path), visible=True), f"📥 {len(triplets)} 个生成的三元组待训练。 · {len(triplets)} generated triplets ready.",
+        )
+
+    def _before_metrics(model_id: str, session: str | None) -> dict[str, float]:
+        info = ctx.store.info(model_id, session)
+        if info.fingerprint not in eval_cache:
+            engine = ctx.store.engine(model_id, session, ctx.catalog)
+            eval_cache[info.fingerprint] = evaluate_engine(engine, ctx.eval_queries, "semantic")
+        return eval_cache[info.fingerprint]
+
+    def _golden(model_id: str, session: str | None) -> list[str]:
+        engine = ctx.store.engine(model_id, session, ctx.catalog)
+        return [engine.search(q, mode="semantic", top=1).hits[0].name for q in GOLDEN]
+
+    def _start_finetune(
+        triplet_file: str | None = None,
+        epochs: int = 2,
+        batch_size: int = 16,
+        learning_rate: float = 5e-5,
+        loss: str = "TripletLoss",
+        start_from: str = SHIPPED,
+        extend_vocab: bool = False,
+        state: Visitor | None = None,
+        request: gr.Request | None = None,
+        progress: gr.Progress = gr.Progress(track_tqdm=True),
+    ):
+        """Stream progress while training in a worker thread; the session's active model changes at the end."""
+        state = state or Visitor()
+        session = session_id(request)
+        try:
+            if triplet_file:
+                triplets, _ = read_triplets(triplet_file, settings.max_upload_mb, settings.max_triplet_rows)
+            elif state.pending is not None:
+                triplets = state.pending
+            else:
+                raise UserError("请先上传三元组 CSV 或从目录生成。", "Upload a triplet CSV or generate triplets first.")
+            if len(triplets) < 2:
+                raise UserError("至少需要 2 个三元组。", "At least 2 triplets are needed.")
+            if not 1 <= int(epochs) <= settings.max_epochs:
+                raise UserError(f"轮数须在 1 到 {settings.max_epochs} 之间。", f"Epochs must be between 1 and {settings.max_epochs}.")
+            if loss not in LOSSES:
+                raise UserError("未知的损失函数。", "Unknown loss.")
+            start_id = state.active if start_from == "active" else (BASE if start_from == BASE else SHIPPED)
+            start_info = ctx.store.info(start_id, session)
+        except UserError as err:
+            raise gr.Error(str(err), print_exception=False) from None
+
+        train_set, holdout = triplets.split(0.1)
+        params = TrainParams(
+            epochs=int(epochs), batch_size=int(batch_size), learning_rate=float(learning_rate), loss=loss,
+            extend_vocab=bool(extend_vocab), threads=1,  # leave the other core to searches
+        )
+        steps_total, per_step, seconds = _estimate(len(train_set), epochs, batch_size)
+        stop = stop_flags.setdefault(session or "", threading.Event())
+        stop.clear()
+        steps: queue.Queue[StepLog] = queue.Queue()
+        outcome: dict[str, object] = {}
+        run_id, run_dir = ctx.store.new_run_dir()
+
+        def work() -> None:
+            try:
+                outcome["result"] = train(start_info.path, train_set, run_dir, params, on_step=steps.put, should_stop=stop.is_set)
+            except Exception as err:  # reported to the visitor as a generic failure, logged in full here
+                log.exception("fine-tune failed")
+                outcome["error"] = err
+
+        worker = threading.Thread(target=contextvars.copy_context().run, args=(work,), daemon=True)
+        history: list[StepLog] = []
+        try:
+            yield (
+                f"🚀 训练 {len(train_set)} 个三元组（留出 {len(holdout)} 个评估），{steps_total} 步，预计 {seconds:.0f} 秒。 · "
+                f"Training on {len(train_set)} triplets ({len(holdout)} held out), {steps_total} steps, about {seconds:.0f} s.",
+                figures.loss_curve([], [], steps_total), None, None, None, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(),
+            )
+            before = {"triplet_acc": triplet_accuracy(ctx.store.model(start_id, session), holdout), **_before_metrics(start_id, session)}
+            golden_before = _golden(start_id, session)
+            worker.start()
+            while worker.is_alive() or not steps.empty():
+                worker.join(timeout=0.5)
+                fresh = []
+                while not steps.empty():
+                    fresh.append(steps.get())
+                if fresh:
+                    history.extend(fresh)
+                    last = history[-1]
+                    eta = (last.max_steps - last.step) * last.elapsed_s / max(last.step, 1)
+                    yield (
+                        f"⏳ 第 {last.step}/{last.max_steps} 步 · step {last.step}/{last.max_steps} · 损失 loss {last.loss:.4f} · "
+                        f"剩余约 ETA {eta:.0f} s", figures.loss_curve([h.step for h in history], [h.loss for h in history], last.max_steps),
+                        gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(),
+                    )
+            if "error" in outcome:
+                raise gr.Error(text.INTERNAL_ERROR, print_exception=False)
+            result = outcome["result"]
+            timer.record(result.seconds, result.steps_done * params.batch_size)
+            yield ("🧪 评估新模型 · Evaluating the new model…", gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip())
+            label = f"微调 run {time.strftime('%H:%M:%S')} · {len(train_set)}×{params.epochs} · {loss}" + (" · 已停止 stopped" if result.stopped else "")
+            info = ctx.store.add_run(session or "", run_id, result.path, label, {})
+            after_model = ctx.store.model(run_id, session)
+            after = {"triplet_acc": triplet_accuracy(after_model, holdout), **_before_metrics(run_id, session)}
+            info.metrics.update(after)
+            golden_after = _golden(run_id, session)
+            state.active = run_id
+            table = pd.DataFrame(
+                [{"metric": k, "before": round(before[k], 3), "after": round(after[k], 3), "Δ": round(after[k] - before[k], 3)}
+                 for k in ("triplet_acc", "recall@1", "recall@5", "mrr@10", "ndcg@10")]
+            )
+            golden_df = pd.DataFrame({"query": GOLDEN, "before": golden_before, "after": golden_after})
+            wrong_df = pd.DataFrame(
+                [{"margin": round(w.margin, 3), "anchor": w.anchor, "positive": w.positive, "negative": w.negative} for w in still_wrong(after_model, holdout)],
+                columns=["margin", "anchor", "positive", "negative"],
+            )
+            archive = shutil.make_archive(str(Path(tempfile.mkdtemp(prefix="model-")) / f"finetuned-{run_id[:6]}"), "zip", result.path)
+            choices = [("已发布的微调模型 shipped", SHIPPED)] + [(i.label, i.id) for i in ctx.store.runs(session)]
+            done = "⏹ 已停止" if result.stopped else "✅ 完成"
+            yield (
+                f"{done} · {'stopped' if result.stopped else 'done'}: {result.steps_done}/{result.max_steps} 步 steps, {result.seconds:.0f} s. "
+                "本会话的搜索和相似度现在使用新模型。 · This session's search and similarity now use the new model.",
+                gr.skip(), table, golden_df, wrong_df, runs_frame(ctx, session, state.active), text.active_model(label),
+                gr.update(choices=choices, value=run_id), gr.update(value=archive, visible=True), state,
+            )
+        finally:
+            stop.set()  # a closed page or a cancelled job must not leave the trainer running
+            if worker.is_alive():
+                threading.Thread(target=lambda: (worker.join(), shutil.rmtree(run_dir, ignore_errors=True)), daemon=True).start()
+            elif run_id not in {i.id for i in ctx.store.runs(session)}:
+                shutil.rmtree(run_dir, ignore_errors=True)
+
+    def _stop(request: gr.Request):
+        flag = stop_flags.get(session_id(request) or "")
+        if flag is not None:
+            flag.set()
+        return "⏹ 正在停止… · Stopping…"
+
+    @user_errors
+    def _activate(model_id: str, state: Visitor, request: gr.Request):
+        info = ctx.store.info(model_id or SHIPPED, session_id(request))
+        state.active = info.id
+        return state, text.active_model(info.label), runs_frame(ctx, session_id(request), state.active)
+
+    triplet_file.upload(_check_upload, [triplet_file, epochs, batch_size, visitor], [visitor, report_md, preview, pending_md], api_visibility="private")
+    triplet_file.clear(_check_upload, [triplet_file, epochs, batch_size, visitor], [visitor, report_md, preview, pending_md], api_visibility="private")
+    generate_btn.click(_generate, [epochs, batch_size, visitor], [visitor, report_md, preview, generated_file, pending_md], api_visibility="private")
+    start_btn.click(
+        _start_finetune,
+        [triplet_file, epochs, batch_size, learning_rate, loss, start_from, extend_vocab, visitor],
+        [status, loss_plot, metrics, golden, wrong, runs, active_md, run_picker, model_zip, visitor],
+        api_name="finetune", concurrency_limit=1, concurrency_id="finetune",
+    )
+    stop_btn.click(_stop, None, [status], api_visibility="private", queue=False)
+    activate_btn.click(_activate, [run_picker, visitor], [visitor, active_md, runs], api_name="activate")

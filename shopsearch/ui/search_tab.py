@@ -1,0 +1,273 @@
+"""Search tab: query → ranked products with score breakdown, what the model sees, compare, feedback, own catalog."""
+
+from __future__ import annotations
+
+import html
+import tempfile
+from pathlib import Path
+
+import gradio as gr
+import pandas as pd
+
+from shopsearch.catalog import catalog_from_frame
+from shopsearch.csvio import read_table, to_safe_csv
+from shopsearch.errors import CatalogError, CsvFileError, UserError
+from shopsearch.lexical import query_terms
+from shopsearch.models import BASE
+from shopsearch.search import DEFAULT_ALPHA, Filters, SearchResult, validate_query
+from shopsearch.tokens import view
+from shopsearch.triplets import COLUMNS, TripletSet
+from shopsearch.ui import text
+from shopsearch.ui.context import AppContext, Visitor, session_id, user_errors
+
+EXAMPLES = [
+    "我想买一个羽毛球拍",
+    "有什么好的斯伯丁街头篮球推荐吗？",
+    "寻找一款网速",
+    "寻找一款K7",
+    "最近在看童趣派，有什么建议？",
+    "跑步时戴不会掉的耳机",
+    "AX3000 路由器",
+    "wireless mechanical keyboard",
+]
+TABLE_COLUMNS = ["rank", "name", "category", "price", "score", "semantic", "lexical", "rank_semantic", "rank_lexical", "id"]
+
+
+def results_frame(result: SearchResult) -> pd.DataFrame:
+    """The API's table: plain text, rank order, float64 rounded (float32 would show 0.7436000108718872)."""
+    rows = [
+        {
+            "rank": h.rank, "name": h.name, "category": h.category, "price": h.price,
+            "score": round(float(h.score), 4), "semantic": round(float(h.semantic), 4), "lexical": round(float(h.lexical), 3),
+            "rank_semantic": h.rank_semantic, "rank_lexical": h.rank_lexical, "id": h.product_id,
+        }
+        for h in result.hits
+    ]
+    return pd.DataFrame(rows, columns=TABLE_COLUMNS)
+
+
+def highlight(name: str, terms: list[str]) -> str:
+    """Escape `name` and wrap each occurrence of a query term in <mark> (longest terms first).
+
+    Example: highlight("机械师 K7 机械键盘", ["k7", "键"]) -> "机械师 <mark>K7</mark> 机械<mark>键</mark>盘"
+    """
+    marks = [False] * len(name)
+    lower = name.lower()
+    for term in sorted(terms, key=len, reverse=True):
+        start = lower.find(term)
+        while term and start >= 0:
+            for i in range(start, start + len(term)):
+                marks[i] = True
+            start = lower.find(term, start + len(term))
+    out, open_ = [], False
+    for ch, marked in zip(name, marks):
+        if marked and not open_:
+            out.append("<mark>")
+        elif not marked and open_:
+            out.append("</mark>")
+        open_ = marked
+        out.append(html.escape(ch))
+    if open_:
+        out.append("</mark>")
+    return "".join(out)
+
+
+def result_cards(result: SearchResult) -> str:
+    if not result.hits:
+        return "<p>没有符合条件的商品。 · No product matches the filters.</p>"
+    terms = query_terms(result.query)
+    cards = []
+    for h in result.hits:
+        price = f"¥{h.price:,.2f}" if h.price is not None else "—"
+        ranks = f"语义第 {h.rank_semantic or '—'} · 字词第 {h.rank_lexical or '—'}"
+        cards.append(
+            f"<div class='hit'><div class='hit-head'><span class='hit-rank'>{h.rank}</span>"
+            f"<span class='hit-name'>{highlight(h.name, terms)}</span></div>"
+            f"<div class='hit-meta'>{html.escape(h.category or '—')} · {price} · <b>{h.score:.3f}</b></div>"
+            f"<div class='hit-break'>语义 semantic {h.semantic:.3f} · 字词 lexical {h.lexical:.2f} · {ranks}</div></div>"
+        )
+    return "<div class='hits'>" + "".join(cards) + "</div>"
+
+
+def tokens_html(tokenizer, query: str) -> str:
+    seen = view(tokenizer, query)
+    chips = "".join(
+        f"<span class='tok{' unk' if t == tokenizer.unk_token else ''}'>{html.escape(t)}</span>" for t in seen.tokens
+    )
+    unknown = "".join(dict.fromkeys(seen.unknown_chars))
+    return (
+        f"<div class='tokens'>{chips}</div><p>覆盖率 coverage: <b>{seen.coverage:.0%}</b> "
+        f"({seen.chars - seen.unknown_count}/{seen.chars}) · [UNK] 字符 characters: "
+        f"<span class='unk-chars'>{html.escape(unknown) or '—'}</span></p>"
+    )
+
+
+def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md: gr.Markdown) -> None:
+    settings = ctx.settings
+    last = gr.State(None)
+    with gr.Row(equal_height=True):
+        query = gr.Textbox(label="查询 Query", placeholder="例如 e.g. 寻找一款K7", elem_id="query", scale=5, max_lines=1)
+        search_btn = gr.Button("搜索 Search", variant="primary", scale=1, min_width=90, elem_id="search-btn")
+    gr.Examples(EXAMPLES, inputs=[query], label="示例 Examples")
+    with gr.Accordion("选项 Options", open=False):
+        with gr.Row():
+            mode = gr.Radio(text.MODES, value="hybrid", label="模式 Mode")
+            alpha = gr.Slider(0, 1, value=DEFAULT_ALPHA, step=0.05, label="语义权重 Semantic weight (hybrid)")
+            top_k = gr.Slider(1, 50, value=10, step=1, label="返回数量 Top-k")
+        with gr.Row():
+            category = gr.Dropdown([text.ALL_CATEGORIES, *ctx.catalog.categories], value=text.ALL_CATEGORIES, label="类别 Category")
+            min_price = gr.Number(value=None, label="最低价 Min price (¥)", minimum=0)
+            max_price = gr.Number(value=None, label="最高价 Max price (¥)", minimum=0)
+    warning = gr.Markdown(elem_id="search-warning")
+    timing = gr.Markdown(elem_id="timing")
+    cards = gr.HTML(elem_id="result-cards")
+    with gr.Accordion("结果表格 Results table (API)", open=False):
+        table = gr.Dataframe(headers=TABLE_COLUMNS, interactive=False, elem_id="results", wrap=True)
+    with gr.Accordion("模型看到了什么 What the model sees", open=True):
+        tokens = gr.HTML(elem_id="tokens")
+    with gr.Accordion("与基础模型比较 Compare with the base model", open=False):
+        compare_btn = gr.Button("比较 Compare", size="sm")
+        compare = gr.Dataframe(interactive=False, elem_id="compare", wrap=True)
+    with gr.Accordion("反馈 👍/👎 Feedback → triplets", open=False):
+        pick = gr.Radio([], label="选择一个结果 Pick a result", elem_id="pick")
+        with gr.Row():
+            like_btn = gr.Button("👍 相关 relevant", size="sm")
+            dislike_btn = gr.Button("👎 不相关 not relevant", size="sm")
+        feedback_md = gr.Markdown("还没有反馈。 · No feedback yet.")
+        with gr.Row():
+            download_btn = gr.DownloadButton("下载三元组 CSV · Download triplets", size="sm")
+            send_btn = gr.Button("发送到微调 Send to Fine-tune", size="sm")
+    with gr.Accordion("你自己的目录 Your own catalog", open=False):
+        gr.Markdown(text.CATALOG_LIMITS.format(mb=settings.max_upload_mb, rows=settings.max_catalog_rows))
+        catalog_file = gr.File(label="目录 CSV · catalog CSV", file_types=[".csv"], elem_id="catalog-file")
+        catalog_status = gr.Markdown(elem_id="catalog-status")
+        reset_catalog = gr.Button("恢复默认目录 Use the shipped catalog", size="sm")
+
+    def _filters(category: str | None, min_price: float | None, max_price: float | None) -> Filters:
+        return Filters(None if category in (None, "", text.ALL_CATEGORIES) else category, min_price, max_price)
+
+    @user_errors
+    def _run_search(
+        query: str,
+        top_k: int = 10,
+        mode: str = "hybrid",
+        alpha: float = DEFAULT_ALPHA,
+        category: str | None = text.ALL_CATEGORIES,
+        min_price: float | None = None,
+        max_price: float | None = None,
+        state: Visitor | None = None,
+        request: gr.Request | None = None,
+    ):
+        state = state or Visitor()
+        q = validate_query(query, settings.max_query_chars)
+        engine = ctx.store.engine(state.active, session_id(request), state.catalog_or(ctx.catalog))
+        result = engine.search(q, mode=mode, top=int(top_k), alpha=float(alpha), filters=_filters(category, min_price, max_price))
+        return results_frame(result), result
+
+    def _show_search(result: SearchResult | None, state: Visitor, request: gr.Request):
+        if result is None:
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        engine = ctx.store.engine(state.active, session_id(request), state.catalog_or(ctx.catalog))
+        notes = []
+        if result.nothing_relevant:
+            notes.append(text.NOTHING_RELEVANT)
+        coverage = view(engine.model.tokenizer, result.query).coverage
+        if coverage < 0.5:
+            notes.append(text.unk_warning(coverage))
+        total = len(engine.catalog)
+        return (
+            "\n\n".join(notes),
+            text.timing(result.encode_ms, result.search_ms, result.total_ms, total),
+            result_cards(result),
+            tokens_html(engine.model.tokenizer, result.query),
+            gr.update(choices=[(f"{h.rank}. {h.name}", h.product_id) for h in result.hits], value=None),
+        )
+
+    @user_errors
+    def _compare(result: SearchResult | None, state: Visitor, request: gr.Request):
+        if result is None:
+            raise UserError("请先搜索。", "Search first.")
+        catalog = state.catalog_or(ctx.catalog)
+        session = session_id(request)
+        base = ctx.store.engine(BASE, session, catalog).search(result.query, mode=result.mode, top=len(result.hits))
+        base_rank = {h.product_id: h.rank for h in base.hits}
+        rows = []
+        for h in result.hits:
+            before = base_rank.get(h.product_id)
+            move = "new" if before is None else ("=" if before == h.rank else (f"↑{before - h.rank}" if before > h.rank else f"↓{h.rank - before}"))
+            rows.append({"当前 active": h.rank, "基础 base": before or "—", "变化 move": move, "name": h.name,
+                         "基础模型的第 rank 位 base's hit": base.hits[h.rank - 1].name if h.rank <= len(base.hits) else ""})
+        return pd.DataFrame(rows)
+
+    def _mark(liked: bool):
+        @user_errors
+        def handler(product_id: str | None, result: SearchResult | None, state: Visitor):
+            if result is None or not product_id:
+                raise UserError("请先搜索并选择一个结果。", "Search and pick a result first.")
+            catalog = state.catalog_or(ctx.catalog)
+            if product_id not in catalog:
+                raise UserError("该结果已不在当前目录中。", "That result is no longer in the current catalog.")
+            product_text = catalog[catalog.index_of(product_id)].text
+            if liked:
+                disliked = state.disliked.get(result.query) or [
+                    catalog[catalog.index_of(h.product_id)].text for h in result.hits if h.product_id != product_id
+                ][:1]
+                for negative in disliked:
+                    state.feedback.append((result.query, product_text, negative))
+            else:
+                state.disliked.setdefault(result.query, []).append(product_text)
+                liked_texts = {p for q, p, _ in state.feedback if q == result.query}
+                state.feedback.extend((result.query, p, product_text) for p in liked_texts)
+            state.feedback = list(dict.fromkeys(state.feedback))
+            return state, f"已收集 {len(state.feedback)} 个三元组。 · {len(state.feedback)} triplet(s) collected."
+        return handler
+
+    @user_errors
+    def _download_feedback(state: Visitor):
+        if not state.feedback:
+            raise UserError("还没有反馈三元组。", "No feedback triplets yet.")
+        path = Path(tempfile.mkdtemp(prefix="feedback-")) / "feedback_triplets.csv"
+        to_safe_csv(pd.DataFrame(state.feedback, columns=COLUMNS), path)
+        return str(path)
+
+    @user_errors
+    def _send_feedback(state: Visitor):
+        if not state.feedback:
+            raise UserError("还没有反馈三元组。", "No feedback triplets yet.")
+        state.pending = TripletSet(*(list(col) for col in zip(*state.feedback)))
+        return state, f"📥 {len(state.pending)} 个来自搜索反馈的三元组待训练。 · {len(state.pending)} feedback triplets ready to train."
+
+    @user_errors
+    def _load_catalog(path: str | None, state: Visitor, request: gr.Request, progress=gr.Progress()):
+        if not path:
+            return state, gr.skip()
+        try:
+            table = read_table(path, max_mb=settings.max_upload_mb)
+        except CsvFileError as err:
+            raise CatalogError(err.zh, err.en) from err
+        catalog = catalog_from_frame(table.frame, max_rows=settings.max_catalog_rows)
+        progress(0, desc="嵌入目录 Embedding the catalog")
+        ctx.store.engine(state.active, session_id(request), catalog, on_progress=lambda done, total: progress(done / total, desc=f"{done}/{total}"))
+        state.catalog = catalog
+        return state, (
+            f"✅ 已载入 {len(catalog)} 件商品（{table.encoding}），本会话的搜索和相似度使用它。 · "
+            f"Loaded {len(catalog)} products ({table.encoding}); this session's search and similarity use it."
+        )
+
+    def _reset_catalog(state: Visitor):
+        state.catalog = None
+        return state, "已恢复默认目录。 · Back to the shipped catalog.", None
+
+    search_inputs = [query, top_k, mode, alpha, category, min_price, max_price, visitor]
+    show = dict(fn=_show_search, inputs=[last, visitor], outputs=[warning, timing, cards, tokens, pick], api_visibility="private")
+    for trigger in (search_btn.click, query.submit):
+        trigger(_run_search, search_inputs, [table, last], api_name="search" if trigger == search_btn.click else None,
+                api_visibility="public" if trigger == search_btn.click else "private",
+                concurrency_limit=4, concurrency_id="search").success(**show)
+    compare_btn.click(_compare, [last, visitor], [compare], api_name="compare", concurrency_limit=4, concurrency_id="search")
+    like_btn.click(_mark(True), [pick, last, visitor], [visitor, feedback_md], api_visibility="private")
+    dislike_btn.click(_mark(False), [pick, last, visitor], [visitor, feedback_md], api_visibility="private")
+    download_btn.click(_download_feedback, [visitor], [download_btn], api_visibility="private")
+    send_btn.click(_send_feedback, [visitor], [visitor, pending_md], api_visibility="private")
+    catalog_file.upload(_load_catalog, [catalog_file, visitor], [visitor, catalog_status], api_visibility="private", concurrency_limit=1)
+    reset_catalog.click(_reset_catalog, [visitor], [visitor, catalog_status, catalog_file], api_visibility="private")
