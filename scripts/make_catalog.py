@@ -1,4 +1,4 @@
-"""Throwaway generator for catalog.csv (Chinese product-search demo)."""
+"""Writes catalog.csv: the product catalog, written by hand as data blocks (python scripts/make_catalog.py)."""
 import csv
 import pathlib
 

@@ -114,7 +114,7 @@ class WrongTriplet:
 def triplet_margins(model, triplets) -> list[WrongTriplet]:
     """Every triplet with its cosine margin (positive when the model ranks the positive closer)."""
     a, p, n = (
-        model.encode(list(texts), normalize_embeddings=True, convert_to_numpy=True, batch_size=64)
+        model.encode(list(texts), normalize_embeddings=True, convert_to_numpy=True, batch_size=64, show_progress_bar=False)
         for texts in (triplets.anchors, triplets.positives, triplets.negatives)
     )
     margins = (a * p).sum(axis=1) - (a * n).sum(axis=1)

@@ -27,7 +27,7 @@ def parse_sentences(text: str, max_sentences: int, max_chars: int = 500) -> list
 
 
 def embed(model: SentenceTransformer, sentences: list[str]) -> np.ndarray:
-    return model.encode(sentences, normalize_embeddings=True, convert_to_numpy=True, batch_size=64)
+    return model.encode(sentences, normalize_embeddings=True, convert_to_numpy=True, batch_size=64, show_progress_bar=False)
 
 
 def pairwise(model: SentenceTransformer, sentences: list[str]) -> np.ndarray:

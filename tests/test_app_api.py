@@ -1,0 +1,96 @@
+"""The launched app through gradio_client: each API, bad input, and one session's model never touching another's."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+from gradio_client import Client, handle_file
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    import app
+
+    app.demo.queue(default_concurrency_limit=1)
+    port = free_port()
+    app.demo.launch(prevent_thread_lock=True, server_port=port, quiet=True, **app.launch_kwargs(app.get_settings()))
+    yield f"http://127.0.0.1:{port}/"
+    app.demo.close()
+
+
+def names(table: dict) -> list[str]:
+    column = table["headers"].index("name")
+    return [row[column] for row in table["data"]]
+
+
+def test_search_api_returns_the_k7_keyboard_first(app_url):
+    client = Client(app_url, verbose=False)
+    table = client.predict(query="寻找一款K7", top_k=5, api_name="/search")
+    assert {"name", "score"} <= set(table["headers"])
+    assert names(table)[0] == "机械师 K7 机械键盘"
+    scores = [row[table["headers"].index("score")] for row in table["data"]]
+    assert scores == sorted(scores, reverse=True) and len(scores) == 5
+
+
+@pytest.mark.parametrize("query", ["", "   ", "\x00\x07", "x" * 10_000])
+def test_bad_queries_get_a_bilingual_message_and_the_session_keeps_working(app_url, query):
+    client = Client(app_url, verbose=False)
+    with pytest.raises(Exception) as err:
+        client.predict(query=query, api_name="/search")
+    assert "·" in str(err.value) and "Traceback" not in str(err.value)
+    assert names(client.predict(query="寻找一款网速", top_k=3, api_name="/search"))[0].startswith("网速")
+
+
+def test_html_in_a_query_is_treated_as_text(app_url):
+    client = Client(app_url, verbose=False)
+    table = client.predict(query="<script>alert(1)</script> 键盘", top_k=3, api_name="/search")
+    assert len(table["data"]) == 3
+
+
+def test_similarity_api_gives_an_n_by_n_matrix(app_url):
+    client = Client(app_url, verbose=False)
+    plot, matrix, csv_path = client.predict(sentences="寻找一款K7\n机械师 K7 机械键盘\n峰景 双人登山帐篷", api_name="/similarity")
+    assert len(matrix["data"]) == 3 and matrix["headers"][0] == "sentence"
+    row = matrix["data"][0]
+    assert row[1] == pytest.approx(1.0, abs=1e-3)  # a sentence is identical to itself
+    with pytest.raises(Exception, match="50"):
+        client.predict(sentences="\n".join(f"句子 {i}" for i in range(51)), api_name="/similarity")
+
+
+def test_finetune_changes_only_this_sessions_model(app_url, tmp_path):
+    """Client A fine-tunes; A's active model changes, B's search results stay exactly the same."""
+    rows = ["anchor,positive,negative"] + [
+        f"寻找一款K{i}款,机械师 K{i} 机械键盘 测试商品{i},峰景 双人登山帐篷 1.8公斤轻量化设计的两人登山帐篷。" for i in range(30)
+    ]
+    upload = tmp_path / "triplets.csv"
+    upload.write_text("\n".join(rows), encoding="utf-8")
+    a, b = Client(app_url, verbose=False), Client(app_url, verbose=False)
+    before_b = b.predict(query="跑步时戴不会掉的耳机", top_k=10, mode="semantic", api_name="/search")
+    job = a.submit(handle_file(str(upload)), 1, 8, 5e-5, "TripletLoss", "shipped", False, api_name="/finetune")
+    updates = list(job)
+    assert len(updates) >= 3, "progress must stream"
+    status, *_rest, active = updates[-1][0], updates[-1][6]
+    assert "done" in status or "stopped" in status
+    assert "run" in active
+    after_b = b.predict(query="跑步时戴不会掉的耳机", top_k=10, mode="semantic", api_name="/search")
+    assert after_b["data"] == before_b["data"]
+    after_a = a.predict(query="跑步时戴不会掉的耳机", top_k=10, mode="semantic", api_name="/search")
+    assert after_a["data"] != before_b["data"], "A's searches must use A's new model"
+
+
+def test_malformed_upload_is_refused_with_a_message(app_url, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"\x00\x01binary\x00junk")
+    client = Client(app_url, verbose=False)
+    with pytest.raises(Exception, match="NUL"):
+        client.predict(handle_file(str(bad)), api_name="/finetune")
+    assert names(client.predict(query="寻找一款K7", top_k=1, api_name="/search")) == ["机械师 K7 机械键盘"]
