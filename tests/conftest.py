@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 from pathlib import Path
 
 import pytest
@@ -70,3 +71,27 @@ def model_copy(tmp_path: Path) -> Path:
     target = tmp_path / "model"
     shutil.copytree(MODEL_DIR, target)
     return target
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    import app
+
+    app.demo.queue(default_concurrency_limit=1)
+    port = free_port()
+    app.demo.launch(prevent_thread_lock=True, server_port=port, quiet=True, **app.launch_kwargs(app.get_settings()))
+    yield f"http://127.0.0.1:{port}/"
+    app.demo.close()
+
+@pytest.hookimpl(tryfirst=True, hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Expose each phase's report on the item (the browser fixture screenshots failed tests)."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)

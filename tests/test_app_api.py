@@ -2,29 +2,10 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 from gradio_client import Client, handle_file
 
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def app_url():
-    import app
-
-    app.demo.queue(default_concurrency_limit=1)
-    port = free_port()
-    app.demo.launch(prevent_thread_lock=True, server_port=port, quiet=True, **app.launch_kwargs(app.get_settings()))
-    yield f"http://127.0.0.1:{port}/"
-    app.demo.close()
 
 
 def names(table: dict) -> list[str]:

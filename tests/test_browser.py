@@ -1,0 +1,115 @@
+"""The app in a real browser (Debian's chromium driven by playwright): search, heatmap, fine-tune, phone width."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from shopsearch.config import ROOT
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+OUTPUT = ROOT / "test-output"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, app_url, request):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(app_url)
+    page.wait_for_selector("#query textarea, #query input", timeout=30_000)
+    yield page
+    if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
+        OUTPUT.mkdir(exist_ok=True)
+        page.screenshot(path=str(OUTPUT / f"{request.node.name}.png"), full_page=True)
+    context.close()
+
+
+def search(page, query: str) -> list[str]:
+    box = page.locator("#query textarea, #query input").first
+    box.fill(query)
+    box.press("Enter")
+    page.wait_for_function(
+        "q => document.querySelector('#result-cards .hit-name') && document.querySelector('#tokens')?.innerText.length > 0",
+        arg=query, timeout=30_000,
+    )
+    page.wait_for_timeout(300)
+    return [t.strip() for t in page.locator("#result-cards .hit-name").all_inner_texts()]
+
+
+def test_seed_query_finds_the_k7_keyboard_first(page):
+    names = search(page, "寻找一款K7")
+    assert names[0] == "机械师 K7 机械键盘"
+    assert page.locator("#result-cards .hit-name mark").first.inner_text().lower() == "k7"
+    assert "[UNK]" in page.locator("#tokens").inner_text()
+    assert re.search(r"total \d+(\.\d)? ms", page.locator("#timing").inner_text())
+
+
+def test_similarity_tab_draws_a_heatmap_with_one_row_per_sentence(page):
+    page.get_by_role("tab", name="相似度 Similarity").click()
+    sentences = ["寻找一款K7", "机械师 K7 机械键盘", "峰景 双人登山帐篷", "疾光 77 羽毛球拍"]
+    page.locator("#sentences textarea").fill("\n".join(sentences))
+    page.get_by_role("button", name="热力图 Heatmap").click()
+    page.wait_for_selector("#similarity-plot .heatmaplayer, #similarity-plot g.hm", timeout=30_000)
+    ticks = page.locator("#similarity-plot .ytick text").all_text_contents()
+    assert len(ticks) == len(sentences)
+    assert sorted(ticks)[0].startswith("1. 寻找一款K7")  # the y axis is reversed: DOM order is bottom-up
+
+
+def test_malformed_upload_shows_a_readable_error_and_the_page_keeps_working(page, tmp_path):
+    bad = tmp_path / "broken.csv"
+    bad.write_text("just,two\n1,2\n", encoding="utf-8")
+    page.get_by_role("tab", name="微调 Fine-tune").click()
+    page.locator("#triplet-file input[type=file]").set_input_files(str(bad))
+    toast = page.locator(".toast-body, [data-testid='toast-body']").first
+    toast.wait_for(timeout=30_000)
+    assert "Missing column" in toast.inner_text() and "找不到列" in toast.inner_text()
+    page.get_by_role("tab", name="搜索 Search").click()
+    assert search(page, "寻找一款网速")[0].startswith("网速")
+
+
+def test_finetune_in_one_browser_leaves_another_untouched(browser, page, app_url, tmp_path):
+    """Context A trains a few steps (progress, loss curve, new active model); context B keeps the shipped model."""
+    other = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    other.goto(app_url)
+    other.wait_for_selector("#query textarea, #query input", timeout=30_000)
+    before = search(other, "跑步时戴不会掉的耳机")
+
+    rows = ["anchor,positive,negative"] + [f"寻找一款Z{i},云栖 Z{i} 睡袋 测试{i},机械师 K7 机械键盘" for i in range(24)]
+    upload = tmp_path / "small.csv"
+    upload.write_text("\n".join(rows), encoding="utf-8")
+    page.get_by_role("tab", name="微调 Fine-tune").click()
+    page.locator("#triplet-file input[type=file]").set_input_files(str(upload))
+    page.wait_for_function("() => document.querySelector('#check-report')?.innerText.includes('24')", timeout=30_000)
+    page.get_by_role("button", name="开始微调 Start fine-tune").click()
+    page.wait_for_function("() => /step \\d+\\/\\d+/.test(document.querySelector('#finetune-status')?.innerText || '')", timeout=120_000)
+    page.wait_for_selector("#loss-plot .scatterlayer .trace", timeout=60_000)
+    page.wait_for_function("() => (document.querySelector('#active-model')?.innerText || '').includes('run')", timeout=300_000)
+    assert "shipped" in other.locator("#active-model").inner_text()
+    assert search(other, "跑步时戴不会掉的耳机") == before
+    other.context.close()
+
+
+def test_phone_width_has_no_horizontal_scroll(browser, app_url):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.goto(app_url)
+    page.wait_for_selector("#query textarea, #query input", timeout=30_000)
+    search(page, "有什么好的斯伯丁街头篮球推荐吗？")
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    cards = page.evaluate("() => document.querySelector('#result-cards').scrollWidth - document.querySelector('#result-cards').clientWidth")
+    assert overflow <= 0 and cards <= 0
+    context.close()
