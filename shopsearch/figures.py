@@ -53,11 +53,10 @@ def similarity_heatmap(sentences: Sequence[str], matrix: np.ndarray, title: str 
     n = len(sentences)
     hover = [[f"{sentences[i]}<br>↔ {sentences[j]}<br>{matrix[i, j]:.3f}" for j in range(n)] for i in range(n)]
     heat = go.Heatmap(
-        z=matrix,
+        z=matrix.astype(np.float64),
         x=labels,
         y=labels,
-        text=np.round(matrix, 2) if n <= 12 else None,
-        texttemplate="%{text}" if n <= 12 else None,
+        texttemplate="%{z:.2f}" if n <= 12 else None,
         customdata=hover,
         hovertemplate="%{customdata}<extra></extra>",
         colorscale="RdBu" if diverging else "Viridis",

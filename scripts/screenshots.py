@@ -1,0 +1,41 @@
+"""Refresh the README's screenshots in assets/ from a running app (python scripts/screenshots.py [URL]).
+
+Uses Debian's chromium through playwright (never `playwright install`). Screenshots are JPEG-free PNGs kept small
+by a narrow viewport and clipping to the top of the page.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def main(url: str = "http://127.0.0.1:7860/") -> None:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=ARGS)
+        page = browser.new_page(viewport={"width": 900, "height": 1100}, device_scale_factor=1)
+        page.goto(url)
+        box = page.locator("#query textarea, #query input").first
+        box.wait_for(timeout=60_000)
+        box.fill("寻找一款K7")
+        box.press("Enter")
+        page.wait_for_selector("#result-cards .hit-name", timeout=60_000)
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(ASSETS / "screenshot_search.png"), clip={"x": 0, "y": 0, "width": 900, "height": 1100})
+        page.get_by_role("tab", name="相似度 Similarity").click()
+        page.get_by_role("button", name="热力图 Heatmap").click()
+        page.wait_for_selector("#similarity-plot .heatmaplayer", timeout=60_000)
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(ASSETS / "screenshot_similarity.png"), clip={"x": 0, "y": 0, "width": 900, "height": 1100})
+        browser.close()
+    for png in sorted(ASSETS.glob("screenshot_*.png")):
+        print(f"{png.name}: {png.stat().st_size // 1024} KB")
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
