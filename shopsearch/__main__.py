@@ -65,6 +65,23 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
         Path(args.json).write_text(json.dumps({"methods": rows, "ir_evaluator": checks, "unk_rate": unk}, indent=2, ensure_ascii=False))
 
 
+def _cmd_calibrate(args: argparse.Namespace) -> None:
+    from shopsearch.catalog import load_catalog
+    from shopsearch.embeddings import EmbeddingCache, model_fingerprint
+    from shopsearch.evaluation import calibrate_threshold, load_queries, nothing_relevant_report
+    from shopsearch.search import build_engine
+    from shopsearch.training import load_model
+
+    settings = get_settings()
+    engine = build_engine(load_model(args.model), model_fingerprint(args.model), load_catalog(args.catalog), EmbeddingCache(settings.cache_dir))
+    threshold = calibrate_threshold(engine, load_queries(args.dev))
+    print(f"nothing-relevant cut-off calibrated on {args.dev}: coverage < {threshold}")
+    for name, path in (("dev", args.dev), ("eval", args.queries)):
+        report = nothing_relevant_report(engine, load_queries(path), threshold)
+        print(f"{name}: precision {report['precision']:.3f}, recall {report['recall']:.3f} on {report['no_answer_queries']} "
+              f"no-answer queries; false alarms on {report['answered_queries']} answered queries {report['false_alarms_on_answered']:.1%}")
+
+
 def _cmd_train(args: argparse.Namespace) -> None:
     from shopsearch.training import main
 
@@ -87,6 +104,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--model", default=str(settings.model_dir))
     p.add_argument("--json", default=None)
     p.set_defaults(func=_cmd_evaluate)
+    p = sub.add_parser("calibrate", help="calibrate the 'nothing relevant' cut-off on the dev queries")
+    p.add_argument("--catalog", default=str(settings.catalog_path))
+    p.add_argument("--dev", default=str(settings.eval_queries_path.with_name("dev_queries.csv")))
+    p.add_argument("--queries", default=str(settings.eval_queries_path))
+    p.add_argument("--model", default=str(settings.model_dir))
+    p.set_defaults(func=_cmd_calibrate)
     p = sub.add_parser("train", help="rebuild model/ (see python -m shopsearch.training --help)")
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=_cmd_train)

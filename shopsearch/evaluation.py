@@ -135,3 +135,31 @@ def still_wrong(model, triplets, limit: int = 20) -> list[WrongTriplet]:
     """Held-out triplets the model still gets wrong (margin ≤ 0), worst first."""
     wrong = [t for t in triplet_margins(model, triplets) if t.margin <= 0]
     return sorted(wrong, key=lambda t: t.margin)[:limit]
+
+
+def nothing_relevant_report(engine, queries: list[EvalQuery], threshold: float) -> dict[str, float]:
+    """Precision/recall of flagging "nothing relevant" on queries without an answer (positives) vs with one."""
+    flagged = [engine.search(q.query, top=1).coverage < threshold for q in queries]
+    truth = [not q.relevant for q in queries]
+    tp = sum(f and t for f, t in zip(flagged, truth))
+    fp = sum(f and not t for f, t in zip(flagged, truth))
+    fn = sum(t and not f for f, t in zip(flagged, truth))
+    return {
+        "precision": tp / (tp + fp) if tp + fp else 0.0,
+        "recall": tp / (tp + fn) if tp + fn else 0.0,
+        "false_alarms_on_answered": fp / max(1, sum(not t for t in truth)),
+        "no_answer_queries": sum(truth),
+        "answered_queries": len(truth) - sum(truth),
+    }
+
+
+def calibrate_threshold(engine, queries: list[EvalQuery]) -> float:
+    """The coverage cut-off with the best F1 for flagging no-answer queries (ties: the lower cut-off)."""
+    coverages = sorted({round(engine.search(q.query, top=1).coverage, 4) for q in queries})
+    candidates = [(a + b) / 2 for a, b in zip(coverages, coverages[1:])] or [0.5]
+
+    def f1(threshold: float) -> float:
+        r = nothing_relevant_report(engine, queries, threshold)
+        return 2 * r["precision"] * r["recall"] / (r["precision"] + r["recall"]) if r["precision"] + r["recall"] else 0.0
+
+    return round(max(candidates, key=lambda t: (f1(t), -t)), 2)

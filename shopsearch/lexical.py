@@ -58,6 +58,20 @@ class LexicalIndex:
         self._bm25.index(corpus, show_progress=False)
         self._vocab: dict[str, int] = self._bm25.vocab_dict
 
+    def coverage(self, query: str, document: str) -> float:
+        """Share of the query's indexed bigrams and words (its characters if it has none) found in `document`.
+
+        Tokens no product uses (filler like 寻找, or a thing the catalog lacks like 猫粮) are not in the index:
+        they count in neither direction, and a query with no indexed token at all scores 0.
+        Example: "寻找一款K7" vs "机械师 K7 机械键盘" -> 1.0; "猫粮" vs anything -> 0.0
+        """
+        indexed = [t for t in dict.fromkeys(tokenize(query)) if t in self._vocab]
+        tokens = [t for t in indexed if len(t) > 1] or indexed
+        if not tokens:
+            return 0.0
+        present = set(tokenize(document))
+        return sum(t in present for t in tokens) / len(tokens)
+
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every document for `query` (zeros when no query token is in the index)."""
         ids = [self._vocab[t] for t in tokenize(query) if t in self._vocab]

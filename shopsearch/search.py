@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from sentence_transformers import SentenceTransformer
@@ -17,6 +17,9 @@ from shopsearch.lexical import LexicalIndex
 MODES = ("hybrid", "semantic", "lexical")
 DEFAULT_ALPHA = 0.3  # weight of the semantic score in hybrid mode; chosen on data/dev_queries.csv
 CANDIDATES = 200  # per side, when the vector index is approximate
+# Below this share of the query's bigrams/words found in the top hit, say "nothing relevant".
+# Calibrated on data/dev_queries.csv by `python -m shopsearch calibrate` (never on the eval set).
+NOTHING_RELEVANT_BELOW = 0.53
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,7 @@ class SearchResult:
     encode_ms: float
     search_ms: float
     nothing_relevant: bool = False
-    notes: list[str] = field(default_factory=list)
+    coverage: float = 1.0  # see SearchEngine.match_coverage
 
     @property
     def total_ms(self) -> float:
@@ -101,7 +104,8 @@ class SearchEngine:
         self.catalog = catalog
         self.vectors = vectors
         self.index: ExactIndex | HnswIndex = build_index(vectors, ann_threshold)
-        self.lexical = lexical or LexicalIndex(lexical_documents(catalog))
+        self._documents = lexical_documents(catalog)
+        self.lexical = lexical or LexicalIndex(self._documents)
 
     def encode_query(self, query: str) -> np.ndarray:
         return self.model.encode([query], normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)[0]
@@ -133,8 +137,16 @@ class SearchEngine:
             qvec = self.encode_query(query)
         t1 = time.perf_counter()
         hits = self._rank(query, qvec, mode, top, alpha, filters)
+        coverage = self.match_coverage(query, hits[0].product_id) if hits else 0.0
         t2 = time.perf_counter()
-        return SearchResult(query, mode, hits, encode_ms=(t1 - t0) * 1000, search_ms=(t2 - t1) * 1000)
+        return SearchResult(
+            query, mode, hits, encode_ms=(t1 - t0) * 1000, search_ms=(t2 - t1) * 1000,
+            nothing_relevant=coverage < NOTHING_RELEVANT_BELOW, coverage=coverage,
+        )
+
+    def match_coverage(self, query: str, product_id: str) -> float:
+        """How much of the query's indexed text a product contains; see LexicalIndex.coverage."""
+        return self.lexical.coverage(query, self._documents[self.catalog.index_of(product_id)])
 
     def _candidates(self, qvec: np.ndarray | None, lex: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
         """Rows worth scoring: all rows for exact search or a filter; else ANN ∪ lexical top candidates."""

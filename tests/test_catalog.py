@@ -11,7 +11,7 @@ from shopsearch.catalog import load_catalog
 from shopsearch.config import ROOT
 from shopsearch.errors import CatalogError
 
-SEED = ROOT.parent / "shared" / "seed" / "seed_products.csv"
+SEED = ROOT / "data" / "seed_products.csv"  # a copy of shared/seed/seed_products.csv
 
 
 @pytest.mark.parametrize(

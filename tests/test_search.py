@@ -1,0 +1,85 @@
+"""The search engine: each mode's strength, filters, "nothing relevant", the embedding cache."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from shopsearch.catalog import load_catalog
+from shopsearch.config import ROOT
+from shopsearch.embeddings import EmbeddingCache
+from shopsearch.errors import QueryError
+from shopsearch.evaluation import calibrate_threshold, load_queries
+from shopsearch.search import NOTHING_RELEVANT_BELOW, Filters, build_engine, validate_query
+
+
+def top_name(engine, query: str, mode: str) -> str:
+    return engine.search(query, mode=mode, top=1).hits[0].name
+
+
+def test_lexical_finds_a_pure_model_number(engine):
+    assert top_name(engine, "AX55", "lexical") == "网速 AX55 无线路由器"
+
+
+def test_semantic_ranks_by_cosine_and_finds_a_product_from_its_own_text(engine, catalog):
+    """Semantic mode: the product whose full text is the query comes first; scores are the cosines."""
+    product = catalog[catalog.index_of("P0097")]
+    hits = engine.search(product.text, mode="semantic", top=5).hits
+    assert hits[0].product_id == "P0097" and hits[0].semantic == pytest.approx(1.0, abs=1e-3)
+    assert [h.score for h in hits] == [h.semantic for h in hits]
+
+
+def test_hybrid_finds_every_seed_widget_product_first(engine):
+    expected = {"我想买一个羽毛球拍": "羽毛球拍", "有什么好的斯伯丁街头篮球推荐吗？": "斯伯丁街头篮球", "寻找一款K7": "机械师 K7 机械键盘",
+                "寻找一款网速": "网速", "最近在看童趣派，有什么建议？": "童趣派"}
+    for query, fragment in expected.items():
+        assert fragment in top_name(engine, query, "hybrid"), query
+
+
+def test_hits_carry_a_score_breakdown_in_rank_order(engine):
+    result = engine.search("机械键盘 青轴", top=5)
+    assert [h.rank for h in result.hits] == [1, 2, 3, 4, 5]
+    scores = [h.score for h in result.hits]
+    assert scores == sorted(scores, reverse=True)
+    assert all(h.rank_lexical is not None and h.rank_semantic is not None for h in result.hits)
+    assert result.total_ms == pytest.approx(result.encode_ms + result.search_ms)
+
+
+def test_filters_exclude_what_they_should(engine):
+    hits = engine.search("耳机", top=50, filters=Filters(category="蓝牙耳机", max_price=300)).hits
+    assert hits and all(h.category == "蓝牙耳机" and h.price <= 300 for h in hits)
+    assert not engine.search("耳机", filters=Filters(min_price=10**9)).hits
+
+
+def test_nothing_relevant_is_flagged_for_a_product_the_catalog_lacks(engine):
+    assert engine.search("猫粮").nothing_relevant
+    assert not engine.search("寻找一款K7").nothing_relevant
+
+
+def test_the_cut_off_is_the_one_calibrated_on_the_dev_set(engine):
+    assert calibrate_threshold(engine, load_queries(ROOT / "data" / "dev_queries.csv")) == NOTHING_RELEVANT_BELOW
+
+
+@pytest.mark.parametrize("query", ["", "   ", "\x00\x01", "x" * 501])
+def test_unsearchable_queries_raise(query):
+    with pytest.raises(QueryError):
+        validate_query(query, 500)
+
+
+def test_cache_is_reused_and_invalidated(tmp_path, shipped_model, write):
+    """A second engine reads the vectors from disk; changing one product re-embeds; a corrupt file is rebuilt."""
+    cache = EmbeddingCache(tmp_path / "cache")
+    calls = []
+    first = load_catalog(write("a.csv", "id,name\nA,机械师 K7 机械键盘\nB,网速 AX55 无线路由器\n"))
+    build_engine(shipped_model, "fp", first, cache, on_progress=lambda d, t: calls.append(d))
+    assert calls == [2]
+    build_engine(shipped_model, "fp", first, cache, on_progress=lambda d, t: calls.append(d))
+    assert calls == [2], "the second build must come from the cache"
+    changed = load_catalog(write("b.csv", "id,name\nA,机械师 K7 机械键盘\nB,网速 AX73 无线路由器\n"))
+    build_engine(shipped_model, "fp", changed, cache, on_progress=lambda d, t: calls.append(d))
+    assert calls == [2, 2]
+    path = cache.path("fp", changed.fingerprint)
+    path.write_bytes(path.read_bytes()[:-64])  # truncate
+    assert cache.load("fp", changed.fingerprint, 2) is None
+    engine = build_engine(shipped_model, "fp", changed, cache, on_progress=lambda d, t: calls.append(d))
+    assert calls == [2, 2, 2] and np.allclose(np.linalg.norm(engine.vectors, axis=1), 1, atol=1e-4)
