@@ -47,9 +47,11 @@ def timing(encode_ms: float, search_ms: float, total_ms: float, products: int) -
 ESTIMATE = "预计 {steps} 步，约 {seconds:.0f} 秒（按实测 {per_step:.2f} 秒/步）· Estimated {steps} steps, about {seconds:.0f} s ({per_step:.2f} s/step measured)"
 QUEUED = "⏳ 另一个微调正在进行，你在队列中——轮到你时会自动开始。 · Another fine-tune is running; yours starts automatically when its turn comes."
 EXTEND_VOCAB_HELP = (
-    "把数据中模型不认识的汉字加入词表（新增词向量，从平均值开始训练）。实测见 README：短训练下新字的向量几乎学不到东西，"
-    "效果通常不如不扩展。 · Add the data's unknown Chinese characters to the vocabulary (new embeddings start at the mean). "
-    "Measured in the README: in a short run the new rows barely learn; it usually does not help."
+    "把数据中模型不认识的汉字加入词表（新增词向量，从平均值开始训练）。实测（种子配方，500 个三元组）：新增 930 个字，"
+    "开发集语义 Recall@1 仅从 0.309 升到 0.318，留出三元组准确率从 0.88 降到 0.86，训练时间约 2 倍——基本无帮助。 · "
+    "Add the data's unknown Chinese characters as new tokens (embeddings start at the mean). Measured on the seed "
+    "recipe: 930 characters added, dev semantic Recall@1 0.309 → 0.318, held-out triplet accuracy 0.88 → 0.86, "
+    "about 2× the training time — it barely helps."
 )
 LIMITS = "上限 Limits: 文件 file ≤ {mb} MB · 行 rows ≤ {rows} · 轮 epochs ≤ {epochs} · 一次只运行一个微调 one fine-tune at a time"
 CATALOG_LIMITS = "自定义目录 Your catalog: CSV，至少需要 id 和 name 列 (only id and name required) · ≤ {mb} MB · ≤ {rows} 件商品 products"

@@ -1,0 +1,61 @@
+"""Measure the app as a user meets it: first page after `python app.py`, search round-trip through gradio_client,
+and a seed-size fine-tune (data/triplets.csv: 500 triplets × 2 epochs) through the /finetune API.
+
+    python bench/bench_app.py            # prints medians; run on an otherwise idle machine
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from gradio_client import Client, handle_file
+
+ROOT = Path(__file__).resolve().parent.parent
+QUERIES = ["寻找一款K7", "我想买一个羽毛球拍", "跑步时戴不会掉的耳机", "AX3000 路由器", "wireless router", "保温杯 500ml", "儿童平板", "机械键盘 青轴"]
+
+
+def main() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_SERVER_PORT": str(port)}
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        while True:
+            try:
+                urllib.request.urlopen(url, timeout=2).read()
+                break
+            except OSError:
+                time.sleep(0.1)
+        print(f"first page after python app.py: {time.perf_counter() - start:.1f} s")
+        client = Client(url, verbose=False)
+        times = []
+        for _ in range(5):
+            for q in QUERIES:
+                t = time.perf_counter()
+                client.predict(query=q, top_k=10, api_name="/search")
+                times.append((time.perf_counter() - t) * 1000)
+        times.sort()
+        print(f"search round-trip via gradio_client: median {statistics.median(times):.0f} ms, p95 {times[int(0.95 * len(times)) - 1]:.0f} ms ({len(times)} calls)")
+        t = time.perf_counter()
+        job = client.submit(handle_file(str(ROOT / "data" / "triplets.csv")), 2, 16, 5e-5, "TripletLoss", "base", False, api_name="/finetune")
+        updates = list(job)
+        print(f"seed-size fine-tune via /finetune (450 train + 50 held out, 2 epochs, batch 16): {time.perf_counter() - t:.0f} s, "
+              f"{len(updates)} streamed updates; last status: {updates[-1][0][:160]}")
+        print(updates[-1][2])
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
