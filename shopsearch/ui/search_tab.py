@@ -260,10 +260,11 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
 
     search_inputs = [query, top_k, mode, alpha, category, min_price, max_price, visitor]
     show = dict(fn=_show_search, inputs=[last, visitor], outputs=[warning, timing, cards, tokens, pick], api_visibility="private")
-    for trigger in (search_btn.click, query.submit):
-        trigger(_run_search, search_inputs, [table, last], api_name="search" if trigger == search_btn.click else None,
-                api_visibility="public" if trigger == search_btn.click else "private",
-                concurrency_limit=4, concurrency_id="search").success(**show)
+    # Enter and the button run the same search; only the button's event is the public /search endpoint.
+    search_btn.click(_run_search, search_inputs, [table, last], api_name="search", concurrency_limit=4,
+                     concurrency_id="search").success(**show)
+    query.submit(_run_search, search_inputs, [table, last], api_visibility="private", concurrency_limit=4,
+                 concurrency_id="search").success(**show)
     compare_btn.click(_compare, [last, visitor], [compare], api_name="compare", concurrency_limit=4, concurrency_id="search")
     like_btn.click(_mark(True), [pick, last, visitor], [visitor, feedback_md], api_visibility="private")
     dislike_btn.click(_mark(False), [pick, last, visitor], [visitor, feedback_md], api_visibility="private")
