@@ -139,8 +139,11 @@ def still_wrong(model, triplets, limit: int = 20) -> list[WrongTriplet]:
 
 def nothing_relevant_report(engine, queries: list[EvalQuery], threshold: float) -> dict[str, float]:
     """Precision/recall of flagging "nothing relevant" on queries without an answer (positives) vs with one."""
-    flagged = [engine.search(q.query, top=1).coverage < threshold for q in queries]
-    truth = [not q.relevant for q in queries]
+    return _flag_report([engine.search(q.query, top=1).coverage for q in queries], [not q.relevant for q in queries], threshold)
+
+
+def _flag_report(coverages: list[float], truth: list[bool], threshold: float) -> dict[str, float]:
+    flagged = [c < threshold for c in coverages]
     tp = sum(f and t for f, t in zip(flagged, truth))
     fp = sum(f and not t for f, t in zip(flagged, truth))
     fn = sum(t and not f for f, t in zip(flagged, truth))
@@ -155,11 +158,13 @@ def nothing_relevant_report(engine, queries: list[EvalQuery], threshold: float) 
 
 def calibrate_threshold(engine, queries: list[EvalQuery]) -> float:
     """The coverage cut-off with the best F1 for flagging no-answer queries (ties: the lower cut-off)."""
-    coverages = sorted({round(engine.search(q.query, top=1).coverage, 4) for q in queries})
-    candidates = [(a + b) / 2 for a, b in zip(coverages, coverages[1:])] or [0.5]
+    coverages = [engine.search(q.query, top=1).coverage for q in queries]
+    truth = [not q.relevant for q in queries]
+    levels = sorted({round(c, 4) for c in coverages})
+    candidates = [(a + b) / 2 for a, b in zip(levels, levels[1:])] or [0.5]
 
     def f1(threshold: float) -> float:
-        r = nothing_relevant_report(engine, queries, threshold)
+        r = _flag_report(coverages, truth, threshold)
         return 2 * r["precision"] * r["recall"] / (r["precision"] + r["recall"]) if r["precision"] + r["recall"] else 0.0
 
     return round(max(candidates, key=lambda t: (f1(t), -t)), 2)

@@ -6,6 +6,7 @@ The model sees most Chinese characters as [UNK]; characters themselves are what 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import bm25s
 import numpy as np
@@ -21,10 +22,11 @@ def tokenize(text: str) -> list[str]:
     CJK runs give every character and every adjacent pair; latin/digit runs give the lower-cased word and,
     when it has a hyphen or dot, the word without it (so "Wi-Fi" matches "wifi").
 
+    Text is NFKC-normalised first, so full-width "ＡＸ５５" matches "AX55".
     Example: "网速 AX55 Wi-Fi" -> ["网", "速", "网速", "ax55", "wi-fi", "wifi"]
     """
     tokens: list[str] = []
-    for run in _RUN.findall(text.lower()):
+    for run in _RUN.findall(unicodedata.normalize("NFKC", text).lower()):
         if _IS_CJK.match(run):
             tokens.extend(run)
             tokens.extend(run[i : i + 2] for i in range(len(run) - 1))
@@ -42,7 +44,7 @@ def query_terms(text: str) -> list[str]:
     Example: "K7 键盘" -> ["k7", "键", "盘"]
     """
     seen: dict[str, None] = {}
-    for run in _RUN.findall(text.lower()):
+    for run in _RUN.findall(unicodedata.normalize("NFKC", text).lower()):
         for term in (list(run) if _IS_CJK.match(run) else [run]):
             seen.setdefault(term, None)
     return list(seen)

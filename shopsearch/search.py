@@ -11,11 +11,15 @@ from sentence_transformers import SentenceTransformer
 from shopsearch.catalog import Catalog
 from shopsearch.embeddings import EmbeddingCache, Progress
 from shopsearch.errors import QueryError
-from shopsearch.index import ExactIndex, HnswIndex, build_index, top_k
+from shopsearch.index import ExactIndex, IvfIndex, build_index, top_k
 from shopsearch.lexical import LexicalIndex
+from shopsearch.tokens import view
 
 MODES = ("hybrid", "semantic", "lexical")
-DEFAULT_ALPHA = 0.3  # weight of the semantic score in hybrid mode; chosen on data/dev_queries.csv
+# Hybrid: the semantic score's weight is alpha × the share of the query the model can see (its non-[UNK]
+# characters), so a query the model reads as mostly [UNK] leans on BM25. Form and alpha chosen on
+# data/dev_queries.csv (436 answered queries) by scratch sweeps of plain and coverage-weighted mixing.
+DEFAULT_ALPHA = 0.3
 CANDIDATES = 200  # per side, when the vector index is approximate
 # Below this share of the query's bigrams/words found in the top hit, say "nothing relevant".
 # Calibrated on data/dev_queries.csv by `python -m shopsearch calibrate` (never on the eval set).
@@ -45,6 +49,9 @@ class SearchResult:
     search_ms: float
     nothing_relevant: bool = False
     coverage: float = 1.0  # see SearchEngine.match_coverage
+    semantic_weight: float = 0.0  # hybrid: alpha × model_coverage (semantic mode 1.0, lexical 0.0)
+    alpha: float = DEFAULT_ALPHA
+    model_coverage: float = 1.0  # share of the query's characters the model does not see as [UNK]
 
     @property
     def total_ms(self) -> float:
@@ -57,17 +64,16 @@ class Filters:
     min_price: float | None = None
     max_price: float | None = None
 
-    def mask(self, catalog: Catalog) -> np.ndarray | None:
-        """Boolean mask of products passing the filters, or None when there are no filters."""
+    def mask(self, categories: np.ndarray, prices: np.ndarray) -> np.ndarray | None:
+        """Boolean mask of products passing the filters (prices: NaN when unknown), or None without filters."""
         if not self.category and self.min_price is None and self.max_price is None:
             return None
-        keep = np.ones(len(catalog), dtype=bool)
+        keep = np.ones(len(categories), dtype=bool)
         if self.category:
-            keep &= np.array([p.category == self.category for p in catalog.products])
+            keep &= categories == self.category
         if self.min_price is not None or self.max_price is not None:
             lo = -np.inf if self.min_price is None else self.min_price
             hi = np.inf if self.max_price is None else self.max_price
-            prices = np.array([np.nan if p.price is None else p.price for p in catalog.products])
             keep &= (prices >= lo) & (prices <= hi)
         return keep
 
@@ -75,6 +81,11 @@ class Filters:
 def _minmax(values: np.ndarray) -> np.ndarray:
     span = float(values.max() - values.min()) if len(values) else 0.0
     return (values - values.min()) / span if span > 0 else np.zeros_like(values)
+
+
+def _rank_of(scores: np.ndarray, j: int) -> int:
+    """1-based rank of entry j when sorting by score, best first (ties: lower index first, as a stable sort)."""
+    return int((scores > scores[j]).sum() + (scores[:j] == scores[j]).sum()) + 1
 
 
 def validate_query(query: str, max_chars: int) -> str:
@@ -97,15 +108,18 @@ class SearchEngine:
         model: SentenceTransformer,
         catalog: Catalog,
         vectors: np.ndarray,
-        ann_threshold: int = 50_000,
+        ann_threshold: int = 200_000,
         lexical: LexicalIndex | None = None,
+        index: ExactIndex | IvfIndex | None = None,
     ) -> None:
         self.model = model
         self.catalog = catalog
         self.vectors = vectors
-        self.index: ExactIndex | HnswIndex = build_index(vectors, ann_threshold)
+        self.index: ExactIndex | IvfIndex = index or build_index(vectors, ann_threshold)
         self._documents = lexical_documents(catalog)
         self.lexical = lexical or LexicalIndex(self._documents)
+        self._categories = np.array([p.category for p in catalog.products], dtype=object)
+        self._prices = np.array([np.nan if p.price is None else p.price for p in catalog.products], dtype=np.float64)
 
     def encode_query(self, query: str) -> np.ndarray:
         return self.model.encode([query], normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)[0]
@@ -124,7 +138,8 @@ class SearchEngine:
         Args:
             mode: "hybrid" (default), "semantic" or "lexical".
             top: how many hits to return (1–50).
-            alpha: hybrid only — weight of the semantic score; 1 − alpha goes to the lexical score.
+            alpha: hybrid only — the semantic score's weight for a query the model sees in full; it is scaled by the
+                share of the query's characters that are not [UNK], and the rest goes to the lexical score.
             filters: category and price range.
             query_vector: a precomputed query embedding (skips encoding).
         """
@@ -135,46 +150,50 @@ class SearchEngine:
         qvec = query_vector
         if qvec is None and mode != "lexical":
             qvec = self.encode_query(query)
+        model_coverage = view(self.model.tokenizer, query).coverage
+        weight = alpha * model_coverage if mode == "hybrid" else float(mode == "semantic")
         t1 = time.perf_counter()
-        hits = self._rank(query, qvec, mode, top, alpha, filters)
+        hits = self._rank(query, qvec, mode, top, weight, filters)
         coverage = self.match_coverage(query, hits[0].product_id) if hits else 0.0
         t2 = time.perf_counter()
         return SearchResult(
             query, mode, hits, encode_ms=(t1 - t0) * 1000, search_ms=(t2 - t1) * 1000,
-            nothing_relevant=coverage < NOTHING_RELEVANT_BELOW, coverage=coverage,
+            nothing_relevant=coverage < NOTHING_RELEVANT_BELOW, coverage=coverage, semantic_weight=weight,
+            alpha=alpha, model_coverage=model_coverage,
         )
 
     def match_coverage(self, query: str, product_id: str) -> float:
         """How much of the query's indexed text a product contains; see LexicalIndex.coverage."""
         return self.lexical.coverage(query, self._documents[self.catalog.index_of(product_id)])
 
-    def _candidates(self, qvec: np.ndarray | None, lex: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
-        """Rows worth scoring: all rows for exact search or a filter; else ANN ∪ lexical top candidates."""
+    def _candidates(self, qvec: np.ndarray | None, lex: np.ndarray, mask: np.ndarray | None) -> np.ndarray | None:
+        """Rows worth scoring: None (all rows) for exact search; the filter's rows; else ANN ∪ lexical top rows."""
         if mask is not None:
             return np.flatnonzero(mask)
         if isinstance(self.index, ExactIndex) or qvec is None:
-            return np.arange(len(self.catalog))
+            return None
         ann_ids, _ = self.index.search(qvec, CANDIDATES)
         return np.union1d(ann_ids, top_k(lex, CANDIDATES))
 
     def _rank(
-        self, query: str, qvec: np.ndarray | None, mode: str, top: int, alpha: float, filters: Filters
+        self, query: str, qvec: np.ndarray | None, mode: str, top: int, weight: float, filters: Filters
     ) -> list[SearchHit]:
         lex_all = self.lexical.scores(query)
-        ids = self._candidates(qvec, lex_all, filters.mask(self.catalog))
+        ids = self._candidates(qvec, lex_all, filters.mask(self._categories, self._prices))
+        if ids is None:  # every row (no copy of the vector matrix)
+            ids, lex, vectors = np.arange(len(self.catalog)), lex_all, self.vectors
+        else:
+            lex, vectors = lex_all[ids], self.vectors[ids]
         if len(ids) == 0:
             return []
-        lex = lex_all[ids]
-        sem = self.vectors[ids] @ qvec if qvec is not None else np.zeros(len(ids), dtype=np.float32)
+        sem = vectors @ qvec if qvec is not None else np.zeros(len(ids), dtype=np.float32)
         if mode == "semantic":
             fused = sem
         elif mode == "lexical":
             fused = lex
         else:
             lex_norm = lex / lex.max() if lex.max() > 0 else lex
-            fused = alpha * _minmax(sem) + (1 - alpha) * lex_norm
-        sem_rank = {int(ids[j]): r for r, j in enumerate(np.argsort(-sem, kind="stable"), start=1)}
-        lex_rank = {int(ids[j]): r for r, j in enumerate(np.argsort(-lex, kind="stable"), start=1)}
+            fused = weight * _minmax(sem) + (1 - weight) * lex_norm
         hits = []
         for rank, j in enumerate(top_k(fused, top), start=1):
             row = int(ids[j])
@@ -189,8 +208,8 @@ class SearchEngine:
                     score=float(fused[j]),
                     semantic=float(sem[j]),
                     lexical=float(lex[j]),
-                    rank_semantic=sem_rank[row] if qvec is not None else None,
-                    rank_lexical=lex_rank[row] if lex[j] > 0 else None,
+                    rank_semantic=_rank_of(sem, j) if qvec is not None else None,
+                    rank_lexical=_rank_of(lex, j) if lex[j] > 0 else None,
                 )
             )
         return hits
@@ -206,7 +225,7 @@ def build_engine(
     model_fp: str,
     catalog: Catalog,
     cache: EmbeddingCache,
-    ann_threshold: int = 50_000,
+    ann_threshold: int = 200_000,
     on_progress: Progress | None = None,
 ) -> SearchEngine:
     """Embed `catalog` with `model` (or take the vectors from the on-disk cache) and build the engine."""

@@ -21,6 +21,53 @@ def test_lexical_finds_a_pure_model_number(engine):
     assert top_name(engine, "AX55", "lexical") == "网速 AX55 无线路由器"
 
 
+def test_lexical_finds_a_brand_the_model_sees_as_unk(engine):
+    """"鹰击" (a dev query) is two [UNK]s to the model; BM25 matches the characters."""
+    assert top_name(engine, "鹰击", "lexical") == "鹰击 Pro 羽毛球拍"
+    assert top_name(engine, "鹰击", "semantic") != "鹰击 Pro 羽毛球拍"
+
+
+def test_semantic_finds_a_product_bm25_misses(engine):
+    """"星耀Watch4" (a dev query): "Watch4" is one unknown word to BM25, which falls back to other 星耀 products."""
+    assert top_name(engine, "星耀Watch4", "semantic") == "星耀 Watch 4"
+    assert top_name(engine, "星耀Watch4", "lexical") != "星耀 Watch 4"
+
+
+def test_hybrid_finds_a_product_neither_mode_finds_alone(engine, catalog):
+    """"2万毫安充电宝" (20,000 mAh power bank): BM25 and the model each put a wrong product first; fused, a right one."""
+    def top_text(mode: str) -> str:
+        return catalog[catalog.index_of(engine.search("2万毫安充电宝", mode=mode, top=1).hits[0].product_id)].text
+
+    assert "20000mAh" in top_text("hybrid")
+    assert "20000mAh" not in top_text("lexical") and "20000mAh" not in top_text("semantic")
+
+
+def test_hybrid_weight_follows_what_the_model_can_see(engine):
+    english = engine.search("wireless router", top=1)
+    chinese = engine.search("我想买一个羽毛球拍", top=1)
+    assert english.semantic_weight == pytest.approx(0.3) and english.model_coverage == 1.0
+    assert chinese.semantic_weight < 0.3 * 0.6 and chinese.model_coverage < 0.6
+    assert engine.search("AX55", mode="lexical").semantic_weight == 0.0
+
+
+def test_approximate_index_agrees_with_exact_search(engine, shipped_model, catalog):
+    """The IVF index (used from 200k products) finds ≥ 99% of the exact top-10 on clustered vectors."""
+    from shopsearch.index import ExactIndex, IvfIndex
+
+    rng = np.random.default_rng(0)
+    centres = engine.vectors[rng.integers(0, len(engine.vectors), 20_000)]
+    vectors = centres + 0.02 * rng.standard_normal(centres.shape).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    ivf, exact = IvfIndex(vectors), ExactIndex(vectors)
+    queries = shipped_model.encode(["寻找一款K7", "wireless router", "保温杯 500ml", "儿童平板", "露营 帐篷"] * 4, normalize_embeddings=True)
+    found = 0
+    for q in queries:
+        candidates, _ = ivf.search(q, 200)
+        best = candidates[np.argsort(-(vectors[candidates] @ q))[:10]]
+        found += len(set(best.tolist()) & set(exact.search(q, 10)[0].tolist()))
+    assert found / (10 * len(queries)) >= 0.99
+
+
 def test_semantic_ranks_by_cosine_and_finds_a_product_from_its_own_text(engine, catalog):
     """Semantic mode: the product whose full text is the query comes first; scores are the cosines."""
     product = catalog[catalog.index_of("P0097")]

@@ -23,6 +23,7 @@ def active_model(label: str) -> str:
 
 MODES = [("混合 hybrid", "hybrid"), ("语义 semantic", "semantic"), ("字词 lexical (BM25)", "lexical")]
 ALL_CATEGORIES = "全部类别 all categories"
+ALPHA_LABEL = "语义权重 Semantic weight (hybrid; scaled by how much of the query the model can see)"
 
 NOTHING_RELEVANT = (
     "⚠️ **目录里似乎没有相关商品。** 下面的结果只是最接近的，可能并不相关。 · "
@@ -44,8 +45,21 @@ def timing(encode_ms: float, search_ms: float, total_ms: float, products: int) -
     )
 
 
+def hybrid_weight(alpha: float, coverage: float, weight: float) -> str:
+    return (
+        f"⚖️ 混合：语义权重 = {alpha:.2f} × 模型可见字符 {coverage:.0%} = **{weight:.2f}**，BM25 权重 {1 - weight:.2f}。 · "
+        f"Hybrid: semantic weight = {alpha:.2f} × characters the model sees {coverage:.0%} = **{weight:.2f}**; BM25 {1 - weight:.2f}."
+    )
+
+
 ESTIMATE = "预计 {steps} 步，约 {seconds:.0f} 秒（按实测 {per_step:.2f} 秒/步）· Estimated {steps} steps, about {seconds:.0f} s ({per_step:.2f} s/step measured)"
 QUEUED = "⏳ 另一个微调正在进行，你在队列中——轮到你时会自动开始。 · Another fine-tune is running; yours starts automatically when its turn comes."
+HARD_NEGATIVES_HELP = (
+    "用当前模型在目录中挖掘最相近的错误商品作为负例（sentence-transformers 的 mine_hard_negatives），"
+    "跳过名称含查询关键词的商品以免误伤。 · Negatives mined from the catalog with the active model "
+    "(sentence-transformers' mine_hard_negatives): the wrong products it ranks closest; names containing the "
+    "query's keyword are skipped so a right answer never becomes a negative."
+)
 EXTEND_VOCAB_HELP = (
     "把数据中模型不认识的汉字加入词表（新增词向量，从平均值开始训练）。实测（种子配方，500 个三元组）：新增 930 个字，"
     "开发集语义 Recall@1 仅从 0.309 升到 0.318，留出三元组准确率从 0.88 降到 0.86，训练时间约 2 倍——基本无帮助。 · "
