@@ -45,7 +45,7 @@ class Settings:
     max_query_chars: int
     max_session_models: int  # fine-tuned models kept in memory at once (LRU)
     run_ttl_seconds: int  # a session's runs are deleted after this long without use
-    ann_threshold: int  # catalogs at least this large use the HNSW index instead of brute force
+    ann_threshold: int  # catalogs at least this large use the IVF index instead of brute force (bench/bench_search.py)
 
 
 @lru_cache(maxsize=1)
@@ -67,5 +67,5 @@ def get_settings() -> Settings:
         max_query_chars=_env_int("SHOPSEARCH_MAX_QUERY_CHARS", 500),
         max_session_models=_env_int("SHOPSEARCH_MAX_SESSION_MODELS", 3),
         run_ttl_seconds=_env_int("SHOPSEARCH_RUN_TTL_SECONDS", 2 * 3600),
-        ann_threshold=_env_int("SHOPSEARCH_ANN_THRESHOLD", 50_000),
+        ann_threshold=_env_int("SHOPSEARCH_ANN_THRESHOLD", 200_000),
     )

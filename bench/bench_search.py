@@ -1,0 +1,393 @@
+"""Search at scale, in one run: query latency per mode, index build time, memory and embedding throughput
+at 300 (the real catalog), 10k, 100k and 1M products, and the nearest-neighbour libraries compared.
+
+    pip install -r bench/requirements.txt        # usearch and hnswlib, to compare with faiss-cpu
+    python bench/bench_search.py                 # all sizes, about 30 min on 2 cores
+    python bench/bench_search.py --sizes 300,10000 --libs exact,faiss-hnsw
+
+How the large catalogs are made (honest about what is synthetic):
+- 10k: synthetic products (a real product's brand and type + a random model code + pieces of two real
+  descriptions), embedded for real with the shipped model; this is where embedding throughput is measured.
+- 100k and 1M: synthetic texts for BM25; vectors are the 10k real vectors plus Gaussian noise (cosine ≈ 0.95
+  to their source), re-normalised, so neighbourhoods look like a real embedding space rather than uniform noise.
+- Queries: the model's embeddings of the real dev and eval queries.
+
+Prints Markdown tables (paste into BENCHMARKS.md) and writes bench/results/search.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from shopsearch.catalog import Catalog, Product, load_catalog  # noqa: E402
+from shopsearch.embeddings import EmbeddingCache, encode, model_fingerprint  # noqa: E402
+from shopsearch.evaluation import load_queries  # noqa: E402
+from shopsearch.index import build_index  # noqa: E402
+from shopsearch.search import CANDIDATES, MODES, SearchEngine, build_engine  # noqa: E402
+from shopsearch.training import load_model  # noqa: E402
+
+RECALL_TARGET = 0.99
+LATENCY_QUERIES = 200
+
+
+def rss_mb() -> float:
+    return psutil.Process().memory_info().rss / 2**20
+
+
+def pct(values: list[float]) -> tuple[float, float]:
+    """(p50, p95) of a list of milliseconds."""
+    ordered = sorted(values)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+
+
+def unit(x: np.ndarray) -> np.ndarray:
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+# ---------------------------------------------------------------- synthetic data
+
+
+def synthetic_catalog(real: Catalog, n: int, seed: int = 0) -> Catalog:
+    """n products shaped like the real ones: brand + model code + the real product's type, mixed descriptions."""
+    rng = random.Random(seed)
+    letters = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+    products = []
+    for i in range(n):
+        p, other = real[i % len(real)], real[rng.randrange(len(real))]
+        code = f"{rng.choice(letters)}{rng.choice(letters)}{rng.randrange(10, 9999)}"
+        kind = p.name.split()[-1]
+        description = p.description[: rng.randrange(12, 40)] + "，" + other.description[: rng.randrange(6, 24)]
+        price = None if p.price is None else round(p.price * rng.uniform(0.6, 1.6), 0)
+        products.append(Product(f"S{i:07d}", f"{p.brand} {code} {kind}", p.brand, p.category, price, description, p.tags))
+    return Catalog(products)
+
+
+def noisy_copies(source: np.ndarray, n: int, sigma: float = 0.015, seed: int = 0) -> np.ndarray:
+    """n unit vectors: row i is source[i % len(source)] plus N(0, sigma²) per dimension, re-normalised."""
+    rng = np.random.default_rng(seed)
+    out = np.empty((n, source.shape[1]), dtype=np.float32)
+    for start in range(0, n, 100_000):
+        rows = np.arange(start, min(n, start + 100_000))
+        block = source[rows % len(source)] + sigma * rng.standard_normal((len(rows), source.shape[1]), dtype=np.float32)
+        out[rows] = unit(block)
+    return out
+
+
+# ---------------------------------------------------------------- nearest-neighbour libraries
+
+
+class Lib:
+    """One ANN library behind a tiny interface: build(vectors), set(knob), search(q, k) -> ids."""
+
+    name = ""
+    knobs: tuple[int, ...] = ()
+
+    def build(self, vectors: np.ndarray) -> None: ...
+    def set(self, knob: int) -> None: ...
+    def search(self, query: np.ndarray, k: int) -> np.ndarray: ...
+
+
+class Exact(Lib):
+    name, knobs = "exact (numpy)", (0,)
+
+    def build(self, vectors):
+        self.v = vectors
+
+    def search(self, query, k):
+        scores = self.v @ query
+        part = np.argpartition(-scores, k)[:k]
+        return part[np.argsort(-scores[part])]
+
+
+class FaissHnsw(Lib):
+    name, knobs = "faiss-cpu HNSW (M=32)", (400, 1600, 3200, 6400)
+
+    def build(self, vectors):
+        import faiss
+
+        self.index = faiss.IndexHNSWFlat(vectors.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
+        self.index.hnsw.efConstruction = 200
+        self.index.add(vectors)
+
+    def set(self, knob):
+        self.index.hnsw.efSearch = knob
+
+    def search(self, query, k):
+        return self.index.search(query[None], k)[1][0]
+
+
+class FaissIvf(Lib):
+    name, knobs = "faiss-cpu IVF-Flat (the engine's)", (64, 256, 512, 1024)
+
+    def build(self, vectors):
+        import faiss
+
+        nlist = int(4 * np.sqrt(len(vectors)))
+        self.index = faiss.IndexIVFFlat(faiss.IndexFlatIP(vectors.shape[1]), vectors.shape[1], nlist, faiss.METRIC_INNER_PRODUCT)
+        sample = np.random.default_rng(0).choice(len(vectors), min(len(vectors), 40 * nlist), replace=False)
+        self.index.train(vectors[np.sort(sample)])
+        self.index.add(vectors)
+
+    def set(self, knob):
+        self.index.nprobe = knob
+
+    def search(self, query, k):
+        return self.index.search(query[None], k)[1][0]
+
+
+class Usearch(Lib):
+    name, knobs = "usearch HNSW (M=16)", (200, 400, 800, 1600)
+
+    def build(self, vectors):
+        from usearch.index import Index
+
+        self.index = Index(ndim=vectors.shape[1], metric="ip", dtype="f32", connectivity=16, expansion_add=128)
+        self.index.add(np.arange(len(vectors), dtype=np.uint64), vectors, threads=os.cpu_count() or 1)
+
+    def set(self, knob):
+        self.index.expansion_search = knob
+
+    def search(self, query, k):
+        return np.asarray(self.index.search(query, k).keys, dtype=np.int64)
+
+
+class Hnswlib(Lib):
+    name, knobs = "hnswlib (M=16)", (200, 400, 800, 1600)
+
+    def build(self, vectors):
+        import hnswlib
+
+        self.index = hnswlib.Index(space="ip", dim=vectors.shape[1])
+        self.index.init_index(max_elements=len(vectors), ef_construction=128, M=16)
+        self.index.add_items(vectors, num_threads=os.cpu_count() or 1)
+
+    def set(self, knob):
+        self.index.set_ef(max(knob, 10))
+
+    def search(self, query, k):
+        return self.index.knn_query(query, k)[0][0].astype(np.int64)
+
+
+LIBS: dict[str, Callable[[], Lib]] = {
+    "exact": Exact, "faiss-hnsw": FaissHnsw, "faiss-ivf": FaissIvf, "usearch": Usearch, "hnswlib": Hnswlib,
+}
+
+
+def ann_study(vectors: np.ndarray, queries: np.ndarray, libs: list[str], k: int = 10, fetch: int = CANDIDATES) -> list[dict]:
+    """Per library: build time and memory, then for each knob recall@k against brute force and p50/p95 latency.
+
+    As the engine does, each search fetches `fetch` candidates and re-scores them exactly (a 200×384 product):
+    recall@k is the share of the exact top-k found in the re-scored top-k. Reports the cheapest knob reaching
+    RECALL_TARGET (or the best one when none does).
+    """
+    exact = Exact()
+    exact.build(vectors)
+    truth = [set(exact.search(q, k).tolist()) for q in queries]
+    rows = []
+    for key in libs:
+        try:
+            lib = LIBS[key]()
+            gc.collect()
+            before = rss_mb()
+            t = time.perf_counter()
+            lib.build(vectors)
+            build_s = time.perf_counter() - t
+            memory = rss_mb() - before
+        except ImportError as err:
+            print(f"  {key}: not installed ({err}); pip install -r bench/requirements.txt")
+            continue
+        chosen = None
+        for knob in lib.knobs:
+            lib.set(knob)
+            lib.search(queries[0], fetch)
+            times, hits = [], 0
+            for q, want in zip(queries, truth):
+                t = time.perf_counter()
+                found = lib.search(q, fetch)
+                found = found[found >= 0]
+                ids = found[np.argsort(-(vectors[found] @ q))[:k]]
+                times.append((time.perf_counter() - t) * 1000)
+                hits += len(want & set(ids.tolist()))
+            p50, p95 = pct(times)
+            row = {"lib": lib.name, "key": key, "rows": len(vectors), "build_s": build_s, "memory_mb": memory,
+                   "knob": knob, "recall": hits / (k * len(queries)), "p50_ms": p50, "p95_ms": p95}
+            print(f"  {lib.name:24} knob {knob:4}: recall@{k} {row['recall']:.3f}  p50 {p50:.2f} ms  p95 {p95:.2f} ms"
+                  f"  (build {build_s:.1f} s, +{memory:.0f} MB)")
+            chosen = row
+            if row["recall"] >= RECALL_TARGET:
+                break
+        rows.append(chosen)
+        del lib
+        gc.collect()
+    return rows
+
+
+# ---------------------------------------------------------------- the engine
+
+
+def mode_latency(engine: SearchEngine, queries: list[str]) -> dict[str, dict[str, float]]:
+    """p50/p95 of total, encode and search milliseconds per mode, top-10, warm (after 10 warm-up queries)."""
+    out = {}
+    for mode in MODES:
+        for q in queries[:10]:
+            engine.search(q, mode=mode, top=10)
+        results = [engine.search(q, mode=mode, top=10) for q in queries]
+        total = pct([r.total_ms for r in results])
+        out[mode] = {"p50_ms": total[0], "p95_ms": total[1],
+                     "encode_p50_ms": pct([r.encode_ms for r in results])[0],
+                     "search_p50_ms": pct([r.search_ms for r in results])[0]}
+    return out
+
+
+def agreement(engine: SearchEngine, exact: np.ndarray, qvecs: np.ndarray, queries: list[str], k: int = 10) -> float:
+    """Share of the exact semantic top-k that the engine's semantic mode returns (end-to-end recall)."""
+    hits = 0
+    for q, v in zip(queries, qvecs):
+        truth = set(np.argsort(-(exact @ v))[:k].tolist())
+        got = {engine.catalog.index_of(h.product_id) for h in engine.search(q, mode="semantic", top=k, query_vector=v).hits}
+        hits += len(truth & got)
+    return hits / (k * len(queries))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="300,10000,100000,1000000")
+    parser.add_argument("--libs", default="exact,faiss-hnsw,faiss-ivf,hnswlib,usearch")
+    parser.add_argument("--libs-at-1m", default="exact,faiss-ivf", help="libraries compared above 100k (HNSW builds take 6+ min)")
+    parser.add_argument("--reuse", action="store_true", help="reuse the 10k embeddings of an earlier run (no throughput figure)")
+    parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "search.json"))
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    libs = args.libs.split(",")
+    report: dict = {"machine": f"{os.cpu_count()} cores", "sizes": {}, "ann": {}}
+
+    t = time.perf_counter()
+    model = load_model(str(ROOT / "model"))
+    report["model_load_s"] = time.perf_counter() - t
+    real = load_catalog(ROOT / "catalog.csv")
+    queries = [q.query for name in ("dev_queries.csv", "eval_queries.csv") for q in load_queries(ROOT / "data" / name)]
+    queries = random.Random(0).sample(queries, min(LATENCY_QUERIES, len(queries)))
+    qvecs = model.encode(queries, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+    print(f"model loaded in {report['model_load_s']:.1f} s; {len(queries)} queries")
+
+    # 300: the real catalog — embedding from scratch, then cold start from the on-disk cache
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = EmbeddingCache(tmp)
+        fp = model_fingerprint(ROOT / "model")
+        t = time.perf_counter()
+        engine = build_engine(model, fp, real, cache)
+        first = time.perf_counter() - t
+        starts = []
+        for _ in range(5):
+            t = time.perf_counter()
+            engine = build_engine(model, fp, load_catalog(ROOT / "catalog.csv"), cache)
+            starts.append(time.perf_counter() - t)
+    report["cold_start_from_cache_s"] = statistics.median(starts)
+    report["sizes"][len(real)] = {"embed_texts_per_s": len(real) / first, "index": engine.index.kind,
+                                  "modes": mode_latency(engine, queries)}
+    print(f"real catalog: first build {first:.1f} s ({len(real) / first:.0f} texts/s); engine from cache "
+          f"(catalog read + vectors + BM25 + index) median {report['cold_start_from_cache_s'] * 1000:.0f} ms of 5")
+
+    source = None
+    for n in [s for s in sizes if s > len(real)]:
+        gc.collect()
+        before = rss_mb()
+        catalog = synthetic_catalog(real, n)
+        if source is None:  # the first synthetic size is embedded for real (kept in bench/results/ for reruns)
+            saved = ROOT / "bench" / "results" / f"synthetic-{n}-{model_fingerprint(ROOT / 'model')}.npy"
+            if args.reuse and saved.is_file():
+                source, throughput = np.load(saved), None
+            else:
+                t = time.perf_counter()
+                source = encode(model, (p.text for p in catalog.products), n, batch_size=64)
+                throughput = n / (time.perf_counter() - t)
+                saved.parent.mkdir(parents=True, exist_ok=True)
+                np.save(saved, source)
+            vectors = source
+            print(f"{n:,}: embedded {n:,} synthetic texts at {throughput:.0f} texts/s")
+        else:
+            vectors = noisy_copies(source, n)
+            throughput = None
+        exact_agree = None
+        print(f"{n:,}: nearest-neighbour libraries")
+        study = libs if n <= 100_000 else [lib for lib in libs if lib in args.libs_at_1m.split(",")]
+        report["ann"][n] = ann_study(vectors, qvecs, study if n >= 100_000 else ["exact"])
+        gc.collect()
+        t = time.perf_counter()
+        index = build_index(vectors, get_threshold())
+        index_s = time.perf_counter() - t
+        t = time.perf_counter()
+        engine = SearchEngine(model, catalog, vectors, index=index)
+        build_s = time.perf_counter() - t
+        sweep = []
+        if engine.index.kind != "exact":  # the engine's own index: the smallest nprobe with recall ≥ target
+            for nprobe in (256, 512, 1024):
+                engine.index.nprobe = nprobe
+                t = time.perf_counter()
+                exact_agree = agreement(engine, vectors, qvecs[:100], queries[:100])
+                sweep.append({"nprobe": nprobe, "recall_at_10": exact_agree, "ms_per_query": (time.perf_counter() - t) * 10})
+                print(f"  engine nprobe {nprobe}: semantic recall@10 {exact_agree:.3f}, {sweep[-1]['ms_per_query']:.1f} ms/query", flush=True)
+                if exact_agree >= RECALL_TARGET:
+                    break
+        report["sizes"][n] = {
+            "embed_texts_per_s": throughput, "index": engine.index.kind, "index_build_s": index_s, "engine_build_s": build_s,
+            "rss_mb": rss_mb(), "rss_growth_mb": rss_mb() - before, "semantic_recall_at_10": exact_agree, "nprobe_sweep": sweep,
+            "nprobe": getattr(engine.index, "nprobe", None),
+            "modes": mode_latency(engine, queries),
+        }
+        print(f"{n:,}: nprobe {getattr(engine.index, 'nprobe', '-')}; {engine.index.kind} index built in {index_s:.1f} s, BM25 + engine in {build_s:.1f} s; RSS {rss_mb():.0f} MB; "
+              f"semantic recall@10 vs exact {exact_agree}")
+        del engine, catalog
+        gc.collect()
+
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(report, indent=2, default=float))
+    print_tables(report)
+
+
+def get_threshold() -> int:
+    from shopsearch.config import get_settings
+
+    return get_settings().ann_threshold
+
+
+def print_tables(report: dict) -> None:
+    print("\n| products | index | hybrid p50 / p95 ms | semantic p50 / p95 ms | lexical p50 / p95 ms | encode p50 ms | index build s | BM25 + engine s | semantic recall@10 | RSS MB |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for n, row in report["sizes"].items():
+        m = row["modes"]
+        cells = " | ".join(f"{m[mode]['p50_ms']:.1f} / {m[mode]['p95_ms']:.1f}" for mode in MODES)
+        index_s = f"{row['index_build_s']:.1f}" if "index_build_s" in row else "—"
+        build = f"{row['engine_build_s']:.1f}" if "engine_build_s" in row else f"{report['cold_start_from_cache_s']:.2f} (from cache)"
+        recall = f"{row['semantic_recall_at_10']:.3f}" if row.get("semantic_recall_at_10") is not None else "1 (exact)"
+        print(f"| {int(n):,} | {row['index']} | {cells} | {m['hybrid']['encode_p50_ms']:.1f} | {index_s} | {build} | {recall} | {row.get('rss_mb', 0):.0f} |")
+    print("\n| vectors | library | build s | memory MB | knob (ef / nprobe) | recall@10 | p50 ms | p95 ms |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|")
+    for n, rows in report["ann"].items():
+        for r in rows:
+            print(f"| {int(n):,} | {r['lib']} | {r['build_s']:.1f} | {r['memory_mb']:.0f} | {r['knob']} | {r['recall']:.3f} | "
+                  f"{r['p50_ms']:.2f} | {r['p95_ms']:.2f} |")
+    throughputs = [f"{r['embed_texts_per_s']:.0f} texts/s at {int(n):,}" for n, r in report["sizes"].items() if r.get("embed_texts_per_s")]
+    print(f"\nembedding throughput: {', '.join(throughputs)}; model load {report['model_load_s']:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
