@@ -200,3 +200,50 @@ def read_triplets(
     except CsvFileError as err:
         raise TripletFileError(err.zh, err.en) from err
     return check_frame(table.frame, table.encoding, table.delimiter, tokenizer, max_rows)
+
+
+def keyword_of(anchor: str) -> str | None:
+    """The keyword a seed template was filled with. Example: "寻找一款K7" -> "K7"; "随便写的" -> None"""
+    for template in TEMPLATES:
+        prefix, suffix = template.split("{kw}")
+        if anchor.startswith(prefix) and anchor.endswith(suffix) and len(anchor) > len(prefix) + len(suffix):
+            return anchor[len(prefix) : len(anchor) - len(suffix)]
+    return None
+
+
+def with_hard_negatives(triplets: TripletSet, catalog: Catalog, model, candidates: int = 5) -> tuple[TripletSet, int]:
+    """Swap each negative for the catalog product the model ranks closest to the anchor that is not an answer.
+
+    Uses sentence-transformers' `mine_hard_negatives` over the catalog texts (every positive of an anchor counts as
+    an answer). A mined product whose name contains the anchor's template keyword is skipped (it would be a
+    false negative: "寻找一款K7" vs another K7); when none of the candidates qualifies, the original negative stays.
+    Returns the new triplets and how many negatives were replaced.
+    """
+    from datasets import Dataset
+    from sentence_transformers.util import mine_hard_negatives
+
+    if len(triplets) == 0:
+        return triplets, 0
+    mined = mine_hard_negatives(
+        Dataset.from_dict({"anchor": triplets.anchors, "positive": triplets.positives}),
+        model,
+        corpus=catalog.texts,
+        num_negatives=candidates,
+        sampling_strategy="top",
+        output_format="n-tuple",
+        batch_size=64,
+        verbose=False,
+    )
+    columns = [c for c in mined.column_names[2:] if c != "scores"]
+    found = {(row["anchor"], row["positive"]): [row[c] for c in columns] for row in mined}
+    names = {p.text: p.name for p in catalog.products}
+    negatives, replaced = [], 0
+    for anchor, positive, negative in zip(triplets.anchors, triplets.positives, triplets.negatives):
+        keyword = keyword_of(anchor)
+        pick = next(
+            (c for c in found.get((anchor, positive), []) if c != positive and not (keyword and keyword in names.get(c, ""))),
+            None,
+        )
+        replaced += pick is not None and pick != negative
+        negatives.append(pick or negative)
+    return TripletSet(list(triplets.anchors), list(triplets.positives), negatives), replaced

@@ -108,3 +108,31 @@ def test_files_over_the_row_and_size_limits_are_refused(write):
         read_triplets(write("t.csv", rows), max_mb=5, max_rows=20)
     with pytest.raises(TripletFileError, match="MB limit"):
         read_triplets(write("big.csv", b"a,b,c\n" + b"x" * (2 * 1024 * 1024)), max_mb=1, max_rows=20)
+
+
+def test_keyword_of_recovers_the_template_keyword():
+    from shopsearch.triplets import keyword_of
+
+    assert keyword_of("寻找一款K7") == "K7"
+    assert keyword_of("最近在看童趣派，有什么建议？") == "童趣派"
+    assert keyword_of("晚上骑车用的灯") is None
+
+
+def test_hard_negatives_are_closer_than_random_ones_and_never_right_answers(catalog, shipped_model):
+    import numpy as np
+
+    from shopsearch.triplets import keyword_of, with_hard_negatives
+
+    triplets = generate(catalog, n=60, seed=7)
+    mined, replaced = with_hard_negatives(triplets, catalog, shipped_model)
+    assert replaced >= 30 and mined.anchors == triplets.anchors and mined.positives == triplets.positives
+    names = {p.text: p.name for p in catalog.products}
+    for anchor, positive, negative in zip(mined.anchors, mined.positives, mined.negatives):
+        assert negative != positive and keyword_of(anchor) not in names[negative]
+
+    def mean_cosine(negatives):
+        a = shipped_model.encode(triplets.anchors, normalize_embeddings=True)
+        n = shipped_model.encode(negatives, normalize_embeddings=True)
+        return float(np.mean((a * n).sum(axis=1)))
+
+    assert mean_cosine(mined.negatives) > mean_cosine(triplets.negatives) + 0.05
