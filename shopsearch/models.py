@@ -8,6 +8,7 @@ at most a few loaded in memory (least recently used evicted), deleted with their
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import shutil
 import threading
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 
 SHIPPED = "shipped"
 BASE = "base"
+_RUN_NAME = re.compile(r"^[A-Za-z0-9_-]{16}(\.partial)?$")  # secrets.token_urlsafe(12), maybe mid-save
 
 
 @dataclass
@@ -40,6 +42,7 @@ class ModelInfo:
     metrics: dict[str, float] = field(default_factory=dict)
     created: float = field(default_factory=time.time)
     last_used: float = field(default_factory=time.time)
+    attachments: list[Path] = field(default_factory=list)  # files made for it (its .zip), deleted with it
 
 
 class ModelStore:
@@ -51,7 +54,7 @@ class ModelStore:
         cache: EmbeddingCache,
         max_loaded_runs: int = 3,
         ttl_seconds: int = 7200,
-        ann_threshold: int = 50_000,
+        ann_threshold: int = 200_000,
         shipped: SentenceTransformer | None = None,
         base: SentenceTransformer | None = None,
     ) -> None:
@@ -69,6 +72,16 @@ class ModelStore:
         self._loaded_runs: OrderedDict[str, SentenceTransformer] = OrderedDict()
         self._engines: OrderedDict[tuple[str, str], SearchEngine] = OrderedDict()
         self._pinned_engines: set[tuple[str, str]] = set()
+        self._remove_leftover_runs()
+
+    def _remove_leftover_runs(self) -> None:
+        """Runs belong to sessions, and no session outlives the process: delete what a previous process left."""
+        if not self.runs_dir.is_dir():
+            return
+        for path in self.runs_dir.iterdir():
+            if path.is_dir() and _RUN_NAME.match(path.name):
+                shutil.rmtree(path, ignore_errors=True)
+                log.info("removed leftover run folder %s", path.name[:6])
 
     # --- lookup -------------------------------------------------------------------------------------------
     def info(self, model_id: str, session: str | None) -> ModelInfo:
@@ -161,7 +174,8 @@ class ModelStore:
         del self._infos[info.id]
         self._loaded_runs.pop(info.id, None)
         self._drop_engines(info.fingerprint)
-        shutil.rmtree(info.path, ignore_errors=True)
+        for path in (info.path, *info.attachments):
+            shutil.rmtree(path, ignore_errors=True)
 
     @property
     def loaded_runs(self) -> int:

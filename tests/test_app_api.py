@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from gradio_client import Client, handle_file
 
+from shopsearch.config import ROOT
+
 pytestmark = pytest.mark.slow
 
 
@@ -66,6 +68,16 @@ def test_finetune_changes_only_this_sessions_model(app_url, tmp_path):
     assert after_b["data"] == before_b["data"]
     after_a = a.predict(query="跑步时戴不会掉的耳机", top_k=10, mode="semantic", api_name="/search")
     assert after_a["data"] != before_b["data"], "A's searches must use A's new model"
+    run_id = updates[-1][7]
+    run_id = run_id["value"] if isinstance(run_id, dict) else run_id
+    assert isinstance(run_id, str) and len(run_id) >= 16
+    with pytest.raises(Exception, match="does not exist"):
+        b.predict(run_id, api_name="/activate")  # B knows A's run id and still cannot use it
+    assert b.predict(query="跑步时戴不会掉的耳机", top_k=10, mode="semantic", api_name="/search")["data"] == before_b["data"]
+    a.predict("shipped", api_name="/activate")  # A can switch back to the shipped model…
+    assert a.predict(query="跑步时戴不会掉的耳机", top_k=10, mode="semantic", api_name="/search")["data"] == before_b["data"]
+    a.predict(run_id, api_name="/activate")  # …and to its own run again
+    assert a.predict(query="跑步时戴不会掉的耳机", top_k=10, mode="semantic", api_name="/search")["data"] == after_a["data"]
 
 
 def test_malformed_upload_is_refused_with_a_message(app_url, tmp_path):
@@ -75,3 +87,23 @@ def test_malformed_upload_is_refused_with_a_message(app_url, tmp_path):
     with pytest.raises(Exception, match="NUL"):
         client.predict(handle_file(str(bad)), api_name="/finetune")
     assert names(client.predict(query="寻找一款K7", top_k=1, api_name="/search")) == ["机械师 K7 机械键盘"]
+
+
+@pytest.mark.parametrize("path", ["/etc/passwd", "{root}/model/model.safetensors", "{root}/app.py", "{root}/catalog.csv", "../../../../etc/hostname"])
+def test_files_outside_the_apps_own_outputs_cannot_be_downloaded(app_url, path):
+    """allowed_paths is empty: neither system files nor the app's own folders are served by path."""
+    import urllib.error
+    import urllib.request
+    from pathlib import Path
+
+    target = path.format(root=ROOT)
+    real = Path(target).read_bytes()[:64] if Path(target).is_file() else None
+    for url in (f"{app_url}gradio_api/file={target}", f"{app_url}file={target}"):
+        try:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                body = response.read(64)
+        except urllib.error.HTTPError as err:
+            assert err.code in (400, 403, 404, 405), url
+            continue
+        assert real is None or body != real, f"{url} served the file"
+        assert b"root:x:0" not in body

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
@@ -82,7 +81,12 @@ def test_malformed_upload_shows_a_readable_error_and_the_page_keeps_working(page
 
 
 def test_finetune_in_one_browser_leaves_another_untouched(browser, page, app_url, tmp_path):
-    """Context A trains a few steps (progress, loss curve, new active model); context B keeps the shipped model."""
+    """Context A trains a few steps (progress, loss curve, new active model); context B keeps the shipped model.
+    Closing A's page deletes A's run folder (the unload event), and only A's."""
+    import app
+
+    runs_dir = app.get_settings().runs_dir
+    runs_before = set(runs_dir.iterdir()) if runs_dir.is_dir() else set()
     other = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     other.goto(app_url)
     other.wait_for_selector("#query textarea, #query input", timeout=30_000)
@@ -100,6 +104,16 @@ def test_finetune_in_one_browser_leaves_another_untouched(browser, page, app_url
     page.wait_for_function("() => (document.querySelector('#active-model')?.innerText || '').includes('run')", timeout=300_000)
     assert "shipped" in other.locator("#active-model").inner_text()
     assert search(other, "跑步时戴不会掉的耳机") == before
+    new_runs = {p for p in runs_dir.iterdir() if p.is_dir()} - runs_before
+    assert len(new_runs) == 1, "A's run is saved in the runs folder"
+    page.context.close()  # A leaves
+    other.wait_for_timeout(500)
+    for _ in range(40):
+        if not any(p.exists() for p in new_runs):
+            break
+        other.wait_for_timeout(250)
+    assert not any(p.exists() for p in new_runs), "a closed session's run folder must be deleted"
+    assert search(other, "寻找一款K7")[0] == "机械师 K7 机械键盘"
     other.context.close()
 
 

@@ -12,7 +12,9 @@ import gradio as gr
 
 from shopsearch.catalog import Catalog
 from shopsearch.config import Settings
+from shopsearch.downloads import Downloads
 from shopsearch.errors import UserError
+from shopsearch.feedback import FeedbackLog
 from shopsearch.evaluation import EvalQuery
 from shopsearch.models import SHIPPED, ModelStore
 from shopsearch.triplets import TripletSet
@@ -29,6 +31,7 @@ class AppContext:
     store: ModelStore
     catalog: Catalog
     eval_queries: list[EvalQuery]
+    downloads: Downloads = field(default_factory=Downloads)
 
 
 @dataclass
@@ -37,8 +40,7 @@ class Visitor:
 
     active: str = SHIPPED
     catalog: Catalog | None = None  # an uploaded catalog, for this session only
-    feedback: list[tuple[str, str, str]] = field(default_factory=list)  # (query, liked text, disliked text)
-    disliked: dict[str, list[str]] = field(default_factory=dict)  # query -> disliked product texts
+    feedback: FeedbackLog = field(default_factory=FeedbackLog)  # 👍/👎 marks and the triplets they make
     pending: TripletSet | None = None  # triplets generated or sent from search, waiting for a fine-tune
 
     def catalog_or(self, shipped: Catalog) -> Catalog:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextvars
 import queue
 import shutil
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -19,7 +18,7 @@ from shopsearch.errors import UserError
 from shopsearch.evaluation import evaluate_engine, still_wrong, triplet_accuracy
 from shopsearch.models import BASE, SHIPPED
 from shopsearch.training import LOSSES, StepLog, TrainParams, train
-from shopsearch.triplets import DROP_REASONS, CheckReport, TripletSet, generate, read_triplets
+from shopsearch.triplets import DROP_REASONS, CheckReport, TripletSet, generate, read_triplets, with_hard_negatives
 from shopsearch.ui import text
 from shopsearch.ui.context import AppContext, Visitor, log, session_id, user_errors
 
@@ -82,6 +81,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         with gr.Column(scale=2):
             gr.DownloadButton("下载模板 Download template", value=str(TEMPLATE), size="sm")
             generate_btn = gr.Button("从目录生成三元组 Generate triplets from the catalog", size="sm")
+            hard_negatives = gr.Checkbox(False, label="困难负例 Hard negatives", info=text.HARD_NEGATIVES_HELP)
             generated_file = gr.DownloadButton("下载生成的三元组 Download generated", size="sm", visible=False)
     report_md = gr.Markdown(elem_id="check-report")
     preview = gr.Dataframe(interactive=False, label="预览 Preview", wrap=True, max_height=260)
@@ -127,16 +127,22 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         )
 
     @user_errors
-    def _generate(epochs: int, batch: int, state: Visitor):
+    def _generate(epochs: int, batch: int, hard: bool, state: Visitor, request: gr.Request):
         catalog = state.catalog_or(ctx.catalog)
         triplets = generate(catalog, n=min(500, 3 * len(catalog)))
+        mined_note = ""
+        if hard:
+            model = ctx.store.model(state.active, session_id(request))
+            triplets, replaced = with_hard_negatives(triplets, catalog, model)
+            mined_note = (f"困难负例：{replaced} 个负例换成了当前模型最容易混淆的商品。 · Hard negatives: {replaced} negatives "
+                          "replaced by the products the active model confuses most.\n\n")
         state.pending = triplets
-        path = Path(tempfile.mkdtemp(prefix="generated-")) / "generated_triplets.csv"
+        path = ctx.downloads.new_path("generated_triplets.csv")
         to_safe_csv(triplets.to_frame(), path)
         steps, per_step, seconds = _estimate(len(triplets), epochs, batch)
         note = f"已从 {len(catalog)} 件商品生成 {len(triplets)} 个三元组。 · Generated {len(triplets)} triplets from {len(catalog)} products.\n\n"
         return (
-            state, note + text.ESTIMATE.format(steps=steps, seconds=seconds, per_step=per_step), triplets.to_frame().head(20),
+            state, note + mined_note + text.ESTIMATE.format(steps=steps, seconds=seconds, per_step=per_step), triplets.to_frame().head(20),
             gr.update(value=str(path), visible=True), f"📥 {len(triplets)} 个生成的三元组待训练。 · {len(triplets)} generated triplets ready.",
         )
 
@@ -166,6 +172,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         """Stream progress while training in a worker thread; the session's active model changes at the end."""
         state = state or Visitor()
         session = session_id(request)
+        ctx.store.expire()  # runs of sessions that left without saying goodbye
         try:
             if triplet_file:
                 triplets, _ = read_triplets(triplet_file, settings.max_upload_mb, settings.max_triplet_rows)
@@ -249,7 +256,9 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
                 [{"margin": round(w.margin, 3), "anchor": w.anchor, "positive": w.positive, "negative": w.negative} for w in still_wrong(after_model, holdout)],
                 columns=["margin", "anchor", "positive", "negative"],
             )
-            archive = shutil.make_archive(str(Path(tempfile.mkdtemp(prefix="model-")) / f"finetuned-{run_id[:6]}"), "zip", result.path)
+            archive_base = ctx.downloads.new_path(f"finetuned-{run_id[:6]}")
+            info.attachments.append(archive_base.parent)  # deleted with the run
+            archive = shutil.make_archive(str(archive_base), "zip", result.path)
             choices = [("已发布的微调模型 shipped", SHIPPED)] + [(i.label, i.id) for i in ctx.store.runs(session)]
             done = "⏹ 已停止" if result.stopped else "✅ 完成"
             yield (
@@ -279,7 +288,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
 
     triplet_file.upload(_check_upload, [triplet_file, epochs, batch_size, visitor], [visitor, report_md, preview, pending_md], api_visibility="private")
     triplet_file.clear(_check_upload, [triplet_file, epochs, batch_size, visitor], [visitor, report_md, preview, pending_md], api_visibility="private")
-    generate_btn.click(_generate, [epochs, batch_size, visitor], [visitor, report_md, preview, generated_file, pending_md], api_visibility="private")
+    generate_btn.click(_generate, [epochs, batch_size, hard_negatives, visitor], [visitor, report_md, preview, generated_file, pending_md], api_visibility="private")
     start_btn.click(
         _start_finetune,
         [triplet_file, epochs, batch_size, learning_rate, loss, start_from, extend_vocab, visitor],

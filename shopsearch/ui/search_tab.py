@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import html
-import tempfile
-from pathlib import Path
 
 import gradio as gr
 import pandas as pd
 
-from shopsearch.catalog import catalog_from_frame
-from shopsearch.csvio import read_table, to_safe_csv
-from shopsearch.errors import CatalogError, CsvFileError, UserError
+from shopsearch.catalog import load_catalog
+from shopsearch.csvio import to_safe_csv
+from shopsearch.errors import UserError
 from shopsearch.lexical import query_terms
 from shopsearch.models import BASE
 from shopsearch.search import DEFAULT_ALPHA, Filters, SearchResult, validate_query
 from shopsearch.tokens import view
-from shopsearch.triplets import COLUMNS, TripletSet
 from shopsearch.ui import text
 from shopsearch.ui.context import AppContext, Visitor, session_id, user_errors
 
@@ -112,7 +109,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
     with gr.Accordion("选项 Options", open=False):
         with gr.Row():
             mode = gr.Radio(text.MODES, value="hybrid", label="模式 Mode")
-            alpha = gr.Slider(0, 1, value=DEFAULT_ALPHA, step=0.05, label="语义权重 Semantic weight (hybrid)")
+            alpha = gr.Slider(0, 1, value=DEFAULT_ALPHA, step=0.05, label=text.ALPHA_LABEL)
             top_k = gr.Slider(1, 50, value=10, step=1, label="返回数量 Top-k")
         with gr.Row():
             category = gr.Dropdown([text.ALL_CATEGORIES, *ctx.catalog.categories], value=text.ALL_CATEGORIES, label="类别 Category")
@@ -171,9 +168,10 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         notes = []
         if result.nothing_relevant:
             notes.append(text.NOTHING_RELEVANT)
-        coverage = view(engine.model.tokenizer, result.query).coverage
-        if coverage < 0.5:
-            notes.append(text.unk_warning(coverage))
+        if result.model_coverage < 0.5:
+            notes.append(text.unk_warning(result.model_coverage))
+        if result.mode == "hybrid":
+            notes.append(text.hybrid_weight(result.alpha, result.model_coverage, result.semantic_weight))
         total = len(engine.catalog)
         return (
             "\n\n".join(notes),
@@ -209,49 +207,40 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
                 raise UserError("该结果已不在当前目录中。", "That result is no longer in the current catalog.")
             product_text = catalog[catalog.index_of(product_id)].text
             if liked:
-                disliked = state.disliked.get(result.query) or [
-                    catalog[catalog.index_of(h.product_id)].text for h in result.hits if h.product_id != product_id
-                ][:1]
-                for negative in disliked:
-                    state.feedback.append((result.query, product_text, negative))
+                shown = [catalog[catalog.index_of(h.product_id)].text for h in result.hits if h.product_id in catalog]
+                state.feedback.like(result.query, product_text, shown)
             else:
-                state.disliked.setdefault(result.query, []).append(product_text)
-                liked_texts = {p for q, p, _ in state.feedback if q == result.query}
-                state.feedback.extend((result.query, p, product_text) for p in liked_texts)
-            state.feedback = list(dict.fromkeys(state.feedback))
-            return state, f"已收集 {len(state.feedback)} 个三元组。 · {len(state.feedback)} triplet(s) collected."
+                state.feedback.dislike(result.query, product_text)
+            n = len(state.feedback)
+            return state, f"已收集 {n} 个三元组。 · {n} triplet(s) collected."
         return handler
 
     @user_errors
     def _download_feedback(state: Visitor):
         if not state.feedback:
             raise UserError("还没有反馈三元组。", "No feedback triplets yet.")
-        path = Path(tempfile.mkdtemp(prefix="feedback-")) / "feedback_triplets.csv"
-        to_safe_csv(pd.DataFrame(state.feedback, columns=COLUMNS), path)
+        path = ctx.downloads.new_path("feedback_triplets.csv")
+        to_safe_csv(state.feedback.to_frame(), path)
         return str(path)
 
     @user_errors
     def _send_feedback(state: Visitor):
         if not state.feedback:
             raise UserError("还没有反馈三元组。", "No feedback triplets yet.")
-        state.pending = TripletSet(*(list(col) for col in zip(*state.feedback)))
+        state.pending = state.feedback.to_triplets()
         return state, f"📥 {len(state.pending)} 个来自搜索反馈的三元组待训练。 · {len(state.pending)} feedback triplets ready to train."
 
     @user_errors
     def _load_catalog(path: str | None, state: Visitor, request: gr.Request, progress=gr.Progress()):
         if not path:
             return state, gr.skip()
-        try:
-            table = read_table(path, max_mb=settings.max_upload_mb)
-        except CsvFileError as err:
-            raise CatalogError(err.zh, err.en) from err
-        catalog = catalog_from_frame(table.frame, max_rows=settings.max_catalog_rows)
+        catalog = load_catalog(path, max_mb=settings.max_upload_mb, max_rows=settings.max_catalog_rows)
         progress(0, desc="嵌入目录 Embedding the catalog")
         ctx.store.engine(state.active, session_id(request), catalog, on_progress=lambda done, total: progress(done / total, desc=f"{done}/{total}"))
         state.catalog = catalog
         return state, (
-            f"✅ 已载入 {len(catalog)} 件商品（{table.encoding}），本会话的搜索和相似度使用它。 · "
-            f"Loaded {len(catalog)} products ({table.encoding}); this session's search and similarity use it."
+            f"✅ 已载入 {len(catalog)} 件商品，本会话的搜索和相似度使用它。 · "
+            f"Loaded {len(catalog)} products; this session's search and similarity use it."
         )
 
     def _reset_catalog(state: Visitor):

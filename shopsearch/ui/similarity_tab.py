@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 
 import gradio as gr
 import numpy as np
@@ -64,7 +62,7 @@ def build(ctx: AppContext, visitor: gr.State) -> None:
         fig = figures.similarity_heatmap(lines, values, title=title, diverging=model_choice == "difference")
         frame = pd.DataFrame(np.round(values.astype(np.float64), 4), columns=figures.unique_labels(lines, 16))
         frame.insert(0, "sentence", lines)
-        path = Path(tempfile.mkdtemp(prefix="matrix-")) / "similarity_matrix.csv"
+        path = ctx.downloads.new_path("similarity_matrix.csv")
         to_safe_csv(frame, path)
         return fig, frame, str(path)
 

@@ -1,0 +1,80 @@
+"""Faults: a killed training never leaves a model to serve, leftovers are cleaned, downloads don't pile up."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from shopsearch.config import ROOT, base_model_path
+from shopsearch.downloads import Downloads
+from shopsearch.embeddings import EmbeddingCache
+from shopsearch.models import ModelStore
+from shopsearch.training import TrainParams, load_model, train
+from shopsearch.triplets import TripletSet
+
+from conftest import MODEL_DIR
+
+
+@pytest.mark.slow
+def test_killing_a_training_leaves_no_model_and_the_next_training_works(tmp_path):
+    out = tmp_path / "run"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "shopsearch.training", "--start", str(MODEL_DIR), "--out", str(out), "--epochs", "1"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    assert "training on" in proc.stdout.readline()
+    time.sleep(8)  # model loaded, some steps done
+    assert proc.poll() is None, "the run must still be going when it is killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert not out.exists(), "a killed run must not leave a model folder where one is expected"
+
+    triplets = TripletSet([f"寻找一款K{i}" for i in range(8)], [f"机械师 K{i} 机械键盘" for i in range(8)], ["峰景 双人登山帐篷"] * 8)
+    result = train(MODEL_DIR, triplets, out, TrainParams(epochs=1, batch_size=8))
+    assert not result.stopped and load_model(result.path).encode(["K7"]).shape == (1, 384)
+
+
+def test_a_restart_removes_run_folders_left_by_the_previous_process(tmp_path, shipped_model, base_model):
+    runs = tmp_path / "runs"
+    (runs / "AbCdEfGhIjKlMnOp.partial").mkdir(parents=True)
+    (runs / "QrStUvWxYz012345").mkdir()
+    (runs / "notes.txt").write_text("not ours to delete")
+    ModelStore(MODEL_DIR, base_model_path(), runs, EmbeddingCache(tmp_path / "cache"), shipped=shipped_model, base=base_model)
+    assert sorted(p.name for p in runs.iterdir()) == ["notes.txt"]
+
+
+def test_download_folders_are_unguessable_and_old_ones_are_pruned(tmp_path):
+    downloads = Downloads(tmp_path / "dl", max_age_seconds=60)
+    first = downloads.new_path("x.csv")
+    first.write_text("a")
+    second = downloads.new_path("../../etc/passwd")
+    assert second.name == "passwd" and second.parent.parent == downloads.directory, "no path from a name escapes"
+    assert first.parent != second.parent and len(first.parent.name) >= 12
+    os.utime(first.parent, (time.time() - 120, time.time() - 120))
+    assert downloads.prune() == 1 and not first.exists() and second.parent.is_dir()
+
+
+def test_only_safetensors_weights_are_loaded_never_a_pickle(tmp_path):
+    """A model folder whose weights are a pickle (pytorch_model.bin) is refused, and the pickle never runs."""
+    import pickle
+    import shutil
+
+    folder = tmp_path / "evil-model"
+    shutil.copytree(MODEL_DIR, folder)
+    (folder / "model.safetensors").unlink()
+    marker = tmp_path / "pwned"
+
+    class Payload:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    (folder / "pytorch_model.bin").write_bytes(pickle.dumps(Payload()))
+    with pytest.raises(Exception):
+        load_model(folder)
+    assert not marker.exists()

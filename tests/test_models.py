@@ -1,0 +1,69 @@
+"""ModelStore: runs belong to their session, few stay loaded, and their folders go when the session ends or expires."""
+
+from __future__ import annotations
+
+import shutil
+import time
+
+import pytest
+
+from shopsearch.config import base_model_path
+from shopsearch.embeddings import EmbeddingCache
+from shopsearch.errors import UserError
+from shopsearch.models import BASE, SHIPPED, ModelStore
+
+from conftest import MODEL_DIR
+
+
+@pytest.fixture
+def store(tmp_path, shipped_model, base_model):
+    return ModelStore(MODEL_DIR, base_model_path(), tmp_path / "runs", EmbeddingCache(tmp_path / "cache"),
+                      max_loaded_runs=1, ttl_seconds=60, shipped=shipped_model, base=base_model)
+
+
+def add_run(store: ModelStore, session: str):
+    run_id, path = store.new_run_dir()
+    shutil.copytree(MODEL_DIR, path)
+    return store.add_run(session, run_id, path, f"run of {session}", {"recall@1": 0.5})
+
+
+def test_a_session_sees_and_uses_only_its_own_runs(store):
+    mine, theirs = add_run(store, "alice"), add_run(store, "bob")
+    assert [r.id for r in store.runs("alice")] == [mine.id]
+    assert store.model(mine.id, "alice") is not None
+    for session in ("bob", None, ""):
+        with pytest.raises(UserError):
+            store.info(mine.id, session)
+    with pytest.raises(UserError):
+        store.model(theirs.id, "alice")
+    assert store.info(SHIPPED, "alice").owner is None and store.info(BASE, None).owner is None
+
+
+def test_run_ids_are_unguessable(store):
+    ids = {store.new_run_dir()[0] for _ in range(200)}
+    assert len(ids) == 200 and min(len(i) for i in ids) >= 16
+
+
+def test_only_a_few_runs_stay_loaded(store):
+    first, second = add_run(store, "alice"), add_run(store, "alice")
+    store.model(first.id, "alice")
+    store.model(second.id, "alice")
+    assert store.loaded_runs == 1, "the least recently used run is evicted from memory"
+    assert first.path.is_dir(), "eviction frees memory, not the files: the run can be activated again"
+    assert store.model(first.id, "alice") is not None
+
+
+def test_ending_a_session_deletes_its_runs_and_only_its_runs(store):
+    mine, theirs = add_run(store, "alice"), add_run(store, "bob")
+    assert store.drop_session("alice") == 1
+    assert not mine.path.exists() and theirs.path.is_dir()
+    with pytest.raises(UserError):
+        store.info(mine.id, "alice")
+
+
+def test_runs_unused_past_the_ttl_are_deleted(store):
+    old, fresh = add_run(store, "alice"), add_run(store, "bob")
+    old.last_used = time.time() - 61
+    assert store.expire() == 1
+    assert not old.path.exists() and fresh.path.is_dir()
+    assert store.expire(now=time.time() + 3600) == 1 and not fresh.path.exists()
