@@ -1,0 +1,45 @@
+"""Many users at once (a short CI variant of bench/bench_load.py) and one fine-tune at a time, app-wide."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import pytest
+from gradio_client import Client, handle_file
+
+from shopsearch.config import ROOT
+
+sys.path.insert(0, str(ROOT / "bench"))
+from bench_load import search_load, small_triplets  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+
+def test_concurrent_searchers_get_no_errors(app_url):
+    result = search_load(app_url, clients=12, seconds=8)
+    summary = result.summary()
+    assert summary["errors"] == 0, result.errors[:3]
+    assert summary["requests"] >= 24
+
+
+def test_a_second_finetune_waits_in_the_queue_and_both_finish(app_url, tmp_path):
+    data = handle_file(str(small_triplets(tmp_path / "t.csv", rows=24)))
+    a, b = Client(app_url, verbose=False), Client(app_url, verbose=False)
+    first = a.submit(data, 1, 8, 5e-5, "TripletLoss", "shipped", False, api_name="/finetune")
+    deadline = time.time() + 120
+    while time.time() < deadline and first.status().code.name != "PROCESSING":
+        time.sleep(0.2)
+    second = b.submit(data, 1, 8, 5e-5, "TripletLoss", "shipped", False, api_name="/finetune")
+    waiting = []
+    while not first.done():
+        waiting.append(second.status().code.name)
+        time.sleep(0.2)
+    assert "IN_QUEUE" in waiting and "PROCESSING" not in waiting[:-3], "the second request waits while the first trains"
+    deadline = time.time() + 300
+    while not second.done() and time.time() < deadline:
+        time.sleep(0.5)
+    for job in (first, second):
+        assert "done" in job.outputs()[-1][0]
+    table = b.predict(query="寻找一款K7", top_k=3, api_name="/search")
+    assert table["data"], "the second session keeps searching after its fine-tune"
