@@ -24,18 +24,20 @@ def test_concurrent_searchers_get_no_errors(app_url):
 
 
 def test_a_second_finetune_waits_in_the_queue_and_both_finish(app_url, tmp_path):
-    data = handle_file(str(small_triplets(tmp_path / "t.csv", rows=24)))
+    data = handle_file(str(small_triplets(tmp_path / "t.csv", rows=160)))  # ~20 steps: long enough to queue behind
     a, b = Client(app_url, verbose=False), Client(app_url, verbose=False)
     first = a.submit(data, 1, 8, 5e-5, "TripletLoss", "shipped", False, api_name="/finetune")
     deadline = time.time() + 120
-    while time.time() < deadline and first.status().code.name != "PROCESSING":
-        time.sleep(0.2)
+    running = ("PROCESSING", "ITERATING")
+    while time.time() < deadline and first.status().code.name not in running and not first.done():
+        time.sleep(0.1)
     second = b.submit(data, 1, 8, 5e-5, "TripletLoss", "shipped", False, api_name="/finetune")
     waiting = []
     while not first.done():
         waiting.append(second.status().code.name)
         time.sleep(0.2)
-    assert "IN_QUEUE" in waiting and "PROCESSING" not in waiting[:-3], "the second request waits while the first trains"
+    assert "IN_QUEUE" in waiting, f"the second request waits while the first trains: {waiting}"
+    assert not set(running) & set(waiting[:-3]), "two fine-tunes must never run at once"
     deadline = time.time() + 300
     while not second.done() and time.time() < deadline:
         time.sleep(0.5)

@@ -105,7 +105,10 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
     with gr.Accordion("本会话的模型 This session's models", open=True):
         runs = gr.Dataframe(interactive=False, elem_id="runs")
         with gr.Row():
-            run_picker = gr.Dropdown([("已发布的微调模型 shipped", SHIPPED)], value=SHIPPED, label="切换模型 Activate a model", scale=3)
+            run_picker = gr.Dropdown(
+                [("已发布的微调模型 shipped", SHIPPED)], value=SHIPPED, label="切换模型 Activate a model", scale=3,
+                allow_custom_value=True,  # ownership is checked by the store, with a bilingual message
+            )
             activate_btn = gr.Button("启用 Activate", size="sm", scale=1)
             model_zip = gr.DownloadButton("下载模型 .zip · Download model", size="sm", visible=False, scale=1)
 
