@@ -57,7 +57,8 @@ def build_context(settings: Settings) -> AppContext:
 
 
 def build_demo(ctx: AppContext) -> gr.Blocks:
-    with gr.Blocks(title="中文商品搜索 Chinese product search") as demo:
+    # Uploads and outputs in gradio's cache are deleted after an hour (checked every 10 minutes).
+    with gr.Blocks(title="中文商品搜索 Chinese product search", delete_cache=(600, 3600)) as demo:
         visitor = gr.State(Visitor())
         gr.Markdown(f"# {text.TITLE}\n{text.INTRO}")
         active_md = gr.Markdown(text.active_model(ctx.store.info(SHIPPED, None).label), elem_id="active-model")
@@ -81,7 +82,9 @@ def build_demo(ctx: AppContext) -> gr.Blocks:
 def launch_kwargs(settings: Settings) -> dict:
     return {
         "css": CSS,
-        "max_file_size": f"{settings.max_upload_mb}mb",
+        # gradio's own cap (its message is English-only) sits far above ours, so a 100 MB file still reaches
+        # the handlers and gets the bilingual "over the 5 MB limit" message; they check the size before reading.
+        "max_file_size": f"{max(128, 4 * settings.max_upload_mb)}mb",
         "allowed_paths": [],
         "show_error": False,
     }

@@ -80,6 +80,23 @@ def test_finetune_changes_only_this_sessions_model(app_url, tmp_path):
     assert a.predict(query="跑步时戴不会掉的耳机", top_k=10, mode="semantic", api_name="/search")["data"] == after_a["data"]
 
 
+def test_a_100_mb_upload_gets_the_bilingual_size_message_and_leaves_no_run(app_url, tmp_path):
+    import app
+
+    big = tmp_path / "big.csv"
+    with big.open("wb") as fh:
+        fh.write(b"anchor,positive,negative\n")
+        fh.write(("寻找一款K7,机械师 K7 机械键盘,峰景 双人登山帐篷\n" * 1_500_000).encode("utf-8")[: 100 * 1024 * 1024])
+    runs = app.get_settings().runs_dir
+    before = set(runs.iterdir()) if runs.is_dir() else set()
+    client = Client(app_url, verbose=False)
+    with pytest.raises(Exception) as err:
+        client.predict(handle_file(str(big)), api_name="/finetune")
+    assert "超过上限" in str(err.value) and "over the 5 MB limit" in str(err.value)
+    assert (set(runs.iterdir()) if runs.is_dir() else set()) == before
+    assert names(client.predict(query="寻找一款K7", top_k=1, api_name="/search")) == ["机械师 K7 机械键盘"]
+
+
 def test_malformed_upload_is_refused_with_a_message(app_url, tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_bytes(b"\x00\x01binary\x00junk")

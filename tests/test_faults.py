@@ -78,3 +78,27 @@ def test_only_safetensors_weights_are_loaded_never_a_pickle(tmp_path):
     with pytest.raises(Exception):
         load_model(folder)
     assert not marker.exists()
+
+
+def test_internal_errors_are_logged_not_shown(caplog):
+    import gradio as gr
+
+    from shopsearch.errors import QueryError
+    from shopsearch.ui import text
+    from shopsearch.ui.context import user_errors
+
+    @user_errors
+    def broken(_: str) -> None:
+        raise KeyError("/secret/path/model.safetensors")
+
+    @user_errors
+    def refused(_: str) -> None:
+        raise QueryError("请输入要搜索的内容。", "Please type something to search for.")
+
+    with pytest.raises(gr.Error) as err:
+        broken("x")
+    assert err.value.message == text.INTERNAL_ERROR and "secret" not in err.value.message
+    assert "secret/path" in caplog.text and "Traceback" in caplog.text, "the server log keeps the details"
+    with pytest.raises(gr.Error) as err:
+        refused("x")
+    assert err.value.message == "请输入要搜索的内容。 · Please type something to search for."
