@@ -16,8 +16,6 @@ import pandas as pd
 
 from shopsearch.triplets import TripletSet
 
-COLUMNS = ["anchor", "positive", "negative"]
-
 
 @dataclass
 class FeedbackLog:
@@ -51,7 +49,7 @@ class FeedbackLog:
         return self._extend((query, positive, product) for positive in self.liked.get(query, []) if positive != product)
 
     def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame(self.triplets, columns=COLUMNS)
+        return self.to_triplets().to_frame()
 
     def to_triplets(self) -> TripletSet:
         return TripletSet(*(list(column) for column in zip(*self.triplets))) if self.triplets else TripletSet([], [], [])
