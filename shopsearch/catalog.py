@@ -30,6 +30,12 @@ class Product:
         """What the model sees for a product, as in the seed's triplets: name + " " + description."""
         return f"{self.name} {self.description}".strip()
 
+    @property
+    def document(self) -> str:
+        """What the search index embeds: the text plus the English tags (measured on dev: +6 points semantic
+        Recall@1 for the Chinese-aware model; English queries meet English words)."""
+        return f"{self.text} {self.tags}".strip()
+
 
 class Catalog:
     """An immutable list of products with a content fingerprint (for embedding caches)."""
@@ -58,6 +64,10 @@ class Catalog:
     @property
     def texts(self) -> list[str]:
         return [p.text for p in self.products]
+
+    @property
+    def documents(self) -> list[str]:
+        return [p.document for p in self.products]
 
     @property
     def categories(self) -> list[str]:

@@ -30,9 +30,11 @@ def base_model_path() -> str:
 
 @dataclass(frozen=True)
 class Settings:
-    model_dir: Path
+    model_dir: Path  # the seed's model (the user's TripletLoss fine-tune)
+    chinese_model_dir: Path  # the Chinese-aware model (vocabulary + gloss rows + MNRL): the default for search
     catalog_path: Path
     eval_queries_path: Path
+    dev_queries_path: Path
     triplets_path: Path
     cache_dir: Path
     runs_dir: Path
@@ -41,6 +43,7 @@ class Settings:
     max_triplet_rows: int
     max_catalog_rows: int  # embedding 5,000 products takes about a minute on 2 CPU cores
     max_epochs: int
+    max_chinese_steps: int  # the Chinese-aware recipe's steps in the tab (≈ 1.5 s each on one core)
     max_sentences: int  # rows of the similarity heatmap
     max_query_chars: int
     max_session_models: int  # fine-tuned models kept in memory at once (LRU)
@@ -53,8 +56,10 @@ def get_settings() -> Settings:
     """The one place the app reads its configuration from (environment first, then defaults)."""
     return Settings(
         model_dir=_env_path("SHOPSEARCH_MODEL_DIR", ROOT / "model"),
+        chinese_model_dir=_env_path("SHOPSEARCH_CHINESE_MODEL_DIR", ROOT / "model_chinese"),
         catalog_path=_env_path("SHOPSEARCH_CATALOG", ROOT / "catalog.csv"),
         eval_queries_path=_env_path("SHOPSEARCH_EVAL_QUERIES", ROOT / "data" / "eval_queries.csv"),
+        dev_queries_path=_env_path("SHOPSEARCH_DEV_QUERIES", ROOT / "data" / "dev_queries.csv"),
         triplets_path=_env_path("SHOPSEARCH_TRIPLETS", ROOT / "data" / "triplets.csv"),
         cache_dir=_env_path("SHOPSEARCH_CACHE_DIR", ROOT / ".cache" / "embeddings"),
         runs_dir=_env_path("SHOPSEARCH_RUNS_DIR", ROOT / ".cache" / "runs"),
@@ -63,6 +68,7 @@ def get_settings() -> Settings:
         max_triplet_rows=_env_int("SHOPSEARCH_MAX_TRIPLET_ROWS", 5000),
         max_catalog_rows=_env_int("SHOPSEARCH_MAX_CATALOG_ROWS", 5000),
         max_epochs=_env_int("SHOPSEARCH_MAX_EPOCHS", 5),
+        max_chinese_steps=_env_int("SHOPSEARCH_MAX_CHINESE_STEPS", 200),
         max_sentences=_env_int("SHOPSEARCH_MAX_SENTENCES", 50),
         max_query_chars=_env_int("SHOPSEARCH_MAX_QUERY_CHARS", 500),
         max_session_models=_env_int("SHOPSEARCH_MAX_SESSION_MODELS", 3),

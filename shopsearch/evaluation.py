@@ -88,7 +88,7 @@ def ir_evaluator_check(model, catalog, queries: list[EvalQuery], name: str) -> d
     answered = [q for q in queries if q.relevant]
     evaluator = InformationRetrievalEvaluator(
         queries={str(i): q.query for i, q in enumerate(answered)},
-        corpus={p.id: p.text for p in catalog.products},
+        corpus={p.id: p.document for p in catalog.products},
         relevant_docs={str(i): set(q.relevant) for i, q in enumerate(answered)},
         accuracy_at_k=[1, 5],
         precision_recall_at_k=[1],

