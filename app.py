@@ -18,7 +18,7 @@ from shopsearch.config import Settings, base_model_path, get_settings
 from shopsearch.embeddings import EmbeddingCache
 from shopsearch.errors import UserError
 from shopsearch.evaluation import load_queries
-from shopsearch.models import SHIPPED, ModelStore
+from shopsearch.models import ModelStore
 from shopsearch.ui import finetune_tab, search_tab, similarity_tab, text
 from shopsearch.ui.context import AppContext, Visitor, session_id
 
@@ -47,11 +47,15 @@ def build_context(settings: Settings) -> AppContext:
         )
     catalog = load_catalog(settings.catalog_path)
     cache = EmbeddingCache(settings.cache_dir)
+    chinese_dir = settings.chinese_model_dir if (settings.chinese_model_dir / "model.safetensors").is_file() else None
+    if chinese_dir is None:
+        logging.getLogger(__name__).warning("no Chinese-aware model at %s: searching with the seed model", settings.chinese_model_dir)
     store = ModelStore(
         settings.model_dir, base_model_path(), settings.runs_dir, cache,
         max_loaded_runs=settings.max_session_models, ttl_seconds=settings.run_ttl_seconds, ann_threshold=settings.ann_threshold,
+        chinese_dir=chinese_dir,
     )
-    store.pin_engine(SHIPPED, catalog)
+    store.pin_engine(store.default_id, catalog)
     queries = load_queries(settings.eval_queries_path) if settings.eval_queries_path.is_file() else []
     return AppContext(settings=settings, store=store, catalog=catalog, eval_queries=queries)
 
@@ -59,9 +63,9 @@ def build_context(settings: Settings) -> AppContext:
 def build_demo(ctx: AppContext) -> gr.Blocks:
     # Uploads and outputs in gradio's cache are deleted after an hour (checked every 10 minutes).
     with gr.Blocks(title="中文商品搜索 Chinese product search", delete_cache=(600, 3600)) as demo:
-        visitor = gr.State(Visitor())
+        visitor = gr.State(Visitor(active=ctx.store.default_id))
         gr.Markdown(f"# {text.TITLE}\n{text.INTRO}")
-        active_md = gr.Markdown(text.active_model(ctx.store.info(SHIPPED, None).label), elem_id="active-model")
+        active_md = gr.Markdown(text.active_model(ctx.store.info(ctx.store.default_id, None).label), elem_id="active-model")
         pending_md = gr.Markdown(elem_id="pending")
         with gr.Tabs():
             with gr.Tab(text.TAB_SEARCH, id="search"):

@@ -22,12 +22,20 @@ def _cmd_triplets(args: argparse.Namespace) -> None:
     print(f"wrote {len(triplets)} triplets from {len(catalog)} products to {args.out}")
 
 
+MODEL_NAMES = ("base", "seed", "chinese")
+
+
+def _model_path(name: str) -> str:
+    """A model name of MODEL_NAMES or a folder. Example: "seed" -> "<repo>/model" """
+    settings = get_settings()
+    return {"base": base_model_path(), "seed": str(settings.model_dir), "chinese": str(settings.chinese_model_dir)}.get(name, name)
+
+
 def _cmd_evaluate(args: argparse.Namespace) -> None:
     from shopsearch.catalog import load_catalog
     from shopsearch.embeddings import EmbeddingCache, model_fingerprint
-    from shopsearch.evaluation import evaluate_engine, ir_evaluator_check, load_queries, results_table
-    from shopsearch.lexical import LexicalIndex
-    from shopsearch.search import SearchEngine, build_engine
+    from shopsearch.evaluation import check_ids, first_rank, ir_evaluator_check, load_queries, metrics, ranked_ids, results_table
+    from shopsearch.search import build_engine
     from shopsearch.tokens import unknown_rate
     from shopsearch.training import load_model
 
@@ -35,34 +43,51 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
     settings = get_settings()
     catalog = load_catalog(args.catalog)
     queries = load_queries(args.queries)
+    try:
+        check_ids(queries, catalog)
+    except ValueError as err:
+        raise SystemExit(f"evaluate: {err}") from None
+    answered = [q for q in queries if q.relevant]
+    per_query: dict[str, list[list[str]]] = {}
     cache = EmbeddingCache(settings.cache_dir)
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     rows: dict[str, dict[str, float]] = {}
     checks: dict[str, dict[str, float]] = {}
     unk: dict[str, float] = {}
-    for label, path in (("base all-MiniLM-L6-v2", base_model_path()), ("fine-tuned model/", str(args.model))):
+    for name in [m.strip() for m in args.models.split(",") if m.strip()]:
+        path = _model_path(name)
+        print(f"[{time.perf_counter() - start:.0f} s] {name}: loading and embedding {len(catalog)} products", file=sys.stderr, flush=True)
         model = load_model(path)
         engine = build_engine(model, model_fingerprint(path), catalog, cache)
-        rows[f"semantic · {label}"] = evaluate_engine(engine, queries, "semantic")
-        rows[f"hybrid · {label}"] = evaluate_engine(engine, queries, "hybrid")
-        checks[label] = ir_evaluator_check(model, catalog, queries, name="eval")
-        if label.startswith("base"):
-            rows["lexical · BM25 (name, description, tags)"] = evaluate_engine(engine, queries, "lexical")
-            no_tags = SearchEngine(model, catalog, engine.vectors, lexical=LexicalIndex(
-                [f"{p.name} {p.name} {p.brand} {p.category} {p.description}" for p in catalog.products]
-            ))
-            rows["lexical · BM25 without tags"] = evaluate_engine(no_tags, queries, "lexical")
-            unk["queries"] = unknown_rate(model.tokenizer, [q.query for q in queries])
-            unk["products"] = unknown_rate(model.tokenizer, catalog.texts)
-    answered = sum(bool(q.relevant) for q in queries)
-    print(f"{answered} queries with an answer, {len(catalog)} products ({args.queries}, {args.catalog})\n")
+        for method in methods:
+            if method == "lexical" and any(k.startswith("lexical") for k in rows):
+                continue  # BM25 does not depend on the model
+            label = "lexical · BM25 (name, description, tags)" if method == "lexical" else f"{method} · {name}"
+            per_query[label] = ranked_ids(engine, answered, method)
+            rows[label] = metrics(per_query[label], [q.relevant for q in answered])
+        if args.cross_check:
+            checks[name] = ir_evaluator_check(model, catalog, queries, name="eval")
+        unk[f"queries · {name}"] = unknown_rate(model.tokenizer, [q.query for q in queries])
+    print(f"{len(answered)} queries with an answer, {len(catalog)} products ({args.queries}, {args.catalog})\n")
     print(results_table(rows))
-    print("\nInformationRetrievalEvaluator cross-check (semantic):")
-    print(results_table(checks))
-    print(f"\n[UNK] rate: queries {unk['queries']:.1%}, products {unk['products']:.1%}")
+    if checks:
+        print("\nInformationRetrievalEvaluator cross-check (semantic):")
+        print(results_table(checks))
+    print("\n[UNK] rate: " + ", ".join(f"{k} {v:.1%}" for k, v in unk.items()))
     print(f"took {time.perf_counter() - start:.1f} s")
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps({"methods": rows, "ir_evaluator": checks, "unk_rate": unk}, indent=2, ensure_ascii=False))
+    if args.per_query:
+        import pandas as pd
+
+        names = {p.id: p.name for p in catalog.products}
+        table = {"query": [q.query for q in answered], "expected": ["|".join(sorted(q.relevant)) for q in answered]}
+        for label, ranked in per_query.items():
+            table[f"rank · {label}"] = [first_rank(r, q.relevant) for r, q in zip(ranked, answered)]
+            table[f"top-1 · {label}"] = [names.get(r[0], "") if r else "" for r in ranked]
+        Path(args.per_query).parent.mkdir(parents=True, exist_ok=True)
+        pd.DataFrame(table).to_csv(args.per_query, index=False)
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> None:
@@ -101,14 +126,17 @@ def main(argv: list[str] | None = None) -> None:
     p = sub.add_parser("evaluate", help="Recall/MRR/NDCG of every search method on held-out queries")
     p.add_argument("--catalog", default=str(settings.catalog_path))
     p.add_argument("--queries", default=str(settings.eval_queries_path))
-    p.add_argument("--model", default=str(settings.model_dir))
+    p.add_argument("--models", default=",".join(MODEL_NAMES), help=f"comma-separated: {', '.join(MODEL_NAMES)} or model folders")
+    p.add_argument("--methods", default="semantic,hybrid,lexical", help="comma-separated: semantic, hybrid, lexical")
+    p.add_argument("--per-query", default=None, help="CSV: query, expected, rank and top-1 of every method")
+    p.add_argument("--cross-check", action="store_true", help="also run sentence-transformers' InformationRetrievalEvaluator")
     p.add_argument("--json", default=None)
     p.set_defaults(func=_cmd_evaluate)
     p = sub.add_parser("calibrate", help="calibrate the 'nothing relevant' cut-off on the dev queries")
     p.add_argument("--catalog", default=str(settings.catalog_path))
     p.add_argument("--dev", default=str(settings.eval_queries_path.with_name("dev_queries.csv")))
     p.add_argument("--queries", default=str(settings.eval_queries_path))
-    p.add_argument("--model", default=str(settings.model_dir))
+    p.add_argument("--model", default=str(settings.chinese_model_dir))
     p.set_defaults(func=_cmd_calibrate)
     p = sub.add_parser("train", help="rebuild model/ (see python -m shopsearch.training --help)")
     p.add_argument("rest", nargs=argparse.REMAINDER)

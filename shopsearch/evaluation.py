@@ -69,16 +69,31 @@ def frame_of(rows: dict[str, dict[str, float]]) -> pd.DataFrame:
     return pd.DataFrame(rows).T
 
 
-def evaluate_engine(engine, queries: list[EvalQuery], mode: str, alpha: float | None = None) -> dict[str, float]:
-    """Run every query with at least one answer through `engine.search` and score the top 10."""
+def ranked_ids(engine, queries: list[EvalQuery], mode: str, alpha: float | None = None, top: int = 10) -> list[list[str]]:
+    """The top product ids `engine.search` returns for each query, in order."""
     from shopsearch.search import DEFAULT_ALPHA
 
+    weight = DEFAULT_ALPHA if alpha is None else alpha
+    return [[h.product_id for h in engine.search(q.query, mode=mode, top=top, alpha=weight).hits] for q in queries]
+
+
+def evaluate_engine(engine, queries: list[EvalQuery], mode: str, alpha: float | None = None) -> dict[str, float]:
+    """Run every query with at least one answer through `engine.search` and score the top 10."""
     answered = [q for q in queries if q.relevant]
-    ranked = [
-        [h.product_id for h in engine.search(q.query, mode=mode, top=10, alpha=DEFAULT_ALPHA if alpha is None else alpha).hits]
-        for q in answered
-    ]
-    return metrics(ranked, [q.relevant for q in answered])
+    return metrics(ranked_ids(engine, answered, mode, alpha), [q.relevant for q in answered])
+
+
+def check_ids(queries: list[EvalQuery], catalog) -> None:
+    """Raise a ValueError naming the queries whose expected product ids are not in the catalog."""
+    unknown = [(q.query, sorted(q.relevant - {i for i in q.relevant if i in catalog})) for q in queries if any(i not in catalog for i in q.relevant)]
+    if unknown:
+        shown = "; ".join(f"{query!r} → {', '.join(ids)}" for query, ids in unknown[:5])
+        raise ValueError(f"{len(unknown)} queries expect product ids that are not in the catalog: {shown}")
+
+
+def first_rank(ranked: list[str], relevant: frozenset[str]) -> int | None:
+    """1-based rank of the first relevant id, or None. Example: (["a", "b"], {"b"}) -> 2"""
+    return next((i for i, doc in enumerate(ranked, start=1) if doc in relevant), None)
 
 
 def ir_evaluator_check(model, catalog, queries: list[EvalQuery], name: str) -> dict[str, float]:

@@ -27,8 +27,14 @@ from shopsearch.training import load_model
 
 log = logging.getLogger(__name__)
 
-SHIPPED = "shipped"
+CHINESE = "chinese"  # the Chinese-aware model (model_chinese/): the default
+SHIPPED = "shipped"  # the seed's model (model/): the user's TripletLoss fine-tune
 BASE = "base"
+LABELS = {
+    CHINESE: "中文模型（扩展词表 + MNRL）· Chinese-aware model (extended vocabulary + MNRL)",
+    SHIPPED: "种子模型（原 TripletLoss 微调）· seed model (the original TripletLoss fine-tune)",
+    BASE: "基础模型 · base all-MiniLM-L6-v2",
+}
 _RUN_NAME = re.compile(r"^[A-Za-z0-9_-]{16}(\.partial)?$")  # secrets.token_urlsafe(12), maybe mid-save
 
 
@@ -57,6 +63,8 @@ class ModelStore:
         ann_threshold: int = 200_000,
         shipped: SentenceTransformer | None = None,
         base: SentenceTransformer | None = None,
+        chinese_dir: Path | None = None,
+        chinese: SentenceTransformer | None = None,
     ) -> None:
         self.runs_dir = Path(runs_dir)
         self.cache = cache
@@ -64,11 +72,12 @@ class ModelStore:
         self.ttl_seconds = ttl_seconds
         self.ann_threshold = ann_threshold
         self._lock = threading.RLock()
-        self._infos: dict[str, ModelInfo] = {
-            SHIPPED: ModelInfo(SHIPPED, "已发布的微调模型 · shipped fine-tuned model", Path(shipped_dir), model_fingerprint(shipped_dir)),
-            BASE: ModelInfo(BASE, "基础模型 · base all-MiniLM-L6-v2", Path(base_dir), model_fingerprint(base_dir)),
-        }
-        self._shared = {SHIPPED: shipped or load_model(shipped_dir), BASE: base or load_model(base_dir)}
+        dirs = {SHIPPED: Path(shipped_dir), BASE: Path(base_dir)} | ({CHINESE: Path(chinese_dir)} if chinese_dir else {})
+        given = {SHIPPED: shipped, BASE: base, CHINESE: chinese}
+        self._infos: dict[str, ModelInfo] = {i: ModelInfo(i, LABELS[i], d, model_fingerprint(d)) for i, d in dirs.items()}
+        self._shared = {i: given[i] or load_model(d) for i, d in dirs.items()}
+        # What a new visitor searches with: the Chinese-aware model when it is there.
+        self.default_id = CHINESE if CHINESE in dirs else SHIPPED
         self._loaded_runs: OrderedDict[str, SentenceTransformer] = OrderedDict()
         self._engines: OrderedDict[tuple[str, str], SearchEngine] = OrderedDict()
         self._pinned_engines: set[tuple[str, str]] = set()
@@ -148,6 +157,11 @@ class ModelStore:
         with self._lock:
             self._infos[run_id] = info
         return info
+
+    def shared(self) -> list[ModelInfo]:
+        """The models every visitor may use, the default first."""
+        with self._lock:
+            return sorted((i for i in self._infos.values() if i.owner is None), key=lambda i: i.id != self.default_id)
 
     def runs(self, session: str | None) -> list[ModelInfo]:
         with self._lock:

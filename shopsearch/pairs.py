@@ -24,7 +24,9 @@ EXTRA_TEMPLATES = ("{kw}", "{kw}推荐", "买{kw}", "{kw} 哪款好", "想要{kw
 @dataclass(frozen=True)
 class Pair:
     query: str
-    text: str  # the product's document, as the search index embeds it
+    # The product's name + description, without the English tags the index adds: trained this way, then indexed
+    # with tags, dev semantic R@1 was 0.922; trained on the tagged text it was 0.901 (the model leans on the tags).
+    text: str
 
 
 @lru_cache(maxsize=4096)
@@ -102,7 +104,7 @@ def catalog_pairs(catalog: Catalog, rounds: int, exclude: Iterable[str] = (), se
             for _attempt in range(4):
                 query = query_for(product, rng.randrange(KINDS), rng).strip()
                 if query and _norm(query) not in banned and query != product.text:
-                    batch.append(Pair(query, product.document))
+                    batch.append(Pair(query, product.text))
                     break
         out.append(batch)
     return out

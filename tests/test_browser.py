@@ -81,7 +81,7 @@ def test_malformed_upload_shows_a_readable_error_and_the_page_keeps_working(page
 
 
 def test_finetune_in_one_browser_leaves_another_untouched(browser, page, app_url, tmp_path):
-    """Context A trains a few steps (progress, loss curve, new active model); context B keeps the shipped model.
+    """Context A trains a few steps (progress, loss curve, new active model); context B keeps the default model.
     Closing A's page deletes A's run folder (the unload event), and only A's."""
     import app
 
@@ -98,11 +98,12 @@ def test_finetune_in_one_browser_leaves_another_untouched(browser, page, app_url
     page.get_by_role("tab", name="微调 Fine-tune").click()
     page.locator("#triplet-file input[type=file]").set_input_files(str(upload))
     page.wait_for_function("() => document.querySelector('#check-report')?.innerText.includes('24')", timeout=30_000)
+    page.locator("#recipe").get_by_text("种子配方").click()  # the seed recipe: seconds, not minutes, for this check
     page.get_by_role("button", name="开始微调 Start fine-tune").click()
     page.wait_for_function("() => /step \\d+\\/\\d+/.test(document.querySelector('#finetune-status')?.innerText || '')", timeout=120_000)
     page.wait_for_selector("#loss-plot .scatterlayer .trace", timeout=60_000)
     page.wait_for_function("() => (document.querySelector('#active-model')?.innerText || '').includes('run')", timeout=300_000)
-    assert "shipped" in other.locator("#active-model").inner_text()
+    assert "Chinese-aware" in other.locator("#active-model").inner_text()
     assert search(other, "跑步时戴不会掉的耳机") == before
     new_runs = {p for p in runs_dir.iterdir() if p.is_dir()} - runs_before
     assert len(new_runs) == 1, "A's run is saved in the runs folder"

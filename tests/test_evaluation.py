@@ -56,3 +56,40 @@ def test_our_metrics_match_the_library_evaluator(engine, shipped_model, catalog)
     theirs = ir_evaluator_check(shipped_model, catalog, queries, name="t")
     for key in ("recall@1", "recall@5", "mrr@10", "ndcg@10"):
         assert ours[key] == pytest.approx(theirs[key], abs=0.02), key
+
+
+def _outside_data(tmp_path, query_ids: str = "T2"):
+    catalog = tmp_path / "titles.csv"
+    catalog.write_text(
+        "id,name\nT1,红色连衣裙 夏季 雪纺\nT2,es-lf50 电热水壶 1.5L 不锈钢\nT3,儿童 运动鞋 魔术贴 免系带\nT4,蓝牙耳机 无线 降噪\n",
+        encoding="utf-8",
+    )
+    queries = tmp_path / "queries.csv"
+    queries.write_text(f"query,product_ids\n烧水壶,{query_ids}\n小孩 不用系鞋带 的鞋,T3\n", encoding="utf-8")
+    return catalog, queries
+
+
+def test_the_evaluate_cli_runs_on_an_outside_catalog_and_writes_per_query_ranks(tmp_path, capsys):
+    """A titles-only catalog (id, name) and its queries: one table row per method, one CSV row per query."""
+    import pandas as pd
+
+    from shopsearch.__main__ import main
+
+    catalog, queries = _outside_data(tmp_path)
+    out = tmp_path / "per_query.csv"
+    main(["evaluate", "--catalog", str(catalog), "--queries", str(queries), "--models", "base",
+          "--methods", "lexical,semantic", "--per-query", str(out)])
+    printed = capsys.readouterr().out
+    assert "lexical · BM25" in printed and "semantic · base" in printed
+    table = pd.read_csv(out)
+    assert list(table["query"]) == ["烧水壶", "小孩 不用系鞋带 的鞋"]
+    assert {"rank · semantic · base", "top-1 · semantic · base"} <= set(table.columns)
+    assert table.loc[1, "top-1 · lexical · BM25 (name, description, tags)"].startswith("儿童 运动鞋")
+
+
+def test_the_evaluate_cli_names_query_ids_missing_from_the_catalog(tmp_path):
+    from shopsearch.__main__ import main
+
+    catalog, queries = _outside_data(tmp_path, query_ids="T9|T2")
+    with pytest.raises(SystemExit, match="T9"):
+        main(["evaluate", "--catalog", str(catalog), "--queries", str(queries), "--models", "base", "--methods", "lexical"])

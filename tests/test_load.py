@@ -26,12 +26,12 @@ def test_concurrent_searchers_get_no_errors(app_url):
 def test_a_second_finetune_waits_in_the_queue_and_both_finish(app_url, tmp_path):
     data = handle_file(str(small_triplets(tmp_path / "t.csv", rows=160)))  # ~20 steps: long enough to queue behind
     a, b = Client(app_url, verbose=False), Client(app_url, verbose=False)
-    first = a.submit(data, 1, 8, 5e-5, "TripletLoss", "shipped", False, api_name="/finetune")
+    first = a.submit(data, 1, 8, 5e-5, "TripletLoss", "shipped", False, "seed", api_name="/finetune")
     deadline = time.time() + 120
     running = ("PROCESSING", "ITERATING")
     while time.time() < deadline and first.status().code.name not in running and not first.done():
         time.sleep(0.1)
-    second = b.submit(data, 1, 8, 5e-5, "TripletLoss", "shipped", False, api_name="/finetune")
+    second = b.submit(data, 1, 8, 5e-5, "TripletLoss", "shipped", False, "seed", api_name="/finetune")
     waiting = []
     while not first.done():
         waiting.append(second.status().code.name)

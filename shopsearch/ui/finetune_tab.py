@@ -16,7 +16,8 @@ from shopsearch import figures
 from shopsearch.csvio import to_safe_csv
 from shopsearch.errors import UserError
 from shopsearch.evaluation import evaluate_engine, still_wrong, triplet_accuracy
-from shopsearch.models import BASE, SHIPPED
+from shopsearch.chinese_recipe import ChineseParams, train_chinese
+from shopsearch.models import BASE, CHINESE, SHIPPED
 from shopsearch.training import LOSSES, StepLog, TrainParams, train
 from shopsearch.triplets import DROP_REASONS, CheckReport, TripletSet, generate, read_triplets, with_hard_negatives
 from shopsearch.ui import text
@@ -24,23 +25,32 @@ from shopsearch.ui.context import AppContext, Visitor, log, session_id, user_err
 
 GOLDEN = ["我想买一个羽毛球拍", "有什么好的斯伯丁街头篮球推荐吗？", "寻找一款网速", "寻找一款K7", "最近在看童趣派，有什么建议？"]
 TEMPLATE = Path(__file__).resolve().parents[2] / "assets" / "triplets_example.csv"
-START_CHOICES = [("已发布的微调模型 shipped fine-tuned", SHIPPED), ("基础模型 base", BASE), ("当前模型 active", "active")]
+START_CHOICES = [("基础模型 base", BASE), ("中文模型 Chinese-aware", CHINESE), ("种子模型 seed", SHIPPED), ("当前模型 active", "active")]
+RECIPES = [("中文配方（默认）Chinese-aware (default)", "chinese"), ("种子配方 seed (TripletLoss)", "seed")]
+DEFAULT_START = {"chinese": BASE, "seed": SHIPPED}
+TAB_STEPS = 40  # the Chinese-aware recipe's default steps in the tab (README: a seed-size run, measured)
 
 
 class StepTimer:
-    """Seconds per training example, measured on finished runs (starts from this machine's benchmark)."""
+    """Seconds per optimizer step for each recipe, measured on finished runs (starts from this machine's benchmark)."""
 
-    def __init__(self, seconds_per_example: float = 0.04) -> None:
-        self.value = seconds_per_example
+    def __init__(self) -> None:
+        self.per_step = {"chinese": 1.6, "seed": 0.65}
+        self.overhead = {"chinese": 25.0, "seed": 10.0}  # load, vocabulary, save
 
-    def record(self, seconds: float, examples: int) -> None:
-        if examples:
-            self.value = 0.5 * self.value + 0.5 * seconds / examples
+    def record(self, recipe: str, seconds: float, steps: int) -> None:
+        if steps:
+            self.per_step[recipe] = 0.5 * self.per_step[recipe] + 0.5 * max(0.0, seconds - self.overhead[recipe]) / steps
 
-    def estimate(self, rows: int, params: TrainParams) -> tuple[int, float, float]:
-        steps = params.steps(rows)
-        per_step = self.value * params.batch_size
-        return steps, per_step, steps * per_step
+    def estimate(self, recipe: str, steps: int) -> tuple[int, float, float]:
+        """(steps, seconds per step, seconds for the whole training)."""
+        per_step = self.per_step[recipe]
+        return steps, per_step, self.overhead[recipe] + steps * per_step
+
+
+def planned_steps(recipe: str, rows: int, epochs: int, batch: int, steps: int) -> int:
+    """Optimizer steps a run will take. Example: planned_steps("seed", 450, 2, 16, 40) -> 58"""
+    return int(steps) if recipe == "chinese" else TrainParams(epochs=int(epochs), batch_size=int(batch)).steps(rows)
 
 
 def report_markdown(report: CheckReport, triplets: TripletSet, estimate: tuple[int, float, float]) -> str:
@@ -51,7 +61,9 @@ def report_markdown(report: CheckReport, triplets: TripletSet, estimate: tuple[i
         f"**编码 encoding:** {report.encoding} · **分隔符 delimiter:** `{repr(report.delimiter)[1:-1]}` · "
         f"**列 columns:** {', '.join(f'{k}={v}' for k, v in report.columns.items())}",
         f"**超过 256 个 token 的文本 texts over 256 tokens (truncated):** {report.too_long} · "
-        f"**[UNK] 字符比例 share of [UNK] characters:** {report.unknown_rate:.0%}",
+        f"**[UNK] 字符比例 share of [UNK] characters:** {report.unknown_rate:.0%} · "
+        f"**模型不认识的汉字 characters the model can't see:** {report.unknown_chars}"
+        + (" （中文配方会把它们加入词表 · the Chinese-aware recipe adds them to the vocabulary）" if report.unknown_chars else ""),
         *report.notices,
         text.ESTIMATE.format(steps=steps, seconds=seconds, per_step=per_step),
     ]
@@ -59,7 +71,11 @@ def report_markdown(report: CheckReport, triplets: TripletSet, estimate: tuple[i
 
 
 def runs_frame(ctx: AppContext, session: str | None, active: str) -> pd.DataFrame:
-    rows = [{"": "●" if active == SHIPPED else "", "model": "shipped", "label": "已发布的微调模型 shipped", "Recall@1": None, "MRR@10": None, "triplet acc": None}]
+    """The shared models and this session's runs, the active one marked."""
+    rows = [
+        {"": "●" if active == i.id else "", "model": i.id, "label": i.label, "Recall@1": None, "MRR@10": None, "triplet acc": None}
+        for i in ctx.store.shared()
+    ]
     for info in ctx.store.runs(session):
         rows.append({
             "": "●" if active == info.id else "", "model": info.id[:6], "label": info.label,
@@ -71,6 +87,10 @@ def runs_frame(ctx: AppContext, session: str | None, active: str) -> pd.DataFram
 
 def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md: gr.Markdown) -> None:
     settings = ctx.settings
+
+    def _model_choices(session: str | None) -> list[tuple[str, str]]:
+        return [(i.label, i.id) for i in ctx.store.shared() if i.id != BASE] + [(i.label, i.id) for i in ctx.store.runs(session)]
+
     timer = StepTimer()
     stop_flags: dict[str, threading.Event] = {}
     eval_cache: dict[str, dict[str, float]] = {}
@@ -85,15 +105,19 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
             generated_file = gr.DownloadButton("下载生成的三元组 Download generated", size="sm", visible=False)
     report_md = gr.Markdown(elem_id="check-report")
     preview = gr.Dataframe(interactive=False, label="预览 Preview", wrap=True, max_height=260)
+    recipe = gr.Radio(RECIPES, value="chinese", label="配方 Recipe", info=text.RECIPE_HELP, elem_id="recipe")
     with gr.Accordion("超参数 Hyper-parameters", open=False):
+        with gr.Row():
+            steps = gr.Slider(10, settings.max_chinese_steps, value=TAB_STEPS, step=10, label="中文配方：步数 Chinese-aware recipe: steps")
+            start_from = gr.Radio(START_CHOICES, value=DEFAULT_START["chinese"], label="起点 Start from")
+        gr.Markdown("种子配方 Seed recipe (TripletLoss)")
         with gr.Row():
             epochs = gr.Slider(1, settings.max_epochs, value=2, step=1, label="轮数 Epochs")
             batch_size = gr.Dropdown([4, 8, 16, 32], value=16, label="批大小 Batch size")
             learning_rate = gr.Number(5e-5, label="学习率 Learning rate", minimum=1e-7, maximum=1e-3)
         with gr.Row():
             loss = gr.Radio(list(LOSSES), value="TripletLoss", label="损失 Loss (TripletLoss: Euclidean, margin 5)")
-            start_from = gr.Radio(START_CHOICES, value=SHIPPED, label="起点 Start from")
-        extend_vocab = gr.Checkbox(False, label="扩展词表 Extend the tokenizer with the data's Chinese characters", info=text.EXTEND_VOCAB_HELP)
+            extend_vocab = gr.Checkbox(False, label="扩展词表 Extend the tokenizer with the data's Chinese characters", info=text.EXTEND_VOCAB_HELP)
     with gr.Row():
         start_btn = gr.Button("开始微调 Start fine-tune", variant="primary", elem_id="start-finetune")
         stop_btn = gr.Button("停止 Stop", variant="stop", elem_id="stop-finetune")
@@ -106,31 +130,33 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         runs = gr.Dataframe(interactive=False, elem_id="runs")
         with gr.Row():
             run_picker = gr.Dropdown(
-                [("已发布的微调模型 shipped", SHIPPED)], value=SHIPPED, label="切换模型 Activate a model", scale=3,
+                _model_choices(None), value=ctx.store.default_id, label="切换模型 Activate a model", scale=3,
                 allow_custom_value=True,  # ownership is checked by the store, with a bilingual message
             )
             activate_btn = gr.Button("启用 Activate", size="sm", scale=1)
             model_zip = gr.DownloadButton("下载模型 .zip · Download model", size="sm", visible=False, scale=1)
 
-    def _estimate(rows: int, epochs: int, batch: int) -> tuple[int, float, float]:
-        return timer.estimate(rows, TrainParams(epochs=int(epochs), batch_size=int(batch)))
+    def _estimate(recipe: str, rows: int, epochs: int, batch: int, steps: int) -> tuple[int, float, float]:
+        """The run's estimate, from the same step count the run will take (on the 90% that is trained on)."""
+        train_rows = len(TripletSet(["."] * rows, ["."] * rows, ["."] * rows).split(0.1)[0])
+        return timer.estimate(recipe, planned_steps(recipe, train_rows, epochs, batch, steps))
 
     @user_errors
-    def _check_upload(path: str | None, epochs: int, batch: int, state: Visitor):
+    def _check_upload(path: str | None, recipe: str, epochs: int, batch: int, steps: int, state: Visitor):
         if not path:
             state.pending = None
             return state, "", None, ""
         triplets, report = read_triplets(
-            path, settings.max_upload_mb, settings.max_triplet_rows, tokenizer=ctx.store.model(SHIPPED, None).tokenizer
+            path, settings.max_upload_mb, settings.max_triplet_rows, tokenizer=ctx.store.model(BASE, None).tokenizer
         )
         state.pending = triplets
         return (
-            state, report_markdown(report, triplets, _estimate(len(triplets), epochs, batch)), triplets.to_frame().head(20),
+            state, report_markdown(report, triplets, _estimate(recipe, len(triplets), epochs, batch, steps)), triplets.to_frame().head(20),
             f"📥 {len(triplets)} 个上传的三元组待训练。 · {len(triplets)} uploaded triplets ready to train.",
         )
 
     @user_errors
-    def _generate(epochs: int, batch: int, hard: bool, state: Visitor, request: gr.Request):
+    def _generate(recipe: str, epochs: int, batch: int, steps: int, hard: bool, state: Visitor, request: gr.Request):
         catalog = state.catalog_or(ctx.catalog)
         triplets = generate(catalog, n=min(500, 3 * len(catalog)))
         mined_note = ""
@@ -142,12 +168,14 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         state.pending = triplets
         path = ctx.downloads.new_path("generated_triplets.csv")
         to_safe_csv(triplets.to_frame(), path)
-        steps, per_step, seconds = _estimate(len(triplets), epochs, batch)
+        n_steps, per_step, seconds = _estimate(recipe, len(triplets), epochs, batch, steps)
         note = f"已从 {len(catalog)} 件商品生成 {len(triplets)} 个三元组。 · Generated {len(triplets)} triplets from {len(catalog)} products.\n\n"
         return (
-            state, note + mined_note + text.ESTIMATE.format(steps=steps, seconds=seconds, per_step=per_step), triplets.to_frame().head(20),
+            state, note + mined_note + text.ESTIMATE.format(steps=n_steps, seconds=seconds, per_step=per_step), triplets.to_frame().head(20),
             gr.update(value=str(path), visible=True), f"📥 {len(triplets)} 个生成的三元组待训练。 · {len(triplets)} generated triplets ready.",
         )
+
+    held_out_queries = [q.query for q in ctx.eval_queries] + GOLDEN
 
     def _before_metrics(model_id: str, session: str | None) -> dict[str, float]:
         info = ctx.store.info(model_id, session)
@@ -166,8 +194,10 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         batch_size: int = 16,
         learning_rate: float = 5e-5,
         loss: str = "TripletLoss",
-        start_from: str = SHIPPED,
+        start_from: str = BASE,
         extend_vocab: bool = False,
+        recipe: str = "chinese",
+        steps: int = TAB_STEPS,
         state: Visitor | None = None,
         request: gr.Request | None = None,
         progress: gr.Progress = gr.Progress(track_tqdm=True),
@@ -189,7 +219,11 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
                 raise UserError(f"轮数须在 1 到 {settings.max_epochs} 之间。", f"Epochs must be between 1 and {settings.max_epochs}.")
             if loss not in LOSSES:
                 raise UserError("未知的损失函数。", "Unknown loss.")
-            start_id = state.active if start_from == "active" else (BASE if start_from == BASE else SHIPPED)
+            if recipe not in DEFAULT_START:
+                raise UserError("未知的配方。", "Unknown recipe.")
+            if not 1 <= int(steps) <= settings.max_chinese_steps:
+                raise UserError(f"步数须在 1 到 {settings.max_chinese_steps} 之间。", f"Steps must be between 1 and {settings.max_chinese_steps}.")
+            start_id = state.active if start_from == "active" else start_from
             start_info = ctx.store.info(start_id, session)
         except UserError as err:
             raise gr.Error(str(err), print_exception=False) from None
@@ -199,16 +233,25 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
             epochs=int(epochs), batch_size=int(batch_size), learning_rate=float(learning_rate), loss=loss,
             extend_vocab=bool(extend_vocab), threads=1,  # leave the other core to searches
         )
-        steps_total, per_step, seconds = _estimate(len(train_set), epochs, batch_size)
+        chinese_params = ChineseParams(steps=int(steps), threads=1)
+        catalog = state.catalog_or(ctx.catalog)
+        steps_total, per_step, seconds = _estimate(recipe, len(triplets), epochs, batch_size, steps)
         stop = stop_flags.setdefault(session or "", threading.Event())
         stop.clear()
-        steps: queue.Queue[StepLog] = queue.Queue()
+        logged: queue.Queue[StepLog] = queue.Queue()
         outcome: dict[str, object] = {}
         run_id, run_dir = ctx.store.new_run_dir()
 
         def work() -> None:
             try:
-                outcome["result"] = train(start_info.path, train_set, run_dir, params, on_step=steps.put, should_stop=stop.is_set)
+                if recipe == "chinese":
+                    # Never train on the queries the report is measured on (eval, golden).
+                    outcome["result"] = train_chinese(
+                        start_info.path, catalog, train_set, run_dir, chinese_params, exclude=held_out_queries,
+                        on_step=logged.put, should_stop=stop.is_set,
+                    )
+                else:
+                    outcome["result"] = train(start_info.path, train_set, run_dir, params, on_step=logged.put, should_stop=stop.is_set)
             except Exception as err:  # reported to the visitor as a generic failure, logged in full here
                 log.exception("fine-tune failed")
                 outcome["error"] = err
@@ -224,11 +267,11 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
             before = {"triplet_acc": triplet_accuracy(ctx.store.model(start_id, session), holdout), **_before_metrics(start_id, session)}
             golden_before = _golden(start_id, session)
             worker.start()
-            while worker.is_alive() or not steps.empty():
+            while worker.is_alive() or not logged.empty():
                 worker.join(timeout=0.5)
                 fresh = []
-                while not steps.empty():
-                    fresh.append(steps.get())
+                while not logged.empty():
+                    fresh.append(logged.get())
                 if fresh:
                     history.extend(fresh)
                     last = history[-1]
@@ -241,15 +284,17 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
             if "error" in outcome:
                 raise gr.Error(text.INTERNAL_ERROR, print_exception=False)
             result = outcome["result"]
-            timer.record(result.seconds, result.steps_done * params.batch_size)
+            timer.record(recipe, result.seconds, result.steps_done)
             yield ("🧪 评估新模型 · Evaluating the new model…", gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip())
-            label = f"微调 run {time.strftime('%H:%M:%S')} · {len(train_set)}×{params.epochs} · {loss}" + (" · 已停止 stopped" if result.stopped else "")
+            how = f"{text.RECIPE_NAMES[recipe]} · {result.steps_done} steps" if recipe == "chinese" else f"{len(train_set)}×{params.epochs} · {loss}"
+            label = f"微调 run {time.strftime('%H:%M:%S')} · {how}" + (" · 已停止 stopped" if result.stopped else "")
             info = ctx.store.add_run(session or "", run_id, result.path, label, {})
             after_model = ctx.store.model(run_id, session)
             after = {"triplet_acc": triplet_accuracy(after_model, holdout), **_before_metrics(run_id, session)}
             info.metrics.update(after)
             golden_after = _golden(run_id, session)
-            state.active = run_id
+            if not result.stopped:  # a stopped run is kept for the visitor to activate, never switched to silently
+                state.active = run_id
             table = pd.DataFrame(
                 [{"metric": k, "before": round(before[k], 3), "after": round(after[k], 3), "Δ": round(after[k] - before[k], 3)}
                  for k in ("triplet_acc", "recall@1", "recall@5", "mrr@10", "ndcg@10")]
@@ -262,13 +307,17 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
             archive_base = ctx.downloads.new_path(f"finetuned-{run_id[:6]}")
             info.attachments.append(archive_base.parent)  # deleted with the run
             archive = shutil.make_archive(str(archive_base), "zip", result.path)
-            choices = [("已发布的微调模型 shipped", SHIPPED)] + [(i.label, i.id) for i in ctx.store.runs(session)]
-            done = "⏹ 已停止" if result.stopped else "✅ 完成"
+            choices = _model_choices(session)
+            if result.stopped:
+                done = (f"⏹ 已停止：{result.steps_done}/{result.max_steps} 步，{result.seconds:.0f} 秒。模型已保留，可在下方启用。 · "
+                        f"Stopped: {result.steps_done}/{result.max_steps} steps, {result.seconds:.0f} s. The model is kept; activate it below.")
+            else:
+                done = (f"✅ 完成：{result.steps_done} 步，{result.seconds:.0f} 秒。本会话的搜索和相似度现在使用新模型。 · "
+                        f"Done: {result.steps_done} steps, {result.seconds:.0f} s. This session's search and similarity now use the new model.")
             yield (
-                f"{done} · {'stopped' if result.stopped else 'done'}: {result.steps_done}/{result.max_steps} 步 steps, {result.seconds:.0f} s. "
-                "本会话的搜索和相似度现在使用新模型。 · This session's search and similarity now use the new model.",
-                gr.skip(), table, golden_df, wrong_df, runs_frame(ctx, session, state.active), text.active_model(label),
-                gr.update(choices=choices, value=run_id), gr.update(value=archive, visible=True), state,
+                done, gr.skip(), table, golden_df, wrong_df, runs_frame(ctx, session, state.active),
+                text.active_model(ctx.store.info(state.active, session).label),
+                gr.update(choices=choices, value=state.active), gr.update(value=archive, visible=True), state,
             )
         finally:
             stop.set()  # a closed page or a cancelled job must not leave the trainer running
@@ -289,12 +338,14 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         state.active = info.id
         return state, text.active_model(info.label), runs_frame(ctx, session_id(request), state.active)
 
-    triplet_file.upload(_check_upload, [triplet_file, epochs, batch_size, visitor], [visitor, report_md, preview, pending_md], api_visibility="private")
-    triplet_file.clear(_check_upload, [triplet_file, epochs, batch_size, visitor], [visitor, report_md, preview, pending_md], api_visibility="private")
-    generate_btn.click(_generate, [epochs, batch_size, hard_negatives, visitor], [visitor, report_md, preview, generated_file, pending_md], api_visibility="private")
+    check_inputs = [triplet_file, recipe, epochs, batch_size, steps, visitor]
+    triplet_file.upload(_check_upload, check_inputs, [visitor, report_md, preview, pending_md], api_visibility="private")
+    triplet_file.clear(_check_upload, check_inputs, [visitor, report_md, preview, pending_md], api_visibility="private")
+    recipe.input(lambda r: DEFAULT_START[r], [recipe], [start_from], api_visibility="private", queue=False)
+    generate_btn.click(_generate, [recipe, epochs, batch_size, steps, hard_negatives, visitor], [visitor, report_md, preview, generated_file, pending_md], api_visibility="private")
     start_btn.click(
         _start_finetune,
-        [triplet_file, epochs, batch_size, learning_rate, loss, start_from, extend_vocab, visitor],
+        [triplet_file, epochs, batch_size, learning_rate, loss, start_from, extend_vocab, recipe, steps, visitor],
         [status, loss_plot, metrics, golden, wrong, runs, active_md, run_picker, model_zip, visitor],
         api_name="finetune", concurrency_limit=1, concurrency_id="finetune",
     )

@@ -11,7 +11,7 @@ from shopsearch.catalog import load_catalog
 from shopsearch.csvio import to_safe_csv
 from shopsearch.errors import UserError
 from shopsearch.lexical import query_terms
-from shopsearch.models import BASE
+from shopsearch.models import SHIPPED
 from shopsearch.search import DEFAULT_ALPHA, Filters, SearchResult, validate_query
 from shopsearch.tokens import view
 from shopsearch.ui import text
@@ -105,6 +105,9 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
     with gr.Row(equal_height=True):
         query = gr.Textbox(label="查询 Query", placeholder="例如 e.g. 寻找一款K7", elem_id="query", scale=5, max_lines=1)
         search_btn = gr.Button("搜索 Search", variant="primary", scale=1, min_width=90, elem_id="search-btn")
+    model_choice = gr.Radio(
+        text.SHARED_MODELS, value=ctx.store.default_id, label=text.MODEL_CHOICE_LABEL, elem_id="model-choice",
+    )
     gr.Examples(EXAMPLES, inputs=[query], label="示例 Examples")
     with gr.Accordion("选项 Options", open=False):
         with gr.Row():
@@ -122,7 +125,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         table = gr.Dataframe(headers=TABLE_COLUMNS, interactive=False, elem_id="results", wrap=True)
     with gr.Accordion("模型看到了什么 What the model sees", open=True):
         tokens = gr.HTML(elem_id="tokens")
-    with gr.Accordion("与基础模型比较 Compare with the base model", open=False):
+    with gr.Accordion("比较中文模型与种子模型 Compare the Chinese-aware and seed models", open=False):
         compare_btn = gr.Button("比较 Compare", size="sm")
         compare = gr.Dataframe(interactive=False, elem_id="compare", wrap=True)
     with gr.Accordion("反馈 👍/👎 Feedback → triplets", open=False):
@@ -183,19 +186,28 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
 
     @user_errors
     def _compare(result: SearchResult | None, state: Visitor, request: gr.Request):
+        """The same query with the other shipped model: the Chinese-aware one against the seed's, rank by rank."""
         if result is None:
             raise UserError("请先搜索。", "Search first.")
         catalog = state.catalog_or(ctx.catalog)
         session = session_id(request)
-        base = ctx.store.engine(BASE, session, catalog).search(result.query, mode=result.mode, top=len(result.hits))
-        base_rank = {h.product_id: h.rank for h in base.hits}
+        other_id = SHIPPED if state.active != SHIPPED else ctx.store.default_id
+        other = ctx.store.engine(other_id, session, catalog).search(result.query, mode=result.mode, top=len(result.hits))
+        other_rank = {h.product_id: h.rank for h in other.hits}
+        other_name = text.SHORT_NAMES.get(other_id, other_id)
         rows = []
         for h in result.hits:
-            before = base_rank.get(h.product_id)
+            before = other_rank.get(h.product_id)
             move = "new" if before is None else ("=" if before == h.rank else (f"↑{before - h.rank}" if before > h.rank else f"↓{h.rank - before}"))
-            rows.append({"当前 active": h.rank, "基础 base": before or "—", "变化 move": move, "name": h.name,
-                         "基础模型的第 rank 位 base's hit": base.hits[h.rank - 1].name if h.rank <= len(base.hits) else ""})
+            rows.append({"当前 active": h.rank, other_name: before or "—", "变化 move": move, "name": h.name,
+                         f"{other_name} 的第 rank 位 hit": other.hits[h.rank - 1].name if h.rank <= len(other.hits) else ""})
         return pd.DataFrame(rows)
+
+    @user_errors
+    def _switch_model(model_id: str, state: Visitor, request: gr.Request):
+        info = ctx.store.info(model_id or ctx.store.default_id, session_id(request))
+        state.active = info.id
+        return state, text.active_model(info.label)
 
     def _mark(liked: bool):
         @user_errors
@@ -254,6 +266,13 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
                      concurrency_id="search").success(**show)
     query.submit(_run_search, search_inputs, [table, last], api_visibility="private", concurrency_limit=4,
                  concurrency_id="search").success(**show)
+    def _rerun_search(query: str, *rest):
+        """After a model switch: search again if there is a query (an empty box is not an error here)."""
+        return _run_search(query, *rest) if (query or "").strip() else (gr.skip(), None)
+
+    model_choice.input(_switch_model, [model_choice, visitor], [visitor, active_md], api_visibility="private").success(
+        _rerun_search, search_inputs, [table, last], api_visibility="private", concurrency_limit=4, concurrency_id="search",
+    ).success(**show)
     compare_btn.click(_compare, [last, visitor], [compare], api_name="compare", concurrency_limit=4, concurrency_id="search")
     like_btn.click(_mark(True), [pick, last, visitor], [visitor, feedback_md], api_visibility="private")
     dislike_btn.click(_mark(False), [pick, last, visitor], [visitor, feedback_md], api_visibility="private")

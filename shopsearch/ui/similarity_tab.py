@@ -9,7 +9,7 @@ import pandas as pd
 from shopsearch import figures, similarity
 from shopsearch.csvio import to_safe_csv
 from shopsearch.errors import UserError
-from shopsearch.models import BASE
+from shopsearch.models import BASE, SHIPPED
 from shopsearch.ui.context import AppContext, Visitor, session_id, user_errors
 
 # The seed model card's widget groups: a source sentence and three candidates.
@@ -20,7 +20,12 @@ PRESETS = {
     "K7 keyboard": ["寻找一款K7", "野径大师 X4 越野跑鞋 专业级越野跑鞋，具有出色的抓地力和Gore-Tex防水性能。", "机械师 K7 机械键盘 采用Gateron青轴的104键RGB机械键盘。", "力动 Pro 无线运动耳机 IPX7级防水，超长续航的运动无线蓝牙耳机，采用耳挂式设计，运动时不易脱落。"],
     "童趣派 kids tablet": ["最近在看童趣派，有什么建议？", "童趣派 10寸儿童平板 专为儿童设计的10英寸平板电脑，内置家长控制功能并附赠防摔保护套。", "重力感应车载手机支架 采用重力联动设计的冷气出风口夹式车载手机支架。", "罗马的黄昏：一部帝国衰亡史 一本关于罗马帝国晚期社会变迁的畅销历史著作。"],
 }
-MODEL_CHOICES = [("当前模型 active", "active"), ("基础模型 base", "base"), ("差值 difference (active − base)", "difference")]
+MODEL_CHOICES = [("当前模型 active", "active"), ("种子模型 seed", "seed"), ("基础模型 base", "base"), ("差值 difference (active − base)", "difference")]
+
+
+def _model_id(choice: str, state: Visitor) -> str:
+    """The store's id for a choice of MODEL_CHOICES ("difference" is computed from active and base)."""
+    return {"base": BASE, "seed": SHIPPED}.get(choice, state.active)
 
 
 def build(ctx: AppContext, visitor: gr.State) -> None:
@@ -45,7 +50,7 @@ def build(ctx: AppContext, visitor: gr.State) -> None:
     download = gr.DownloadButton("下载矩阵 CSV · Download matrix", size="sm")
 
     def _model_for(choice: str, state: Visitor, session: str | None):
-        return ctx.store.model(BASE if choice == "base" else state.active, session)
+        return ctx.store.model(_model_id(choice, state), session)
 
     def _matrix_for(choice: str, lines: list[str], state: Visitor, session: str | None) -> np.ndarray:
         if choice == "difference":
@@ -82,7 +87,7 @@ def build(ctx: AppContext, visitor: gr.State) -> None:
     @user_errors
     def _run_map(sentences: str, model_choice: str, state: Visitor, request: gr.Request):
         session = session_id(request)
-        model_id = BASE if model_choice == "base" else state.active
+        model_id = _model_id(model_choice, state)
         catalog = state.catalog_or(ctx.catalog)
         engine = ctx.store.engine(model_id, session, catalog)
         projection = similarity.Projection(np.asarray(engine.vectors))

@@ -10,6 +10,9 @@ INTRO = (
     "triplets. Note: this English model's vocabulary holds only 244 Chinese characters, so most Chinese is `[UNK]` "
     "to it — the default search therefore fuses the model with character-level BM25."
 )
+SHARED_MODELS = [("中文模型（默认）Chinese-aware (default)", "chinese"), ("种子模型 seed model (TripletLoss)", "shipped")]
+SHORT_NAMES = {"chinese": "中文模型 Chinese-aware", "shipped": "种子模型 seed", "base": "基础模型 base"}
+MODEL_CHOICE_LABEL = "模型 Model — 种子模型把大多数汉字看成 [UNK]；中文模型学会了它们 · the seed model sees most Chinese as [UNK]; the Chinese-aware one learned it"
 TAB_SEARCH = "搜索 Search"
 TAB_SIMILARITY = "相似度 Similarity"
 TAB_FINETUNE = "微调 Fine-tune"
@@ -69,3 +72,12 @@ EXTEND_VOCAB_HELP = (
 )
 LIMITS = "上限 Limits: 文件 file ≤ {mb} MB · 行 rows ≤ {rows} · 轮 epochs ≤ {epochs} · 一次只运行一个微调 one fine-tune at a time"
 CATALOG_LIMITS = "自定义目录 Your catalog: CSV，至少需要 id 和 name 列 (only id and name required) · ≤ {mb} MB · ≤ {rows} 件商品 products"
+
+RECIPE_NAMES = {"chinese": "中文配方 Chinese-aware", "seed": "种子配方 seed"}
+RECIPE_HELP = (
+    "中文配方：把数据中的汉字加入词表（新字从 CC-CEDICT 英文释义初始化），再用批内负例（MultipleNegativesRankingLoss）训练你的三元组"
+    "和从当前目录生成的查询–商品对。种子配方：原模型卡的 TripletLoss（实测会让模型变差，保留用于复现）。 · "
+    "Chinese-aware: add the data's Chinese characters to the vocabulary (new rows start from their CC-CEDICT English "
+    "glosses), then train with in-batch negatives (MNRL) on your triplets plus query–product pairs generated from the "
+    "active catalog. Seed: the original model card's TripletLoss (measured to make the model worse; kept to reproduce it)."
+)
