@@ -64,7 +64,9 @@ def build_demo(ctx: AppContext) -> gr.Blocks:
     # Uploads and outputs in gradio's cache are deleted after an hour (checked every 10 minutes).
     with gr.Blocks(title="中文商品搜索 Chinese product search", delete_cache=(600, 3600)) as demo:
         visitor = gr.State(Visitor(active=ctx.store.default_id))
-        gr.Markdown(f"# {text.TITLE}\n{text.INTRO}")
+        gr.Markdown(f"# {text.TITLE}")
+        with gr.Accordion(text.ABOUT_LABEL, open=False, elem_id="about"):  # collapsed: a phone shows the search box first
+            gr.Markdown(text.INTRO)
         active_md = gr.Markdown(text.active_model(ctx.store.info(ctx.store.default_id, None).label), elem_id="active-model")
         pending_md = gr.Markdown(elem_id="pending")
         with gr.Tabs():

@@ -28,6 +28,12 @@ TEMPLATE = Path(__file__).resolve().parents[2] / "assets" / "triplets_example.cs
 START_CHOICES = [("基础模型 base", BASE), ("中文模型 Chinese-aware", CHINESE), ("种子模型 seed", SHIPPED), ("当前模型 active", "active")]
 RECIPES = [("中文配方（默认）Chinese-aware (default)", "chinese"), ("种子配方 seed (TripletLoss)", "seed")]
 DEFAULT_START = {"chinese": BASE, "seed": SHIPPED}
+EMPTY = {  # what the tables show before there is anything to show: their real headers
+    "preview": pd.DataFrame(columns=["sentence_0", "sentence_1", "sentence_2"]),
+    "metrics": pd.DataFrame(columns=["metric", "before", "after", "Δ"]),
+    "golden": pd.DataFrame(columns=["query", "before", "after"]),
+    "wrong": pd.DataFrame(columns=["margin", "anchor", "positive", "negative"]),
+}
 TAB_STEPS = 40  # the Chinese-aware recipe's default steps in the tab (README: a seed-size run, measured)
 
 
@@ -93,6 +99,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
 
     timer = StepTimer()
     stop_flags: dict[str, threading.Event] = {}
+    running: set[str] = set()  # sessions whose fine-tune is in progress
     eval_cache: dict[str, dict[str, float]] = {}
 
     gr.Markdown(text.LIMITS.format(mb=settings.max_upload_mb, rows=settings.max_triplet_rows, epochs=settings.max_epochs))
@@ -104,7 +111,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
             hard_negatives = gr.Checkbox(False, label="困难负例 Hard negatives", info=text.HARD_NEGATIVES_HELP)
             generated_file = gr.DownloadButton("下载生成的三元组 Download generated", size="sm", visible=False)
     report_md = gr.Markdown(elem_id="check-report")
-    preview = gr.Dataframe(interactive=False, label="预览 Preview", wrap=True, max_height=260)
+    preview = gr.Dataframe(EMPTY["preview"], interactive=False, label="预览 Preview", wrap=True, max_height=260, elem_id="preview")
     recipe = gr.Radio(RECIPES, value="chinese", label="配方 Recipe", info=text.RECIPE_HELP, elem_id="recipe")
     with gr.Accordion("超参数 Hyper-parameters", open=False):
         with gr.Row():
@@ -123,11 +130,11 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         stop_btn = gr.Button("停止 Stop", variant="stop", elem_id="stop-finetune")
     status = gr.Markdown(elem_id="finetune-status")
     loss_plot = gr.Plot(label="损失曲线 Loss curve", elem_id="loss-plot")
-    metrics = gr.Dataframe(interactive=False, label="训练前后 Before / after", elem_id="before-after")
-    golden = gr.Dataframe(interactive=False, label="黄金查询 Golden queries (semantic top-1)", wrap=True, elem_id="golden")
-    wrong = gr.Dataframe(interactive=False, label="训练后仍然错误 Still wrong after training (held-out, worst first)", wrap=True, max_height=300)
+    metrics = gr.Dataframe(EMPTY["metrics"], interactive=False, label=text.BEFORE_AFTER_LABEL, elem_id="before-after")
+    golden = gr.Dataframe(EMPTY["golden"], interactive=False, label="黄金查询 Golden queries (semantic top-1)", wrap=True, elem_id="golden")
+    wrong = gr.Dataframe(EMPTY["wrong"], interactive=False, label="训练后仍然错误 Still wrong after training (held-out, worst first)", wrap=True, max_height=300)
     with gr.Accordion("本会话的模型 This session's models", open=True):
-        runs = gr.Dataframe(interactive=False, elem_id="runs")
+        runs = gr.Dataframe(runs_frame(ctx, None, ctx.store.default_id), interactive=False, elem_id="runs")
         with gr.Row():
             run_picker = gr.Dropdown(
                 _model_choices(None), value=ctx.store.default_id, label="切换模型 Activate a model", scale=3,
@@ -145,10 +152,14 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
     def _check_upload(path: str | None, recipe: str, epochs: int, batch: int, steps: int, state: Visitor):
         if not path:
             state.pending = None
-            return state, "", None, ""
-        triplets, report = read_triplets(
-            path, settings.max_upload_mb, settings.max_triplet_rows, tokenizer=ctx.store.model(BASE, None).tokenizer
-        )
+            return state, "", EMPTY["preview"], ""
+        try:
+            triplets, report = read_triplets(
+                path, settings.max_upload_mb, settings.max_triplet_rows, tokenizer=ctx.store.model(BASE, None).tokenizer
+            )
+        except UserError as err:  # the message stays in the report, not only in a toast that fades
+            state.pending = None
+            return state, text.file_problem(str(err)), EMPTY["preview"], ""
         state.pending = triplets
         return (
             state, report_markdown(report, triplets, _estimate(recipe, len(triplets), epochs, batch, steps)), triplets.to_frame().head(20),
@@ -200,7 +211,6 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         steps: int = TAB_STEPS,
         state: Visitor | None = None,
         request: gr.Request | None = None,
-        progress: gr.Progress = gr.Progress(track_tqdm=True),
     ):
         """Stream progress while training in a worker thread; the session's active model changes at the end."""
         state = state or Visitor()
@@ -257,12 +267,13 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
                 outcome["error"] = err
 
         worker = threading.Thread(target=contextvars.copy_context().run, args=(work,), daemon=True)
+        running.add(session or "")
         history: list[StepLog] = []
         try:
             yield (
                 f"🚀 训练 {len(train_set)} 个三元组（留出 {len(holdout)} 个评估），{steps_total} 步，预计 {seconds:.0f} 秒。 · "
                 f"Training on {len(train_set)} triplets ({len(holdout)} held out), {steps_total} steps, about {seconds:.0f} s.",
-                figures.loss_curve([], [], steps_total), None, None, None, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(),
+                figures.loss_curve([], [], steps_total), EMPTY["metrics"], EMPTY["golden"], EMPTY["wrong"], *[gr.skip()] * 6,
             )
             before = {"triplet_acc": triplet_accuracy(ctx.store.model(start_id, session), holdout), **_before_metrics(start_id, session)}
             golden_before = _golden(start_id, session)
@@ -272,20 +283,22 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
                 fresh = []
                 while not logged.empty():
                     fresh.append(logged.get())
-                if fresh:
+                if stop.is_set():
+                    yield (text.STOPPING, *[gr.skip()] * 10)
+                elif fresh:
                     history.extend(fresh)
                     last = history[-1]
                     eta = (last.max_steps - last.step) * last.elapsed_s / max(last.step, 1)
                     yield (
                         f"⏳ 第 {last.step}/{last.max_steps} 步 · step {last.step}/{last.max_steps} · 损失 loss {last.loss:.4f} · "
                         f"剩余约 ETA {eta:.0f} s", figures.loss_curve([h.step for h in history], [h.loss for h in history], last.max_steps),
-                        gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(),
+                        *[gr.skip()] * 9,
                     )
             if "error" in outcome:
                 raise gr.Error(text.INTERNAL_ERROR, print_exception=False)
             result = outcome["result"]
             timer.record(recipe, result.seconds, result.steps_done)
-            yield ("🧪 评估新模型 · Evaluating the new model…", gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip())
+            yield (text.EVALUATING, *[gr.skip()] * 10)
             how = f"{text.RECIPE_NAMES[recipe]} · {result.steps_done} steps" if recipe == "chinese" else f"{len(train_set)}×{params.epochs} · {loss}"
             label = f"微调 run {time.strftime('%H:%M:%S')} · {how}" + (" · 已停止 stopped" if result.stopped else "")
             info = ctx.store.add_run(session or "", run_id, result.path, label, {})
@@ -317,9 +330,10 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
             yield (
                 done, gr.skip(), table, golden_df, wrong_df, runs_frame(ctx, session, state.active),
                 text.active_model(ctx.store.info(state.active, session).label),
-                gr.update(choices=choices, value=state.active), gr.update(value=archive, visible=True), state,
+                gr.update(choices=choices, value=state.active), gr.update(value=archive, visible=True), state, "",
             )
         finally:
+            running.discard(session or "")
             stop.set()  # a closed page or a cancelled job must not leave the trainer running
             if worker.is_alive():
                 threading.Thread(target=lambda: (worker.join(), shutil.rmtree(run_dir, ignore_errors=True)), daemon=True).start()
@@ -327,10 +341,11 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
                 shutil.rmtree(run_dir, ignore_errors=True)
 
     def _stop(request: gr.Request):
-        flag = stop_flags.get(session_id(request) or "")
-        if flag is not None:
-            flag.set()
-        return "⏹ 正在停止… · Stopping…"
+        session = session_id(request) or ""
+        if session not in running:
+            return text.NOTHING_RUNNING
+        stop_flags[session].set()
+        return text.STOPPING
 
     @user_errors
     def _activate(model_id: str, state: Visitor, request: gr.Request):
@@ -346,7 +361,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
     start_btn.click(
         _start_finetune,
         [triplet_file, epochs, batch_size, learning_rate, loss, start_from, extend_vocab, recipe, steps, visitor],
-        [status, loss_plot, metrics, golden, wrong, runs, active_md, run_picker, model_zip, visitor],
+        [status, loss_plot, metrics, golden, wrong, runs, active_md, run_picker, model_zip, visitor, pending_md],
         api_name="finetune", concurrency_limit=1, concurrency_id="finetune",
     )
     stop_btn.click(_stop, None, [status], api_visibility="private", queue=False)

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-TITLE = "中文商品搜索 · Chinese product search — all-MiniLM-L6-v2 + TripletLoss"
+import html
+
+TITLE = "中文商品搜索 · Chinese product search — all-MiniLM-L6-v2, taught to read Chinese"
 INTRO = (
-    "用微调后的 all-MiniLM-L6-v2 搜索商品、比较句子相似度、并用你自己的三元组重新训练。"
-    "注意：这个英文模型的词表只有 244 个汉字，大多数中文字符在它眼里都是 `[UNK]`——所以默认搜索把模型和按字检索（BM25）结合起来。\n\n"
-    "Search products with the fine-tuned all-MiniLM-L6-v2, compare sentence similarities, and retrain on your own "
-    "triplets. Note: this English model's vocabulary holds only 244 Chinese characters, so most Chinese is `[UNK]` "
-    "to it — the default search therefore fuses the model with character-level BM25."
+    "原来的种子模型（用户用 TripletLoss 微调的 all-MiniLM-L6-v2）词表里只有 244 个汉字，大多数中文在它眼里都是 `[UNK]`。"
+    "默认的**中文模型**把 4,813 个汉字加入词表，每个新字从它在 CC-CEDICT 里的英文释义初始化，再用批内负例训练——它能读懂查询。"
+    "默认搜索把它和按字检索（BM25）结合；“模型看到了什么”显示每个查询在模型眼里的样子，切换到种子模型即可对比。\n\n"
+    "The seed model (the user's TripletLoss fine-tune of all-MiniLM-L6-v2) has only 244 Chinese characters in its "
+    "vocabulary, so most Chinese is `[UNK]` to it. The default **Chinese-aware model** adds 4,813 characters, each "
+    "initialised from its CC-CEDICT English glosses, then trained with in-batch negatives: it reads the query. "
+    "Default search fuses it with character-level BM25; \"What the model sees\" shows each query as the model sees it — "
+    "switch to the seed model to compare."
 )
+ABOUT_LABEL = "关于这个演示：模型为什么能读中文 · About: how the model learned to read Chinese"
 SHARED_MODELS = [("中文模型（默认）Chinese-aware (default)", "chinese"), ("种子模型 seed model (TripletLoss)", "shipped")]
 SHORT_NAMES = {"chinese": "中文模型 Chinese-aware", "shipped": "种子模型 seed", "base": "基础模型 base"}
 MODEL_CHOICE_LABEL = "模型 Model — 种子模型把大多数汉字看成 [UNK]；中文模型学会了它们 · the seed model sees most Chinese as [UNK]; the Chinese-aware one learned it"
@@ -81,3 +87,15 @@ RECIPE_HELP = (
     "glosses), then train with in-batch negatives (MNRL) on your triplets plus query–product pairs generated from the "
     "active catalog. Seed: the original model card's TripletLoss (measured to make the model worse; kept to reproduce it)."
 )
+
+BEFORE_AFTER_LABEL = (
+    "训练前后（语义搜索，留出的评测查询，训练从未见过）· Before / after (semantic search on held-out eval queries the run never trained on)"
+)
+STOPPING = "⏹ 正在停止：当前这一步结束后停止，模型会保留。 · Stopping after the current step; the model is kept."
+NOTHING_RUNNING = "没有正在进行的微调。 · No fine-tune is running."
+EVALUATING = "🧪 评估新模型（留出的查询）… · Evaluating the new model on held-out queries…"
+
+
+def file_problem(message: str) -> str:
+    """An upload that cannot be used, said in the report area (escaped: the message may quote the file)."""
+    return f"**无法使用这个文件 · This file cannot be used:** {html.escape(message)}"
