@@ -12,6 +12,7 @@ from shopsearch.catalog import Catalog
 from shopsearch.embeddings import EmbeddingCache, Progress
 from shopsearch.errors import QueryError
 from shopsearch.index import ExactIndex, IvfIndex, build_index, top_k
+from shopsearch.inputs import clean_text
 from shopsearch.lexical import LexicalIndex
 from shopsearch.tokens import view
 
@@ -88,15 +89,14 @@ def _rank_of(scores: np.ndarray, j: int) -> int:
     return int((scores > scores[j]).sum() + (scores[:j] == scores[j]).sum()) + 1
 
 
-def validate_query(query: str, max_chars: int) -> str:
-    """Strip a query and refuse empty or over-long ones, with a bilingual message."""
-    query = "".join(ch for ch in (query or "") if ch.isprintable() or ch == " ").strip()
+def validate_query(query: str | None, max_chars: int) -> str:
+    """Pass a query through the input gate (`inputs.clean_text`) and refuse an empty one, with a bilingual message.
+
+    Example: validate_query(" 寻找一款K7\x07 ", 500) -> "寻找一款K7"
+    """
+    query = clean_text(query, max_chars, "查询", "The query")
     if not query:
         raise QueryError("请输入要搜索的内容。", "Please type something to search for.")
-    if len(query) > max_chars:
-        raise QueryError(
-            f"查询过长（{len(query)} 个字符，上限 {max_chars}）。", f"The query is too long ({len(query)} characters; limit {max_chars})."
-        )
     return query
 
 

@@ -8,6 +8,8 @@ import pytest
 
 from shopsearch.csvio import parse_table
 from shopsearch.errors import UserError
+from shopsearch.search import validate_query
+from shopsearch.similarity import parse_sentences
 
 
 # --- CSV delimiter detection ----------------------------------------------------------------------------------------
@@ -38,3 +40,91 @@ def test_a_quote_and_newline_flood_is_read_or_refused_within_a_second_or_two():
 def test_the_delimiter_is_the_one_splitting_every_line_alike(content, delimiter):
     """The header's delimiter that splits the most sampled rows into the same number of cells wins; ties go to , ; tab |."""
     assert parse_table(content.encode()).delimiter == delimiter
+
+
+# --- The text gate: raw length first, then cleaning -----------------------------------------------------------------
+
+HUGE = "键" * 20_000_000
+
+
+def refused_fast(call, *args) -> str:
+    """Run `call`, expect a UserError within a second (the length is checked before the text is read); its message."""
+    started = time.perf_counter()
+    with pytest.raises(UserError) as err:
+        call(*args)
+    assert time.perf_counter() - started < 1.0, "a huge input must be refused by its length, not after reading it"
+    return str(err.value)
+
+
+def assert_too_long(message: str) -> None:
+    zh, sep, en = message.partition(" · ")
+    assert sep and "过长" in zh and "too long" in en, message
+
+
+def test_a_20_million_character_query_is_refused_by_its_length():
+    """Walking 20M characters to clean them took ~5 s per request before the length was looked at."""
+    assert_too_long(refused_fast(validate_query, HUGE, 500))
+
+
+@pytest.mark.parametrize("box", [HUGE, "句子\n" * 7_000_000], ids=["one_huge_line", "millions_of_lines"])
+def test_a_20_million_character_sentence_box_is_refused_by_its_length(box):
+    """The similarity box is checked as a whole before any line is split or cleaned, then line by line."""
+    assert_too_long(refused_fast(parse_sentences, box, 50, 500))
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [("键盘\ud800", "键盘"), ("\udfff寻找一款K7", "寻找一款K7"), ("寻找\x07一款\u200bK7", "寻找一款K7"), ("机械\u3000键盘\t青轴", "机械 键盘 青轴")],
+)
+def test_lone_surrogates_and_invisible_characters_are_dropped_and_spaces_kept(raw, clean):
+    """A lone surrogate would raise later (UTF-8 encoding, the tokenizer, JSON); any whitespace becomes a space."""
+    assert validate_query(raw, 500) == clean
+    assert parse_sentences(f"{raw}\n{raw}", 50, 500) == [clean, clean]
+
+
+def test_a_lone_surrogate_alone_is_an_empty_query_in_both_languages():
+    with pytest.raises(UserError) as err:
+        validate_query("\ud800", 500)
+    assert "type something" in err.value.en and err.value.zh
+
+
+@pytest.fixture(scope="module")
+def run_map(catalog, shipped_model, base_model, tmp_path_factory):
+    """The similarity tab's 2-D map handler, built as the app builds it over a 12-product catalog: run_map(text)."""
+    import gradio as gr
+
+    from conftest import MODEL_DIR
+    from shopsearch.catalog import Catalog
+    from shopsearch.config import base_model_path, get_settings
+    from shopsearch.embeddings import EmbeddingCache
+    from shopsearch.models import ModelStore
+    from shopsearch.ui import similarity_tab
+    from shopsearch.ui.context import AppContext, Visitor
+
+    tmp = tmp_path_factory.mktemp("map")
+    store = ModelStore(MODEL_DIR, base_model_path(), tmp / "runs", EmbeddingCache(tmp / "cache"), shipped=shipped_model, base=base_model)
+    ctx = AppContext(settings=get_settings(), store=store, catalog=Catalog(catalog.products[:12]), eval_queries=[])
+    with gr.Blocks() as demo:
+        similarity_tab.build(ctx, gr.State(Visitor()))
+    handler = next(f.fn for f in demo.fns.values() if f.api_name == "embedding_map")
+    return lambda text: handler(text, "active", Visitor(), None)
+
+
+def test_the_map_refuses_a_2_million_character_line_before_the_model_sees_it(run_map):
+    """The 2-D map used to send any line straight to the model; it now passes the same gate as the heatmap."""
+    import gradio as gr
+
+    line = "键" * 2_000_000
+    started = time.perf_counter()
+    with pytest.raises(gr.Error) as err:
+        run_map(line)
+    assert time.perf_counter() - started < 1.0
+    assert_too_long(err.value.message)
+
+
+@pytest.mark.parametrize("text", ["\ud800", "寻找一款K7\n\ud800机械键盘", "", "\x00\n \n"])
+def test_the_map_draws_a_lone_surrogate_or_an_empty_box_without_an_error(run_map, text):
+    """An empty box (or one only of invisible characters) draws the catalog alone; surrogates are dropped."""
+    figure = run_map(text)
+    stars = [t for t in figure.data if t.name == "输入 input"]
+    assert len(stars) == (1 if text.strip("\x00\n \ud800") else 0)
