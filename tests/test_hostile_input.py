@@ -128,3 +128,58 @@ def test_the_map_draws_a_lone_surrogate_or_an_empty_box_without_an_error(run_map
     figure = run_map(text)
     stars = [t for t in figure.data if t.name == "输入 input"]
     assert len(stars) == (1 if text.strip("\x00\n \ud800") else 0)
+
+
+# --- Triplets from small or uniform catalogs ------------------------------------------------------------------------
+
+
+def tiny_catalog(*names: str):
+    from shopsearch.catalog import Catalog, Product
+
+    return Catalog([Product(f"T{i}", name, "", "", None, "", "") for i, name in enumerate(names)])
+
+
+def assert_well_formed(triplets, catalog) -> None:
+    from shopsearch.triplets import keyword_of
+
+    names = {p.text: p.name for p in catalog.products}
+    rows = list(zip(triplets.anchors, triplets.positives, triplets.negatives))
+    assert rows and len(set(rows)) == len(rows), "distinct triplets"
+    for anchor, positive, negative in rows:
+        assert positive != negative and keyword_of(anchor) not in names[negative]
+
+
+PHONE_CASES = tiny_catalog(*(f"{colour} 手机壳" for colour in "红橙黄绿青蓝紫黑白"), "快充 充电器")
+
+
+@pytest.mark.timeout(60)
+def test_a_catalog_with_fewer_triplets_than_asked_gives_what_exists_and_stops():
+    """9 phone cases + 1 charger hold fewer than 500 distinct triplets: generate() used to loop for ever."""
+    from shopsearch.triplets import generate
+
+    triplets = generate(PHONE_CASES, n=500)
+    assert 0 < len(triplets) < 500
+    assert_well_formed(triplets, PHONE_CASES)
+
+
+@pytest.mark.timeout(60)
+def test_a_single_brand_catalog_skips_the_brand_as_a_keyword():
+    """Every name contains 小米, so "小米" has no valid negative (it used to raise IndexError); the other words do."""
+    from shopsearch.triplets import generate
+
+    catalog = tiny_catalog("小米 14 手机", "小米 手环 8", "小米 充电宝", "小米 电视 S", "小米 扫地机器人")
+    triplets = generate(catalog, n=15)
+    assert len(triplets) == 15 and not any("小米" in anchor for anchor in triplets.anchors)
+    assert_well_formed(triplets, catalog)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("names", [("机械师 K7 机械键盘",), ("小米", "小米", "小米")], ids=["one_product", "identical_names"])
+def test_a_catalog_with_no_possible_triplet_is_refused_in_both_languages(names):
+    """One product has no negative at all; identical names have none without the keyword (was IndexError / a hang)."""
+    from shopsearch.errors import TripletFileError
+    from shopsearch.triplets import generate
+
+    with pytest.raises(TripletFileError) as err:
+        generate(tiny_catalog(*names), n=30)
+    assert "目录" in err.value.zh and "catalog" in err.value.en
