@@ -183,3 +183,23 @@ def test_a_catalog_with_no_possible_triplet_is_refused_in_both_languages(names):
     with pytest.raises(TripletFileError) as err:
         generate(tiny_catalog(*names), n=30)
     assert "目录" in err.value.zh and "catalog" in err.value.en
+
+
+# --- Highlighting names whose lower case is longer ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "query", "expected"),
+    [
+        ("İİİİİİ 丝巾", "丝巾", "İİİİİİ <mark>丝巾</mark>"),  # "İ".lower() is 2 characters: positions ran past the end
+        ("İK7 键盘", "K7", "İ<mark>K7</mark> 键盘"),  # a smaller shift marked "7 " instead of "K7"
+        ("ＡＸ５５ 路由器", "AX55", "<mark>ＡＸ５５</mark> 路由器"),  # query terms are NFKC-folded; so is the name
+        ("机械师 K7 <机械键盘>", "k7 键", "机械师 <mark>K7</mark> &lt;机械<mark>键</mark>盘&gt;"),
+    ],
+)
+def test_highlight_marks_exactly_the_matched_characters_of_the_original_name(name, query, expected):
+    """Matching runs on a folded copy of the name whose every character maps back to the original one."""
+    from shopsearch.lexical import query_terms
+    from shopsearch.ui.search_tab import highlight
+
+    assert highlight(name, query_terms(query)) == expected
