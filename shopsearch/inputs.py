@@ -1,11 +1,14 @@
-"""The gate a visitor's text passes before the core uses it: the raw length first, then cleaning.
+"""The gate a visitor's text and numbers pass before the core uses them.
 
-The length is checked before anything walks the text, so a 20-million-character paste is refused in microseconds
-instead of being cleaned first. Cleaning drops what nothing downstream should see — control and format characters,
-and lone surrogates (which a JSON body can carry and which raise when encoded as UTF-8, e.g. in the tokenizer).
+Text: the raw length is checked before anything walks the text, so a 20-million-character paste is refused in
+microseconds instead of being cleaned first. Cleaning drops what nothing downstream should see — control and format
+characters, and lone surrogates (which a JSON body can carry and which raise when encoded as UTF-8, e.g. in the
+tokenizer). Numbers: NaN and infinity are refused; NaN compares false with everything, so it slips past range checks.
 """
 
 from __future__ import annotations
+
+import math
 
 from shopsearch.errors import QueryError
 
@@ -49,3 +52,20 @@ def clean_text(raw: str | None, max_chars: int, zh: str = "输入", en: str = "T
     if len(text) > max_chars:
         raise too_long(zh, en, len(text), max_chars)
     return text
+
+
+def finite_number(value: object, zh: str, en: str) -> float:
+    """A number from a form or an API call, as a finite float.
+
+    Example: finite_number(0.3, "语义权重", "The semantic weight") -> 0.3; finite_number(float("nan"), ...) raises
+
+    Raises:
+        QueryError: the value is not a number, or is NaN or infinite.
+    """
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        number = math.nan
+    if not math.isfinite(number):
+        raise QueryError(f"{zh}必须是有限的数字。", f"{en} must be a finite number.")
+    return number

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 import pytest
 
 from shopsearch.csvio import parse_table
@@ -89,8 +90,8 @@ def test_a_lone_surrogate_alone_is_an_empty_query_in_both_languages():
 
 
 @pytest.fixture(scope="module")
-def run_map(catalog, shipped_model, base_model, tmp_path_factory):
-    """The similarity tab's 2-D map handler, built as the app builds it over a 12-product catalog: run_map(text)."""
+def tab_handler(catalog, shipped_model, base_model, tmp_path_factory):
+    """tab_handler(tab, api_name) -> the event handler, from tabs built as the app builds them over 12 products."""
     import gradio as gr
 
     from conftest import MODEL_DIR
@@ -98,15 +99,25 @@ def run_map(catalog, shipped_model, base_model, tmp_path_factory):
     from shopsearch.config import base_model_path, get_settings
     from shopsearch.embeddings import EmbeddingCache
     from shopsearch.models import ModelStore
-    from shopsearch.ui import similarity_tab
+    from shopsearch.ui import search_tab, similarity_tab
     from shopsearch.ui.context import AppContext, Visitor
 
-    tmp = tmp_path_factory.mktemp("map")
+    tmp = tmp_path_factory.mktemp("tabs")
     store = ModelStore(MODEL_DIR, base_model_path(), tmp / "runs", EmbeddingCache(tmp / "cache"), shipped=shipped_model, base=base_model)
     ctx = AppContext(settings=get_settings(), store=store, catalog=Catalog(catalog.products[:12]), eval_queries=[])
     with gr.Blocks() as demo:
-        similarity_tab.build(ctx, gr.State(Visitor()))
-    handler = next(f.fn for f in demo.fns.values() if f.api_name == "embedding_map")
+        visitor = gr.State(Visitor())
+        search_tab.build(ctx, visitor, gr.Markdown(), gr.Markdown())
+        similarity_tab.build(ctx, visitor)
+    return lambda api_name: next(f.fn for f in demo.fns.values() if f.api_name == api_name)
+
+
+@pytest.fixture(scope="module")
+def run_map(tab_handler):
+    """The similarity tab's 2-D map handler: run_map(text) -> figure."""
+    from shopsearch.ui.context import Visitor
+
+    handler = tab_handler("embedding_map")
     return lambda text: handler(text, "active", Visitor(), None)
 
 
@@ -203,3 +214,54 @@ def test_highlight_marks_exactly_the_matched_characters_of_the_original_name(nam
     from shopsearch.ui.search_tab import highlight
 
     assert highlight(name, query_terms(query)) == expected
+
+
+# --- Numbers: NaN and infinity are refused --------------------------------------------------------------------------
+
+NAN, INF = float("nan"), float("inf")
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"alpha": NAN}, {"alpha": INF}, {"alpha": -INF}, {"top": NAN}, {"top": INF}, {"alpha": "0.3; DROP"}],
+    ids=["alpha_nan", "alpha_inf", "alpha_minus_inf", "top_nan", "top_inf", "alpha_text"],
+)
+def test_search_refuses_a_number_that_is_not_finite(engine, options):
+    """NaN slips past every range check (it compares false): alpha = NaN gave every hit score NaN (JSON null)."""
+    from shopsearch.errors import QueryError
+
+    with pytest.raises(QueryError) as err:
+        engine.search("寻找一款K7", **options)
+    assert "有限的数字" in err.value.zh and "finite number" in err.value.en
+
+
+@pytest.mark.parametrize("bounds", [{"min_price": NAN}, {"max_price": NAN}, {"min_price": -INF}, {"max_price": INF}])
+def test_price_filters_refuse_a_number_that_is_not_finite(bounds):
+    """A NaN price bound used to filter out every product without a word."""
+    from shopsearch.errors import QueryError
+    from shopsearch.search import Filters
+
+    with pytest.raises(QueryError) as err:
+        Filters(**bounds)
+    assert "有限的数字" in err.value.zh and "finite number" in err.value.en
+
+
+def test_alpha_outside_0_to_1_is_clamped_like_top_k(engine):
+    """The API can send any number; the hybrid weight stays a weight (top-k was already clamped to 1-50)."""
+    result = engine.search("wireless router", alpha=5.0, top=500)
+    assert result.alpha == 1.0 and len(result.hits) == 50
+    assert all(np.isfinite(h.score) for h in result.hits)
+
+
+@pytest.mark.parametrize(
+    "options", [{"alpha": NAN}, {"top_k": NAN}, {"top_k": INF}, {"min_price": NAN}, {"max_price": INF}],
+    ids=["alpha_nan", "top_k_nan", "top_k_inf", "min_price_nan", "max_price_inf"],
+)
+def test_the_search_endpoint_answers_a_non_finite_number_in_both_languages(tab_handler, options):
+    """What /search receives from an API call: a bilingual message, never score null nor the generic error."""
+    import gradio as gr
+
+    with pytest.raises(gr.Error) as err:
+        tab_handler("search")("寻找一款K7", **options)
+    zh, sep, en = err.value.message.partition(" · ")
+    assert sep and "有限的数字" in zh and "finite number" in en

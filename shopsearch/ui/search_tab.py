@@ -175,7 +175,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         state = state or Visitor()
         q = validate_query(query, settings.max_query_chars)
         engine = ctx.store.engine(state.active, session_id(request), state.catalog_or(ctx.catalog))
-        result = engine.search(q, mode=mode, top=int(top_k), alpha=float(alpha), filters=_filters(category, min_price, max_price))
+        result = engine.search(q, mode=mode, top=top_k, alpha=alpha, filters=_filters(category, min_price, max_price))  # the core checks the numbers
         return results_frame(result), result
 
     def _show_search(result: SearchResult | None, state: Visitor, request: gr.Request):
