@@ -164,7 +164,8 @@ class SearchEngine:
             query_vector: a precomputed query embedding (skips encoding).
         """
         if mode not in MODES:
-            raise QueryError(f"未知的搜索模式 {mode}。", f"Unknown search mode {mode!r}.")
+            shown = str(mode)[:20]  # the API accepts any string here
+            raise QueryError(f"未知的搜索模式 {shown}。", f"Unknown search mode {shown!r}.")
         top = int(min(max(finite_number(top, "返回数量", "Top-k"), 1), 50))
         alpha = min(max(finite_number(alpha, "语义权重", "The semantic weight (alpha)"), 0.0), 1.0)
         t0 = time.perf_counter()

@@ -265,3 +265,69 @@ def test_the_search_endpoint_answers_a_non_finite_number_in_both_languages(tab_h
         tab_handler("search")("寻找一款K7", **options)
     zh, sep, en = err.value.message.partition(" · ")
     assert sep and "有限的数字" in zh and "finite number" in en
+
+
+# --- User text shown as text, never as HTML or Markdown -------------------------------------------------------------
+
+TAGS = ("<b>", "<img", "<span", "<a ")
+
+
+def test_an_id_in_an_error_message_is_shown_as_text(write):
+    """gr.Error renders its message as HTML: a duplicate id <img src=x onerror=…> must arrive escaped."""
+    import gradio as gr
+
+    from shopsearch.catalog import load_catalog
+    from shopsearch.ui.context import user_errors
+
+    path = write("c.csv", "id,name\n<img src=x onerror=alert(1)>,键盘\n<img src=x onerror=alert(1)>,鼠标\n")
+    with pytest.raises(gr.Error) as err:
+        user_errors(load_catalog)(path)
+    assert "&lt;img src=x onerror=alert(1)&gt;" in err.value.message and "<img" not in err.value.message
+    assert "Duplicate id" in err.value.message
+
+
+def test_column_names_in_the_triplet_check_report_are_escaped(write):
+    """A column named <b>x</b> (or a Markdown link) shows as typed in the report, not as bold text or a link."""
+    from shopsearch.triplets import read_triplets
+    from shopsearch.ui.finetune_tab import report_markdown
+
+    path = write("t.csv", "<b>x</b>,[click](http://example.com),$$y$$\n寻找一款K7,机械师 K7 机械键盘,峰景 双人登山帐篷\n")
+    triplets, report = read_triplets(path, max_mb=5, max_rows=100)
+    markdown = report_markdown(report, triplets, (1, 0.5, 0.5))
+    assert "&lt;b&gt;x&lt;/b&gt;" in markdown and not any(tag in markdown for tag in TAGS)
+    assert "](" not in markdown and "$$" not in markdown
+
+
+def plotly_strings(figure) -> list[str]:
+    """Every string in a figure's JSON (labels, legend names, hover texts, titles)."""
+    found: list[str] = []
+
+    def walk(node) -> None:
+        if isinstance(node, str):
+            found.append(node)
+        elif isinstance(node, dict):
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, (list, tuple, np.ndarray)):
+            for value in node:
+                walk(value)
+
+    walk(figure.to_plotly_json())
+    return found
+
+
+EVIL = '<span style="font-size:200px">巨</span><a href="javascript:alert(1)">点我</a><b>粗</b>'
+
+
+def test_map_legends_labels_and_hovers_escape_user_text():
+    """Plotly renders <span style>, <a href> and <b> in legends and labels: a category or name must not restyle the map."""
+    from shopsearch import figures
+
+    points = np.zeros((2, 2))
+    maps = figures.embedding_map(points, [EVIL, "键盘"], [EVIL, "键盘"], np.zeros((1, 2)), [EVIL])
+    heat = figures.similarity_heatmap([EVIL, "键盘"], np.eye(2))
+    bars = figures.score_bars(EVIL, [EVIL, "键盘"], np.array([0.5, 0.2]))
+    for name, figure in {"map": maps, "heatmap": heat, "bars": bars}.items():
+        strings = plotly_strings(figure)
+        assert not any(tag in s for s in strings for tag in TAGS), name
+        assert any("&lt;span" in s for s in strings)

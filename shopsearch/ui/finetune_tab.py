@@ -44,15 +44,16 @@ class StepTimer:
 
 
 def report_markdown(report: CheckReport, triplets: TripletSet, estimate: tuple[int, float, float]) -> str:
+    """The check report as Markdown; column names and notices come from the upload, so they are escaped."""
     dropped = "；".join(f"{DROP_REASONS[k][0]} {DROP_REASONS[k][1]}: {v}" for k, v in report.dropped.items()) or "0"
     steps, per_step, seconds = estimate
     lines = [
         f"**读取 rows read:** {report.rows_read} · **保留 kept:** {report.rows_kept} · **丢弃 dropped:** {dropped}",
         f"**编码 encoding:** {report.encoding} · **分隔符 delimiter:** `{repr(report.delimiter)[1:-1]}` · "
-        f"**列 columns:** {', '.join(f'{k}={v}' for k, v in report.columns.items())}",
+        f"**列 columns:** {', '.join(f'{k}={text.escape_markdown(v)}' for k, v in report.columns.items())}",
         f"**超过 256 个 token 的文本 texts over 256 tokens (truncated):** {report.too_long} · "
         f"**[UNK] 字符比例 share of [UNK] characters:** {report.unknown_rate:.0%}",
-        *report.notices,
+        *(text.escape_markdown(notice) for notice in report.notices),  # they quote the file's column names
         text.ESTIMATE.format(steps=steps, seconds=seconds, per_step=per_step),
     ]
     return "\n\n".join(lines)
