@@ -84,6 +84,7 @@ def test_lone_surrogates_and_invisible_characters_are_dropped_and_spaces_kept(ra
 
 
 def test_a_lone_surrogate_alone_is_an_empty_query_in_both_languages():
+    """Nothing is left once it is dropped: the usual bilingual "type something", not an encoding error."""
     with pytest.raises(UserError) as err:
         validate_query("\ud800", 500)
     assert "type something" in err.value.en and err.value.zh
@@ -91,7 +92,8 @@ def test_a_lone_surrogate_alone_is_an_empty_query_in_both_languages():
 
 @pytest.fixture(scope="module")
 def tab_handler(catalog, shipped_model, base_model, tmp_path_factory):
-    """tab_handler(tab, api_name) -> the event handler, from tabs built as the app builds them over 12 products."""
+    """tab_handler(api_name) -> that event's handler, from the search and similarity tabs built as the app builds them
+    (over 12 products, so the engine is quick to embed)."""
     import gradio as gr
 
     from conftest import MODEL_DIR
@@ -145,12 +147,14 @@ def test_the_map_draws_a_lone_surrogate_or_an_empty_box_without_an_error(run_map
 
 
 def tiny_catalog(*names: str):
+    """A catalog of products with only these names (ids T0, T1, …; no description, so text == name)."""
     from shopsearch.catalog import Catalog, Product
 
     return Catalog([Product(f"T{i}", name, "", "", None, "", "") for i, name in enumerate(names)])
 
 
 def assert_well_formed(triplets, catalog) -> None:
+    """Some triplets, all distinct, none whose negative is its positive or contains the anchor's keyword."""
     from shopsearch.triplets import keyword_of
 
     names = {p.text: p.name for p in catalog.products}
