@@ -74,15 +74,47 @@ def _not_text() -> CsvFileError:
     )
 
 
+def _delimiter_counts(text: str, max_rows: int = 50, max_chars: int = 65_536) -> list[dict[str, int]]:
+    """Count each candidate delimiter outside quotes, per row, in a bounded sample (one pass, linear time).
+
+    A quote toggles "inside quotes" (an escaped "" toggles twice), so quoted delimiters and newlines do not count.
+    A row cut off by the sample's end is left out unless it is the only one.
+    Example: 'a;b,c\n"x;y";z\n' -> [{",": 1, ";": 1, "\t": 0, "|": 0}, {",": 0, ";": 1, "\t": 0, "|": 0}]
+    """
+    rows: list[dict[str, int]] = []
+    counts = dict.fromkeys(_DELIMITERS, 0)
+    quoted = started = False
+    for ch in text[:max_chars]:
+        if ch == "\n" and not quoted:
+            rows.append(counts)
+            if len(rows) == max_rows:
+                return rows
+            counts, started = dict.fromkeys(_DELIMITERS, 0), False
+            continue
+        started = True
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in counts:
+            counts[ch] += 1
+    if started and (len(text) <= max_chars or not rows):
+        rows.append(counts)
+    return rows or [counts]
+
+
 def _sniff_delimiter(text: str) -> str:
-    sample = text[:20_000]
-    try:
-        return csv.Sniffer().sniff(sample, delimiters=_DELIMITERS).delimiter
-    except csv.Error:
-        first = sample.splitlines()[0] if sample else ""
-        counts = {d: first.count(d) for d in _DELIMITERS}
-        best = max(counts, key=counts.__getitem__)
-        return best if counts[best] else ","
+    """The delimiter the header uses that splits the most sampled rows into as many cells; comma when none does.
+
+    Replaces csv.Sniffer, whose time grows quadratically on some inputs (b'"\\n' × 10,000 took 15 s).
+    Ties go to the earlier of , ; tab |. Example: "a;b\n1;2,5\n" -> ";"
+    """
+    rows = _delimiter_counts(text)
+    header = rows[0]
+
+    def agreement(delimiter: str) -> int:
+        return sum(row[delimiter] == header[delimiter] for row in rows)
+
+    used = [d for d in _DELIMITERS if header[d]]
+    return max(used, key=agreement) if used else ","
 
 
 def read_table(path: str | Path, max_mb: int) -> Table:

@@ -1,8 +1,13 @@
-"""Pure plotly figure builders. A builder that cannot draw returns a figure that says why."""
+"""Pure plotly figure builders. A builder that cannot draw returns a figure that says why.
+
+Plotly renders a subset of HTML (<b>, <a href>, <span style>) in titles, labels, legends and hovers, so every text
+that comes from a visitor (sentences, product names, categories) goes through `plain` first.
+"""
 
 from __future__ import annotations
 
 import functools
+import html
 import logging
 from collections.abc import Callable, Sequence
 from typing import ParamSpec
@@ -36,6 +41,11 @@ def failsafe(builder: Callable[P, go.Figure]) -> Callable[P, go.Figure]:
     return wrapper
 
 
+def plain(text: str) -> str:
+    """Text shown by plotly as typed, not as markup. Example: plain("<b>x</b> & y") -> "&lt;b&gt;x&lt;/b&gt; &amp; y" """
+    return html.escape(text, quote=False)
+
+
 def short_label(text: str, width: int = 12) -> str:
     """Example: short_label("机械师 K7 机械键盘 采用青轴", 8) -> "机械师 K7 机…" """
     return text if len(text) <= width else text[: width - 1] + "…"
@@ -49,9 +59,10 @@ def unique_labels(texts: Sequence[str], width: int = 12) -> list[str]:
 @failsafe
 def similarity_heatmap(sentences: Sequence[str], matrix: np.ndarray, title: str = "", diverging: bool = False) -> go.Figure:
     """N×N heatmap; values printed in cells when N ≤ 12; full sentences on hover."""
-    labels = unique_labels(sentences)
+    labels = [plain(label) for label in unique_labels(sentences)]
     n = len(sentences)
-    hover = [[f"{sentences[i]}<br>↔ {sentences[j]}<br>{matrix[i, j]:.3f}" for j in range(n)] for i in range(n)]
+    texts = [plain(s) for s in sentences]
+    hover = [[f"{texts[i]}<br>↔ {texts[j]}<br>{matrix[i, j]:.3f}" for j in range(n)] for i in range(n)]
     heat = go.Heatmap(
         z=matrix.astype(np.float64),
         x=labels,
@@ -77,15 +88,15 @@ def similarity_heatmap(sentences: Sequence[str], matrix: np.ndarray, title: str 
 def score_bars(source: str, sentences: Sequence[str], scores: np.ndarray) -> go.Figure:
     """The Hub widget's view: one source against many, sorted, best on top."""
     order = np.argsort(-scores)
-    labels = [unique_labels(sentences, 24)[i] for i in order]
+    labels = [plain(unique_labels(sentences, 24)[i]) for i in order]
     fig = go.Figure(
         go.Bar(
             x=scores[order], y=labels, orientation="h", text=[f"{s:.3f}" for s in scores[order]], textposition="auto",
-            customdata=[sentences[i] for i in order], hovertemplate="%{customdata}<br>%{x:.3f}<extra></extra>",
+            customdata=[plain(sentences[i]) for i in order], hovertemplate="%{customdata}<br>%{x:.3f}<extra></extra>",
         )
     )
     fig.update_layout(
-        title=short_label(source, 30), height=max(260, 60 + 34 * len(sentences)), font={"family": FONT},
+        title=plain(short_label(source, 30)), height=max(260, 60 + 34 * len(sentences)), font={"family": FONT},
         yaxis={"autorange": "reversed"}, xaxis={"range": [min(0.0, float(scores.min())), 1]}, margin={"l": 10, "r": 10, "t": 40, "b": 10},
     )
     return fig
@@ -113,16 +124,16 @@ def embedding_map(
         rows = np.flatnonzero(cats == cat)
         fig.add_trace(
             go.Scattergl(
-                x=points[rows, 0], y=points[rows, 1], mode="markers", name=cat, marker={"size": 7, "opacity": 0.75},
-                text=[names[i] for i in rows], hovertemplate="%{text}<extra>" + cat + "</extra>",
+                x=points[rows, 0], y=points[rows, 1], mode="markers", name=plain(cat), marker={"size": 7, "opacity": 0.75},
+                text=[plain(names[i]) for i in rows], hovertemplate="%{text}<extra>%{fullData.name}</extra>",
             )
         )
     if extra_points is not None and len(extra_points):
         fig.add_trace(
             go.Scatter(
                 x=extra_points[:, 0], y=extra_points[:, 1], mode="markers+text", name="输入 input",
-                marker={"symbol": "star", "size": 16, "color": "black"}, text=unique_labels(extra_labels, 8),
-                textposition="top center", hovertext=list(extra_labels), hovertemplate="%{hovertext}<extra></extra>",
+                marker={"symbol": "star", "size": 16, "color": "black"}, text=[plain(t) for t in unique_labels(extra_labels, 8)],
+                textposition="top center", hovertext=[plain(t) for t in extra_labels], hovertemplate="%{hovertext}<extra></extra>",
             )
         )
     fig.update_layout(height=520, font={"family": FONT}, margin={"l": 10, "r": 10, "t": 20, "b": 10}, legend={"font": {"size": 10}})

@@ -12,6 +12,7 @@ from shopsearch.catalog import Catalog
 from shopsearch.embeddings import EmbeddingCache, Progress
 from shopsearch.errors import QueryError
 from shopsearch.index import ExactIndex, IvfIndex, build_index, top_k
+from shopsearch.inputs import clean_text, finite_number
 from shopsearch.lexical import LexicalIndex
 from shopsearch.tokens import view
 
@@ -64,6 +65,13 @@ class Filters:
     min_price: float | None = None
     max_price: float | None = None
 
+    def __post_init__(self) -> None:
+        """Refuse a price bound that is NaN or infinite (NaN would silently filter out every product)."""
+        if self.min_price is not None:
+            finite_number(self.min_price, "最低价", "The minimum price")
+        if self.max_price is not None:
+            finite_number(self.max_price, "最高价", "The maximum price")
+
     def mask(self, categories: np.ndarray, prices: np.ndarray) -> np.ndarray | None:
         """Boolean mask of products passing the filters (prices: NaN when unknown), or None without filters."""
         if not self.category and self.min_price is None and self.max_price is None:
@@ -88,15 +96,14 @@ def _rank_of(scores: np.ndarray, j: int) -> int:
     return int((scores > scores[j]).sum() + (scores[:j] == scores[j]).sum()) + 1
 
 
-def validate_query(query: str, max_chars: int) -> str:
-    """Strip a query and refuse empty or over-long ones, with a bilingual message."""
-    query = "".join(ch for ch in (query or "") if ch.isprintable() or ch == " ").strip()
+def validate_query(query: str | None, max_chars: int) -> str:
+    """Pass a query through the input gate (`inputs.clean_text`) and refuse an empty one, with a bilingual message.
+
+    Example: validate_query(" 寻找一款K7\x07 ", 500) -> "寻找一款K7"
+    """
+    query = clean_text(query, max_chars, "查询", "The query")
     if not query:
         raise QueryError("请输入要搜索的内容。", "Please type something to search for.")
-    if len(query) > max_chars:
-        raise QueryError(
-            f"查询过长（{len(query)} 个字符，上限 {max_chars}）。", f"The query is too long ({len(query)} characters; limit {max_chars})."
-        )
     return query
 
 
@@ -150,15 +157,17 @@ class SearchEngine:
 
         Args:
             mode: "hybrid" (default), "semantic" or "lexical".
-            top: how many hits to return (1–50).
-            alpha: hybrid only — the semantic score's weight for a query the model sees in full; it is scaled by the
-                share of the query's characters that are not [UNK], and the rest goes to the lexical score.
+            top: how many hits to return (clamped to 1–50).
+            alpha: hybrid only — the semantic score's weight for a query the model sees in full (clamped to 0–1); it is
+                scaled by the share of the query's characters that are not [UNK], and the rest goes to the lexical score.
             filters: category and price range.
             query_vector: a precomputed query embedding (skips encoding).
         """
         if mode not in MODES:
-            raise QueryError(f"未知的搜索模式 {mode}。", f"Unknown search mode {mode!r}.")
-        top = int(min(max(top, 1), 50))
+            shown = str(mode)[:20]  # the API accepts any string here
+            raise QueryError(f"未知的搜索模式 {shown}。", f"Unknown search mode {shown!r}.")
+        top = int(min(max(finite_number(top, "返回数量", "Top-k"), 1), 50))
+        alpha = min(max(finite_number(alpha, "语义权重", "The semantic weight (alpha)"), 0.0), 1.0)
         t0 = time.perf_counter()
         qvec = query_vector
         if qvec is None and mode != "lexical":

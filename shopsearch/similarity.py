@@ -6,22 +6,32 @@ import numpy as np
 from sentence_transformers import SentenceTransformer
 
 from shopsearch.errors import QueryError
+from shopsearch.inputs import check_raw_length, clean_text
 
 
-def parse_sentences(text: str, max_sentences: int, max_chars: int = 500) -> list[str]:
-    """One sentence per non-empty line; refuse none, too many, or over-long ones (bilingual messages)."""
-    lines = ["".join(ch for ch in line if ch.isprintable()).strip() for line in (text or "").splitlines()]
-    sentences = [s for s in lines if s]
-    if len(sentences) < 1:
+def parse_sentences(text: str | None, max_sentences: int, max_chars: int = 500, required: bool = True) -> list[str]:
+    """One sentence per non-empty line, each through the input gate; refuse too many or over-long ones (bilingual).
+
+    The whole box's raw length is checked first, so a huge paste is refused before it is split or cleaned.
+
+    Args:
+        required: refuse a box with no sentence (the 2-D map passes False: it then draws the catalog alone).
+
+    Example: parse_sentences("寻找一款K7\n\n机械键盘\x07", 50) -> ["寻找一款K7", "机械键盘"]
+    """
+    box = text or ""
+    check_raw_length(box, max_sentences * (max_chars + 1), "输入", "The text")
+    sentences: list[str] = []
+    for line in box.splitlines():
+        n = len(sentences) + 1
+        sentence = clean_text(line, max_chars, f"第 {n} 个句子", f"Sentence {n}")
+        if sentence:
+            sentences.append(sentence)
+    if required and not sentences:
         raise QueryError("请至少输入一个句子（每行一个）。", "Enter at least one sentence (one per line).")
     if len(sentences) > max_sentences:
         raise QueryError(
             f"最多 {max_sentences} 个句子，当前 {len(sentences)} 个。", f"At most {max_sentences} sentences; got {len(sentences)}."
-        )
-    too_long = [i + 1 for i, s in enumerate(sentences) if len(s) > max_chars]
-    if too_long:
-        raise QueryError(
-            f"第 {too_long[0]} 个句子过长（上限 {max_chars} 字符）。", f"Sentence {too_long[0]} is too long (limit {max_chars} characters)."
         )
     return sentences
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +25,9 @@ ALIASES = {
     "negative": {"sentence_2", "negative", "neg", "negative_text", "neg_text", "hard_negative", "负例", "负样本", "无关"},
 }
 MAX_MODEL_TOKENS = 256
+# generate(): draws in a row without a new triplet after which a small catalog is taken to have run out of them.
+# The shipped catalog never comes close (500 triplets from 328 products take under two passes).
+GIVE_UP_AFTER = 1000
 
 DROP_REASONS = {
     "empty": ("有空单元格", "empty cell"),
@@ -77,38 +81,62 @@ class CheckReport:
 
 
 def generate(catalog: Catalog, n: int = 500, seed: int = 42) -> TripletSet:
-    """Build `n` triplets from a catalog with the seed's templates, deterministically.
+    """Build up to `n` distinct triplets from a catalog with the seed's templates, deterministically.
 
     Products are visited in a shuffled cycle so every product appears; the keyword is one whitespace-separated
     piece of the product name (brand, model or category); the negative is another product whose name does not
-    contain that keyword, so no triplet contradicts itself.
+    contain that keyword, so no triplet contradicts itself. A keyword every other name contains gives no triplet.
+    A small or uniform catalog holds fewer than `n` distinct triplets: generation stops after GIVE_UP_AFTER draws
+    in a row find no new one, and returns those it made.
 
     Example: product "机械师 K7 机械键盘" -> ("寻找一款K7", "机械师 K7 机械键盘 采用…", "峰景 双人登山帐篷 …")
+
+    Raises:
+        TripletFileError: the catalog yields no triplet at all (fewer than two products, or names too alike).
     """
+    if len(catalog) < 2:
+        raise _too_uniform(len(catalog))
     rng = random.Random(seed)
-    order = list(range(len(catalog)))
-    anchors: list[str] = []
-    positives: list[str] = []
-    negatives: list[str] = []
-    seen: set[tuple[str, str, str]] = set()
-    while len(anchors) < n:
+    visits = _visits(list(range(len(catalog))), rng)
+    made: dict[tuple[str, str, str], None] = {}  # an ordered set: triplets in the order they were drawn
+    misses = 0  # draws in a row that gave no new triplet
+    while len(made) < n and misses < GIVE_UP_AFTER:
+        triplet = _draw(catalog, next(visits), rng)
+        if triplet is None or triplet in made:
+            misses += 1
+        else:
+            made[triplet] = None
+            misses = 0
+    if n > 0 and not made:
+        raise _too_uniform(len(catalog))
+    return TripletSet([a for a, _, _ in made], [p for _, p, _ in made], [neg for _, _, neg in made])
+
+
+def _visits(order: list[int], rng: random.Random) -> Iterator[int]:
+    """Product rows for ever, in passes: each pass shuffles `order` and visits every row once."""
+    while True:
         rng.shuffle(order)
-        for i in order:
-            product = catalog[i]
-            keyword = rng.choice(product.name.split())
-            anchor = rng.choice(TEMPLATES).format(kw=keyword)
-            candidates = [j for j in range(len(catalog)) if j != i and keyword not in catalog[j].name]
-            negative = catalog[rng.choice(candidates)].text
-            triplet = (anchor, product.text, negative)
-            if triplet in seen or anchor == product.text:
-                continue
-            seen.add(triplet)
-            anchors.append(anchor)
-            positives.append(product.text)
-            negatives.append(negative)
-            if len(anchors) == n:
-                break
-    return TripletSet(anchors, positives, negatives)
+        yield from order
+
+
+def _draw(catalog: Catalog, i: int, rng: random.Random) -> tuple[str, str, str] | None:
+    """One random triplet for product `i`, or None when its drawn keyword has no negative or the anchor is its text."""
+    product = catalog[i]
+    keyword = rng.choice(product.name.split())
+    anchor = rng.choice(TEMPLATES).format(kw=keyword)
+    candidates = [j for j in range(len(catalog)) if j != i and keyword not in catalog[j].name]
+    if not candidates:
+        return None
+    negative = catalog[rng.choice(candidates)].text
+    return None if anchor == product.text else (anchor, product.text, negative)
+
+
+def _too_uniform(products: int) -> TripletFileError:
+    return TripletFileError(
+        f"目录太小或太单一（{products} 件商品），无法生成三元组：每个商品都需要另一个名称不含其关键词的商品作为负例。",
+        f"The catalog is too small or too uniform ({products} products) to generate triplets: each product needs "
+        "another product whose name lacks its keyword, to serve as a negative.",
+    )
 
 
 def _find_columns(columns: list[str]) -> tuple[dict[str, str], list[str]]:

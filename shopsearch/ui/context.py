@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import html
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -52,7 +53,7 @@ def session_id(request: gr.Request | None) -> str | None:
 
 
 def user_errors(handler: Callable[P, R]) -> Callable[P, R]:
-    """Turn a domain `UserError` into a visible gr.Error; log anything else and show a generic message."""
+    """Turn a domain `UserError` into a visible gr.Error (as text, not HTML); log anything else and show a generic message."""
 
     @functools.wraps(handler)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -61,7 +62,8 @@ def user_errors(handler: Callable[P, R]) -> Callable[P, R]:
         except gr.Error:
             raise
         except UserError as err:
-            raise gr.Error(str(err), print_exception=False) from None
+            # gr.Error renders its message as HTML; messages quote user text (ids, prices), so it is escaped here.
+            raise gr.Error(html.escape(str(err), quote=False), print_exception=False) from None
         except Exception as err:
             log.exception("handler %s failed", handler.__name__)
             raise gr.Error(text.INTERNAL_ERROR, print_exception=False) from err

@@ -60,17 +60,18 @@ def planned_steps(recipe: str, rows: int, epochs: int, batch: int, steps: int) -
 
 
 def report_markdown(report: CheckReport, triplets: TripletSet, estimate: tuple[int, float, float]) -> str:
+    """The check report as Markdown; column names and notices come from the upload, so they are escaped."""
     dropped = "；".join(f"{DROP_REASONS[k][0]} {DROP_REASONS[k][1]}: {v}" for k, v in report.dropped.items()) or "0"
     steps, per_step, seconds = estimate
     lines = [
         f"**读取 rows read:** {report.rows_read} · **保留 kept:** {report.rows_kept} · **丢弃 dropped:** {dropped}",
         f"**编码 encoding:** {report.encoding} · **分隔符 delimiter:** `{repr(report.delimiter)[1:-1]}` · "
-        f"**列 columns:** {', '.join(f'{k}={v}' for k, v in report.columns.items())}",
+        f"**列 columns:** {', '.join(f'{k}={text.escape_markdown(v)}' for k, v in report.columns.items())}",
         f"**超过 256 个 token 的文本 texts over 256 tokens (truncated):** {report.too_long} · "
         f"**[UNK] 字符比例 share of [UNK] characters:** {report.unknown_rate:.0%} · "
         f"**模型不认识的汉字 characters the model can't see:** {report.unknown_chars}"
         + (" （中文配方会把它们加入词表 · the Chinese-aware recipe adds them to the vocabulary）" if report.unknown_chars else ""),
-        *report.notices,
+        *(text.escape_markdown(notice) for notice in report.notices),  # they quote the file's column names
         text.ESTIMATE.format(steps=steps, seconds=seconds, per_step=per_step),
     ]
     return "\n\n".join(lines)

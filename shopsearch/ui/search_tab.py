@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import unicodedata
 
 import gradio as gr
 import pandas as pd
@@ -43,19 +44,35 @@ def results_frame(result: SearchResult) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=TABLE_COLUMNS)
 
 
+def _fold(name: str) -> tuple[str, list[int]]:
+    """Fold `name` as query terms are folded (NFKC, lower case), one character at a time, remembering where each
+    folded character came from — folding can lengthen a character ("İ".lower() is 2 characters).
+
+    Example: _fold("İＫ7") -> ("i̇k7", [0, 0, 1, 2])
+    """
+    pieces: list[str] = []
+    origin: list[int] = []
+    for i, ch in enumerate(name):
+        piece = unicodedata.normalize("NFKC", ch).lower()
+        pieces.append(piece)
+        origin.extend([i] * len(piece))
+    return "".join(pieces), origin
+
+
 def highlight(name: str, terms: list[str]) -> str:
-    """Escape `name` and wrap each occurrence of a query term in <mark> (longest terms first).
+    """Escape `name` and wrap each occurrence of a query term in <mark> (longest terms first), matching on its
+    folded copy (see `_fold`) so marks land on the original characters.
 
     Example: highlight("机械师 K7 机械键盘", ["k7", "键"]) -> "机械师 <mark>K7</mark> 机械<mark>键</mark>盘"
     """
     marks = [False] * len(name)
-    lower = name.lower()
+    folded, origin = _fold(name)
     for term in sorted(terms, key=len, reverse=True):
-        start = lower.find(term)
+        start = folded.find(term)
         while term and start >= 0:
-            for i in range(start, start + len(term)):
-                marks[i] = True
-            start = lower.find(term, start + len(term))
+            for k in range(start, start + len(term)):
+                marks[origin[k]] = True
+            start = folded.find(term, start + len(term))
     out, open_ = [], False
     for ch, marked in zip(name, marks):
         if marked and not open_:
@@ -161,7 +178,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         state = state or Visitor()
         q = validate_query(query, settings.max_query_chars)
         engine = ctx.store.engine(state.active, session_id(request), state.catalog_or(ctx.catalog))
-        result = engine.search(q, mode=mode, top=int(top_k), alpha=float(alpha), filters=_filters(category, min_price, max_price))
+        result = engine.search(q, mode=mode, top=top_k, alpha=alpha, filters=_filters(category, min_price, max_price))  # the core checks the numbers
         return results_frame(result), result
 
     def _show_search(result: SearchResult | None, state: Visitor, request: gr.Request):

@@ -86,12 +86,12 @@ def build(ctx: AppContext, visitor: gr.State) -> None:
 
     @user_errors
     def _run_map(sentences: str, model_choice: str, state: Visitor, request: gr.Request):
+        lines = similarity.parse_sentences(sentences, settings.max_sentences, settings.max_query_chars, required=False)
         session = session_id(request)
         model_id = _model_id(model_choice, state)
         catalog = state.catalog_or(ctx.catalog)
         engine = ctx.store.engine(model_id, session, catalog)
         projection = similarity.Projection(np.asarray(engine.vectors))
-        lines = [s for s in (sentences or "").splitlines() if s.strip()][: settings.max_sentences]
         extra = projection.place(similarity.embed(engine.model, lines)) if lines else None
         return figures.embedding_map(projection.points, [p.name for p in catalog.products], [p.category for p in catalog.products], extra, lines)
 

@@ -3,6 +3,20 @@
 from __future__ import annotations
 
 import html
+import re
+
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
+
+
+def escape_markdown(value: str) -> str:
+    """User text for a Markdown component, shown as typed: HTML escaped, Markdown punctuation backslashed, and "$$"
+    (gradio's LaTeX delimiter, rendered by KaTeX after Markdown, so a backslash would not stop it) split by a zero-width space.
+
+    Example: escape_markdown("<b>x</b> [a](b)") -> "&lt;b&gt;x&lt;/b&gt; \\[a\\]\\(b\\)"
+    """
+    escaped = _MARKDOWN_PUNCTUATION.sub(r"\\\1", html.escape(value, quote=False))
+    return escaped.replace("$", "$\u200b")
+
 
 TITLE = "中文商品搜索 · Chinese product search — all-MiniLM-L6-v2, taught to read Chinese"
 INTRO = (
