@@ -222,7 +222,7 @@ def main(argv: list[str] | None = None) -> None:
     import pandas as pd
 
     from shopsearch.catalog import load_catalog
-    from shopsearch.chinese_recipe import VOCAB_INITS, ChineseParams, train_chinese
+    from shopsearch.chinese_recipe import SHIPPED_DISTILL_STEPS, VOCAB_INITS, ChineseParams, train_chinese
     from shopsearch.evaluation import load_queries
     from shopsearch.triplets import check_frame
 
@@ -243,7 +243,7 @@ def main(argv: list[str] | None = None) -> None:
     zh.add_argument("--steps", type=int, default=ChineseParams.steps, help="MNRL steps (0: none)")
     zh.add_argument("--vocab-init", choices=VOCAB_INITS, default=ChineseParams.vocab_init)
     zh.add_argument("--frequent-chars", type=int, default=ChineseParams.frequent_chars)
-    zh.add_argument("--distill-steps", type=int, default=ChineseParams.distill_steps)
+    zh.add_argument("--distill-steps", type=int, default=SHIPPED_DISTILL_STEPS, help="0 skips distillation")
     zh.add_argument("--no-triplets", action="store_true", help="catalog pairs only")
     zh.add_argument("--fp32", action="store_true", help="save float32 weights (default float16)")
     args = parser.parse_args(argv)

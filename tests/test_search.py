@@ -69,9 +69,9 @@ def test_approximate_index_agrees_with_exact_search(engine, shipped_model, catal
 
 
 def test_semantic_ranks_by_cosine_and_finds_a_product_from_its_own_text(engine, catalog):
-    """Semantic mode: the product whose full text is the query comes first; scores are the cosines."""
+    """Semantic mode: the product whose indexed document is the query comes first; scores are the cosines."""
     product = catalog[catalog.index_of("P0097")]
-    hits = engine.search(product.text, mode="semantic", top=5).hits
+    hits = engine.search(product.document, mode="semantic", top=5).hits
     assert hits[0].product_id == "P0097" and hits[0].semantic == pytest.approx(1.0, abs=1e-3)
     assert [h.score for h in hits] == [h.semantic for h in hits]
 

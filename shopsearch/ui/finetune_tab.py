@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import html
 import queue
 import shutil
 import threading
@@ -237,7 +238,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
             start_id = state.active if start_from == "active" else start_from
             start_info = ctx.store.info(start_id, session)
         except UserError as err:
-            raise gr.Error(str(err), print_exception=False) from None
+            raise gr.Error(html.escape(str(err), quote=False), print_exception=False) from None  # rendered as HTML
 
         train_set, holdout = triplets.split(0.1)
         params = TrainParams(
