@@ -1,7 +1,8 @@
 """Refresh the README's screenshots in assets/ from a running app (python scripts/screenshots.py [URL]).
 
-Uses Debian's chromium through playwright (never `playwright install`). Screenshots are JPEG-free PNGs kept small
-by a narrow viewport and clipping to the top of the page.
+Uses Debian's chromium through playwright (never `playwright install`); Chinese needs Debian's fonts-noto-cjk.
+Screenshots are PNGs kept small by a narrow viewport and clipping: search, similarity, fine-tune (after generating
+triplets) and search at phone width (390 px).
 """
 
 from __future__ import annotations
@@ -32,6 +33,20 @@ def main(url: str = "http://127.0.0.1:7860/") -> None:
         page.wait_for_selector("#similarity-plot .heatmaplayer", timeout=60_000)
         page.wait_for_timeout(500)
         page.screenshot(path=str(ASSETS / "screenshot_similarity.png"), clip={"x": 0, "y": 0, "width": 900, "height": 1100})
+        page.get_by_role("tab", name="微调 Fine-tune").click()
+        page.get_by_role("button", name="从目录生成三元组 Generate triplets from the catalog").click()
+        page.wait_for_function("() => document.querySelector('#check-report').innerText.includes('Generated')", timeout=60_000)
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(ASSETS / "screenshot_finetune.png"), clip={"x": 0, "y": 0, "width": 900, "height": 1100})
+        phone = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=1, is_mobile=True, has_touch=True)
+        phone.goto(url)
+        box = phone.locator("#query textarea, #query input").first
+        box.wait_for(timeout=60_000)
+        box.fill("跑步时戴不会掉的耳机")
+        box.press("Enter")
+        phone.wait_for_selector("#result-cards .hit-name", timeout=60_000)
+        phone.wait_for_timeout(500)
+        phone.screenshot(path=str(ASSETS / "screenshot_phone.png"), clip={"x": 0, "y": 0, "width": 390, "height": 844})
         browser.close()
     for png in sorted(ASSETS.glob("screenshot_*.png")):
         print(f"{png.name}: {png.stat().st_size // 1024} KB")

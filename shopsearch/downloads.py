@@ -25,6 +25,19 @@ class Downloads:
         folder.mkdir(parents=True)
         return folder / Path(filename).name
 
+    def zip_folder(self, folder: str | Path, filename: str) -> Path:
+        """A zip of `folder`'s files, stored without compression: safetensors weights do not deflate, so deflating
+        an 90 MB model costs seconds for nothing, while storing it is a file copy."""
+        import zipfile
+
+        path = self.new_path(filename)
+        folder = Path(folder)
+        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
+            for file in sorted(folder.rglob("*")):
+                if file.is_file():
+                    archive.write(file, file.relative_to(folder))
+        return path
+
     def prune(self, now: float | None = None) -> int:
         """Delete download folders older than the age limit; returns how many went."""
         if not self.directory.is_dir():

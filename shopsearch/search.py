@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from sentence_transformers import SentenceTransformer
@@ -24,6 +24,7 @@ MODES = ("hybrid", "semantic", "lexical")
 # fusion was worse (≤ 0.940). The plateau is flat, so the middle of it is taken: queries that share few characters
 # with the listing (paraphrases) are where the model, not BM25, finds the product.
 DEFAULT_ALPHA = 0.5
+MAX_TOP = 50
 CANDIDATES = 200  # per side, when the vector index is approximate
 # Below this share of the query's bigrams/words found in the top hit, say "nothing relevant".
 # Calibrated on data/dev_queries.csv by `python -m shopsearch calibrate` (never on the eval set).
@@ -56,6 +57,7 @@ class SearchResult:
     semantic_weight: float = 0.0  # hybrid: alpha × model_coverage (semantic mode 1.0, lexical 0.0)
     alpha: float = DEFAULT_ALPHA
     model_coverage: float = 1.0  # share of the query's characters the model does not see as [UNK]
+    notes: list[str] = field(default_factory=list)  # inputs that were corrected, said to the user (bilingual)
 
     @property
     def total_ms(self) -> float:
@@ -74,6 +76,23 @@ class Filters:
             finite_number(self.min_price, "最低价", "The minimum price")
         if self.max_price is not None:
             finite_number(self.max_price, "最高价", "The maximum price")
+
+    @classmethod
+    def from_inputs(cls, category: str | None, min_price: float | None, max_price: float | None) -> tuple[Filters, list[str]]:
+        """Filters from form values, corrected where a person plainly meant something else, with a note for each.
+
+        A price box left at 0 (what an empty number box shows) or below means "no bound"; a reversed range is swapped.
+        Example: from_inputs(None, 500, 100) -> (Filters(None, 100, 500), ["…swapped…"])
+        """
+        notes = []
+        low = None if min_price is None or finite_number(min_price, "最低价", "The minimum price") <= 0 else float(min_price)
+        high = None if max_price is None or finite_number(max_price, "最高价", "The maximum price") <= 0 else float(max_price)
+        if (min_price or 0) < 0 or (max_price or 0) < 0:
+            notes.append("负的价格按“不限”处理。 · A negative price is read as no limit.")
+        if low is not None and high is not None and low > high:
+            low, high = high, low
+            notes.append(f"最低价高于最高价，已对调为 ¥{low:g}–¥{high:g}。 · Min price was above max; swapped to ¥{low:g}–¥{high:g}.")
+        return cls(category or None, low, high), notes
 
     def mask(self, categories: np.ndarray, prices: np.ndarray) -> np.ndarray | None:
         """Boolean mask of products passing the filters (prices: NaN when unknown), or None without filters."""
@@ -169,7 +188,11 @@ class SearchEngine:
         if mode not in MODES:
             shown = str(mode)[:20]  # the API accepts any string here
             raise QueryError(f"未知的搜索模式 {shown}。", f"Unknown search mode {shown!r}.")
-        top = int(min(max(finite_number(top, "返回数量", "Top-k"), 1), 50))
+        notes = []
+        asked = finite_number(top, "返回数量", "Top-k")
+        top = int(min(max(asked, 1), MAX_TOP))
+        if asked > MAX_TOP:
+            notes.append(f"最多返回 {MAX_TOP} 条（请求了 {asked:g}）。 · At most {MAX_TOP} results are returned ({asked:g} asked).")
         alpha = min(max(finite_number(alpha, "语义权重", "The semantic weight (alpha)"), 0.0), 1.0)
         t0 = time.perf_counter()
         qvec = query_vector
@@ -184,7 +207,7 @@ class SearchEngine:
         return SearchResult(
             query, mode, hits, encode_ms=(t1 - t0) * 1000, search_ms=(t2 - t1) * 1000,
             nothing_relevant=coverage < NOTHING_RELEVANT_BELOW, coverage=coverage, semantic_weight=weight,
-            alpha=alpha, model_coverage=model_coverage,
+            alpha=alpha, model_coverage=model_coverage, notes=notes,
         )
 
     def match_coverage(self, query: str, product_id: str) -> float:

@@ -53,8 +53,38 @@ def test_seed_query_finds_the_k7_keyboard_first(page):
     names = search(page, "寻找一款K7")
     assert names[0] == "机械师 K7 机械键盘"
     assert page.locator("#result-cards .hit-name mark").first.inner_text().lower() == "k7"
-    assert "[UNK]" in page.locator("#tokens").inner_text()
+    assert "[UNK]" not in page.locator("#tokens").inner_text(), "the default model reads every character"
+    assert "Chinese-aware" in page.locator("#active-model").inner_text()
     assert re.search(r"total \d+(\.\d)? ms", page.locator("#timing").inner_text())
+
+
+def test_the_seed_model_is_one_click_away_and_shows_its_unks(page):
+    search(page, "我想买一个羽毛球拍")
+    page.locator("#model-choice").get_by_text("种子模型").click()
+    page.wait_for_function("() => document.querySelector('#active-model').innerText.includes('seed model')", timeout=30_000)
+    page.wait_for_function("() => document.querySelector('#tokens').innerText.includes('[UNK]')", timeout=30_000)
+    assert "羽毛球拍" in page.locator("#result-cards .hit-name").first.inner_text()
+
+
+def test_opening_options_keeps_results(page):
+    """Opening 选项 Options used to set both price boxes to 0, and every search then found nothing."""
+    page.get_by_text("选项 Options").click()
+    page.wait_for_timeout(500)
+    names = search(page, "跑步鞋")
+    assert len(names) == 10 and "没有符合条件" not in page.locator("#result-cards").inner_text()
+
+
+def test_feedback_triplets_download_with_one_click(page):
+    search(page, "寻找一款K7")
+    page.get_by_text("反馈 Feedback → triplets").click()
+    page.locator("#pick").get_by_text("1. 机械师 K7 机械键盘").click()
+    page.get_by_role("button", name="不相关 Not relevant (−)").click()
+    page.locator("#pick").get_by_text("2.").first.click()
+    page.get_by_role("button", name="相关 Relevant (+)").click()
+    page.wait_for_function("() => !document.querySelector('#feedback-download button, #feedback-download')?.disabled", timeout=30_000)
+    with page.expect_download(timeout=30_000) as download:
+        page.locator("#feedback-download").click()
+    assert download.value.suggested_filename.endswith(".csv")
 
 
 def test_similarity_tab_draws_a_heatmap_with_one_row_per_sentence(page):
@@ -73,9 +103,9 @@ def test_malformed_upload_shows_a_readable_error_and_the_page_keeps_working(page
     bad.write_text("just,two\n1,2\n", encoding="utf-8")
     page.get_by_role("tab", name="微调 Fine-tune").click()
     page.locator("#triplet-file input[type=file]").set_input_files(str(bad))
-    toast = page.locator(".toast-body, [data-testid='toast-body']").first
-    toast.wait_for(timeout=30_000)
-    assert "Missing column" in toast.inner_text() and "找不到列" in toast.inner_text()
+    page.wait_for_function("() => document.querySelector('#check-report')?.innerText.includes('Missing column')", timeout=30_000)
+    page.wait_for_timeout(6_000)  # longer than a toast lives: the message must stay
+    assert "找不到列" in page.locator("#check-report").inner_text()
     page.get_by_role("tab", name="搜索 Search").click()
     assert search(page, "寻找一款网速")[0].startswith("网速")
 
@@ -128,3 +158,47 @@ def test_phone_width_has_no_horizontal_scroll(browser, app_url):
     cards = page.evaluate("() => document.querySelector('#result-cards').scrollWidth - document.querySelector('#result-cards').clientWidth")
     assert overflow <= 0 and cards <= 0
     context.close()
+
+
+def test_fine_tune_tables_show_their_headers_before_any_run(page):
+    page.get_by_role("tab", name="微调 Fine-tune").click()
+    for table, header in (("#before-after", "metric"), ("#golden", "query"), ("#preview", "sentence_0"), ("#runs", "label")):
+        page.wait_for_selector(f"{table} [role=columnheader]", timeout=30_000)
+        headers = page.locator(f"{table} [role=columnheader]").all_inner_texts()
+        assert any(header in h for h in headers), (table, headers)
+        assert not any(h.strip() == "1" for h in headers), (table, headers)
+
+
+def test_stop_says_nothing_runs_then_stops_a_run_without_activating_it(page):
+    page.get_by_role("tab", name="微调 Fine-tune").click()
+    page.locator("#stop-finetune").click()
+    page.wait_for_function("() => document.querySelector('#finetune-status').innerText.includes('No fine-tune is running')", timeout=30_000)
+    page.get_by_role("button", name="从目录生成三元组 Generate triplets from the catalog").click()
+    page.wait_for_function("() => document.querySelector('#check-report').innerText.includes('Generated')", timeout=60_000)
+    page.get_by_role("button", name="开始微调 Start fine-tune").click()  # the default: Chinese-aware recipe, 40 steps
+    page.wait_for_function("() => /step \\d+\\/\\d+/.test(document.querySelector('#finetune-status').innerText)", timeout=180_000)
+    page.locator("#stop-finetune").click()
+    page.wait_for_function("() => document.querySelector('#finetune-status').innerText.includes('Stopped')", timeout=180_000)
+    status = page.locator("#finetune-status").inner_text()
+    done, total = map(int, re.search(r"(\d+)/(\d+) steps", status).groups())
+    assert done < total
+    assert "Chinese-aware" in page.locator("#active-model").inner_text(), "a stopped run is kept, not activated"
+
+
+def test_every_similarity_view_updates_the_download_and_table(page):
+    page.get_by_role("tab", name="相似度 Similarity").click()
+    page.get_by_role("button", name="热力图 Heatmap").click()
+    page.wait_for_selector("#similarity-plot .heatmaplayer, #similarity-plot g.hm", timeout=30_000)
+
+    def download_name() -> str:
+        with page.expect_download(timeout=30_000) as download:
+            page.get_by_role("button", name="下载矩阵 CSV · Download matrix").click()
+        return download.value.suggested_filename
+
+    assert download_name().startswith("similarity_matrix")
+    page.get_by_role("button", name="第一句 vs 其余 · First vs the rest").click()
+    page.wait_for_function("() => document.querySelector('#matrix').innerText.includes('score')", timeout=30_000)
+    assert download_name().startswith("similarity_to_first")
+    page.get_by_role("button", name="二维地图 2-D map").click()
+    page.wait_for_function("() => document.querySelector('#matrix').innerText.includes('your sentence')", timeout=60_000)
+    assert download_name().startswith("embedding_map")

@@ -102,3 +102,18 @@ def test_internal_errors_are_logged_not_shown(caplog):
     with pytest.raises(gr.Error) as err:
         refused("x")
     assert err.value.message == "请输入要搜索的内容。 · Please type something to search for."
+
+
+def test_a_model_zip_is_stored_uncompressed_and_holds_every_file(tmp_path):
+    """Weights do not deflate: the zip stores them (a copy, not seconds of compression) and unpacks to the same files."""
+    import zipfile
+
+    folder = tmp_path / "model"
+    (folder / "1_Pooling").mkdir(parents=True)
+    (folder / "model.safetensors").write_bytes(bytes(range(256)) * 1000)
+    (folder / "1_Pooling" / "config.json").write_text("{}")
+    archive = Downloads(tmp_path / "dl").zip_folder(folder, "finetuned-abc.zip")
+    with zipfile.ZipFile(archive) as zf:
+        assert sorted(zf.namelist()) == ["1_Pooling/config.json", "model.safetensors"]
+        assert {i.compress_type for i in zf.infolist()} == {zipfile.ZIP_STORED}
+        assert zf.read("model.safetensors") == (folder / "model.safetensors").read_bytes()

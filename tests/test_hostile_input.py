@@ -116,11 +116,11 @@ def tab_handler(catalog, shipped_model, base_model, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def run_map(tab_handler):
-    """The similarity tab's 2-D map handler: run_map(text) -> figure."""
+    """The similarity tab's 2-D map handler: run_map(text) -> figure (its table and CSV are dropped here)."""
     from shopsearch.ui.context import Visitor
 
     handler = tab_handler("embedding_map")
-    return lambda text: handler(text, "active", Visitor(), None)
+    return lambda text: handler(text, "active", Visitor(), None)[0]
 
 
 def test_the_map_refuses_a_2_million_character_line_before_the_model_sees_it(run_map):

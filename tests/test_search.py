@@ -10,7 +10,7 @@ from shopsearch.config import ROOT
 from shopsearch.embeddings import EmbeddingCache
 from shopsearch.errors import QueryError
 from shopsearch.evaluation import calibrate_threshold, load_queries
-from shopsearch.search import NOTHING_RELEVANT_BELOW, Filters, build_engine, validate_query
+from shopsearch.search import DEFAULT_ALPHA, NOTHING_RELEVANT_BELOW, Filters, build_engine, validate_query
 
 
 def top_name(engine, query: str, mode: str) -> str:
@@ -45,8 +45,8 @@ def test_hybrid_finds_a_product_neither_mode_finds_alone(engine, catalog):
 def test_hybrid_weight_follows_what_the_model_can_see(engine):
     english = engine.search("wireless router", top=1)
     chinese = engine.search("我想买一个羽毛球拍", top=1)
-    assert english.semantic_weight == pytest.approx(0.3) and english.model_coverage == 1.0
-    assert chinese.semantic_weight < 0.3 * 0.6 and chinese.model_coverage < 0.6
+    assert english.semantic_weight == pytest.approx(DEFAULT_ALPHA) and english.model_coverage == 1.0
+    assert chinese.semantic_weight < DEFAULT_ALPHA * 0.6 and chinese.model_coverage < 0.6
     assert engine.search("AX55", mode="lexical").semantic_weight == 0.0
 
 
@@ -130,3 +130,24 @@ def test_cache_is_reused_and_invalidated(tmp_path, shipped_model, write):
     assert cache.load("fp", changed.fingerprint, 2) is None
     engine = build_engine(shipped_model, "fp", changed, cache, on_progress=lambda d, t: calls.append(d))
     assert calls == [2, 2, 2] and np.allclose(np.linalg.norm(engine.vectors, axis=1), 1, atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "expected", "noted"),
+    [
+        (0, 0, (None, None), False),  # what an opened Options panel shows: no filter, not "free products only"
+        (None, None, (None, None), False),
+        (500, 100, (100, 500), True),  # reversed: swapped, and said
+        (-5, 300, (None, 300), True),  # negative: read as no bound, and said
+        (100, 0, (100, None), False),
+    ],
+)
+def test_price_boxes_are_read_as_a_person_meant_them(low, high, expected, noted):
+    filters, notes = Filters.from_inputs(None, low, high)
+    assert (filters.min_price, filters.max_price) == expected
+    assert bool(notes) == noted and all("·" in n for n in notes)
+
+
+def test_top_k_over_the_limit_is_capped_and_said(engine):
+    result = engine.search("键盘", top=999)
+    assert len(result.hits) == 50 and any("50" in n for n in result.notes)

@@ -165,7 +165,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         state.pending = triplets
         return (
             state, report_markdown(report, triplets, _estimate(recipe, len(triplets), epochs, batch, steps)), triplets.to_frame().head(20),
-            f"📥 {len(triplets)} 个上传的三元组待训练。 · {len(triplets)} uploaded triplets ready to train.",
+            f"{len(triplets)} 个上传的三元组待训练。 · {len(triplets)} uploaded triplets ready to train.",
         )
 
     @user_errors
@@ -185,7 +185,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         note = f"已从 {len(catalog)} 件商品生成 {len(triplets)} 个三元组。 · Generated {len(triplets)} triplets from {len(catalog)} products.\n\n"
         return (
             state, note + mined_note + text.ESTIMATE.format(steps=n_steps, seconds=seconds, per_step=per_step), triplets.to_frame().head(20),
-            gr.update(value=str(path), visible=True), f"📥 {len(triplets)} 个生成的三元组待训练。 · {len(triplets)} generated triplets ready.",
+            gr.update(value=str(path), visible=True), f"{len(triplets)} 个生成的三元组待训练。 · {len(triplets)} generated triplets ready.",
         )
 
     held_out_queries = [q.query for q in ctx.eval_queries] + GOLDEN
@@ -273,7 +273,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         history: list[StepLog] = []
         try:
             yield (
-                f"🚀 训练 {len(train_set)} 个三元组（留出 {len(holdout)} 个评估），{steps_total} 步，预计 {seconds:.0f} 秒。 · "
+                f"训练 {len(train_set)} 个三元组（留出 {len(holdout)} 个评估），{steps_total} 步，预计 {seconds:.0f} 秒。 · "
                 f"Training on {len(train_set)} triplets ({len(holdout)} held out), {steps_total} steps, about {seconds:.0f} s.",
                 figures.loss_curve([], [], steps_total), EMPTY["metrics"], EMPTY["golden"], EMPTY["wrong"], *[gr.skip()] * 6,
             )
@@ -292,7 +292,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
                     last = history[-1]
                     eta = (last.max_steps - last.step) * last.elapsed_s / max(last.step, 1)
                     yield (
-                        f"⏳ 第 {last.step}/{last.max_steps} 步 · step {last.step}/{last.max_steps} · 损失 loss {last.loss:.4f} · "
+                        f"第 {last.step}/{last.max_steps} 步 · step {last.step}/{last.max_steps} · 损失 loss {last.loss:.4f} · "
                         f"剩余约 ETA {eta:.0f} s", figures.loss_curve([h.step for h in history], [h.loss for h in history], last.max_steps),
                         *[gr.skip()] * 9,
                     )
@@ -319,20 +319,19 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
                 [{"margin": round(w.margin, 3), "anchor": w.anchor, "positive": w.positive, "negative": w.negative} for w in still_wrong(after_model, holdout)],
                 columns=["margin", "anchor", "positive", "negative"],
             )
-            archive_base = ctx.downloads.new_path(f"finetuned-{run_id[:6]}")
-            info.attachments.append(archive_base.parent)  # deleted with the run
-            archive = shutil.make_archive(str(archive_base), "zip", result.path)
+            archive = ctx.downloads.zip_folder(result.path, f"finetuned-{run_id[:6]}.zip")
+            info.attachments.append(archive.parent)  # deleted with the run
             choices = _model_choices(session)
             if result.stopped:
-                done = (f"⏹ 已停止：{result.steps_done}/{result.max_steps} 步，{result.seconds:.0f} 秒。模型已保留，可在下方启用。 · "
+                done = (f"已停止：{result.steps_done}/{result.max_steps} 步，{result.seconds:.0f} 秒。模型已保留，可在下方启用。 · "
                         f"Stopped: {result.steps_done}/{result.max_steps} steps, {result.seconds:.0f} s. The model is kept; activate it below.")
             else:
-                done = (f"✅ 完成：{result.steps_done} 步，{result.seconds:.0f} 秒。本会话的搜索和相似度现在使用新模型。 · "
+                done = (f"完成：{result.steps_done} 步，{result.seconds:.0f} 秒。本会话的搜索和相似度现在使用新模型。 · "
                         f"Done: {result.steps_done} steps, {result.seconds:.0f} s. This session's search and similarity now use the new model.")
             yield (
                 done, gr.skip(), table, golden_df, wrong_df, runs_frame(ctx, session, state.active),
                 text.active_model(ctx.store.info(state.active, session).label),
-                gr.update(choices=choices, value=state.active), gr.update(value=archive, visible=True), state, "",
+                gr.update(choices=choices, value=state.active), gr.update(value=str(archive), visible=True), state, "",
             )
         finally:
             running.discard(session or "")

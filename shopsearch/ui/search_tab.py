@@ -133,8 +133,8 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
             top_k = gr.Slider(1, 50, value=10, step=1, label="返回数量 Top-k")
         with gr.Row():
             category = gr.Dropdown([text.ALL_CATEGORIES, *ctx.catalog.categories], value=text.ALL_CATEGORIES, label="类别 Category")
-            min_price = gr.Number(value=None, label="最低价 Min price (¥)", minimum=0)
-            max_price = gr.Number(value=None, label="最高价 Max price (¥)", minimum=0)
+            min_price = gr.Number(value=None, label="最低价 Min price (¥)")  # 0 or empty: no bound (Filters.from_inputs)
+            max_price = gr.Number(value=None, label="最高价 Max price (¥)")
     warning = gr.Markdown(elem_id="search-warning")
     timing = gr.Markdown(elem_id="timing")
     cards = gr.HTML(elem_id="result-cards")
@@ -145,14 +145,14 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
     with gr.Accordion("比较中文模型与种子模型 Compare the Chinese-aware and seed models", open=False):
         compare_btn = gr.Button("比较 Compare", size="sm")
         compare = gr.Dataframe(interactive=False, elem_id="compare", wrap=True)
-    with gr.Accordion("反馈 👍/👎 Feedback → triplets", open=False):
+    with gr.Accordion("反馈 Feedback → triplets", open=False):
         pick = gr.Radio([], label="选择一个结果 Pick a result", elem_id="pick")
         with gr.Row():
-            like_btn = gr.Button("👍 相关 relevant", size="sm")
-            dislike_btn = gr.Button("👎 不相关 not relevant", size="sm")
+            like_btn = gr.Button("相关 Relevant (+)", size="sm")
+            dislike_btn = gr.Button("不相关 Not relevant (−)", size="sm")
         feedback_md = gr.Markdown("还没有反馈。 · No feedback yet.")
         with gr.Row():
-            download_btn = gr.DownloadButton("下载三元组 CSV · Download triplets", size="sm")
+            download_btn = gr.DownloadButton("下载三元组 CSV · Download triplets", size="sm", interactive=False, elem_id="feedback-download")
             send_btn = gr.Button("发送到微调 Send to Fine-tune", size="sm")
     with gr.Accordion("你自己的目录 Your own catalog", open=False):
         gr.Markdown(text.CATALOG_LIMITS.format(mb=settings.max_upload_mb, rows=settings.max_catalog_rows))
@@ -160,8 +160,6 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         catalog_status = gr.Markdown(elem_id="catalog-status")
         reset_catalog = gr.Button("恢复默认目录 Use the shipped catalog", size="sm")
 
-    def _filters(category: str | None, min_price: float | None, max_price: float | None) -> Filters:
-        return Filters(None if category in (None, "", text.ALL_CATEGORIES) else category, min_price, max_price)
 
     @user_errors
     def _run_search(
@@ -178,15 +176,17 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         state = state or Visitor()
         q = validate_query(query, settings.max_query_chars)
         engine = ctx.store.engine(state.active, session_id(request), state.catalog_or(ctx.catalog))
-        result = engine.search(q, mode=mode, top=top_k, alpha=alpha, filters=_filters(category, min_price, max_price))  # the core checks the numbers
+        filters, corrections = Filters.from_inputs(None if category == text.ALL_CATEGORIES else category, min_price, max_price)
+        result = engine.search(q, mode=mode, top=top_k, alpha=alpha, filters=filters)
+        result.notes[:0] = corrections  # the core checks the numbers
         return results_frame(result), result
 
     def _show_search(result: SearchResult | None, state: Visitor, request: gr.Request):
         if result is None:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
         engine = ctx.store.engine(state.active, session_id(request), state.catalog_or(ctx.catalog))
-        notes = []
-        if result.nothing_relevant:
+        notes = list(result.notes)
+        if result.nothing_relevant and result.hits:  # no hits at all: the cards already say no product matches
             notes.append(text.NOTHING_RELEVANT)
         if result.model_coverage < 0.5:
             notes.append(text.unk_warning(result.model_coverage))
@@ -241,23 +241,23 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
             else:
                 state.feedback.dislike(result.query, product_text)
             n = len(state.feedback)
-            return state, f"已收集 {n} 个三元组。 · {n} triplet(s) collected."
+            return state, f"已收集 {n} 个三元组。 · {n} triplet(s) collected.", _feedback_file(state)
         return handler
 
-    @user_errors
-    def _download_feedback(state: Visitor):
+    def _feedback_file(state: Visitor):
+        """The download button, pointing at a fresh CSV of this session's feedback (one click downloads it)."""
         if not state.feedback:
-            raise UserError("还没有反馈三元组。", "No feedback triplets yet.")
+            return gr.update(value=None, interactive=False)
         path = ctx.downloads.new_path("feedback_triplets.csv")
         to_safe_csv(state.feedback.to_frame(), path)
-        return str(path)
+        return gr.update(value=str(path), interactive=True)
 
     @user_errors
     def _send_feedback(state: Visitor):
         if not state.feedback:
             raise UserError("还没有反馈三元组。", "No feedback triplets yet.")
         state.pending = state.feedback.to_triplets()
-        return state, f"📥 {len(state.pending)} 个来自搜索反馈的三元组待训练。 · {len(state.pending)} feedback triplets ready to train."
+        return state, f"{len(state.pending)} 个来自搜索反馈的三元组待训练。 · {len(state.pending)} feedback triplets ready to train."
 
     @user_errors
     def _load_catalog(path: str | None, state: Visitor, request: gr.Request, progress=gr.Progress()):
@@ -268,7 +268,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         ctx.store.engine(state.active, session_id(request), catalog, on_progress=lambda done, total: progress(done / total, desc=f"{done}/{total}"))
         state.catalog = catalog
         return state, (
-            f"✅ 已载入 {len(catalog)} 件商品，本会话的搜索和相似度使用它。 · "
+            f"已载入 {len(catalog)} 件商品，本会话的搜索和相似度使用它。 · "
             f"Loaded {len(catalog)} products; this session's search and similarity use it."
         )
 
@@ -291,9 +291,8 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         _rerun_search, search_inputs, [table, last], api_visibility="private", concurrency_limit=4, concurrency_id="search",
     ).success(**show)
     compare_btn.click(_compare, [last, visitor], [compare], api_name="compare", concurrency_limit=4, concurrency_id="search")
-    like_btn.click(_mark(True), [pick, last, visitor], [visitor, feedback_md], api_visibility="private")
-    dislike_btn.click(_mark(False), [pick, last, visitor], [visitor, feedback_md], api_visibility="private")
-    download_btn.click(_download_feedback, [visitor], [download_btn], api_visibility="private")
+    like_btn.click(_mark(True), [pick, last, visitor], [visitor, feedback_md, download_btn], api_visibility="private")
+    dislike_btn.click(_mark(False), [pick, last, visitor], [visitor, feedback_md, download_btn], api_visibility="private")
     send_btn.click(_send_feedback, [visitor], [visitor, pending_md], api_visibility="private")
     catalog_file.upload(_load_catalog, [catalog_file, visitor], [visitor, catalog_status], api_visibility="private", concurrency_limit=1)
     reset_catalog.click(_reset_catalog, [visitor], [visitor, catalog_status, catalog_file], api_visibility="private")

@@ -66,9 +66,13 @@ def build(ctx: AppContext, visitor: gr.State) -> None:
         fig = figures.similarity_heatmap(lines, values, title=title, diverging=model_choice == "difference")
         frame = pd.DataFrame(np.round(values.astype(np.float64), 4), columns=figures.unique_labels(lines, 16))
         frame.insert(0, "sentence", lines)
-        path = ctx.downloads.new_path("similarity_matrix.csv")
+        return fig, frame, _csv(frame, "similarity_matrix.csv")
+
+    def _csv(frame: pd.DataFrame, name: str) -> str:
+        """The table under the plot as a download: every view replaces the previous view's file."""
+        path = ctx.downloads.new_path(name)
         to_safe_csv(frame, path)
-        return fig, frame, str(path)
+        return str(path)
 
     @user_errors
     def _run_source(sentences: str, model_choice: str, state: Visitor, request: gr.Request):
@@ -82,7 +86,7 @@ def build(ctx: AppContext, visitor: gr.State) -> None:
         else:
             scores = similarity.source_scores(_model_for(model_choice, state, session), lines[0], lines[1:])
         frame = pd.DataFrame({"sentence": lines[1:], "score": np.round(scores.astype(np.float64), 4)}).sort_values("score", ascending=False)
-        return figures.score_bars(lines[0], lines[1:], scores), frame
+        return figures.score_bars(lines[0], lines[1:], scores), frame, _csv(frame, "similarity_to_first.csv")
 
     @user_errors
     def _run_map(sentences: str, model_choice: str, state: Visitor, request: gr.Request):
@@ -93,7 +97,12 @@ def build(ctx: AppContext, visitor: gr.State) -> None:
         engine = ctx.store.engine(model_id, session, catalog)
         projection = similarity.Projection(np.asarray(engine.vectors))
         extra = projection.place(similarity.embed(engine.model, lines)) if lines else None
-        return figures.embedding_map(projection.points, [p.name for p in catalog.products], [p.category for p in catalog.products], extra, lines)
+        names, categories = [p.name for p in catalog.products], [p.category for p in catalog.products]
+        frame = pd.DataFrame({"name": names + lines, "category": categories + ["你的句子 your sentence"] * len(lines)})
+        points = projection.points if extra is None else np.vstack([projection.points, extra])
+        frame["x"], frame["y"] = np.round(points[:, 0].astype(np.float64), 4), np.round(points[:, 1].astype(np.float64), 4)
+        figure = figures.embedding_map(projection.points, names, categories, extra, lines)
+        return figure, frame.tail(len(lines)) if lines else frame.head(0), _csv(frame, "embedding_map.csv")
 
     def _apply_preset(name: str | None):
         return "\n".join(PRESETS[name]) if name in PRESETS else gr.skip()
@@ -106,5 +115,5 @@ def build(ctx: AppContext, visitor: gr.State) -> None:
     preset.change(_apply_preset, [preset], [sentences], api_visibility="private")
     products.change(_add_products, [products, visitor], [sentences], api_visibility="private")
     heat_btn.click(_run_similarity, [sentences, model_choice, visitor], [plot, matrix, download], api_name="similarity", concurrency_limit=2)
-    bars_btn.click(_run_source, [sentences, model_choice, visitor], [plot, matrix], api_name="similarity_source", concurrency_limit=2)
-    map_btn.click(_run_map, [sentences, model_choice, visitor], [plot], api_name="embedding_map", concurrency_limit=2)
+    bars_btn.click(_run_source, [sentences, model_choice, visitor], [plot, matrix, download], api_name="similarity_source", concurrency_limit=2)
+    map_btn.click(_run_map, [sentences, model_choice, visitor], [plot, matrix, download], api_name="embedding_map", concurrency_limit=2)

@@ -49,34 +49,34 @@ ALL_CATEGORIES = "全部类别 all categories"
 ALPHA_LABEL = "语义权重 Semantic weight (hybrid; scaled by how much of the query the model can see)"
 
 NOTHING_RELEVANT = (
-    "⚠️ **目录里似乎没有相关商品。** 下面的结果只是最接近的，可能并不相关。 · "
+    "**目录里似乎没有相关商品。** 下面的结果只是最接近的，可能并不相关。 · "
     "**Nothing in the catalog seems relevant.** The results below are only the closest, probably not matches."
 )
 
 
 def unk_warning(coverage: float) -> str:
     return (
-        f"⚠️ 模型只能看到这个查询中 **{coverage:.0%}** 的字符，其余都是 `[UNK]`——语义分数几乎只靠拉丁字母和少数汉字。 · "
+        f"模型只能看到这个查询中 **{coverage:.0%}** 的字符，其余都是 `[UNK]`——语义分数几乎只靠拉丁字母和少数汉字。 · "
         f"The model sees only **{coverage:.0%}** of this query's characters; the rest are `[UNK]`."
     )
 
 
 def timing(encode_ms: float, search_ms: float, total_ms: float, products: int) -> str:
     return (
-        f"⏱ 编码 encode {encode_ms:.1f} ms · 检索 search {search_ms:.1f} ms · 合计 total {total_ms:.1f} ms · "
+        f"编码 encode {encode_ms:.1f} ms · 检索 search {search_ms:.1f} ms · 合计 total {total_ms:.1f} ms · "
         f"{products} 件商品 products"
     )
 
 
 def hybrid_weight(alpha: float, coverage: float, weight: float) -> str:
     return (
-        f"⚖️ 混合：语义权重 = {alpha:.2f} × 模型可见字符 {coverage:.0%} = **{weight:.2f}**，BM25 权重 {1 - weight:.2f}。 · "
+        f"混合：语义权重 = {alpha:.2f} × 模型可见字符 {coverage:.0%} = **{weight:.2f}**，BM25 权重 {1 - weight:.2f}。 · "
         f"Hybrid: semantic weight = {alpha:.2f} × characters the model sees {coverage:.0%} = **{weight:.2f}**; BM25 {1 - weight:.2f}."
     )
 
 
 ESTIMATE = "预计 {steps} 步，约 {seconds:.0f} 秒（按实测 {per_step:.2f} 秒/步）· Estimated {steps} steps, about {seconds:.0f} s ({per_step:.2f} s/step measured)"
-QUEUED = "⏳ 另一个微调正在进行，你在队列中——轮到你时会自动开始。 · Another fine-tune is running; yours starts automatically when its turn comes."
+QUEUED = "另一个微调正在进行，你在队列中——轮到你时会自动开始。 · Another fine-tune is running; yours starts automatically when its turn comes."
 HARD_NEGATIVES_HELP = (
     "用当前模型在目录中挖掘最相近的错误商品作为负例（sentence-transformers 的 mine_hard_negatives），"
     "跳过名称含查询关键词的商品以免误伤。 · Negatives mined from the catalog with the active model "
@@ -105,9 +105,9 @@ RECIPE_HELP = (
 BEFORE_AFTER_LABEL = (
     "训练前后（语义搜索，留出的评测查询，训练从未见过）· Before / after (semantic search on held-out eval queries the run never trained on)"
 )
-STOPPING = "⏹ 正在停止：当前这一步结束后停止，模型会保留。 · Stopping after the current step; the model is kept."
+STOPPING = "正在停止：当前这一步结束后停止，模型会保留。 · Stopping after the current step; the model is kept."
 NOTHING_RUNNING = "没有正在进行的微调。 · No fine-tune is running."
-EVALUATING = "🧪 评估新模型（留出的查询）… · Evaluating the new model on held-out queries…"
+EVALUATING = "评估新模型（留出的查询）… · Evaluating the new model on held-out queries…"
 
 
 def file_problem(message: str) -> str:
