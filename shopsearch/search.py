@@ -254,7 +254,7 @@ def build_engine(
     Args:
         model_fp: `model_fingerprint` of the model's folder: keys the cached vectors and the ONNX export.
         onnx: encode the catalog and queries with the model's ONNX export (made once, kept in `cache`'s folder),
-            about 3× faster per query on one core; torch when False or when the export fails.
+            2–3× faster per short query on one core (bench/bench_encoder.py); torch when False or when the export fails.
     """
     encoder = (OnnxEncoder.for_model(model, model_fp, cache.directory) if onnx else None) or TorchEncoder(model)
     vectors = cache.get_or_encode(encoder, model_fp, catalog.fingerprint, catalog.documents, on_progress=on_progress)
