@@ -13,7 +13,7 @@ import torch
 
 from shopsearch.catalog import load_catalog
 from shopsearch.config import ROOT, base_model_path
-from shopsearch.embeddings import EmbeddingCache, TorchEncoder, model_fingerprint
+from shopsearch.embeddings import EmbeddingCache, TorchEncoder, encode, model_fingerprint
 from shopsearch.evaluation import load_queries
 from shopsearch.models import ModelStore
 from shopsearch.onnx_encoder import OnnxEncoder, export_path, mean_pool_normalize
@@ -63,6 +63,13 @@ def test_pooling_averages_only_real_tokens_then_normalises():
     pooled = mean_pool_normalize(np.array([[[3.0, 4.0], [9.0, 9.0]]], dtype=np.float32), np.array([[1, 0]]))
     assert pooled.dtype == np.float32
     assert np.allclose(pooled, [[0.6, 0.8]])
+
+
+def test_a_bare_model_still_encodes_in_torch(shipped_model):
+    """Callers that hand `encode` a SentenceTransformer (training, scripts) get exactly the model's own vectors."""
+    texts = ["寻找一款K7", "wireless router", "保温杯 500ml"]
+    reference = shipped_model.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
+    assert np.array_equal(encode(shipped_model, texts, len(texts)), reference)
 
 
 def test_every_product_embeds_as_in_torch(engines, catalog):
