@@ -9,8 +9,9 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 from numpy.lib.format import open_memmap
@@ -19,6 +20,34 @@ from sentence_transformers import SentenceTransformer
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]  # (texts done, texts total)
+
+
+class Encoder(Protocol):
+    """What search needs from a model: texts in, unit-length float32 rows out. See TorchEncoder, OnnxEncoder."""
+
+    dim: int
+
+    def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        """(len(texts), dim) float32 unit rows, in the order of `texts`."""
+        ...
+
+
+class TorchEncoder:
+    """The model's own sentence-transformers `encode` in torch: the reference, and the fallback to ONNX."""
+
+    def __init__(self, model: SentenceTransformer) -> None:
+        self.model = model
+        self.dim = model.get_embedding_dimension()
+
+    def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        return self.model.encode(
+            list(texts), batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+        )
+
+
+def as_encoder(model: SentenceTransformer | Encoder) -> Encoder:
+    """An Encoder as is; a bare SentenceTransformer wrapped in a TorchEncoder."""
+    return TorchEncoder(model) if isinstance(model, SentenceTransformer) else model
 
 
 def model_fingerprint(model_dir: str | Path) -> str:
@@ -45,7 +74,7 @@ def _batches(texts: Iterable[str], size: int) -> Iterator[list[str]]:
 
 
 def encode(
-    model: SentenceTransformer,
+    model: SentenceTransformer | Encoder,
     texts: Iterable[str],
     total: int,
     out: np.ndarray | None = None,
@@ -55,12 +84,13 @@ def encode(
     """Encode `total` texts into unit vectors, one batch at a time, into `out` (e.g. a memmap) or a new array.
 
     Only one batch of texts is held at a time, so a memmap `out` bounds peak memory for huge catalogs.
+    `model` is a SentenceTransformer (encoded in torch) or any Encoder, e.g. an OnnxEncoder.
     """
-    dim = model.get_embedding_dimension()
-    out = np.empty((total, dim), dtype=np.float32) if out is None else out
+    encoder = as_encoder(model)
+    out = np.empty((total, encoder.dim), dtype=np.float32) if out is None else out
     done = 0
     for batch in _batches(texts, batch_size):
-        vectors = model.encode(batch, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+        vectors = encoder.encode(batch, batch_size=batch_size)
         out[done : done + len(batch)] = vectors
         done += len(batch)
         if on_progress:
@@ -114,7 +144,7 @@ class EmbeddingCache:
 
     def get_or_encode(
         self,
-        model: SentenceTransformer,
+        model: SentenceTransformer | Encoder,
         model_fp: str,
         catalog_fp: str,
         texts: list[str],
@@ -129,10 +159,10 @@ class EmbeddingCache:
 
 
 def encode_to_file(
-    model: SentenceTransformer, texts: Iterable[str], total: int, path: str | Path, on_progress: Progress | None = None
+    model: SentenceTransformer | Encoder, texts: Iterable[str], total: int, path: str | Path, on_progress: Progress | None = None
 ) -> np.ndarray:
     """Stream a large catalog's vectors into a `.npy` memmap on disk (bounded memory); returns the memmap."""
-    out = open_memmap(str(path), mode="w+", dtype=np.float32, shape=(total, model.get_embedding_dimension()))
+    out = open_memmap(str(path), mode="w+", dtype=np.float32, shape=(total, as_encoder(model).dim))
     encode(model, texts, total, out=out, on_progress=on_progress)
     out.flush()
     return out

@@ -22,6 +22,7 @@ from sentence_transformers import SentenceTransformer
 from shopsearch.catalog import Catalog
 from shopsearch.embeddings import EmbeddingCache, Progress, model_fingerprint
 from shopsearch.errors import UserError
+from shopsearch.onnx_encoder import export_path
 from shopsearch.search import SearchEngine, build_engine
 from shopsearch.training import load_model
 
@@ -190,6 +191,10 @@ class ModelStore:
         self._drop_engines(info.fingerprint)
         for path in (info.path, *info.attachments):
             shutil.rmtree(path, ignore_errors=True)
+        # Its ONNX export (≈ 90 MB, made when the run was first searched) goes too, unless another model has the
+        # same weights (a run that did not train) and still uses it.
+        if all(other.fingerprint != info.fingerprint for other in self._infos.values()):
+            export_path(self.cache.directory, info.fingerprint).unlink(missing_ok=True)
 
     @property
     def loaded_runs(self) -> int:
