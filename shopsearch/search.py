@@ -292,5 +292,8 @@ def build_engine(
             2–3× faster per short query on one core (bench/bench_encoder.py); torch when False or when the export fails.
     """
     encoder = (OnnxEncoder.for_model(model, model_fp, cache.directory) if onnx else None) or TorchEncoder(model)
-    vectors = cache.get_or_encode(encoder, model_fp, catalog.fingerprint, catalog.documents, on_progress=on_progress)
+    # Catalogs are embedded by torch: in batches of 64 it uses both cores, where the one-thread ONNX session (made for
+    # single queries, leaving the other core to the next search) was slower (bench_encoder.py). The vectors agree to a
+    # cosine of 0.9999999, so torch's catalog vectors and ONNX query vectors rank exactly as either alone.
+    vectors = cache.get_or_encode(TorchEncoder(model), model_fp, catalog.fingerprint, catalog.documents, on_progress=on_progress)
     return SearchEngine(model, catalog, vectors, ann_threshold=ann_threshold, encoder=encoder)
