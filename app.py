@@ -33,7 +33,13 @@ CSS = """
 .tokens { display: flex; flex-wrap: wrap; gap: 4px; }
 .tok { border: 1px solid var(--border-color-primary); border-radius: 4px; padding: 1px 5px; font-family: monospace; }
 .tok.unk { background: #ffd6d6; border-color: #e57373; }
-@media (max-width: 640px) { .gradio-container { padding: 4px !important; } }
+/* Phones: gradio's 32 px side padding and large headings leave ~320 px; its tab bar then hides the third tab
+   behind a "…" menu. Tighter padding, smaller headings and tabs keep all three tabs and the content visible. */
+@media (max-width: 640px) {
+  .gradio-container .main { padding-left: 6px !important; padding-right: 6px !important; }
+  .gradio-container h1 { font-size: 1.25em !important; line-height: 1.3 !important; }
+  [role=tablist] button { padding-left: 6px !important; padding-right: 6px !important; font-size: 0.85em !important; }
+}
 """
 
 

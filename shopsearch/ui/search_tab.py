@@ -123,7 +123,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         query = gr.Textbox(label="查询 Query", placeholder="例如 e.g. 寻找一款K7", elem_id="query", scale=5, max_lines=1)
         search_btn = gr.Button("搜索 Search", variant="primary", scale=1, min_width=90, elem_id="search-btn")
     model_choice = gr.Radio(
-        text.SHARED_MODELS, value=ctx.store.default_id, label=text.MODEL_CHOICE_LABEL, elem_id="model-choice",
+        text.SHARED_MODELS, value=ctx.store.default_id, label=text.MODEL_CHOICE_LABEL, info=text.MODEL_CHOICE_INFO, elem_id="model-choice",
     )
     gr.Examples(EXAMPLES, inputs=[query], label="示例 Examples")
     with gr.Accordion("选项 Options", open=False):
