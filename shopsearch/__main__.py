@@ -94,17 +94,23 @@ def _cmd_calibrate(args: argparse.Namespace) -> None:
     from shopsearch.catalog import load_catalog
     from shopsearch.embeddings import EmbeddingCache, model_fingerprint
     from shopsearch.evaluation import calibrate_threshold, load_queries, nothing_relevant_report
-    from shopsearch.search import build_engine
+    from shopsearch.search import NoAnswerRule, build_engine
     from shopsearch.training import load_model
 
     settings = get_settings()
-    engine = build_engine(load_model(args.model), model_fingerprint(args.model), load_catalog(args.catalog), EmbeddingCache(settings.cache_dir))
-    threshold = calibrate_threshold(engine, load_queries(args.dev))
-    print(f"nothing-relevant cut-off calibrated on {args.dev}: coverage < {threshold}")
+    model_dir = Path(args.model)
+    engine = build_engine(load_model(model_dir), model_fingerprint(model_dir), load_catalog(args.catalog), EmbeddingCache(settings.cache_dir))
+    threshold = calibrate_threshold(engine, load_queries(args.dev), args.signal, args.beta, args.max_false_alarms)
+    print(f"nothing-relevant cut-off calibrated on {args.dev}: {args.signal} < {threshold}")
+    reports = {}
     for name, path in (("dev", args.dev), ("eval", args.queries)):
-        report = nothing_relevant_report(engine, load_queries(path), threshold)
+        report = reports[name] = nothing_relevant_report(engine, load_queries(path), threshold, args.signal)
         print(f"{name}: precision {report['precision']:.3f}, recall {report['recall']:.3f} on {report['no_answer_queries']} "
               f"no-answer queries; false alarms on {report['answered_queries']} answered queries {report['false_alarms_on_answered']:.1%}")
+    if args.save:
+        if args.signal != "cosine":
+            raise SystemExit("calibrate: --save stores a cosine cut-off; the coverage cut-off lives in search.NOTHING_RELEVANT_BELOW")
+        print(f"saved {NoAnswerRule(threshold).save(model_dir, reports['dev'])}")
 
 
 def _cmd_train(args: argparse.Namespace) -> None:
@@ -137,6 +143,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--dev", default=str(settings.eval_queries_path.with_name("dev_queries.csv")))
     p.add_argument("--queries", default=str(settings.eval_queries_path))
     p.add_argument("--model", default=str(settings.chinese_model_dir))
+    p.add_argument("--signal", choices=("cosine", "coverage"), default="cosine")
+    p.add_argument("--beta", type=float, default=1.0, help="F-beta to maximise (< 1 favours precision)")
+    p.add_argument("--max-false-alarms", type=float, default=0.03, help="largest share of answered dev queries flagged")
+    p.add_argument("--save", action="store_true", help="write the cosine cut-off to the model folder's no_answer.json")
     p.set_defaults(func=_cmd_calibrate)
     p = sub.add_parser("train", help="rebuild model/ (see python -m shopsearch.training --help)")
     p.add_argument("rest", nargs=argparse.REMAINDER)

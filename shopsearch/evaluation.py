@@ -152,13 +152,28 @@ def still_wrong(model, triplets, limit: int = 20) -> list[WrongTriplet]:
     return sorted(wrong, key=lambda t: t.margin)[:limit]
 
 
-def nothing_relevant_report(engine, queries: list[EvalQuery], threshold: float) -> dict[str, float]:
+SIGNALS = ("cosine", "coverage")
+
+
+def no_answer_signals(engine, queries: list[EvalQuery], signal: str = "coverage") -> list[float]:
+    """Per query, the value a "nothing relevant" cut-off is applied to (lower means less relevant).
+
+    "coverage": the share of the query's indexed tokens found in the top hybrid hit (lexical);
+    "cosine": the best cosine between the query and any product (semantic).
+    """
+    if signal not in SIGNALS:
+        raise ValueError(f"unknown signal {signal!r}; choose from {SIGNALS}")
+    results = [engine.search(q.query, top=1, mode="hybrid") for q in queries]
+    return [r.coverage if signal == "coverage" else (r.best_cosine or 0.0) for r in results]
+
+
+def nothing_relevant_report(engine, queries: list[EvalQuery], threshold: float, signal: str = "coverage") -> dict[str, float]:
     """Precision/recall of flagging "nothing relevant" on queries without an answer (positives) vs with one."""
-    return _flag_report([engine.search(q.query, top=1).coverage for q in queries], [not q.relevant for q in queries], threshold)
+    return _flag_report(no_answer_signals(engine, queries, signal), [not q.relevant for q in queries], threshold)
 
 
-def _flag_report(coverages: list[float], truth: list[bool], threshold: float) -> dict[str, float]:
-    flagged = [c < threshold for c in coverages]
+def _flag_report(values: list[float], truth: list[bool], threshold: float) -> dict[str, float]:
+    flagged = [v < threshold for v in values]
     tp = sum(f and t for f, t in zip(flagged, truth))
     fp = sum(f and not t for f, t in zip(flagged, truth))
     fn = sum(t and not f for f, t in zip(flagged, truth))
@@ -171,15 +186,25 @@ def _flag_report(coverages: list[float], truth: list[bool], threshold: float) ->
     }
 
 
-def calibrate_threshold(engine, queries: list[EvalQuery]) -> float:
-    """The coverage cut-off with the best F1 for flagging no-answer queries (ties: the lower cut-off)."""
-    coverages = [engine.search(q.query, top=1).coverage for q in queries]
+def calibrate_threshold(
+    engine, queries: list[EvalQuery], signal: str = "coverage", beta: float = 1.0, max_false_alarms: float | None = None
+) -> float:
+    """The cut-off on `signal` with the best F-beta for flagging no-answer queries (ties: the lower cut-off).
+
+    Args:
+        beta: < 1 weighs precision more.
+        max_false_alarms: only cut-offs that flag at most this share of the answered queries are considered (a false
+            "nothing relevant" over a right answer costs more trust than a miss).
+    """
+    values = no_answer_signals(engine, queries, signal)
     truth = [not q.relevant for q in queries]
-    levels = sorted({round(c, 4) for c in coverages})
+    levels = sorted({round(v, 4) for v in values})
     candidates = [(a + b) / 2 for a, b in zip(levels, levels[1:])] or [0.5]
+    if max_false_alarms is not None:
+        candidates = [t for t in candidates if _flag_report(values, truth, t)["false_alarms_on_answered"] <= max_false_alarms] or [0.0]
 
-    def f1(threshold: float) -> float:
-        r = _flag_report(coverages, truth, threshold)
-        return 2 * r["precision"] * r["recall"] / (r["precision"] + r["recall"]) if r["precision"] + r["recall"] else 0.0
+    def f_beta(threshold: float) -> float:
+        p, r = (_flag_report(values, truth, threshold)[k] for k in ("precision", "recall"))
+        return (1 + beta**2) * p * r / (beta**2 * p + r) if p + r else 0.0
 
-    return round(max(candidates, key=lambda t: (f1(t), -t)), 2)
+    return round(max(candidates, key=lambda t: (f_beta(t), -t)), 2)

@@ -128,7 +128,9 @@ class ModelStore:
             if key in self._engines:
                 self._engines.move_to_end(key)
                 return self._engines[key]
-        engine = build_engine(self.model(model_id, session), info.fingerprint, catalog, self.cache, self.ann_threshold, on_progress)
+        engine = build_engine(
+            self.model(model_id, session), info.fingerprint, catalog, self.cache, self.ann_threshold, on_progress, model_dir=info.path
+        )
         with self._lock:
             self._engines[key] = engine
             unpinned = [k for k in self._engines if k not in self._pinned_engines]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from sentence_transformers import SentenceTransformer
@@ -30,6 +32,39 @@ CANDIDATES = 200  # per side, when the vector index is approximate
 # Below this share of the query's bigrams/words found in the top hit, say "nothing relevant".
 # Calibrated on data/dev_queries.csv by `python -m shopsearch calibrate` (never on the eval set).
 NOTHING_RELEVANT_BELOW = 0.53
+NO_ANSWER_FILE = "no_answer.json"  # in a model's folder: its calibrated cosine cut-off (python -m shopsearch calibrate)
+
+
+@dataclass(frozen=True)
+class NoAnswerRule:
+    """When to say "nothing relevant".
+
+    A model calibrated on the dev queries flags a query whose best cosine over the catalog is below its cut-off:
+    for the Chinese-aware model that is a far better signal than lexical overlap (dev, python -m shopsearch
+    calibrate). Cosine scales differ between models, so an uncalibrated model (the seed model, a fresh run) keeps
+    the lexical rule: less than NOTHING_RELEVANT_BELOW of the query's indexed tokens in the top hit.
+    """
+
+    cosine_below: float | None = None
+
+    def flags(self, best_cosine: float | None, coverage: float) -> bool:
+        if self.cosine_below is not None and best_cosine is not None:
+            return best_cosine < self.cosine_below
+        return coverage < NOTHING_RELEVANT_BELOW
+
+    @classmethod
+    def for_model(cls, model_dir: str | Path | None) -> NoAnswerRule:
+        """The rule saved beside a model's weights, or the lexical rule when there is none (or it is unreadable)."""
+        path = Path(model_dir) / NO_ANSWER_FILE if model_dir else None
+        try:
+            return cls(float(json.loads(path.read_text())["cosine_below"])) if path and path.is_file() else cls()
+        except (OSError, ValueError, KeyError, TypeError):
+            return cls()
+
+    def save(self, model_dir: str | Path, report: dict[str, float]) -> Path:
+        path = Path(model_dir) / NO_ANSWER_FILE
+        path.write_text(json.dumps({"cosine_below": self.cosine_below, "dev": report}, indent=2))
+        return path
 
 
 @dataclass(frozen=True)
@@ -59,6 +94,7 @@ class SearchResult:
     alpha: float = DEFAULT_ALPHA
     model_coverage: float = 1.0  # share of the query's characters the model does not see as [UNK]
     notes: list[str] = field(default_factory=list)  # inputs that were corrected, said to the user (bilingual)
+    best_cosine: float | None = None  # the highest cosine among the products looked at (None in lexical mode)
 
     @property
     def total_ms(self) -> float:
@@ -158,9 +194,11 @@ class SearchEngine:
         lexical: LexicalIndex | None = None,
         index: ExactIndex | IvfIndex | None = None,
         encoder: Encoder | None = None,
+        no_answer: NoAnswerRule = NoAnswerRule(),
     ) -> None:
         single_threaded_blas()
         self.model = model
+        self.no_answer = no_answer
         self.encoder: Encoder = encoder or TorchEncoder(model)
         self.catalog = catalog
         self.vectors = vectors
@@ -208,13 +246,13 @@ class SearchEngine:
         model_coverage = view(self.model.tokenizer, query).coverage
         weight = alpha * model_coverage if mode == "hybrid" else float(mode == "semantic")
         t1 = time.perf_counter()
-        hits = self._rank(query, qvec, mode, top, weight, filters)
+        hits, best_cosine = self._rank(query, qvec, mode, top, weight, filters)
         coverage = self.match_coverage(query, hits[0].product_id) if hits else 0.0
         t2 = time.perf_counter()
         return SearchResult(
             query, mode, hits, encode_ms=(t1 - t0) * 1000, search_ms=(t2 - t1) * 1000,
-            nothing_relevant=coverage < NOTHING_RELEVANT_BELOW, coverage=coverage, semantic_weight=weight,
-            alpha=alpha, model_coverage=model_coverage, notes=notes,
+            nothing_relevant=self.no_answer.flags(best_cosine, coverage), coverage=coverage, semantic_weight=weight,
+            alpha=alpha, model_coverage=model_coverage, notes=notes, best_cosine=best_cosine,
         )
 
     def match_coverage(self, query: str, product_id: str) -> float:
@@ -232,7 +270,8 @@ class SearchEngine:
 
     def _rank(
         self, query: str, qvec: np.ndarray | None, mode: str, top: int, weight: float, filters: Filters
-    ) -> list[SearchHit]:
+    ) -> tuple[list[SearchHit], float | None]:
+        """The top hits, and the best cosine among the products looked at (None without a query vector)."""
         lex_all = self.lexical.scores(query)
         ids = self._candidates(qvec, lex_all, filters.mask(self._categories, self._prices))
         if ids is None:  # every row (no copy of the vector matrix)
@@ -240,7 +279,7 @@ class SearchEngine:
         else:
             lex, vectors = lex_all[ids], self.vectors[ids]
         if len(ids) == 0:
-            return []
+            return [], None
         sem = vectors @ qvec if qvec is not None else np.zeros(len(ids), dtype=np.float32)
         if mode == "semantic":
             fused = sem
@@ -267,7 +306,7 @@ class SearchEngine:
                     rank_lexical=_rank_of(lex, j) if lex[j] > 0 else None,
                 )
             )
-        return hits
+        return hits, (float(sem.max()) if qvec is not None else None)
 
 
 def lexical_documents(catalog: Catalog) -> list[str]:
@@ -283,11 +322,13 @@ def build_engine(
     ann_threshold: int = 200_000,
     on_progress: Progress | None = None,
     onnx: bool = True,
+    model_dir: str | Path | None = None,
 ) -> SearchEngine:
     """Embed `catalog` with `model` (or take the vectors from the on-disk cache) and build the engine.
 
     Args:
         model_fp: `model_fingerprint` of the model's folder: keys the cached vectors and the ONNX export.
+        model_dir: the model's folder, for its calibrated "nothing relevant" rule (NoAnswerRule.for_model).
         onnx: encode the catalog and queries with the model's ONNX export (made once, kept in `cache`'s folder),
             2–3× faster per short query on one core (bench/bench_encoder.py); torch when False or when the export fails.
     """
@@ -296,4 +337,6 @@ def build_engine(
     # single queries, leaving the other core to the next search) was slower (bench_encoder.py). The vectors agree to a
     # cosine of 0.9999999, so torch's catalog vectors and ONNX query vectors rank exactly as either alone.
     vectors = cache.get_or_encode(TorchEncoder(model), model_fp, catalog.fingerprint, catalog.documents, on_progress=on_progress)
-    return SearchEngine(model, catalog, vectors, ann_threshold=ann_threshold, encoder=encoder)
+    return SearchEngine(
+        model, catalog, vectors, ann_threshold=ann_threshold, encoder=encoder, no_answer=NoAnswerRule.for_model(model_dir)
+    )

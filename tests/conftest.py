@@ -19,6 +19,7 @@ from shopsearch.search import SearchEngine, build_engine  # noqa: E402
 from shopsearch.training import load_model  # noqa: E402
 
 MODEL_DIR = ROOT / "model"
+CHINESE_DIR = ROOT / "model_chinese"
 SEED_WIDGET_QUERIES = ["我想买一个羽毛球拍", "有什么好的斯伯丁街头篮球推荐吗？", "寻找一款网速", "寻找一款K7", "最近在看童趣派，有什么建议？"]
 
 
@@ -34,6 +35,12 @@ def shipped_model():
 
 
 @pytest.fixture(scope="session")
+def chinese_model():
+    """The committed Chinese-aware model (read-only)."""
+    return load_model(CHINESE_DIR)
+
+
+@pytest.fixture(scope="session")
 def base_model():
     return load_model(base_model_path())
 
@@ -46,6 +53,12 @@ def session_cache(tmp_path_factory) -> EmbeddingCache:
 @pytest.fixture(scope="session")
 def engine(shipped_model, catalog, session_cache) -> SearchEngine:
     return build_engine(shipped_model, model_fingerprint(MODEL_DIR), catalog, session_cache)
+
+
+@pytest.fixture(scope="session")
+def chinese_engine(chinese_model, catalog, session_cache) -> SearchEngine:
+    """The app's default engine: the Chinese-aware model with its calibrated "nothing relevant" rule."""
+    return build_engine(chinese_model, model_fingerprint(CHINESE_DIR), catalog, session_cache, model_dir=CHINESE_DIR)
 
 
 @pytest.fixture(scope="session")

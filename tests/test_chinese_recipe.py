@@ -20,15 +20,7 @@ from shopsearch.training import load_model
 from shopsearch.triplets import TripletSet
 from shopsearch.vocab import chinese_vocabulary, extend_vocabulary
 
-from conftest import SEED_WIDGET_QUERIES
-
-CHINESE_DIR = ROOT / "model_chinese"
-
-
-@pytest.fixture(scope="module")
-def chinese_model():
-    return load_model(CHINESE_DIR)
-
+from conftest import CHINESE_DIR, SEED_WIDGET_QUERIES
 
 @pytest.fixture
 def base_copy(base_model):
