@@ -62,6 +62,7 @@ def build_context(settings: Settings) -> AppContext:
         chinese_dir=chinese_dir,
     )
     store.pin_engine(store.default_id, catalog)
+    store.warm(catalog)  # the seed and base models' engines, after the default one, while the page is being served
     queries = load_queries(settings.eval_queries_path) if settings.eval_queries_path.is_file() else []
     return AppContext(settings=settings, store=store, catalog=catalog, eval_queries=queries)
 

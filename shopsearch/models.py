@@ -82,6 +82,7 @@ class ModelStore:
         self._loaded_runs: OrderedDict[str, SentenceTransformer] = OrderedDict()
         self._engines: OrderedDict[tuple[str, str], SearchEngine] = OrderedDict()
         self._pinned_engines: set[tuple[str, str]] = set()
+        self._building: dict[tuple[str, str], threading.Lock] = {}  # engines being built, one lock per key
         self._remove_leftover_runs()
 
     def _remove_leftover_runs(self) -> None:
@@ -121,21 +122,35 @@ class ModelStore:
         return model
 
     def engine(self, model_id: str, session: str | None, catalog: Catalog, on_progress: Progress | None = None) -> SearchEngine:
-        """A search engine for this model over this catalog (embeddings from the disk cache when present)."""
+        """A search engine for this model over this catalog (embeddings from the disk cache when present).
+
+        Single-flight: concurrent requests for the same (model, catalog) wait for one build instead of each
+        embedding the catalog again (ten parallel Compare calls used to build ten engines).
+        """
         info = self.info(model_id, session)
         key = (info.fingerprint, catalog.fingerprint)
         with self._lock:
             if key in self._engines:
                 self._engines.move_to_end(key)
                 return self._engines[key]
-        engine = build_engine(
-            self.model(model_id, session), info.fingerprint, catalog, self.cache, self.ann_threshold, on_progress, model_dir=info.path
-        )
-        with self._lock:
-            self._engines[key] = engine
-            unpinned = [k for k in self._engines if k not in self._pinned_engines]
-            while len(unpinned) > 2 * self.max_loaded_runs + 2:
-                self._engines.pop(unpinned.pop(0))
+            building = self._building.setdefault(key, threading.Lock())
+        with building:
+            with self._lock:
+                if key in self._engines:  # built by the request this one waited for
+                    return self._engines[key]
+            try:
+                engine = build_engine(
+                    self.model(model_id, session), info.fingerprint, catalog, self.cache, self.ann_threshold, on_progress,
+                    model_dir=info.path,
+                )
+            finally:
+                with self._lock:
+                    self._building.pop(key, None)
+            with self._lock:
+                self._engines[key] = engine
+                unpinned = [k for k in self._engines if k not in self._pinned_engines]
+                while len(unpinned) > 2 * self.max_loaded_runs + 2:
+                    self._engines.pop(unpinned.pop(0))
         return engine
 
     def pin_engine(self, model_id: str, catalog: Catalog) -> SearchEngine:
@@ -144,6 +159,20 @@ class ModelStore:
         with self._lock:
             self._pinned_engines.add((self._infos[model_id].fingerprint, catalog.fingerprint))
         return engine
+
+    def warm(self, catalog: Catalog) -> threading.Thread:
+        """Build the other shared models' engines in a background thread, so the first Compare (seed model) and the
+        first base-model heatmap or map do not wait for a catalog to be embedded. Returns the started thread."""
+
+        def work() -> None:
+            for model_id in [i for i in self._shared if i != self.default_id]:
+                started = time.perf_counter()
+                self.pin_engine(model_id, catalog)
+                log.info("warmed the %s model's engine in %.1f s", model_id, time.perf_counter() - started)
+
+        thread = threading.Thread(target=work, name="warm-engines", daemon=True)
+        thread.start()
+        return thread
 
     def _drop_engines(self, fingerprint: str) -> None:
         for key in [k for k in self._engines if k[0] == fingerprint]:

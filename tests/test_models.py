@@ -67,3 +67,27 @@ def test_runs_unused_past_the_ttl_are_deleted(store):
     assert store.expire() == 1
     assert not old.path.exists() and fresh.path.is_dir()
     assert store.expire(now=time.time() + 3600) == 1 and not fresh.path.exists()
+
+
+def test_parallel_requests_for_one_engine_build_it_once(store, catalog, monkeypatch):
+    """Ten visitors asking at once for the same (model, catalog) engine share one build (single-flight)."""
+    import threading
+
+    import shopsearch.models as models
+
+    builds = []
+    real_build = models.build_engine
+
+    def counting_build(*args, **kwargs):
+        builds.append(1)
+        time.sleep(0.3)  # long enough for every thread to arrive while the first build runs
+        return real_build(*args, **kwargs)
+
+    monkeypatch.setattr(models, "build_engine", counting_build)
+    engines = []
+    threads = [threading.Thread(target=lambda: engines.append(store.engine(BASE, None, catalog))) for _ in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(builds) == 1 and len(engines) == 10 and all(e is engines[0] for e in engines)
