@@ -29,7 +29,10 @@ CSS = """
 .hit-rank { font-weight: 700; min-width: 1.6em; color: var(--body-text-color-subdued); }
 .hit-name { font-size: 1.05em; }
 .hit-name mark { background: #ffe58a; padding: 0 1px; border-radius: 2px; }
-.hit-meta, .hit-break { font-size: 0.88em; color: var(--body-text-color-subdued); }
+.hit-meta { font-size: 0.95em; }
+.hit-break { font-size: 0.9em; color: var(--body-text-color); opacity: 0.85; }
+.hit-weak { opacity: 0.6; }
+.hit-weak-sep { font-size: 0.9em; border-top: 1px dashed var(--border-color-primary); padding-top: 4px; }
 .tokens { display: flex; flex-wrap: wrap; gap: 4px; }
 .tok { border: 1px solid var(--border-color-primary); border-radius: 4px; padding: 1px 5px; font-family: monospace; }
 .tok.unk { background: #ffd6d6; border-color: #e57373; }

@@ -335,3 +335,22 @@ def test_map_legends_labels_and_hovers_escape_user_text():
         strings = plotly_strings(figure)
         assert not any(tag in s for s in strings for tag in TAGS), name
         assert any("&lt;span" in s for s in strings)
+
+
+@pytest.mark.parametrize(
+    ("name", "query", "marked"),
+    [
+        ("步云 女款缓震跑鞋", "跑步鞋 男", ""),  # 步 of 跑步 and the 鞋 of 跑鞋 are not words of the query
+        ("疾风 男款跑步鞋", "跑步鞋 男", "男跑步鞋"),  # bigrams and a character the query has on its own
+        ("恒温瓶 1升", "保温杯", ""),
+        ("机械师 K7 机械键盘", "寻找一款K7", "K7"),
+        ("云朵 棉鞋", "鞋", "鞋"),  # a one-character query still marks its character
+    ],
+)
+def test_highlight_marks_words_and_bigrams_not_lone_characters(name, query, marked):
+    import re
+
+    from shopsearch.ui.search_tab import highlight, highlight_terms
+
+    html_out = highlight(name, highlight_terms(query))
+    assert "".join(re.findall(r"<mark>(.*?)</mark>", html_out)) == marked

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 import unicodedata
 
 import gradio as gr
@@ -11,7 +12,8 @@ import pandas as pd
 from shopsearch.catalog import load_catalog
 from shopsearch.csvio import to_safe_csv
 from shopsearch.errors import UserError
-from shopsearch.lexical import query_terms
+from shopsearch.glosses import is_cjk
+from shopsearch.lexical import tokenize
 from shopsearch.models import SHIPPED
 from shopsearch.search import DEFAULT_ALPHA, Filters, SearchResult, validate_query
 from shopsearch.tokens import view
@@ -28,6 +30,10 @@ EXAMPLES = [
     "AX3000 路由器",
     "wireless mechanical keyboard",
 ]
+# Hits scoring under this share of the first hit's score are set apart as weak (e.g. `寻找一款K7`: the K7 keyboard,
+# then products that only share 款); a judgement call, not calibrated: it separates, it does not hide.
+WEAK_SHARE = 0.5
+_CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
 TABLE_COLUMNS = ["rank", "name", "category", "price", "score", "semantic", "lexical", "rank_semantic", "rank_lexical", "id"]
 
 
@@ -86,16 +92,30 @@ def highlight(name: str, terms: list[str]) -> str:
     return "".join(out)
 
 
+def highlight_terms(query: str) -> list[str]:
+    """What to mark in a hit's name: the query's latin words, its Chinese bigrams, and a Chinese character only when
+    it stands alone in the query (`男` in `跑步鞋 男`). A character of a longer word (`步` of `跑步`) is not marked by
+    itself: inside a brand name like `步云` it is a coincidence, not a match.
+
+    Example: highlight_terms("跑步鞋 男") -> ["跑步", "步鞋", "男"]; highlight_terms("K7") -> ["k7"]
+    """
+    lone = {run for run in _CJK_RUN.findall(unicodedata.normalize("NFKC", query)) if len(run) == 1}
+    return [t for t in dict.fromkeys(tokenize(query)) if len(t) > 1 or not is_cjk(t) or t in lone]
+
+
 def result_cards(result: SearchResult) -> str:
     if not result.hits:
         return "<p>没有符合条件的商品。 · No product matches the filters.</p>"
-    terms = query_terms(result.query)
+    terms = highlight_terms(result.query)
     cards = []
+    weak_from = next((h.rank for h in result.hits if h.score < WEAK_SHARE * result.hits[0].score), None)
     for h in result.hits:
+        if h.rank == weak_from:
+            cards.append(f"<div class='hit-weak-sep'>{text.WEAK_HITS}</div>")
         price = f"¥{h.price:,.2f}" if h.price is not None else "—"
-        ranks = f"语义第 {h.rank_semantic or '—'} · 字词第 {h.rank_lexical or '—'}"
+        ranks = f"语义排名 semantic rank {h.rank_semantic or '—'} · 字词排名 lexical rank {h.rank_lexical or '—'}"
         cards.append(
-            f"<div class='hit'><div class='hit-head'><span class='hit-rank'>{h.rank}</span>"
+            f"<div class='hit{' hit-weak' if weak_from and h.rank >= weak_from else ''}'><div class='hit-head'><span class='hit-rank'>{h.rank}</span>"
             f"<span class='hit-name'>{highlight(h.name, terms)}</span></div>"
             f"<div class='hit-meta'>{html.escape(h.category or '—')} · {price} · <b>{h.score:.3f}</b></div>"
             f"<div class='hit-break'>语义 semantic {h.semantic:.3f} · 字词 lexical {h.lexical:.2f} · {ranks}</div></div>"

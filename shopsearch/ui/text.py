@@ -114,3 +114,4 @@ EVALUATING = "评估新模型（留出的查询）… · Evaluating the new mode
 def file_problem(message: str) -> str:
     """An upload that cannot be used, said in the report area (escaped: the message may quote the file)."""
     return f"**无法使用这个文件 · This file cannot be used:** {escape_markdown(message)}"
+WEAK_HITS = "以下结果与查询关系较弱 · Weaker matches below"
