@@ -16,6 +16,7 @@ import pandas as pd
 from shopsearch import figures
 from shopsearch.csvio import to_safe_csv
 from shopsearch.errors import UserError
+from shopsearch.estimates import RunTimer, planned_steps
 from shopsearch.evaluation import evaluate_engine, still_wrong, triplet_accuracy
 from shopsearch.chinese_recipe import ChineseParams, train_chinese
 from shopsearch.models import BASE, CHINESE, SHIPPED
@@ -36,28 +37,6 @@ EMPTY = {  # what the tables show before there is anything to show: their real h
     "wrong": pd.DataFrame(columns=["margin", "anchor", "positive", "negative"]),
 }
 TAB_STEPS = 40  # the Chinese-aware recipe's default steps in the tab (README: a seed-size run, measured)
-
-
-class StepTimer:
-    """Seconds per optimizer step for each recipe, measured on finished runs (starts from this machine's benchmark)."""
-
-    def __init__(self) -> None:
-        self.per_step = {"chinese": 1.6, "seed": 0.65}
-        self.overhead = {"chinese": 25.0, "seed": 10.0}  # load, vocabulary, save
-
-    def record(self, recipe: str, seconds: float, steps: int) -> None:
-        if steps:
-            self.per_step[recipe] = 0.5 * self.per_step[recipe] + 0.5 * max(0.0, seconds - self.overhead[recipe]) / steps
-
-    def estimate(self, recipe: str, steps: int) -> tuple[int, float, float]:
-        """(steps, seconds per step, seconds for the whole training)."""
-        per_step = self.per_step[recipe]
-        return steps, per_step, self.overhead[recipe] + steps * per_step
-
-
-def planned_steps(recipe: str, rows: int, epochs: int, batch: int, steps: int) -> int:
-    """Optimizer steps a run will take. Example: planned_steps("seed", 450, 2, 16, 40) -> 58"""
-    return int(steps) if recipe == "chinese" else TrainParams(epochs=int(epochs), batch_size=int(batch)).steps(rows)
 
 
 def report_markdown(report: CheckReport, triplets: TripletSet, estimate: tuple[int, float, float]) -> str:
@@ -99,7 +78,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
     def _model_choices(session: str | None) -> list[tuple[str, str]]:
         return [(i.label, i.id) for i in ctx.store.shared() if i.id != BASE] + [(i.label, i.id) for i in ctx.store.runs(session)]
 
-    timer = StepTimer()
+    timer = RunTimer()
     stop_flags: dict[str, threading.Event] = {}
     running: set[str] = set()  # sessions whose fine-tune is in progress
     eval_cache: dict[str, dict[str, float]] = {}
@@ -277,9 +256,11 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
                 f"Training on {len(train_set)} triplets ({len(holdout)} held out), {steps_total} steps, about {seconds:.0f} s.",
                 figures.loss_curve([], [], steps_total), EMPTY["metrics"], EMPTY["golden"], EMPTY["wrong"], *[gr.skip()] * 6,
             )
+            started = time.perf_counter()
             before = {"triplet_acc": triplet_accuracy(ctx.store.model(start_id, session), holdout), **_before_metrics(start_id, session)}
             golden_before = _golden(start_id, session)
             worker.start()
+            worker_started = time.perf_counter()
             while worker.is_alive() or not logged.empty():
                 worker.join(timeout=0.5)
                 fresh = []
@@ -290,7 +271,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
                 elif fresh:
                     history.extend(fresh)
                     last = history[-1]
-                    eta = (last.max_steps - last.step) * last.elapsed_s / max(last.step, 1)
+                    eta = timer.eta(recipe, last.step, last.max_steps, last.elapsed_s)
                     yield (
                         f"第 {last.step}/{last.max_steps} 步 · step {last.step}/{last.max_steps} · 损失 loss {last.loss:.4f} · "
                         f"剩余约 ETA {eta:.0f} s", figures.loss_curve([h.step for h in history], [h.loss for h in history], last.max_steps),
@@ -299,7 +280,8 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
             if "error" in outcome:
                 raise gr.Error(text.INTERNAL_ERROR, print_exception=False)
             result = outcome["result"]
-            timer.record(recipe, result.seconds, result.steps_done)
+            trained = time.perf_counter()
+            steps_s = history[-1].elapsed_s if history else 0.0
             yield (text.EVALUATING, *[gr.skip()] * 10)
             how = f"{text.RECIPE_NAMES[recipe]} · {result.steps_done} steps" if recipe == "chinese" else f"{len(train_set)}×{params.epochs} · {loss}"
             label = f"微调 run {time.strftime('%H:%M:%S')} · {how}" + (" · 已停止 stopped" if result.stopped else "")
@@ -320,6 +302,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
                 columns=["margin", "anchor", "positive", "negative"],
             )
             archive = ctx.downloads.zip_folder(result.path, f"finetuned-{run_id[:6]}.zip")
+            timer.record(recipe, result.steps_done, worker_started - started + result.seconds - steps_s, steps_s, time.perf_counter() - trained)
             info.attachments.append(archive.parent)  # deleted with the run
             choices = _model_choices(session)
             if result.stopped:

@@ -1,0 +1,46 @@
+"""How long a fine-tune will take, from the same step count everywhere, corrected by what runs measure.
+
+A run is: before training (load, vocabulary, the start model's evaluation), the steps, after training (save, the new
+model's evaluation). The defaults are this machine's measurements (bench/bench_app.py: a 40-step Chinese-aware run
+took 128 s end to end, 105 s of it in the trainer); each finished run moves them halfway to what it measured.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from shopsearch.training import TrainParams
+
+
+def planned_steps(recipe: str, rows: int, epochs: int, batch: int, steps: int) -> int:
+    """Optimizer steps a run will take on `rows` training triplets. Example: planned_steps("seed", 450, 2, 16, 40) -> 58"""
+    return int(steps) if recipe == "chinese" else TrainParams(epochs=int(epochs), batch_size=int(batch)).steps(rows)
+
+
+@dataclass
+class RunTimer:
+    """Seconds per step and around the steps, per recipe (one shared instance: runs are app-wide and sequential)."""
+
+    per_step: dict[str, float] = field(default_factory=lambda: {"chinese": 2.2, "seed": 0.65})
+    before: dict[str, float] = field(default_factory=lambda: {"chinese": 20.0, "seed": 10.0})
+    after: dict[str, float] = field(default_factory=lambda: {"chinese": 20.0, "seed": 20.0})
+
+    def estimate(self, recipe: str, steps: int) -> tuple[int, float, float]:
+        """(steps, seconds per step, seconds for the whole run). Example: RunTimer().estimate("chinese", 40)[2] -> 128.0"""
+        per_step = self.per_step[recipe]
+        return steps, per_step, self.before[recipe] + steps * per_step + self.after[recipe]
+
+    def eta(self, recipe: str, step: int, max_steps: int, elapsed_in_steps: float) -> float:
+        """Seconds left while training: the remaining steps at the pace measured so far in this run, then the rest.
+
+        Example: RunTimer().eta("chinese", 10, 40, 30.0) -> 30 * 3 + 20 = 110.0
+        """
+        pace = elapsed_in_steps / step if step else self.per_step[recipe]
+        return (max_steps - step) * pace + self.after[recipe]
+
+    def record(self, recipe: str, steps: int, before_s: float, steps_s: float, after_s: float) -> None:
+        """Move the estimates halfway to a finished run's measurements."""
+        if steps:
+            self.per_step[recipe] = (self.per_step[recipe] + steps_s / steps) / 2
+        self.before[recipe] = (self.before[recipe] + before_s) / 2
+        self.after[recipe] = (self.after[recipe] + after_s) / 2
