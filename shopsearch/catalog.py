@@ -37,17 +37,29 @@ class Product:
         return f"{self.text} {self.tags}".strip()
 
 
+def _digest(rows: list[list[str]]) -> str:
+    digest = hashlib.sha256()
+    for row in rows:
+        digest.update("\x1f".join(row).encode())
+        digest.update(b"\x1e")
+    return digest.hexdigest()[:16]
+
+
 class Catalog:
-    """An immutable list of products with a content fingerprint (for embedding caches)."""
+    """An immutable list of products with two content fingerprints.
+
+    `fingerprint` covers every column: engines (which show names, prices, categories) are shared between sessions
+    only when their catalogs are identical. `documents_fingerprint` covers what the model embeds, so a price change
+    reuses the cached vectors.
+    """
 
     def __init__(self, products: list[Product]) -> None:
         self.products = products
         self._by_id = {p.id: i for i, p in enumerate(products)}
-        digest = hashlib.sha256()
-        for p in products:
-            digest.update("\x1f".join([p.id, p.text, p.tags]).encode())
-            digest.update(b"\x1e")
-        self.fingerprint = digest.hexdigest()[:16]
+        self.fingerprint = _digest(
+            [[p.id, p.name, p.brand, p.category, repr(p.price), p.description, p.tags] for p in products]
+        )
+        self.documents_fingerprint = _digest([[p.id, p.document] for p in products])
 
     def __len__(self) -> int:
         return len(self.products)

@@ -104,6 +104,18 @@ class ModelStore:
             info.last_used = time.time()
             return info
 
+    def usable(self, model_id: str, session: str | None) -> tuple[str, bool]:
+        """`model_id` if `session` may still use it, else the default model: (model id, whether it fell back).
+
+        A session's run can expire (TTL, disk budget) while the page stays open; its next search then uses the
+        default model with a notice instead of failing.
+        """
+        with self._lock:
+            info = self._infos.get(model_id)
+            if info is not None and (info.owner is None or info.owner == session):
+                return model_id, False
+        return self.default_id, True
+
     def model(self, model_id: str, session: str | None) -> SentenceTransformer:
         info = self.info(model_id, session)
         if info.owner is None:

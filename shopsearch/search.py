@@ -336,7 +336,9 @@ def build_engine(
     # Catalogs are embedded by torch: in batches of 64 it uses both cores, where the one-thread ONNX session (made for
     # single queries, leaving the other core to the next search) was slower (bench_encoder.py). The vectors agree to a
     # cosine of 0.9999999, so torch's catalog vectors and ONNX query vectors rank exactly as either alone.
-    vectors = cache.get_or_encode(TorchEncoder(model), model_fp, catalog.fingerprint, catalog.documents, on_progress=on_progress)
+    vectors = cache.get_or_encode(
+        TorchEncoder(model), model_fp, catalog.documents_fingerprint, catalog.documents, on_progress=on_progress
+    )
     return SearchEngine(
         model, catalog, vectors, ann_threshold=ann_threshold, encoder=encoder, no_answer=NoAnswerRule.for_model(model_dir)
     )

@@ -57,6 +57,16 @@ def test_fingerprint_changes_with_one_product(write):
     assert one.fingerprint == same.fingerprint != changed.fingerprint
 
 
+def test_the_fingerprint_covers_every_column_and_the_vectors_only_what_is_embedded(write):
+    """Two catalogs with the same ids and text but another price or category split are different catalogs (an engine
+    shared between them would show one visitor another's prices); their vectors can still be shared."""
+    shipped = load_catalog(write("a.csv", "id,name,category,price\nA,机械师 K7 机械键盘,键盘,299\n"))
+    repriced = load_catalog(write("b.csv", "id,name,category,price\nA,机械师 K7 机械键盘,键盘,1\n"))
+    private = load_catalog(write("c.csv", "id,name,category,price\nA,机械师 K7 机械键盘,我的秘密类别,299\n"))
+    assert len({shipped.fingerprint, repriced.fingerprint, private.fingerprint}) == 3
+    assert shipped.documents_fingerprint == repriced.documents_fingerprint == private.documents_fingerprint
+
+
 def test_shipped_catalog_meets_the_spec(catalog):
     """≥300 products in ≥25 categories; unique ids; every seed category has ≥4 competitors."""
     assert len(catalog) >= 300

@@ -91,3 +91,12 @@ def test_parallel_requests_for_one_engine_build_it_once(store, catalog, monkeypa
     for t in threads:
         t.join()
     assert len(builds) == 1 and len(engines) == 10 and all(e is engines[0] for e in engines)
+
+
+def test_an_expired_run_falls_back_to_the_default_model(store):
+    """After expiry the owner's next request uses the shared default model (the UI adds a one-line notice)."""
+    run = add_run(store, "alice")
+    assert store.usable(run.id, "alice") == (run.id, False)
+    assert store.expire(now=time.time() + 3600) == 1
+    assert store.usable(run.id, "alice") == (store.default_id, True)
+    assert store.usable(run.id, "bob") == (store.default_id, True)  # never someone else's run

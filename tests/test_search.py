@@ -125,9 +125,9 @@ def test_cache_is_reused_and_invalidated(tmp_path, shipped_model, write):
     changed = load_catalog(write("b.csv", "id,name\nA,机械师 K7 机械键盘\nB,网速 AX73 无线路由器\n"))
     build_engine(shipped_model, "fp", changed, cache, on_progress=lambda d, t: calls.append(d))
     assert calls == [2, 2]
-    path = cache.path("fp", changed.fingerprint)
+    path = cache.path("fp", changed.documents_fingerprint)
     path.write_bytes(path.read_bytes()[:-64])  # truncate
-    assert cache.load("fp", changed.fingerprint, 2) is None
+    assert cache.load("fp", changed.documents_fingerprint, 2) is None
     engine = build_engine(shipped_model, "fp", changed, cache, on_progress=lambda d, t: calls.append(d))
     assert calls == [2, 2, 2] and np.allclose(np.linalg.norm(engine.vectors, axis=1), 1, atol=1e-4)
 

@@ -44,6 +44,11 @@ class Visitor:
     feedback: FeedbackLog = field(default_factory=FeedbackLog)  # 👍/👎 marks and the triplets they make
     pending: TripletSet | None = None  # triplets generated or sent from search, waiting for a fine-tune
 
+    def active_model(self, store: ModelStore, session: str | None) -> tuple[str, str | None]:
+        """The model this session searches with, and a one-line notice when its run expired (it falls back)."""
+        self.active, expired = store.usable(self.active, session)
+        return self.active, (text.RUN_EXPIRED if expired else None)
+
     def catalog_or(self, shipped: Catalog) -> Catalog:
         return self.catalog or shipped
 

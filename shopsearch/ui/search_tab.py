@@ -195,10 +195,11 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
     ):
         state = state or Visitor()
         q = validate_query(query, settings.max_query_chars)
-        engine = ctx.store.engine(state.active, session_id(request), state.catalog_or(ctx.catalog))
+        active, expired = state.active_model(ctx.store, session_id(request))
+        engine = ctx.store.engine(active, session_id(request), state.catalog_or(ctx.catalog))
         filters, corrections = Filters.from_inputs(None if category == text.ALL_CATEGORIES else category, min_price, max_price)
         result = engine.search(q, mode=mode, top=top_k, alpha=alpha, filters=filters)
-        result.notes[:0] = corrections  # the core checks the numbers
+        result.notes[:0] = corrections + ([expired] if expired else [])  # the core checks the numbers
         return results_frame(result), result
 
     def _show_search(result: SearchResult | None, state: Visitor, request: gr.Request):
@@ -282,19 +283,23 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
     @user_errors
     def _load_catalog(path: str | None, state: Visitor, request: gr.Request, progress=gr.Progress()):
         if not path:
-            return state, gr.skip()
+            return state, gr.skip(), gr.skip()
         catalog = load_catalog(path, max_mb=settings.max_upload_mb, max_rows=settings.max_catalog_rows)
         progress(0, desc="嵌入目录 Embedding the catalog")
         ctx.store.engine(state.active, session_id(request), catalog, on_progress=lambda done, total: progress(done / total, desc=f"{done}/{total}"))
         state.catalog = catalog
-        return state, (
+        return state, _category_choices(catalog), (
             f"已载入 {len(catalog)} 件商品，本会话的搜索和相似度使用它。 · "
             f"Loaded {len(catalog)} products; this session's search and similarity use it."
         )
 
     def _reset_catalog(state: Visitor):
         state.catalog = None
-        return state, "已恢复默认目录。 · Back to the shipped catalog.", None
+        return state, _category_choices(ctx.catalog), "已恢复默认目录。 · Back to the shipped catalog.", None
+
+    def _category_choices(catalog) -> dict:
+        """The category filter lists the categories of the catalog being searched (the session's own, if uploaded)."""
+        return gr.update(choices=[text.ALL_CATEGORIES, *catalog.categories], value=text.ALL_CATEGORIES)
 
     search_inputs = [query, top_k, mode, alpha, category, min_price, max_price, visitor]
     show = dict(fn=_show_search, inputs=[last, visitor], outputs=[warning, timing, cards, tokens, pick], api_visibility="private")
@@ -314,5 +319,5 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
     like_btn.click(_mark(True), [pick, last, visitor], [visitor, feedback_md, download_btn], api_visibility="private")
     dislike_btn.click(_mark(False), [pick, last, visitor], [visitor, feedback_md, download_btn], api_visibility="private")
     send_btn.click(_send_feedback, [visitor], [visitor, pending_md], api_visibility="private")
-    catalog_file.upload(_load_catalog, [catalog_file, visitor], [visitor, catalog_status], api_visibility="private", concurrency_limit=1)
-    reset_catalog.click(_reset_catalog, [visitor], [visitor, catalog_status, catalog_file], api_visibility="private")
+    catalog_file.upload(_load_catalog, [catalog_file, visitor], [visitor, category, catalog_status], api_visibility="private", concurrency_limit=1)
+    reset_catalog.click(_reset_catalog, [visitor], [visitor, category, catalog_status, catalog_file], api_visibility="private")

@@ -9,7 +9,7 @@ import pandas as pd
 from shopsearch import figures, similarity
 from shopsearch.csvio import to_safe_csv
 from shopsearch.errors import UserError
-from shopsearch.models import BASE, SHIPPED
+from shopsearch.models import BASE, SHIPPED, ModelStore
 from shopsearch.ui.context import AppContext, Visitor, session_id, user_errors
 
 # The seed model card's widget groups: a source sentence and three candidates.
@@ -23,9 +23,15 @@ PRESETS = {
 MODEL_CHOICES = [("当前模型 active", "active"), ("种子模型 seed", "seed"), ("基础模型 base", "base"), ("差值 difference (active − base)", "difference")]
 
 
-def _model_id(choice: str, state: Visitor) -> str:
-    """The store's id for a choice of MODEL_CHOICES ("difference" is computed from active and base)."""
-    return {"base": BASE, "seed": SHIPPED}.get(choice, state.active)
+def _model_id(choice: str, state: Visitor, store: ModelStore, session: str | None) -> str:
+    """The store's id for a choice of MODEL_CHOICES ("difference" is computed from active and base); an expired run
+    falls back to the default model with a notice."""
+    if choice in ("base", "seed"):
+        return {"base": BASE, "seed": SHIPPED}[choice]
+    active, expired = state.active_model(store, session)
+    if expired:
+        gr.Info(expired)
+    return active
 
 
 def build(ctx: AppContext, visitor: gr.State) -> None:
@@ -50,7 +56,7 @@ def build(ctx: AppContext, visitor: gr.State) -> None:
     download = gr.DownloadButton("下载矩阵 CSV · Download matrix", size="sm")
 
     def _model_for(choice: str, state: Visitor, session: str | None):
-        return ctx.store.model(_model_id(choice, state), session)
+        return ctx.store.model(_model_id(choice, state, ctx.store, session), session)
 
     def _matrix_for(choice: str, lines: list[str], state: Visitor, session: str | None) -> np.ndarray:
         if choice == "difference":
@@ -92,7 +98,7 @@ def build(ctx: AppContext, visitor: gr.State) -> None:
     def _run_map(sentences: str, model_choice: str, state: Visitor, request: gr.Request):
         lines = similarity.parse_sentences(sentences, settings.max_sentences, settings.max_query_chars, required=False)
         session = session_id(request)
-        model_id = _model_id(model_choice, state)
+        model_id = _model_id(model_choice, state, ctx.store, session)
         catalog = state.catalog_or(ctx.catalog)
         engine = ctx.store.engine(model_id, session, catalog)
         projection = similarity.Projection(np.asarray(engine.vectors))

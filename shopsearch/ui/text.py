@@ -115,3 +115,4 @@ def file_problem(message: str) -> str:
     """An upload that cannot be used, said in the report area (escaped: the message may quote the file)."""
     return f"**无法使用这个文件 · This file cannot be used:** {escape_markdown(message)}"
 WEAK_HITS = "以下结果与查询关系较弱 · Weaker matches below"
+RUN_EXPIRED = "你微调的模型已过期并被删除，现在使用默认的中文模型。 · Your fine-tuned model expired and was deleted; searching with the default Chinese-aware model."
