@@ -1,4 +1,4 @@
-"""Chinese-aware lexical search: BM25 (bm25s) over character uni/bigrams and latin words.
+"""Chinese-aware lexical search: BM25 (bm25s) over character uni/bigrams and latin words, plus the names' pinyin.
 
 The model sees most Chinese characters as [UNK]; characters themselves are what a lexical index reads best.
 """
@@ -10,6 +10,8 @@ import unicodedata
 
 import bm25s
 import numpy as np
+
+from shopsearch.pinyin import as_pinyin, pinyin_tokens
 
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _RUN = re.compile(rf"[{_CJK}]+|[a-z0-9]+(?:[-.][a-z0-9]+)*")
@@ -90,33 +92,67 @@ def query_terms(text: str) -> list[str]:
     return list(seen)
 
 
-class LexicalIndex:
-    """BM25 over product texts; `scores(query)` gives a score for every document."""
+class _Bm25:
+    """One bm25s index over token lists, scored by tokens; tokens it never saw are skipped."""
 
-    def __init__(self, documents: list[str]) -> None:
-        self.size = len(documents)
+    def __init__(self, corpus: list[list[str]]) -> None:
+        self.size = len(corpus)
         self._bm25 = bm25s.BM25()
-        corpus = [tokenize(d) or ["\x00"] for d in documents]
-        self._bm25.index(corpus, show_progress=False)
-        self._vocab: dict[str, int] = self._bm25.vocab_dict
+        self._bm25.index([tokens or ["\x00"] for tokens in corpus], show_progress=False)
+        self.vocab: dict[str, int] = self._bm25.vocab_dict
+
+    def scores(self, tokens: list[str]) -> np.ndarray:
+        ids = [self.vocab[t] for t in tokens if t in self.vocab]
+        if not ids:
+            return np.zeros(self.size, dtype=np.float32)
+        return np.asarray(self._bm25.get_scores(ids), dtype=np.float32)
+
+
+class LexicalIndex:
+    """BM25 over product texts, plus the pinyin of their names; `scores(query)` gives a score for every document.
+
+    The pinyin tokens (`pinyin.pinyin_tokens`) have their own BM25 index, so they neither lengthen the documents the
+    text index normalises by nor weigh in a query that has no pinyin: such a query scores exactly as without them.
+    """
+
+    def __init__(self, documents: list[str], names: list[str] | None = None) -> None:
+        """Args:
+            documents: the text indexed per product.
+            names: the products' names (same order), whose pinyin is indexed; None indexes no pinyin.
+        """
+        self.size = len(documents)
+        self._text = _Bm25([tokenize(d) for d in documents])
+        self._pinyin = _Bm25([pinyin_tokens(n) for n in names]) if names is not None else None
+
+    def _query_tokens(self, query: str) -> tuple[list[str], list[str]]:
+        """The query's tokens in the text index, and its latin words the text index lacks read as pinyin (if indexed)."""
+        tokens = tokenize(query)
+        text = [t for t in tokens if t in self._text.vocab]
+        pinyin = [t for t in as_pinyin(tokens, self._text.vocab) if t in self._pinyin.vocab] if self._pinyin else []
+        return text, pinyin
 
     def coverage(self, query: str, document: str) -> float:
         """Share of the query's indexed bigrams and words (its characters if it has none) found in `document`.
 
         Tokens no product uses (filler like 寻找, or a thing the catalog lacks like 猫粮) are not in the index:
-        they count in neither direction, and a query with no indexed token at all scores 0.
-        Example: "寻找一款K7" vs "机械师 K7 机械键盘" -> 1.0; "猫粮" vs anything -> 0.0
+        they count in neither direction, and a query with no indexed token at all scores 0. Pinyin tokens count
+        too, matched against the pinyin of `document`.
+        Example: "寻找一款K7" vs "机械师 K7 机械键盘" -> 1.0; "猫粮" vs anything -> 0.0; "ymqp" vs a 羽毛球拍 -> 1.0
         """
-        indexed = [t for t in dict.fromkeys(tokenize(query)) if t in self._vocab]
+        text, pinyin = self._query_tokens(query)
+        indexed = list(dict.fromkeys(text + pinyin))
         tokens = [t for t in indexed if len(t) > 1] or indexed
         if not tokens:
             return 0.0
         present = set(tokenize(document))
+        if pinyin:
+            present.update(pinyin_tokens(document))
         return sum(t in present for t in tokens) / len(tokens)
 
     def scores(self, query: str) -> np.ndarray:
-        """BM25 score of every document for `query` (zeros when no query token is in the index)."""
-        ids = [self._vocab[t] for t in tokenize(query) if t in self._vocab]
-        if not ids:
-            return np.zeros(self.size, dtype=np.float32)
-        return np.asarray(self._bm25.get_scores(ids), dtype=np.float32)
+        """BM25 score of every document for `query`: text plus name pinyin (zeros when no query token is indexed)."""
+        text, pinyin = self._query_tokens(query)
+        scores = self._text.scores(text)
+        if pinyin:
+            scores = scores + self._pinyin.scores(pinyin)
+        return scores

@@ -166,7 +166,7 @@ class SearchEngine:
         self.vectors = vectors
         self.index: ExactIndex | IvfIndex = index or build_index(vectors, ann_threshold)
         self._documents = lexical_documents(catalog)
-        self.lexical = lexical or LexicalIndex(self._documents)
+        self.lexical = lexical or LexicalIndex(self._documents, names=[p.name for p in catalog.products])
         self._categories = np.array([p.category for p in catalog.products], dtype=object)
         self._prices = np.array([np.nan if p.price is None else p.price for p in catalog.products], dtype=np.float64)
 

@@ -38,6 +38,12 @@ def test_lexical_finds_a_model_number_typed_without_its_space(engine):
     assert top_name(engine, "星耀Watch4", "lexical") == "星耀 Watch 4"
 
 
+def test_lexical_finds_a_product_typed_in_pinyin(engine):
+    """"saodijiqiren" spells 扫地机器人 (robot vacuum): the engine indexes the names' pinyin, and says it found something."""
+    result = engine.search("saodijiqiren", mode="lexical", top=1)
+    assert "扫地机器人" in result.hits[0].name and not result.nothing_relevant
+
+
 def test_hybrid_finds_a_product_neither_mode_finds_alone(engine, catalog):
     """"2万毫安充电宝" (20,000 mAh power bank): BM25 and the model each put a wrong product first; fused, a right one."""
     def top_text(mode: str) -> str:
