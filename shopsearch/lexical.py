@@ -12,6 +12,7 @@ import bm25s
 import numpy as np
 
 from shopsearch.pinyin import as_pinyin, pinyin_tokens
+from shopsearch.query import content_text
 
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _RUN = re.compile(rf"[{_CJK}]+|[a-z0-9]+(?:[-.][a-z0-9]+)*")
@@ -81,12 +82,13 @@ def tokenize(text: str) -> list[str]:
 
 
 def query_terms(text: str) -> list[str]:
-    """The distinct words and characters of a query worth highlighting: CJK characters and the latin tokens.
+    """The distinct words and characters of a query worth highlighting: CJK characters and the latin tokens of its
+    content (filler such as 寻找一款 dropped, as the engine scores it).
 
-    Example: "K7 键盘" -> ["k7", "键", "盘"]; "lf-50" -> ["lf50", "lf", "50"]
+    Example: "K7 键盘" -> ["k7", "键", "盘"]; "lf-50" -> ["lf50", "lf", "50"]; "寻找一款K7" -> ["k7"]
     """
     seen: dict[str, None] = {}
-    for run in _RUN.findall(unicodedata.normalize("NFKC", text).lower()):
+    for run in _RUN.findall(unicodedata.normalize("NFKC", content_text(text)).lower()):
         for term in (list(run) if _IS_CJK.match(run) else latin_tokens(run)):
             seen.setdefault(term, None)
     return list(seen)
