@@ -83,14 +83,20 @@ def tokenize(text: str) -> list[str]:
 
 def query_terms(text: str) -> list[str]:
     """The distinct words and characters of a query worth highlighting: CJK characters and the latin tokens of its
-    content (filler such as 寻找一款 dropped, as the engine scores it).
+    content (filler such as 寻找一款 dropped, as the engine scores it), plus each model number spelled with a space
+    or a hyphen between its pieces, so "Pro2" marks the "Pro 2" it matched.
 
-    Example: "K7 键盘" -> ["k7", "键", "盘"]; "lf-50" -> ["lf50", "lf", "50"]; "寻找一款K7" -> ["k7"]
+    Example: "键盘" -> ["键", "盘"]; "lf-50" -> ["lf50", "lf", "50"]; "Pro2" -> ["pro2", "pro", "pro 2", "pro-2"]
     """
     seen: dict[str, None] = {}
     for run in _RUN.findall(unicodedata.normalize("NFKC", content_text(text)).lower()):
-        for term in (list(run) if _IS_CJK.match(run) else latin_tokens(run)):
-            seen.setdefault(term, None)
+        if _IS_CJK.match(run):
+            seen.update(dict.fromkeys(run))
+            continue
+        seen.update(dict.fromkeys(latin_tokens(run)))
+        for pieces in (_PIECE.findall(segment) for segment in _SEGMENT.findall(run)):
+            if len(pieces) > 1:
+                seen.update(dict.fromkeys((" ".join(pieces), "-".join(pieces))))
     return list(seen)
 
 

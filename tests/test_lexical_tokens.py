@@ -27,12 +27,22 @@ def test_tokenize(text, expected):
 
 
 def test_query_terms_for_highlighting():
-    assert query_terms("K7 键盘 k7") == ["k7", "键", "盘"]
+    assert query_terms("K7 键盘 k7") == ["k7", "k 7", "k-7", "键", "盘"]
 
 
-def test_query_terms_include_the_parts_of_a_model_number():
-    """"lf-50" marks "LF50" in "ES-LF50": the terms are the tokens BM25 matched, not the typed spelling."""
-    assert query_terms("lf-50") == ["lf50", "lf", "50"]
+@pytest.mark.parametrize(
+    ("name", "query", "marked"),
+    [
+        ("ES-LF50 电热水壶", "lf-50", "ES-<mark>LF50</mark> 电热水壶"),
+        ("清视 Pro 2 会议摄像头", "清视Pro2", "<mark>清视</mark> <mark>Pro 2</mark> 会议摄像头"),
+        ("星耀 Watch 4", "星耀Watch4", "<mark>星耀</mark> <mark>Watch 4</mark>"),
+        ("经典作家 F-3 型钢笔", "f3", "经典作家 <mark>F-3</mark> 型钢笔"),
+    ],
+)
+def test_highlighting_marks_the_model_number_bm25_matched_however_it_is_spelled(name, query, marked):
+    from shopsearch.ui.search_tab import highlight
+
+    assert highlight(name, query_terms(query)) == marked
 
 
 @pytest.mark.parametrize(
