@@ -11,9 +11,13 @@ from shopsearch.tokens import missing_cjk_chars, view
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("网速 AX55", ["网", "速", "网速", "ax55"]),
-        ("Wi-Fi 6", ["wi-fi", "wifi", "6"]),
-        ("K7键盘", ["k7", "键", "盘", "键盘"]),
+        ("网速 AX55", ["网", "速", "网速", "ax55", "ax", "55"]),
+        ("Wi-Fi 6", ["wifi", "wi", "fi", "6", "wifi6"]),
+        ("K7键盘", ["k7", "键", "盘", "键盘"]),  # pieces shorter than 2 ("k", "7") match too widely to index
+        ("Pro2", ["pro2", "pro"]),
+        ("Pro 2", ["pro", "2", "pro2"]),
+        ("ES-LF50", ["eslf50", "es", "lf50", "lf", "50"]),
+        ("Pad 12.4", ["pad", "12.4", "pad12.4"]),  # a decimal number stays one piece
         ("", []),
         ("😀!!", []),
     ],
@@ -23,7 +27,48 @@ def test_tokenize(text, expected):
 
 
 def test_query_terms_for_highlighting():
-    assert query_terms("K7 键盘 k7") == ["k7", "键", "盘"]
+    assert query_terms("K7 键盘 k7") == ["k7", "k 7", "k-7", "键", "盘"]
+
+
+@pytest.mark.parametrize(
+    ("name", "query", "marked"),
+    [
+        ("ES-LF50 电热水壶", "lf-50", "ES-<mark>LF50</mark> 电热水壶"),
+        ("清视 Pro 2 会议摄像头", "清视Pro2", "<mark>清视</mark> <mark>Pro 2</mark> 会议摄像头"),
+        ("星耀 Watch 4", "星耀Watch4", "<mark>星耀</mark> <mark>Watch 4</mark>"),
+        ("经典作家 F-3 型钢笔", "f3", "经典作家 <mark>F-3</mark> 型钢笔"),
+    ],
+)
+def test_highlighting_marks_the_model_number_bm25_matched_however_it_is_spelled(name, query, marked):
+    from shopsearch.ui.search_tab import highlight
+
+    assert highlight(name, query_terms(query)) == marked
+
+
+@pytest.mark.parametrize(
+    ("typed", "listed", "shared"),
+    [
+        ("Pro2", "Pro 2", "pro2"),
+        ("LF50", "LF-50", "lf50"),
+        ("LF50", "lf 50", "lf50"),
+        ("es-lf50", "ES-LF50", "eslf50"),
+        ("lf50", "ES-LF50", "lf50"),
+        ("ＬＦ５０", "LF50", "lf50"),  # full-width and half-width
+        ("Watch4", "Watch 4", "watch4"),
+    ],
+)
+def test_model_numbers_match_however_they_are_spaced_hyphenated_or_cased(typed, listed, shared):
+    """A model number typed with or without its space, hyphen or case gives the same joined token as the listing."""
+    assert shared in tokenize(typed) and shared in tokenize(listed)
+
+
+def test_bm25_ranks_the_exact_model_number_above_its_shorter_sibling():
+    """"清视Pro2" is the Pro 2, not the Pro; "lf-50" finds the ES-LF50 kettle."""
+    index = LexicalIndex(["清视 Pro 会议摄像头", "清视 Pro 2 会议摄像头", "ES-LF50 电热水壶", "清视 C1 电脑摄像头"])
+    pro2 = index.scores("清视Pro2")
+    assert pro2.argmax() == 1 and pro2[1] > pro2[0] > pro2[3]
+    kettle = index.scores("lf-50")
+    assert kettle.argmax() == 2 and kettle[[0, 1, 3]].tolist() == [0.0, 0.0, 0.0]
 
 
 def test_bm25_ranks_the_document_sharing_the_model_number_first():

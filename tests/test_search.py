@@ -28,9 +28,20 @@ def test_lexical_finds_a_brand_the_model_sees_as_unk(engine):
 
 
 def test_semantic_finds_a_product_bm25_misses(engine):
-    """"星耀Watch4" (a dev query): "Watch4" is one unknown word to BM25, which falls back to other 星耀 products."""
-    assert top_name(engine, "星耀Watch4", "semantic") == "星耀 Watch 4"
-    assert top_name(engine, "星耀Watch4", "lexical") != "星耀 Watch 4"
+    """"badminton racket for a 7 year old" (a dev query) names the child only as an age: BM25 has no word for it."""
+    assert top_name(engine, "badminton racket for a 7 year old", "semantic") == "飞羽 儿童羽毛球拍"
+    assert top_name(engine, "badminton racket for a 7 year old", "lexical") != "飞羽 儿童羽毛球拍"
+
+
+def test_lexical_finds_a_model_number_typed_without_its_space(engine):
+    """"星耀Watch4" (a dev query) is the listing's "Watch 4": both give the joined token "watch4"."""
+    assert top_name(engine, "星耀Watch4", "lexical") == "星耀 Watch 4"
+
+
+def test_lexical_finds_a_product_typed_in_pinyin(engine):
+    """"saodijiqiren" spells 扫地机器人 (robot vacuum): the engine indexes the names' pinyin, and says it found something."""
+    result = engine.search("saodijiqiren", mode="lexical", top=1)
+    assert "扫地机器人" in result.hits[0].name and not result.nothing_relevant
 
 
 def test_hybrid_finds_a_product_neither_mode_finds_alone(engine, catalog):
