@@ -59,7 +59,7 @@ def unique_labels(texts: Sequence[str], width: int = 12) -> list[str]:
 @failsafe
 def similarity_heatmap(sentences: Sequence[str], matrix: np.ndarray, title: str = "", diverging: bool = False) -> go.Figure:
     """N×N heatmap; values printed in cells when N ≤ 12; full sentences on hover."""
-    labels = [plain(label) for label in unique_labels(sentences)]
+    labels = [plain(label) for label in unique_labels(sentences, 8)]  # short: a phone leaves ~320 px for labels and cells
     n = len(sentences)
     texts = [plain(s) for s in sentences]
     hover = [[f"{texts[i]}<br>↔ {texts[j]}<br>{matrix[i, j]:.3f}" for j in range(n)] for i in range(n)]

@@ -157,6 +157,14 @@ def test_phone_width_has_no_horizontal_scroll(browser, app_url):
     overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
     cards = page.evaluate("() => document.querySelector('#result-cards').scrollWidth - document.querySelector('#result-cards').clientWidth")
     assert overflow <= 0 and cards <= 0
+    for tab in ("搜索 Search", "相似度 Similarity", "微调 Fine-tune"):  # none hidden behind a "…" menu
+        assert page.get_by_role("tab", name=tab).is_visible(), tab
+    assert not page.locator("#about").get_by_text("CC-CEDICT").first.is_visible(), "the intro starts collapsed"
+    page.get_by_role("tab", name="相似度 Similarity").click()
+    page.get_by_role("button", name="热力图 Heatmap").click()
+    page.wait_for_selector("#similarity-plot .heatmaplayer", timeout=30_000)
+    cells = page.locator("#similarity-plot .heatmaplayer").bounding_box()
+    assert cells["width"] >= 180, f"the heatmap's cells must stay readable on a phone: {cells['width']:.0f} px"
     context.close()
 
 
