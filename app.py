@@ -39,11 +39,15 @@ CSS = """
 /* Phones: gradio's 32 px side padding and large headings leave ~320 px; its tab bar then hides the third tab
    behind a "…" menu. Tighter padding, smaller headings and tabs keep all three tabs and the content visible. */
 @media (max-width: 640px) {
-  .gradio-container .main { padding-left: 6px !important; padding-right: 6px !important; }
-  .gradio-container h1 { font-size: 1.25em !important; line-height: 1.3 !important; }
-  [role=tablist] button { padding-left: 6px !important; padding-right: 6px !important; font-size: 0.85em !important; }
+  .prose h1 { font-size: 1.3em !important; line-height: 1.3 !important; }
+  /* .tab-container covers gradio's hidden copy of the tab bar, which it measures to decide what overflows */
+  .tab-container button { padding-left: 6px !important; padding-right: 6px !important; font-size: 0.85em !important; }
 }
 """
+
+
+# Outside gradio's scoping (its `css` only reaches inside the page's content): the page's own side padding.
+HEAD = "<style>@media (max-width: 640px) { .gradio-container .app { padding-left: 6px !important; padding-right: 6px !important; } }</style>"
 
 
 def build_context(settings: Settings) -> AppContext:
@@ -98,6 +102,7 @@ def build_demo(ctx: AppContext) -> gr.Blocks:
 def launch_kwargs(settings: Settings) -> dict:
     return {
         "css": CSS,
+        "head": HEAD,
         # gradio's own cap (its message is English-only) sits far above ours, so a 100 MB file still reaches
         # the handlers and gets the bilingual "over the 5 MB limit" message; they check the size before reading.
         "max_file_size": f"{max(128, 4 * settings.max_upload_mb)}mb",

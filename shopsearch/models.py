@@ -155,10 +155,12 @@ class ModelStore:
                     self.model(model_id, session), info.fingerprint, catalog, self.cache, self.ann_threshold, on_progress,
                     model_dir=info.path,
                 )
-            finally:
+            except BaseException:
                 with self._lock:
                     self._building.pop(key, None)
-            with self._lock:
+                raise
+            with self._lock:  # published before the build lock goes, so no late request starts a second build
+                self._building.pop(key, None)
                 self._engines[key] = engine
                 unpinned = [k for k in self._engines if k not in self._pinned_engines]
                 while len(unpinned) > 2 * self.max_loaded_runs + 2:

@@ -31,7 +31,8 @@ def view(tokenizer: PreTrainedTokenizerBase, text: str) -> TokenView:
     Example: "我想买K7" -> tokens ["我", "[UNK]", "[UNK]", "k", "##7"], unknown_chars ["想", "买"], coverage 0.6
     """
     encoding = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, truncation=False)
-    tokens = tokenizer.convert_ids_to_tokens(encoding["input_ids"])
+    # Characters added to the vocabulary come back padded with spaces (" 想 ") in transformers 5; the ids are right.
+    tokens = [t.strip() for t in tokenizer.convert_ids_to_tokens(encoding["input_ids"])]
     unk = tokenizer.unk_token
     unknown: list[str] = []
     for token, (start, end) in zip(tokens, encoding["offset_mapping"]):

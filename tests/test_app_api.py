@@ -62,7 +62,7 @@ def test_finetune_changes_only_this_sessions_model(app_url, tmp_path):
     updates = list(job)
     assert len(updates) >= 3, "progress must stream"
     status, *_rest, active = updates[-1][0], updates[-1][6]
-    assert "done" in status or "stopped" in status
+    assert "Done" in status or "Stopped" in status
     assert "run" in active
     after_b = b.predict(query="跑步时戴不会掉的耳机", top_k=10, mode="semantic", api_name="/search")
     assert after_b["data"] == before_b["data"]

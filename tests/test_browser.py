@@ -53,16 +53,17 @@ def test_seed_query_finds_the_k7_keyboard_first(page):
     names = search(page, "寻找一款K7")
     assert names[0] == "机械师 K7 机械键盘"
     assert page.locator("#result-cards .hit-name mark").first.inner_text().lower() == "k7"
-    assert "[UNK]" not in page.locator("#tokens").inner_text(), "the default model reads every character"
+    assert page.locator("#tokens .tok.unk").count() == 0, "the default model reads every character"
+    assert page.locator("#tokens .tok").first.inner_text() == "寻"  # added tokens shown without padding spaces
     assert "Chinese-aware" in page.locator("#active-model").inner_text()
     assert re.search(r"total \d+(\.\d)? ms", page.locator("#timing").inner_text())
 
 
 def test_the_seed_model_is_one_click_away_and_shows_its_unks(page):
     search(page, "我想买一个羽毛球拍")
-    page.locator("#model-choice").get_by_text("种子模型").click()
+    page.locator("#model-choice").get_by_text("种子模型 seed model").click()
     page.wait_for_function("() => document.querySelector('#active-model').innerText.includes('seed model')", timeout=30_000)
-    page.wait_for_function("() => document.querySelector('#tokens').innerText.includes('[UNK]')", timeout=30_000)
+    page.wait_for_function("() => document.querySelectorAll('#tokens .tok.unk').length > 0", timeout=30_000)
     assert "羽毛球拍" in page.locator("#result-cards .hit-name").first.inner_text()
 
 
@@ -128,7 +129,7 @@ def test_finetune_in_one_browser_leaves_another_untouched(browser, page, app_url
     page.get_by_role("tab", name="微调 Fine-tune").click()
     page.locator("#triplet-file input[type=file]").set_input_files(str(upload))
     page.wait_for_function("() => document.querySelector('#check-report')?.innerText.includes('24')", timeout=30_000)
-    page.locator("#recipe").get_by_text("种子配方").click()  # the seed recipe: seconds, not minutes, for this check
+    page.locator("#recipe").get_by_text("种子配方 seed").click()  # the seed recipe: seconds, not minutes, for this check
     page.get_by_role("button", name="开始微调 Start fine-tune").click()
     page.wait_for_function("() => /step \\d+\\/\\d+/.test(document.querySelector('#finetune-status')?.innerText || '')", timeout=120_000)
     page.wait_for_selector("#loss-plot .scatterlayer .trace", timeout=60_000)

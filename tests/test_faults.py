@@ -28,7 +28,7 @@ def test_killing_a_training_leaves_no_model_and_the_next_training_works(tmp_path
         [sys.executable, "-m", "shopsearch.training", "--start", str(MODEL_DIR), "--out", str(out), "--epochs", "1"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
-    assert "training on" in proc.stdout.readline()
+    assert "seed recipe" in proc.stdout.readline()
     time.sleep(8)  # model loaded, some steps done
     assert proc.poll() is None, "the run must still be going when it is killed"
     proc.send_signal(signal.SIGKILL)
