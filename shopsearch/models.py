@@ -175,10 +175,13 @@ class ModelStore:
         return engine
 
     def warm(self, catalog: Catalog) -> threading.Thread:
-        """Build the other shared models' engines in a background thread, so the first Compare (seed model) and the
-        first base-model heatmap or map do not wait for a catalog to be embedded. Returns the started thread."""
+        """Warm what the first visitors would wait for, in a background thread: the default engine's first search,
+        then the other shared models' engines (the first Compare uses the seed model's). Returns the started thread."""
 
         def work() -> None:
+            # One search first: it loads jieba's dictionary (filler words) and pinyin's tables, ~1 s the first visitor
+            # would otherwise wait for.
+            self.engine(self.default_id, None, catalog).search("我想买一款K7")
             for model_id in [i for i in self._shared if i != self.default_id]:
                 started = time.perf_counter()
                 self.pin_engine(model_id, catalog)
