@@ -16,17 +16,22 @@ ASSETS = Path(__file__).resolve().parent.parent / "assets"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
+def _search(page, url: str, query: str) -> None:
+    """Open the app and search for `query` (Enter), waiting for the result cards."""
+    page.goto(url)
+    box = page.locator("#query textarea, #query input").first
+    box.wait_for(timeout=60_000)
+    box.fill(query)
+    box.press("Enter")
+    page.wait_for_selector("#result-cards .hit-name", timeout=60_000)
+    page.wait_for_timeout(500)
+
+
 def main(url: str = "http://127.0.0.1:7860/") -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=ARGS)
         page = browser.new_page(viewport={"width": 900, "height": 1100}, device_scale_factor=1)
-        page.goto(url)
-        box = page.locator("#query textarea, #query input").first
-        box.wait_for(timeout=60_000)
-        box.fill("寻找一款K7")
-        box.press("Enter")
-        page.wait_for_selector("#result-cards .hit-name", timeout=60_000)
-        page.wait_for_timeout(500)
+        _search(page, url, "寻找一款K7")
         page.screenshot(path=str(ASSETS / "screenshot_search.png"), clip={"x": 0, "y": 0, "width": 900, "height": 1100})
         page.get_by_role("tab", name="相似度 Similarity").click()
         page.get_by_role("button", name="热力图 Heatmap").click()
@@ -39,13 +44,7 @@ def main(url: str = "http://127.0.0.1:7860/") -> None:
         page.wait_for_timeout(500)
         page.screenshot(path=str(ASSETS / "screenshot_finetune.png"), clip={"x": 0, "y": 0, "width": 900, "height": 1100})
         phone = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=1, is_mobile=True, has_touch=True)
-        phone.goto(url)
-        box = phone.locator("#query textarea, #query input").first
-        box.wait_for(timeout=60_000)
-        box.fill("跑步时戴不会掉的耳机")
-        box.press("Enter")
-        phone.wait_for_selector("#result-cards .hit-name", timeout=60_000)
-        phone.wait_for_timeout(500)
+        _search(phone, url, "跑步时戴不会掉的耳机")
         phone.screenshot(path=str(ASSETS / "screenshot_phone.png"), clip={"x": 0, "y": 0, "width": 390, "height": 844})
         browser.close()
     for png in sorted(ASSETS.glob("screenshot_*.png")):
