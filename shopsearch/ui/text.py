@@ -85,11 +85,11 @@ HARD_NEGATIVES_HELP = (
     "query's keyword are skipped so a right answer never becomes a negative."
 )
 EXTEND_VOCAB_HELP = (
-    "把数据中模型不认识的汉字加入词表（新增词向量，从平均值开始训练）。实测（种子配方，500 个三元组）：新增 930 个字，"
-    "开发集语义 Recall@1 仅从 0.309 升到 0.318，留出三元组准确率从 0.88 降到 0.86，训练时间约 2 倍——基本无帮助。 · "
-    "Add the data's unknown Chinese characters as new tokens (embeddings start at the mean). Measured on the seed "
-    "recipe: 930 characters added, dev semantic Recall@1 0.309 → 0.318, held-out triplet accuracy 0.88 → 0.86, "
-    "about 2× the training time — it barely helps."
+    "种子配方也可以把数据中模型不认识的汉字加入词表，新字从 CC-CEDICT 英文释义初始化（与中文配方相同）。"
+    "但 TripletLoss 本身仍只学模板词；要让模型读懂中文，请用中文配方。 · "
+    "The seed recipe can also add the data's unknown Chinese characters, their rows starting from their CC-CEDICT "
+    "English glosses (as in the Chinese-aware recipe). TripletLoss itself still learns template words; to teach the "
+    "model Chinese, use the Chinese-aware recipe."
 )
 LIMITS = "上限 Limits: 文件 file ≤ {mb} MB · 行 rows ≤ {rows} · 轮 epochs ≤ {epochs} · 一次只运行一个微调 one fine-tune at a time"
 CATALOG_LIMITS = "自定义目录 Your catalog: CSV，至少需要 id 和 name 列 (only id and name required) · ≤ {mb} MB · ≤ {rows} 件商品 products"
