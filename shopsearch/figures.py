@@ -14,6 +14,7 @@ from typing import ParamSpec
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.colors import qualitative
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -54,6 +55,12 @@ def short_label(text: str, width: int = 12) -> str:
 def unique_labels(texts: Sequence[str], width: int = 12) -> list[str]:
     """Short labels made unique with a number prefix (plotly merges equal category labels)."""
     return [f"{i + 1}. {short_label(t, width)}" for i, t in enumerate(texts)]
+
+
+# 48 distinct colours (plotly's Dark24 + Light24): the shipped catalog has 36 categories; beyond 48, the marker shape
+# changes too, so no two categories look alike.
+PALETTE = [*qualitative.Dark24, *qualitative.Light24]
+SYMBOLS = ("circle", "square", "diamond", "triangle-up", "cross")
 
 
 @failsafe
@@ -119,14 +126,19 @@ def embedding_map(
     points: np.ndarray, names: Sequence[str], categories: Sequence[str], extra_points: np.ndarray | None = None,
     extra_labels: Sequence[str] = (),
 ) -> go.Figure:
-    """The catalog in 2-D (PCA), one colour per category, with entered sentences as stars."""
+    """The catalog in 2-D (PCA), one colour and marker shape per category, with entered sentences as numbered stars.
+
+    Colours come from a 48-colour palette (then marker shapes change), so categories never share a look;
+    the stars carry their line number only (the full sentence is on hover), so neighbouring labels do not overlap.
+    """
     fig = go.Figure()
     cats = np.array([c or "—" for c in categories])
-    for cat in sorted(set(cats)):
+    for k, cat in enumerate(sorted(set(cats))):
         rows = np.flatnonzero(cats == cat)
         fig.add_trace(
             go.Scattergl(
-                x=points[rows, 0], y=points[rows, 1], mode="markers", name=plain(cat), marker={"size": 7, "opacity": 0.75},
+                x=points[rows, 0], y=points[rows, 1], mode="markers", name=plain(cat),
+                marker={"size": 7, "opacity": 0.8, "color": PALETTE[k % len(PALETTE)], "symbol": SYMBOLS[k // len(PALETTE) % len(SYMBOLS)]},
                 text=[plain(names[i]) for i in rows], hovertemplate="%{text}<extra>%{fullData.name}</extra>",
             )
         )
@@ -134,7 +146,7 @@ def embedding_map(
         fig.add_trace(
             go.Scatter(
                 x=extra_points[:, 0], y=extra_points[:, 1], mode="markers+text", name="输入 input",
-                marker={"symbol": "star", "size": 16, "color": "black"}, text=[plain(t) for t in unique_labels(extra_labels, 8)],
+                marker={"symbol": "star", "size": 16, "color": "black"}, text=[str(i + 1) for i in range(len(extra_labels))],
                 textposition="top center", hovertext=[plain(t) for t in extra_labels], hovertemplate="%{hovertext}<extra></extra>",
             )
         )

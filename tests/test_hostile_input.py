@@ -354,3 +354,14 @@ def test_highlight_marks_words_and_bigrams_not_lone_characters(name, query, mark
 
     html_out = highlight(name, highlight_terms(query))
     assert "".join(re.findall(r"<mark>(.*?)</mark>", html_out)) == marked
+
+
+def test_the_map_gives_36_categories_36_looks_and_numbers_its_stars():
+    """Colours used to repeat after 10 categories; sentence labels on the map overlapped (now numbers, text on hover)."""
+    from shopsearch import figures
+
+    cats = [f"类别{i}" for i in range(36)]
+    fig = figures.embedding_map(np.random.default_rng(0).normal(size=(36, 2)), cats, cats, np.zeros((2, 2)), ["第一句", "第二句"])
+    looks = {(t.marker.color, t.marker.symbol) for t in fig.data[:36]}
+    assert len(looks) == 36
+    assert list(fig.data[36].text) == ["1", "2"] and list(fig.data[36].hovertext) == ["第一句", "第二句"]
