@@ -69,9 +69,9 @@ def build_context(settings: Settings) -> AppContext:
         chinese_dir=chinese_dir,
     )
     store.pin_engine(store.default_id, catalog)
-    store.warm(catalog)  # the seed and base models' engines, after the default one, while the page is being served
+    warming = store.warm(catalog)  # the seed and base models' engines, after the default one, while the page is served
     queries = load_queries(settings.eval_queries_path) if settings.eval_queries_path.is_file() else []
-    return AppContext(settings=settings, store=store, catalog=catalog, eval_queries=queries)
+    return AppContext(settings=settings, store=store, catalog=catalog, eval_queries=queries, warming=warming)
 
 
 def build_demo(ctx: AppContext) -> gr.Blocks:
@@ -83,6 +83,8 @@ def build_demo(ctx: AppContext) -> gr.Blocks:
             gr.Markdown(text.INTRO)
         active_md = gr.Markdown(text.active_model(ctx.store.info(ctx.store.default_id, None).label), elem_id="active-model")
         pending_md = gr.Markdown(elem_id="pending")
+        warming_md = gr.Markdown(elem_id="warming")
+        warming_timer = gr.Timer(2.0)
         with gr.Tabs():
             with gr.Tab(text.TAB_SEARCH, id="search"):
                 search_tab.build(ctx, visitor, active_md, pending_md)
@@ -95,6 +97,13 @@ def build_demo(ctx: AppContext) -> gr.Blocks:
             ctx.store.drop_session(session_id(request) or "")
             ctx.store.expire()
 
+        def _show_warming():
+            """While the other models warm up after start-up, say so; the timer stops once they are ready."""
+            busy = ctx.warming is not None and ctx.warming.is_alive()
+            return (text.WARMING if busy else ""), gr.Timer(active=busy)
+
+        demo.load(_show_warming, None, [warming_md, warming_timer], api_visibility="private", queue=False)
+        warming_timer.tick(_show_warming, None, [warming_md, warming_timer], api_visibility="private", queue=False)
         demo.unload(_forget_session)
     return demo
 

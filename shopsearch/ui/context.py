@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import threading
 import html
 import logging
 from collections.abc import Callable
@@ -33,6 +34,7 @@ class AppContext:
     catalog: Catalog
     eval_queries: list[EvalQuery]
     downloads: Downloads = field(default_factory=Downloads)
+    warming: threading.Thread | None = None  # start-up warm-up of the other shared models (ModelStore.warm)
 
 
 @dataclass
