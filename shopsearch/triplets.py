@@ -37,6 +37,14 @@ DROP_REASONS = {
 }
 
 
+def holdout_size(rows: int, share: float) -> int:
+    """Rows `TripletSet.split` holds out: the share, but at least 1 and leaving at least 1 to train on (when rows ≥ 2).
+
+    Example: holdout_size(500, 0.1) -> 50; holdout_size(3, 0.1) -> 1; holdout_size(1, 0.1) -> 0
+    """
+    return min(max(1, round(rows * share)), rows - 1) if rows >= 2 else 0
+
+
 @dataclass(frozen=True)
 class TripletSet:
     anchors: list[str]
@@ -53,7 +61,7 @@ class TripletSet:
         """Shuffle with `seed` and hold out a share for evaluation (at least 1 row each when len ≥ 2)."""
         order = list(range(len(self)))
         random.Random(seed).shuffle(order)
-        n_test = min(max(1, round(len(self) * holdout)), len(self) - 1) if len(self) >= 2 else 0
+        n_test = holdout_size(len(self), holdout)
         test, train = order[:n_test], order[n_test:]
         return self._take(train), self._take(test)
 

@@ -21,7 +21,7 @@ from shopsearch.evaluation import evaluate_engine, still_wrong, triplet_accuracy
 from shopsearch.chinese_recipe import ChineseParams, train_chinese
 from shopsearch.models import BASE, CHINESE, SHIPPED
 from shopsearch.training import LOSSES, StepLog, TrainParams, train
-from shopsearch.triplets import DROP_REASONS, CheckReport, TripletSet, generate, read_triplets, with_hard_negatives
+from shopsearch.triplets import DROP_REASONS, CheckReport, TripletSet, generate, holdout_size, read_triplets, with_hard_negatives
 from shopsearch.ui import text
 from shopsearch.ui.context import AppContext, Visitor, log, session_id, user_errors
 
@@ -126,7 +126,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
 
     def _estimate(recipe: str, rows: int, epochs: int, batch: int, steps: int) -> tuple[int, float, float]:
         """The run's estimate, from the same step count the run will take (on the 90% that is trained on)."""
-        train_rows = len(TripletSet(["."] * rows, ["."] * rows, ["."] * rows).split(0.1)[0])
+        train_rows = rows - holdout_size(rows, 0.1)
         return timer.estimate(recipe, planned_steps(recipe, train_rows, epochs, batch, steps))
 
     @user_errors
