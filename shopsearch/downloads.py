@@ -1,7 +1,9 @@
 """Files the app makes for visitors to download (CSV exports, model zips), in one folder that cleans itself.
 
 Each file gets its own unguessable sub-folder (the visible file name stays friendly); folders older than
-`max_age_seconds` are deleted whenever a new download is made, so nothing piles up in the temp folder.
+`max_age_seconds` are deleted whenever a new download is made, so nothing piles up in the temp folder. The app puts
+the folder inside gradio's cache folder: gradio then serves a file from where it is instead of copying it, so a
+deleted file (a run's zip, deleted with the run) is no longer reachable.
 """
 
 from __future__ import annotations
@@ -37,6 +39,24 @@ class Downloads:
                 if file.is_file():
                     archive.write(file, file.relative_to(folder))
         return path
+
+    def zip_of(self, folder: str | Path, filename: str, attachments: list[Path]) -> Path:
+        """A model folder's zip, made on the first request and reused after: its folder is added to `attachments` (the
+        run's files, deleted with it), so the zip goes when the run goes.
+
+        Example: zip_of(run.path, "finetuned-ab12cd.zip", run.attachments) -> <downloads>/<token>/finetuned-ab12cd.zip
+        """
+        for attached in attachments:
+            made = attached / Path(filename).name
+            if made.is_file():
+                return made
+        archive = self.zip_folder(folder, filename)
+        attachments.append(archive.parent)
+        return archive
+
+    def clear(self) -> None:
+        """Delete every download (at start-up: no session outlives the process that made its files)."""
+        shutil.rmtree(self.directory, ignore_errors=True)
 
     def prune(self, now: float | None = None) -> int:
         """Delete download folders older than the age limit; returns how many went."""

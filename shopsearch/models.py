@@ -233,6 +233,23 @@ class ModelStore:
                 self._forget(info)
         return len(doomed)
 
+    def run_files(self) -> list[tuple[float, str, list[Path]]]:
+        """Every run's last use, id and files (folder, attachments, ONNX export): what the disk budget may evict."""
+        with self._lock:
+            return [
+                (i.last_used, i.id, [i.path, *i.attachments, export_path(self.cache.directory, i.fingerprint)])
+                for i in self._infos.values() if i.owner is not None
+            ]
+
+    def forget_run(self, run_id: str) -> bool:
+        """Delete one run and its files now (the disk budget's eviction). Its session falls back to the default."""
+        with self._lock:
+            info = self._infos.get(run_id)
+            if info is None or info.owner is None:
+                return False
+            self._forget(info)
+            return True
+
     def _forget(self, info: ModelInfo) -> None:
         del self._infos[info.id]
         self._loaded_runs.pop(info.id, None)

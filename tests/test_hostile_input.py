@@ -106,7 +106,7 @@ def tab_handler(catalog, shipped_model, base_model, tmp_path_factory):
 
     tmp = tmp_path_factory.mktemp("tabs")
     store = ModelStore(MODEL_DIR, base_model_path(), tmp / "runs", EmbeddingCache(tmp / "cache"), shipped=shipped_model, base=base_model)
-    ctx = AppContext(settings=get_settings(), store=store, catalog=Catalog(catalog.products[:12]), eval_queries=[])
+    ctx = AppContext.create(get_settings(), store, Catalog(catalog.products[:12]), [])
     with gr.Blocks() as demo:
         visitor = gr.State(Visitor())
         search_tab.build(ctx, visitor, gr.Markdown(), gr.Markdown())

@@ -13,12 +13,15 @@ from typing import ParamSpec, TypeVar
 import gradio as gr
 
 from shopsearch.catalog import Catalog
+from shopsearch.session_store import SessionStore
 from shopsearch.config import Settings
 from shopsearch.downloads import Downloads
 from shopsearch.errors import UserError
 from shopsearch.feedback import FeedbackLog
 from shopsearch.evaluation import EvalQuery
+from shopsearch.janitor import Janitor
 from shopsearch.models import SHIPPED, ModelStore
+from shopsearch.training_queue import TrainingQueue
 from shopsearch.triplets import TripletSet
 from shopsearch.ui import text
 
@@ -33,26 +36,61 @@ class AppContext:
     store: ModelStore
     catalog: Catalog
     eval_queries: list[EvalQuery]
-    downloads: Downloads = field(default_factory=Downloads)
+    catalogs: SessionStore  # uploaded catalogs and waiting triplets, on disk; sessions hold only their keys
+    downloads: Downloads  # inside gradio's cache folder, so a download is served from there, never copied
+    training: TrainingQueue  # one fine-tune at a time, one place in line per session
     warming: threading.Thread | None = None  # start-up warm-up of the other shared models (ModelStore.warm)
+    janitor: Janitor | None = None  # expires runs and keeps visitors' files under the disk budget, on a timer
+
+    @classmethod
+    def create(
+        cls, settings: Settings, store: ModelStore, catalog: Catalog, eval_queries: list[EvalQuery],
+        warming: threading.Thread | None = None,
+    ) -> AppContext:
+        """The context with its session store, downloads folder (inside gradio's cache) and training queue."""
+        return cls(
+            settings=settings, store=store, catalog=catalog, eval_queries=eval_queries,
+            catalogs=SessionStore(settings.runs_dir / "sessions"),  # beside the runs: per app, not shared like the cache
+            downloads=Downloads(settings.gradio_cache_dir / "shopsearch-downloads"),
+            training=TrainingQueue(settings.max_waiting_finetunes), warming=warming,
+        )
+
+    def catalog_of(self, state: Visitor) -> Catalog:
+        """The catalog this session searches: its upload while it is stored, else the shipped catalog."""
+        if state.catalog_key is None:
+            return self.catalog
+        catalog = self.catalogs.get(state.catalog_key)
+        if catalog is None:  # deleted by the janitor (age or disk budget): back to the shipped catalog
+            log.info("a session's catalog %s is gone; using the shipped catalog", state.catalog_key[:6])
+            state.catalog_key = None
+            return self.catalog
+        return catalog
+
+    def pending_of(self, state: Visitor) -> TripletSet | None:
+        """The triplets this session has waiting for a fine-tune, if any (and still stored)."""
+        pending = self.catalogs.get(state.pending_key)
+        if pending is None:
+            state.pending_key = None
+        return pending
+
+    def set_pending(self, state: Visitor, triplets: TripletSet | None) -> None:
+        state.pending_key = None if triplets is None else self.catalogs.put(triplets)
 
 
 @dataclass
 class Visitor:
-    """One browser session's state (held in gr.State, never shared)."""
+    """One browser session's state (held in gr.State, never shared). Small by design: gradio keeps up to 10,000
+    sessions' state, so it holds ids and keys, never a catalog or a model."""
 
     active: str = SHIPPED
-    catalog: Catalog | None = None  # an uploaded catalog, for this session only
+    catalog_key: str | None = None  # the session's uploaded catalog, a key into AppContext.catalogs (never the catalog)
     feedback: FeedbackLog = field(default_factory=FeedbackLog)  # 👍/👎 marks and the triplets they make
-    pending: TripletSet | None = None  # triplets generated or sent from search, waiting for a fine-tune
+    pending_key: str | None = None  # triplets generated, uploaded or sent from search, waiting for a fine-tune (a key)
 
     def active_model(self, store: ModelStore, session: str | None) -> tuple[str, str | None]:
         """The model this session searches with, and a one-line notice when its run expired (it falls back)."""
         self.active, expired = store.usable(self.active, session)
         return self.active, (text.RUN_EXPIRED if expired else None)
-
-    def catalog_or(self, shipped: Catalog) -> Catalog:
-        return self.catalog or shipped
 
 
 def session_id(request: gr.Request | None) -> str | None:

@@ -83,7 +83,10 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
     running: set[str] = set()  # sessions whose fine-tune is in progress
     eval_cache: dict[str, dict[str, float]] = {}
 
-    gr.Markdown(text.LIMITS.format(mb=settings.max_upload_mb, rows=settings.max_triplet_rows, epochs=settings.max_epochs))
+    gr.Markdown(text.LIMITS.format(
+        mb=settings.max_upload_mb, rows=settings.max_triplet_rows, epochs=settings.max_epochs, steps=settings.max_train_steps,
+        minutes=settings.max_train_seconds / 60, waiting=settings.max_waiting_finetunes,
+    ))
     with gr.Row():
         triplet_file = gr.File(label="三元组 CSV · Triplet CSV (anchor, positive, negative)", file_types=[".csv"], elem_id="triplet-file", scale=3)
         with gr.Column(scale=2):
@@ -122,7 +125,9 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
                 allow_custom_value=True,  # ownership is checked by the store, with a bilingual message
             )
             activate_btn = gr.Button("启用 Activate", size="sm", scale=1)
-            model_zip = gr.DownloadButton("下载模型 .zip · Download model", size="sm", visible=False, scale=1)
+            zip_btn = gr.Button("打包模型 .zip · Prepare model zip", size="sm", scale=1, elem_id="prepare-zip")
+            model_zip = gr.DownloadButton("下载模型 .zip · Download model", size="sm", visible=False, scale=1, elem_id="model-zip")
+        zip_md = gr.Markdown(elem_id="zip-status")
 
     def _estimate(recipe: str, rows: int, epochs: int, batch: int, steps: int) -> tuple[int, float, float]:
         """The run's estimate, from the same step count the run will take (on the 90% that is trained on)."""
@@ -132,16 +137,16 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
     @user_errors
     def _check_upload(path: str | None, recipe: str, epochs: int, batch: int, steps: int, state: Visitor):
         if not path:
-            state.pending = None
+            ctx.set_pending(state, None)
             return state, "", EMPTY["preview"], ""
         try:
             triplets, report = read_triplets(
                 path, settings.max_upload_mb, settings.max_triplet_rows, tokenizer=ctx.store.model(BASE, None).tokenizer
             )
         except UserError as err:  # the message stays in the report, not only in a toast that fades
-            state.pending = None
+            ctx.set_pending(state, None)
             return state, text.file_problem(str(err)), EMPTY["preview"], ""
-        state.pending = triplets
+        ctx.set_pending(state, triplets)
         return (
             state, report_markdown(report, triplets, _estimate(recipe, len(triplets), epochs, batch, steps)), triplets.to_frame().head(20),
             f"{len(triplets)} 个上传的三元组待训练。 · {len(triplets)} uploaded triplets ready to train.",
@@ -149,7 +154,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
 
     @user_errors
     def _generate(recipe: str, epochs: int, batch: int, steps: int, hard: bool, state: Visitor, request: gr.Request):
-        catalog = state.catalog_or(ctx.catalog)
+        catalog = ctx.catalog_of(state)
         triplets = generate(catalog, n=min(500, 3 * len(catalog)))
         mined_note = ""
         if hard:
@@ -157,7 +162,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
             triplets, replaced = with_hard_negatives(triplets, catalog, model)
             mined_note = (f"困难负例：{replaced} 个负例换成了当前模型最容易混淆的商品。 · Hard negatives: {replaced} negatives "
                           "replaced by the products the active model confuses most.\n\n")
-        state.pending = triplets
+        ctx.set_pending(state, triplets)
         path = ctx.downloads.new_path("generated_triplets.csv")
         to_safe_csv(triplets.to_frame(), path)
         n_steps, per_step, seconds = _estimate(recipe, len(triplets), epochs, batch, steps)
@@ -196,12 +201,11 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         """Stream progress while training in a worker thread; the session's active model changes at the end."""
         state = state or Visitor()
         session = session_id(request)
-        ctx.store.expire()  # runs of sessions that left without saying goodbye
         try:
             if triplet_file:
                 triplets, _ = read_triplets(triplet_file, settings.max_upload_mb, settings.max_triplet_rows)
-            elif state.pending is not None:
-                triplets = state.pending
+            elif (pending := ctx.pending_of(state)) is not None:
+                triplets = pending
             else:
                 raise UserError("请先上传三元组 CSV 或从目录生成。", "Upload a triplet CSV or generate triplets first.")
             if len(triplets) < 2:
@@ -214,6 +218,13 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
                 raise UserError("未知的配方。", "Unknown recipe.")
             if not 1 <= int(steps) <= settings.max_chinese_steps:
                 raise UserError(f"步数须在 1 到 {settings.max_chinese_steps} 之间。", f"Steps must be between 1 and {settings.max_chinese_steps}.")
+            planned = planned_steps(recipe, len(triplets) - holdout_size(len(triplets), 0.1), epochs, batch_size, steps)
+            if planned > settings.max_train_steps:
+                raise UserError(
+                    f"这次微调需要 {planned} 步，上限是 {settings.max_train_steps} 步：请减少行数或轮数，或加大批大小。",
+                    f"This fine-tune would take {planned} steps; the cap is {settings.max_train_steps}: use fewer rows or "
+                    "epochs, or a larger batch.",
+                )
             start_id = state.active if start_from == "active" else start_from
             start_info = ctx.store.info(start_id, session)
         except UserError as err:
@@ -225,10 +236,15 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
             extend_vocab=bool(extend_vocab), threads=1,  # leave the other core to searches
         )
         chinese_params = ChineseParams(steps=int(steps), threads=1)
-        catalog = state.catalog_or(ctx.catalog)
+        catalog = ctx.catalog_of(state)
         steps_total, per_step, seconds = _estimate(recipe, len(triplets), epochs, batch_size, steps)
         stop = stop_flags.setdefault(session or "", threading.Event())
         stop.clear()
+        deadline: list[float] = []  # set when training starts: the wall-time cap
+
+        def should_stop() -> bool:
+            return stop.is_set() or bool(deadline and time.monotonic() > deadline[0])
+
         logged: queue.Queue[StepLog] = queue.Queue()
         outcome: dict[str, object] = {}
         run_id, run_dir = ctx.store.new_run_dir()
@@ -239,18 +255,27 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
                     # Never train on the queries the report is measured on (eval, golden).
                     outcome["result"] = train_chinese(
                         start_info.path, catalog, train_set, run_dir, chinese_params, exclude=held_out_queries,
-                        on_step=logged.put, should_stop=stop.is_set,
+                        on_step=logged.put, should_stop=should_stop,
                     )
                 else:
-                    outcome["result"] = train(start_info.path, train_set, run_dir, params, on_step=logged.put, should_stop=stop.is_set)
+                    outcome["result"] = train(start_info.path, train_set, run_dir, params, on_step=logged.put, should_stop=should_stop)
             except Exception as err:  # reported to the visitor as a generic failure, logged in full here
                 log.exception("fine-tune failed")
                 outcome["error"] = err
 
         worker = threading.Thread(target=contextvars.copy_context().run, args=(work,), daemon=True)
+        try:
+            ticket = ctx.training.enter(session or "")  # one place in line per session; a full line refuses at once
+        except UserError as err:
+            raise gr.Error(html.escape(str(err), quote=False), print_exception=False) from None
         running.add(session or "")
         history: list[StepLog] = []
         try:
+            while not ticket.wait(1.0):  # another session's fine-tune is training: say where this one is in line
+                if stop.is_set():
+                    yield (text.LEFT_QUEUE, *[gr.skip()] * 10)
+                    return
+                yield (text.WAITING.format(ahead=ticket.position), *[gr.skip()] * 10)
             yield (
                 f"训练 {len(train_set)} 个三元组（留出 {len(holdout)} 个评估），{steps_total} 步，预计 {seconds:.0f} 秒。 · "
                 f"Training on {len(train_set)} triplets ({len(holdout)} held out), {steps_total} steps, about {seconds:.0f} s.",
@@ -259,6 +284,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
             started = time.perf_counter()
             before = {"triplet_acc": triplet_accuracy(ctx.store.model(start_id, session), holdout), **_before_metrics(start_id, session)}
             golden_before = _golden(start_id, session)
+            deadline.append(time.monotonic() + settings.max_train_seconds)
             worker.start()
             worker_started = time.perf_counter()
             while worker.is_alive() or not logged.empty():
@@ -268,6 +294,8 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
                     fresh.append(logged.get())
                 if stop.is_set():
                     yield (text.STOPPING, *[gr.skip()] * 10)
+                elif deadline and time.monotonic() > deadline[0]:
+                    yield (text.TIME_CAP.format(minutes=settings.max_train_seconds / 60), *[gr.skip()] * 10)
                 elif fresh:
                     history.extend(fresh)
                     last = history[-1]
@@ -290,7 +318,8 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
             after = {"triplet_acc": triplet_accuracy(after_model, holdout), **_before_metrics(run_id, session)}
             info.metrics.update(after)
             golden_after = _golden(run_id, session)
-            if not result.stopped:  # a stopped run is kept for the visitor to activate, never switched to silently
+            capped = result.stopped and not stop.is_set()  # the wall-time cap ended it, not the visitor
+            if not result.stopped or capped:  # a run the visitor stopped is kept to activate, never switched to silently
                 state.active = run_id
             table = pd.DataFrame(
                 [{"metric": k, "before": round(before[k], 3), "after": round(after[k], 3), "Δ": round(after[k] - before[k], 3)}
@@ -301,11 +330,11 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
                 [{"margin": round(w.margin, 3), "anchor": w.anchor, "positive": w.positive, "negative": w.negative} for w in still_wrong(after_model, holdout)],
                 columns=["margin", "anchor", "positive", "negative"],
             )
-            archive = ctx.downloads.zip_folder(result.path, f"finetuned-{run_id[:6]}.zip")
             timer.record(recipe, result.steps_done, worker_started - started + result.seconds - steps_s, steps_s, time.perf_counter() - trained)
-            info.attachments.append(archive.parent)  # deleted with the run
             choices = _model_choices(session)
-            if result.stopped:
+            if capped:
+                done = text.CAPPED.format(minutes=settings.max_train_seconds / 60, done=result.steps_done, total=result.max_steps)
+            elif result.stopped:
                 done = (f"已停止：{result.steps_done}/{result.max_steps} 步，{result.seconds:.0f} 秒。模型已保留，可在下方启用。 · "
                         f"Stopped: {result.steps_done}/{result.max_steps} steps, {result.seconds:.0f} s. The model is kept; activate it below.")
             else:
@@ -314,9 +343,10 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
             yield (
                 done, gr.skip(), table, golden_df, wrong_df, runs_frame(ctx, session, state.active),
                 text.active_model(ctx.store.info(state.active, session).label),
-                gr.update(choices=choices, value=state.active), gr.update(value=str(archive), visible=True), state, "",
+                gr.update(choices=choices, value=run_id), gr.update(value=None, visible=False), state, "",
             )
         finally:
+            ticket.leave()
             running.discard(session or "")
             stop.set()  # a closed page or a cancelled job must not leave the trainer running
             if worker.is_alive():
@@ -337,6 +367,19 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         state.active = info.id
         return state, text.active_model(info.label), runs_frame(ctx, session_id(request), state.active)
 
+    @user_errors
+    def _prepare_zip(model_id: str, state: Visitor, request: gr.Request):
+        """Zip one of this session's runs, on request (stored, not deflated); the zip is deleted with the run."""
+        session = session_id(request)
+        model_id = model_id or state.active
+        info = ctx.store.info(model_id, session)
+        if info.owner is None:
+            raise UserError("共享模型就在代码仓库里（model/、model_chinese/），这里只打包你微调的模型。",
+                            "Shared models are in the repository (model/, model_chinese/); only your fine-tuned runs are zipped here.")
+        archive = ctx.downloads.zip_of(info.path, f"finetuned-{info.id[:6]}.zip", info.attachments)
+        size_mb = archive.stat().st_size / 2**20
+        return gr.update(value=str(archive), visible=True), text.ZIP_READY.format(mb=size_mb)
+
     check_inputs = [triplet_file, recipe, epochs, batch_size, steps, visitor]
     triplet_file.upload(_check_upload, check_inputs, [visitor, report_md, preview, pending_md], api_visibility="private")
     triplet_file.clear(_check_upload, check_inputs, [visitor, report_md, preview, pending_md], api_visibility="private")
@@ -346,7 +389,9 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         _start_finetune,
         [triplet_file, epochs, batch_size, learning_rate, loss, start_from, extend_vocab, recipe, steps, visitor],
         [status, loss_plot, metrics, golden, wrong, runs, active_md, run_picker, model_zip, visitor, pending_md],
-        api_name="finetune", concurrency_limit=1, concurrency_id="finetune",
+        # Several handlers may be in flight, but ctx.training lets one train; the others show their place in line.
+        api_name="finetune", concurrency_limit=settings.max_waiting_finetunes + 1, concurrency_id="finetune",
     )
     stop_btn.click(_stop, None, [status], api_visibility="private", queue=False)
     activate_btn.click(_activate, [run_picker, visitor], [visitor, active_md, runs], api_name="activate")
+    zip_btn.click(_prepare_zip, [run_picker, visitor], [model_zip, zip_md], api_name="model_zip", concurrency_limit=1)

@@ -196,7 +196,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         state = state or Visitor()
         q = validate_query(query, settings.max_query_chars)
         active, expired = state.active_model(ctx.store, session_id(request))
-        engine = ctx.store.engine(active, session_id(request), state.catalog_or(ctx.catalog))
+        engine = ctx.store.engine(active, session_id(request), ctx.catalog_of(state))
         filters, corrections = Filters.from_inputs(None if category == text.ALL_CATEGORIES else category, min_price, max_price)
         result = engine.search(q, mode=mode, top=top_k, alpha=alpha, filters=filters)
         result.notes[:0] = corrections + ([expired] if expired else [])  # the core checks the numbers
@@ -205,7 +205,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
     def _show_search(result: SearchResult | None, state: Visitor, request: gr.Request):
         if result is None:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        engine = ctx.store.engine(state.active, session_id(request), state.catalog_or(ctx.catalog))
+        engine = ctx.store.engine(state.active, session_id(request), ctx.catalog_of(state))
         notes = list(result.notes)
         if result.nothing_relevant and result.hits:  # no hits at all: the cards already say no product matches
             notes.append(text.NOTHING_RELEVANT)
@@ -227,7 +227,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         """The same query with the other shipped model: the Chinese-aware one against the seed's, rank by rank."""
         if result is None:
             raise UserError("请先搜索。", "Search first.")
-        catalog = state.catalog_or(ctx.catalog)
+        catalog = ctx.catalog_of(state)
         session = session_id(request)
         other_id = SHIPPED if state.active != SHIPPED else ctx.store.default_id
         other = ctx.store.engine(other_id, session, catalog).search(result.query, mode=result.mode, top=len(result.hits))
@@ -252,7 +252,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         def handler(product_id: str | None, result: SearchResult | None, state: Visitor):
             if result is None or not product_id:
                 raise UserError("请先搜索并选择一个结果。", "Search and pick a result first.")
-            catalog = state.catalog_or(ctx.catalog)
+            catalog = ctx.catalog_of(state)
             if product_id not in catalog:
                 raise UserError("该结果已不在当前目录中。", "That result is no longer in the current catalog.")
             product_text = catalog[catalog.index_of(product_id)].text
@@ -277,8 +277,9 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
     def _send_feedback(state: Visitor):
         if not state.feedback:
             raise UserError("还没有反馈三元组。", "No feedback triplets yet.")
-        state.pending = state.feedback.to_triplets()
-        return state, f"{len(state.pending)} 个来自搜索反馈的三元组待训练。 · {len(state.pending)} feedback triplets ready to train."
+        triplets = state.feedback.to_triplets()
+        ctx.set_pending(state, triplets)
+        return state, f"{len(triplets)} 个来自搜索反馈的三元组待训练。 · {len(triplets)} feedback triplets ready to train."
 
     @user_errors
     def _load_catalog(path: str | None, state: Visitor, request: gr.Request, progress=gr.Progress()):
@@ -287,14 +288,14 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         catalog = load_catalog(path, max_mb=settings.max_upload_mb, max_rows=settings.max_catalog_rows)
         progress(0, desc="嵌入目录 Embedding the catalog")
         ctx.store.engine(state.active, session_id(request), catalog, on_progress=lambda done, total: progress(done / total, desc=f"{done}/{total}"))
-        state.catalog = catalog
+        state.catalog_key = ctx.catalogs.put(catalog)
         return state, _category_choices(catalog), (
             f"已载入 {len(catalog)} 件商品，本会话的搜索和相似度使用它。 · "
             f"Loaded {len(catalog)} products; this session's search and similarity use it."
         )
 
     def _reset_catalog(state: Visitor):
-        state.catalog = None
+        state.catalog_key = None
         return state, _category_choices(ctx.catalog), "已恢复默认目录。 · Back to the shipped catalog.", None
 
     def _category_choices(catalog) -> dict:

@@ -99,7 +99,7 @@ def build(ctx: AppContext, visitor: gr.State) -> None:
         lines = similarity.parse_sentences(sentences, settings.max_sentences, settings.max_query_chars, required=False)
         session = session_id(request)
         model_id = _model_id(model_choice, state, ctx.store, session)
-        catalog = state.catalog_or(ctx.catalog)
+        catalog = ctx.catalog_of(state)
         engine = ctx.store.engine(model_id, session, catalog)
         projection = similarity.Projection(np.asarray(engine.vectors))
         extra = projection.place(similarity.embed(engine.model, lines)) if lines else None

@@ -91,7 +91,23 @@ EXTEND_VOCAB_HELP = (
     "English glosses (as in the Chinese-aware recipe). TripletLoss itself still learns template words; to teach the "
     "model Chinese, use the Chinese-aware recipe."
 )
-LIMITS = "上限 Limits: 文件 file ≤ {mb} MB · 行 rows ≤ {rows} · 轮 epochs ≤ {epochs} · 一次只运行一个微调 one fine-tune at a time"
+LIMITS = (
+    "上限 Limits: 文件 file ≤ {mb} MB · 行 rows ≤ {rows} · 轮 epochs ≤ {epochs} · 步数 steps ≤ {steps} · "
+    "训练时间 training time ≤ {minutes:.0f} min（到时停止并保留模型 then it stops and keeps the model）· "
+    "一次只训练一个微调，每个会话最多排队一个，最多 {waiting} 个排队 · one fine-tune trains at a time; one per session "
+    "in line, at most {waiting} waiting"
+)
+WAITING = "排队中：前面还有 {ahead} 个微调。 · Waiting: {ahead} fine-tune(s) ahead of yours."
+LEFT_QUEUE = "已离开队列，没有训练。 · Left the queue; nothing was trained."
+TIME_CAP = "已到 {minutes:.0f} 分钟的训练时间上限，正在保存已训练的模型。 · Reached the {minutes:.0f}-minute cap; saving what was trained."
+CAPPED = (
+    "已到 {minutes:.0f} 分钟上限：训练了 {done}/{total} 步，本会话现在使用这个模型。 · "
+    "Reached the {minutes:.0f}-minute cap after {done}/{total} steps; this session now uses that model."
+)
+ZIP_READY = (
+    "模型已打包（{mb:.0f} MB），点击“下载模型”。它会随这个模型一起删除。 · "
+    "Zipped ({mb:.0f} MB): click “Download model”. It is deleted together with the model."
+)
 CATALOG_LIMITS = "自定义目录 Your catalog: CSV，至少需要 id 和 name 列 (only id and name required) · ≤ {mb} MB · ≤ {rows} 件商品 products"
 
 RECIPE_NAMES = {"chinese": "中文配方 Chinese-aware", "seed": "种子配方 seed"}

@@ -1,0 +1,165 @@
+"""Janitor: on a timer, expire idle runs and keep everything visitors leave on disk under one budget.
+
+What visitors leave: fine-tuned runs (a model folder, its ONNX export, its zip if one was asked for), other
+downloads (CSV exports), uploads in gradio's cache, and uploaded catalogs. Clients that never open the browser's
+heartbeat never end their session, so nothing may wait for a session to end or for the next fine-tune: the janitor
+runs every `interval` seconds, deletes what is older than its age limit, then — while the total is over the budget —
+deletes the oldest item of any kind (a run by its last use, a file by its modification time).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from shopsearch.session_store import SessionStore
+from shopsearch.downloads import Downloads
+from shopsearch.models import ModelStore
+
+log = logging.getLogger(__name__)
+
+
+def disk_bytes(path: Path) -> int:
+    """Bytes in a file or a folder tree (0 when it does not exist). Example: disk_bytes(Path("model")) -> 90_912_345"""
+    try:
+        if path.is_file():
+            return path.stat().st_size
+    except OSError:
+        return 0
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.stat(os.path.join(root, name)).st_size
+            except OSError:  # deleted while walking
+                pass
+    return total
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class Item:
+    """One evictable thing on disk."""
+
+    kind: str  # "run", "download", "upload", "catalog"
+    last_used: float
+    size: int
+    delete: Callable[[], object]
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    expired: int  # deleted for age
+    evicted: int  # deleted for the budget
+    bytes_before: int
+    bytes_after: int
+
+
+class Janitor:
+    def __init__(
+        self,
+        store: ModelStore,
+        catalogs: SessionStore,
+        downloads: Downloads,
+        gradio_cache: Path,
+        budget_bytes: int,
+        max_age_seconds: int,
+    ) -> None:
+        self.store = store
+        self.catalogs = catalogs
+        self.downloads = downloads
+        self.gradio_cache = Path(gradio_cache)
+        self.budget_bytes = budget_bytes
+        self.max_age_seconds = max_age_seconds
+        # What gradio cached while the app was built (the triplet template, …) is the app's, not a visitor's.
+        self._startup_entries = self._gradio_entries()
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+
+    def _gradio_entries(self) -> set[Path]:
+        if not self.gradio_cache.is_dir():
+            return set()
+        return {p for p in self.gradio_cache.iterdir() if p != self.downloads.directory}
+
+    def items(self) -> list[Item]:
+        """Everything visitors left on disk, oldest first."""
+        found = [
+            Item("run", last_used, sum(disk_bytes(p) for p in paths), lambda run_id=run_id: self.store.forget_run(run_id))
+            for last_used, run_id, paths in self.store.run_files()
+        ]
+        attached = {p for _, _, paths in self.store.run_files() for p in paths}
+        if self.downloads.directory.is_dir():
+            for folder in self.downloads.directory.iterdir():
+                if folder not in attached:  # a run's zip goes with its run
+                    found.append(Item("download", _mtime(folder), disk_bytes(folder), lambda p=folder: _remove(p)))
+        for entry in self._gradio_entries() - self._startup_entries:
+            found.append(Item("upload", _mtime(entry), disk_bytes(entry), lambda p=entry: _remove(p)))
+        for path in self.catalogs.files():
+            found.append(Item("catalog", _mtime(path), disk_bytes(path), lambda p=path: self.catalogs.delete(p)))
+        return sorted(found, key=lambda item: item.last_used)
+
+    def usage(self) -> int:
+        """Bytes used by everything the budget covers."""
+        return sum(item.size for item in self.items())
+
+    def sweep(self, now: float | None = None) -> SweepReport:
+        """Delete what is too old, then the oldest items until the total fits the budget."""
+        now = time.time() if now is None else now
+        with self._lock:
+            items = self.items()
+            before = sum(item.size for item in items)
+            expired = self.store.expire(now)  # runs: by last use, with the store's own TTL
+            kept: list[Item] = []
+            for item in items:
+                if item.kind != "run" and now - item.last_used > self.max_age_seconds:
+                    item.delete()
+                    expired += 1
+                elif item.kind != "run" or item.last_used >= now - self.store.ttl_seconds:
+                    kept.append(item)
+            total, evicted = sum(item.size for item in kept), 0
+            for item in kept:  # oldest first
+                if total <= self.budget_bytes:
+                    break
+                item.delete()
+                total -= item.size
+                evicted += 1
+            report = SweepReport(expired, evicted, before, total)
+        if expired or evicted:
+            log.info("janitor: %d expired, %d evicted, %.0f → %.0f MB", expired, evicted, before / 1e6, total / 1e6)
+        return report
+
+    def start(self, interval_seconds: float) -> threading.Thread:
+        """Sweep every `interval_seconds` in a daemon thread until `stop()`."""
+
+        def loop() -> None:
+            while not self._stop.wait(interval_seconds):
+                try:
+                    self.sweep()
+                except Exception:  # a failed sweep must not end the timer; the next one tries again
+                    log.exception("janitor sweep failed")
+
+        thread = threading.Thread(target=loop, name="janitor", daemon=True)
+        thread.start()
+        return thread
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
