@@ -12,7 +12,9 @@ import sys
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # no model hub here or on an offline Space: never try the network
 
 import gradio as gr
+from starlette.middleware import Middleware
 
+from shopsearch.body_limit import BodyLimit
 from shopsearch.catalog import load_catalog
 from shopsearch.config import Settings, base_model_path, get_settings
 from shopsearch.embeddings import EmbeddingCache
@@ -129,6 +131,8 @@ def launch_kwargs(settings: Settings) -> dict:
         "max_file_size": f"{max(128, 4 * settings.max_upload_mb)}mb",
         "allowed_paths": [],
         "show_error": False,
+        # Text bodies over 1 MB are refused before gradio parses them (uploads have their own route and cap).
+        "app_kwargs": {"middleware": [Middleware(BodyLimit, max_bytes=1_000_000)]},
     }
 
 

@@ -51,7 +51,7 @@ def start_app(runs_dir: Path, env_extra: dict[str, str] | None = None) -> tuple[
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False", "GRADIO_SERVER_PORT": str(port),
-           "SHOPSEARCH_RUNS_DIR": str(runs_dir), **(env_extra or {})}
+           "SHOPSEARCH_RUNS_DIR": str(runs_dir), "GRADIO_TEMP_DIR": str(runs_dir.parent / "gradio"), **(env_extra or {})}
     proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.time() + 120

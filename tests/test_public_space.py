@@ -220,3 +220,38 @@ def test_a_runs_zip_is_made_on_request_and_is_unreachable_once_the_run_is_delete
     assert not served[0].exists()
     with pytest.raises(urllib.error.HTTPError):
         urllib.request.urlopen(url, timeout=30)
+
+
+def test_a_20_million_character_request_is_refused_before_gradio_parses_it(app_url):
+    """Finding 2: the length checks ran only after gradio had parsed and validated a 60 MB body (+0.5 GB, seconds of
+    the event loop). Bodies over 1 MB are now refused at the door, with a bilingual message; small ones pass."""
+    import json
+
+    import http.client
+    from urllib.parse import urlparse
+
+    declared = len(json.dumps({"data": ["键" * 20_000_000, 10]}).encode())  # what a 20M-character query sends
+    address = urlparse(app_url)
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
+    connection.putrequest("POST", "/gradio_api/queue/join")
+    connection.putheader("Content-Type", "application/json")
+    connection.putheader("Content-Length", str(declared))
+    connection.endheaders()  # the answer comes before any of the 60 MB is sent
+    response = connection.getresponse()
+    assert response.status == 413
+    assert "too large" in json.loads(response.read())["error"]
+    connection.close()
+    chunked = urllib.request.Request(  # no length declared: counted as it arrives
+        f"{app_url}gradio_api/queue/join", data=iter([b'{"data": ["' + b"a" * 600_000 for _ in range(3)]),
+        headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked"},
+    )
+    try:
+        status = urllib.request.urlopen(chunked, timeout=30).status
+    except urllib.error.HTTPError as err:
+        status = err.code
+    except urllib.error.URLError:  # the server may close before the client has sent everything
+        status = 413
+    assert status in (400, 413), "refused while arriving (FastAPI turns the abort into its own 400)"
+    from gradio_client import Client
+
+    assert Client(app_url, verbose=False).predict(query="寻找一款K7", top_k=3, api_name="/search")["data"]

@@ -320,5 +320,5 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
     like_btn.click(_mark(True), [pick, last, visitor], [visitor, feedback_md, download_btn], api_visibility="private")
     dislike_btn.click(_mark(False), [pick, last, visitor], [visitor, feedback_md, download_btn], api_visibility="private")
     send_btn.click(_send_feedback, [visitor], [visitor, pending_md], api_visibility="private")
-    catalog_file.upload(_load_catalog, [catalog_file, visitor], [visitor, category, catalog_status], api_visibility="private", concurrency_limit=1)
+    catalog_file.upload(_load_catalog, [catalog_file, visitor], [visitor, category, catalog_status], api_name="load_catalog", concurrency_limit=1)
     reset_catalog.click(_reset_catalog, [visitor], [visitor, category, catalog_status, catalog_file], api_visibility="private")
