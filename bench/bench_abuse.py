@@ -140,7 +140,8 @@ def main() -> None:
 
         def disk() -> int:
             """What visitors left: runs, their ONNX exports (beyond the shared models'), gradio's folder, uploads."""
-            return disk_bytes(runs_dir) + disk_bytes(tmp_path / "gradio") + max(0, disk_bytes(cache_onnx) - shared_exports)
+            return (disk_bytes(runs_dir) + disk_bytes(tmp_path / "runs-sessions") + disk_bytes(tmp_path / "gradio")
+                    + max(0, disk_bytes(cache_onnx) - shared_exports))
 
         def rss() -> int:
             return server.memory_info().rss

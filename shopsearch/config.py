@@ -44,6 +44,7 @@ class Settings:
     triplets_path: Path
     cache_dir: Path
     runs_dir: Path
+    sessions_dir: Path  # uploaded catalogs and waiting triplets, by key (beside the runs: per app, not shared)
     port: int
     max_upload_mb: int  # a triplet or catalog upload; larger files are refused before reading
     max_triplet_rows: int
@@ -74,7 +75,8 @@ def get_settings() -> Settings:
         dev_queries_path=_env_path("SHOPSEARCH_DEV_QUERIES", ROOT / "data" / "dev_queries.csv"),
         triplets_path=_env_path("SHOPSEARCH_TRIPLETS", ROOT / "data" / "triplets.csv"),
         cache_dir=_env_path("SHOPSEARCH_CACHE_DIR", ROOT / ".cache" / "embeddings"),
-        runs_dir=_env_path("SHOPSEARCH_RUNS_DIR", ROOT / ".cache" / "runs"),
+        runs_dir=(runs_dir := _env_path("SHOPSEARCH_RUNS_DIR", ROOT / ".cache" / "runs")),
+        sessions_dir=_env_path("SHOPSEARCH_SESSIONS_DIR", runs_dir.parent / f"{runs_dir.name}-sessions"),
         port=_env_int("GRADIO_SERVER_PORT", 7860),
         max_upload_mb=_env_int("SHOPSEARCH_MAX_UPLOAD_MB", 5),
         max_triplet_rows=_env_int("SHOPSEARCH_MAX_TRIPLET_ROWS", 5000),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import zipfile
 
 import pytest
 
@@ -138,6 +139,14 @@ def test_finetune_in_one_browser_leaves_another_untouched(browser, page, app_url
     assert search(other, "跑步时戴不会掉的耳机") == before
     new_runs = {p for p in runs_dir.iterdir() if p.is_dir()} - runs_before
     assert len(new_runs) == 1, "A's run is saved in the runs folder"
+    assert not page.locator("#model-zip").is_visible(), "no zip is made until asked for"
+    page.locator("#prepare-zip").click()
+    page.wait_for_selector("#model-zip", state="visible", timeout=60_000)
+    with page.expect_download(timeout=60_000) as download:
+        page.locator("#model-zip").click()
+    zipped = tmp_path / "model.zip"
+    download.value.save_as(zipped)
+    assert zipfile.is_zipfile(zipped) and "model.safetensors" in zipfile.ZipFile(zipped).namelist()
     page.context.close()  # A leaves
     other.wait_for_timeout(500)
     for _ in range(40):

@@ -115,7 +115,7 @@ def test_a_session_holds_a_key_not_its_catalog(tmp_path):
     Now it holds a key; identical uploads share one file, a different price is a different catalog (finding 5)."""
     from shopsearch.ui.context import AppContext, Visitor
 
-    settings = dataclasses.replace(get_settings(), runs_dir=tmp_path / "runs", gradio_cache_dir=tmp_path / "gradio")
+    settings = dataclasses.replace(get_settings(), sessions_dir=tmp_path / "sessions", gradio_cache_dir=tmp_path / "gradio")
     shipped = load_catalog(ROOT / "catalog.csv")
     ctx = AppContext.create(settings, store=None, catalog=shipped, eval_queries=[])  # type: ignore[arg-type]
     uploaded = _catalog(300)
@@ -140,7 +140,7 @@ def test_a_session_holds_a_key_not_its_catalog(tmp_path):
 def test_waiting_triplets_are_stored_by_key_too(tmp_path):
     from shopsearch.ui.context import AppContext, Visitor
 
-    settings = dataclasses.replace(get_settings(), runs_dir=tmp_path / "runs", gradio_cache_dir=tmp_path / "gradio")
+    settings = dataclasses.replace(get_settings(), sessions_dir=tmp_path / "sessions", gradio_cache_dir=tmp_path / "gradio")
     ctx = AppContext.create(settings, store=None, catalog=_catalog(1), eval_queries=[])  # type: ignore[arg-type]
     triplets = TripletSet(["问" * 400] * 2000, ["正" * 400] * 2000, ["负" * 400] * 2000)
     state = Visitor()

@@ -50,7 +50,7 @@ class AppContext:
         """The context with its session store, downloads folder (inside gradio's cache) and training queue."""
         return cls(
             settings=settings, store=store, catalog=catalog, eval_queries=eval_queries,
-            catalogs=SessionStore(settings.runs_dir / "sessions"),  # beside the runs: per app, not shared like the cache
+            catalogs=SessionStore(settings.sessions_dir),
             downloads=Downloads(settings.gradio_cache_dir / "shopsearch-downloads"),
             training=TrainingQueue(settings.max_waiting_finetunes), warming=warming,
         )
