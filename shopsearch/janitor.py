@@ -9,6 +9,8 @@ deletes the oldest item of any kind (a run by its last use, a file by its modifi
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import logging
 import os
 import shutil
@@ -147,6 +149,7 @@ class Janitor:
             while not self._stop.wait(interval_seconds):
                 try:
                     self.sweep()
+                    release_memory()
                 except Exception:  # a failed sweep must not end the timer; the next one tries again
                     log.exception("janitor sweep failed")
 
@@ -156,6 +159,16 @@ class Janitor:
 
     def stop(self) -> None:
         self._stop.set()
+
+
+def release_memory() -> None:
+    """Hand freed memory back to the system: glibc keeps what a fine-tune or a big upload freed in its arenas, so the
+    process's RSS would stay at its peak long after the sessions that caused it are gone."""
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to trim
+        pass
 
 
 def _mtime(path: Path) -> float:
