@@ -88,6 +88,7 @@ _LATIN_TERM = re.compile(r"[a-z0-9](?:[a-z0-9.+\-]*[a-z0-9+])?")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _LATIN_RUN = re.compile(r"[a-z0-9]+(?:[-.][a-z0-9]+)*")
+_NEGATED_VERBS = set("要买选用带含")
 # A negated "word" that is no product term: 别买 ("don't buy"), 不要太大 is 太 + 大.
 _NOT_A_TERM = set("买要用是的了太会能想给让被把也都很")
 # How a product's own text says it lacks something: 内胆不含涂层 must not count as "has 涂层".
@@ -326,6 +327,10 @@ def _negation_intents(text: str, folded: str, taken: list[bool]) -> list[_Intent
                 start, end = match.span()
                 if start not in bounds or (len(marker) == 1 and end not in bounds):
                     continue
+                if marker == "非" and folded[end : end + 1] in _NEGATED_VERBS:  # 非要4G insists on 4G
+                    continue
+                if len(marker) == 2 and folded[start - 1 : start] == marker[1]:  # 要不要, 带不带: a question
+                    continue
                 candidates.append((start, end))
     else:
         bounds = set()
@@ -335,6 +340,8 @@ def _negation_intents(text: str, folded: str, taken: list[bool]) -> list[_Intent
     for start, end in sorted(candidates):
         if any(taken[start:end]):
             continue
+        if folded[end : end + 1] in _NEGATED_VERBS and end + 1 < len(folded):  # 别买4G, 不要选4G: the verb is not the term
+            end += 1
         if not bounds and _CJK.match(folded[end : end + 1] or " "):
             bounds = word_boundaries(folded)
         term_span = _term_after(folded, end, bounds)
