@@ -43,9 +43,12 @@ AUDIENCE_MARKS = {
 AROUND_WINDOW = 0.2  # "1000左右" prefers ¥800–¥1200
 MIN_BARE_PRICE = 10  # a number below this is a price only with a money word (5元, ¥5)
 
-_NUM = r"(?:\d+(?:,\d{3})*(?:\.\d+)?|[零〇一二两三四五六七八九十百千万])(?:\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千万])*"
-_CN_ROUND = r"[一二两三四五六七八九十]*[十百千万]"  # 一百, 两千, 十 — what 多 can follow (一百多 = ¥100–¥200)
-_PRE = r"(?<![a-z0-9.\-])[¥￥]?\s*"
+# A number: digits, Chinese numerals, or both (2千5, 1.5万). Every repetition is bounded and a digit run may only
+# follow a numeral, so no input makes the patterns backtrack for long (a 500-digit query is parsed in a millisecond).
+_CN_NUMERALS = "零〇一二两三四五六七八九十百千万"
+_NUM = rf"(?:\d{{1,9}}(?:,\d{{3}}){{0,3}}(?:\.\d{{1,2}})?|[{_CN_NUMERALS}])(?:[{_CN_NUMERALS}]|(?<=[{_CN_NUMERALS}])\d{{1,4}}(?:\.\d{{1,2}})?){{0,8}}"
+_CN_ROUND = r"[一二两三四五六七八九十]{0,3}[十百千万]"  # 一百, 两千, 十 — what 多 can follow (一百多 = ¥100–¥200)
+_PRE = r"(?<![a-z0-9.\-])(?:[¥￥]\s*)?"
 _UNIT = r"(?:\s*(?:块钱|块|元|人民币|rmb|yuan|cny|kuai)(?![a-z]))?"
 _CN_UPPER = r"不超过|不到|不高于|低于|少于|最多|最高|预算"
 _EN_UPPER = r"under|below|less than|cheaper than|within|up to|max|at most|no more than|budget(?: of)?"

@@ -255,3 +255,10 @@ def test_running_shoes_for_men_still_find_running_shoes(chinese_engine):
 def test_kids_products_get_the_audience_boost(chinese_engine):
     result = chinese_engine.search("table tennis paddle for kids", top=5)
     assert result.parsed.audience == "儿童" and result.hits[0].boost > 0 and "儿童" in result.hits[0].name
+
+
+@pytest.mark.parametrize("query", ["1" * 500, "1" * 499 + "x", "一" * 500, "1" + " " * 498 + "x", "不要" * 250, "一百多" * 166])
+def test_hostile_queries_are_parsed_at_once(query):
+    """The price patterns' repetitions are bounded: a run of 500 digits used to backtrack without end."""
+    parsed = parse_query(query)
+    assert parsed.text == query and parsed.semantic
