@@ -114,13 +114,8 @@ class PriceRange:
 
     @property
     def bounded(self) -> bool:
+        """Whether it has a bound at all (便宜 alone has none: it only orders)."""
         return self.low is not None or self.high is not None
-
-    def contains(self, price: float | None) -> bool:
-        """Whether a price lies in the range (an unknown price never does). Example: PriceRange(high=200).contains(199) -> True"""
-        if price is None or price != price:
-            return False
-        return (self.low is None or price >= self.low) and (self.high is None or price <= self.high)
 
 
 @dataclass(frozen=True)
@@ -232,8 +227,8 @@ def _quantity_follows(folded: str, end: int) -> bool:
 
 
 def _money(value: float) -> str:
-    """Example: 200.0 -> "¥200"; 1499.5 -> "¥1499.5" """
-    return f"¥{value:g}" if value < 1e6 else f"¥{value:,.0f}"
+    """Example: 200.0 -> "¥200"; 1499.5 -> "¥1499.5"; 2e6 -> "¥2000000" """
+    return f"¥{value:.10g}"
 
 
 def _price_intent(kind: str, match: re.Match[str], span: tuple[int, int], words: str) -> _Intent | None:
@@ -245,19 +240,19 @@ def _price_intent(kind: str, match: re.Match[str], span: tuple[int, int], words:
     if a < MIN_BARE_PRICE and not _MONEY_WORD.search(words):  # usb 3.0-3.1, under 5: versions and ages, not yuan
         return None
     if kind == "upper":
-        price, label = PriceRange(high=a, words=(words,)), f"价格 ≤ {_money(a)} · price ≤ {a:g}"
+        price, label = PriceRange(high=a, words=(words,)), f"价格 ≤ {_money(a)} · price ≤ {a:.10g}"
     elif kind == "lower":
-        price, label = PriceRange(low=a, words=(words,)), f"价格 ≥ {_money(a)} · price ≥ {a:g}"
+        price, label = PriceRange(low=a, words=(words,)), f"价格 ≥ {_money(a)} · price ≥ {a:.10g}"
     elif kind == "range":
-        price, label = PriceRange(low=a, high=b, words=(words,)), f"价格 {_money(a)}–{_money(b)} · price {a:g}–{b:g}"
+        price, label = PriceRange(low=a, high=b, words=(words,)), f"价格 {_money(a)}–{_money(b)} · price {a:.10g}–{b:.10g}"
     elif kind == "around":
         low, high = round(a * (1 - AROUND_WINDOW), 2), round(a * (1 + AROUND_WINDOW), 2)
         price = PriceRange(low=low, high=high, soft=True, words=(words,))
-        label = f"价格约 {_money(a)}（{_money(low)}–{_money(high)}）· price around {a:g}"
+        label = f"价格约 {_money(a)}（{_money(low)}–{_money(high)}）· price around {a:.10g}"
     else:  # "more": 一百多 is ¥100 up to the next hundred
         step = float(_CN_UNITS[match.group("a")[-1]])
         price = PriceRange(low=a, high=a + step, soft=True, words=(words,))
-        label = f"价格约 {_money(a)}–{_money(a + step)} · price about {a:g}–{a + step:g}"
+        label = f"价格约 {_money(a)}–{_money(a + step)} · price about {a:.10g}–{a + step:.10g}"
     return _Intent(Chip(f"price:{words}", "price", label, span), scored=False, price=price)
 
 

@@ -264,10 +264,11 @@ class SearchEngine:
         if asked > MAX_TOP:
             notes.append(f"最多返回 {MAX_TOP} 条（请求了 {asked:g}）。 · At most {MAX_TOP} results are returned ({asked:g} asked).")
         alpha = min(max(finite_number(alpha, "语义权重", "The semantic weight (alpha)"), 0.0), 1.0)
-        t0 = time.perf_counter()
+        started = time.perf_counter()
         # The model reads the query without its negations and price ranges (filler kept); BM25 reads `content`,
         # without filler (我想买, 一款…) too.
         parsed = parse_query(query, ignore)
+        t0 = time.perf_counter()
         qvec = query_vector
         if qvec is None and mode != "lexical":
             qvec = self.encode_query(parsed.semantic)
@@ -279,7 +280,7 @@ class SearchEngine:
         coverage = self.match_coverage(parsed.content, hits[0].product_id) if hits else 0.0
         t2 = time.perf_counter()
         return SearchResult(
-            query, mode, hits, encode_ms=(t1 - t0) * 1000, search_ms=(t2 - t1) * 1000,
+            query, mode, hits, encode_ms=(t1 - t0) * 1000, search_ms=(t2 - t1 + t0 - started) * 1000,
             nothing_relevant=self.no_answer.flags(best_cosine, coverage), coverage=coverage, semantic_weight=weight,
             alpha=alpha, model_coverage=model_coverage, notes=notes, best_cosine=best_cosine, parsed=parsed,
         )
