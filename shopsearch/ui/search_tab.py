@@ -13,6 +13,7 @@ from shopsearch.catalog import load_catalog
 from shopsearch.csvio import to_safe_csv
 from shopsearch.errors import UserError
 from shopsearch.glosses import is_cjk
+from shopsearch.intent import ParsedQuery
 from shopsearch.lexical import tokenize
 from shopsearch.models import SHIPPED
 from shopsearch.search import DEFAULT_ALPHA, Filters, SearchResult, validate_query
@@ -103,10 +104,33 @@ def highlight_terms(query: str) -> list[str]:
     return [t for t in dict.fromkeys(tokenize(query)) if len(t) > 1 or not is_cjk(t) or t in lone]
 
 
+def chip_choices(parsed: ParsedQuery | None) -> tuple[list[tuple[str, str]], list[str]]:
+    """The chip checkboxes for a parsed query: every intent read (in the order of the query) as (label, id), and
+    the ids ticked — the ones in force; a removed chip stays listed, unticked, so it can be put back.
+
+    Example: parse_query("耳机 两百以内", ignore=("price",)) -> ([("价格 ≤ ¥200 · price ≤ 200", "price:两百以内")], [])
+    """
+    if parsed is None:
+        return [], []
+    chips = sorted(parsed.chips + parsed.ignored, key=lambda c: c.span)
+    return [(c.label, c.id) for c in chips], [c.id for c in parsed.chips]
+
+
+def removed_chips(parsed: ParsedQuery | None, ticked: list[str] | None) -> tuple[str, ...]:
+    """The ids of the chips the user unticked: what the next search must ignore.
+
+    Example: chips "not:4g" and "price:两百以内", ticked ["not:4g"] -> ("price:两百以内",)
+    """
+    if parsed is None:
+        return ()
+    kept = set(ticked or ())
+    return tuple(c.id for c in parsed.chips + parsed.ignored if c.id not in kept)
+
+
 def result_cards(result: SearchResult) -> str:
     if not result.hits:
         return "<p>没有符合条件的商品。 · No product matches the filters.</p>"
-    terms = highlight_terms(result.query)
+    terms = highlight_terms(result.parsed.content if result.parsed else result.query)  # not a negated term
     cards = []
     weak_from = next((h.rank for h in result.hits if h.score < WEAK_SHARE * result.hits[0].score), None)
     for h in result.hits:
@@ -114,11 +138,14 @@ def result_cards(result: SearchResult) -> str:
             cards.append(f"<div class='hit-weak-sep'>{text.WEAK_HITS}</div>")
         price = f"¥{h.price:,.2f}" if h.price is not None else "—"
         ranks = f"语义排名 semantic rank {h.rank_semantic or '—'} · 字词排名 lexical rank {h.rank_lexical or '—'}"
+        if h.boost:
+            ranks += f" · {text.intent_boost(h.boost)}"
+        demoted = f"<div class='hit-break hit-demoted'>{html.escape(text.demoted(h.demoted))}</div>" if h.demoted else ""
         cards.append(
             f"<div class='hit{' hit-weak' if weak_from and h.rank >= weak_from else ''}'><div class='hit-head'><span class='hit-rank'>{h.rank}</span>"
             f"<span class='hit-name'>{highlight(h.name, terms)}</span></div>"
             f"<div class='hit-meta'>{html.escape(h.category or '—')} · {price} · <b>{h.score:.3f}</b></div>"
-            f"<div class='hit-break'>语义 semantic {h.semantic:.3f} · 字词 lexical {h.lexical:.2f} · {ranks}</div></div>"
+            f"<div class='hit-break'>语义 semantic {h.semantic:.3f} · 字词 lexical {h.lexical:.2f} · {ranks}</div>{demoted}</div>"
         )
     return "<div class='hits'>" + "".join(cards) + "</div>"
 
@@ -155,6 +182,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
             category = gr.Dropdown([text.ALL_CATEGORIES, *ctx.catalog.categories], value=text.ALL_CATEGORIES, label="类别 Category")
             min_price = gr.Number(value=None, label="最低价 Min price (¥)")  # 0 or empty: no bound (Filters.from_inputs)
             max_price = gr.Number(value=None, label="最高价 Max price (¥)")
+    chips = gr.CheckboxGroup([], label=text.CHIPS_LABEL, visible=False, elem_id="query-chips")
     warning = gr.Markdown(elem_id="search-warning")
     timing = gr.Markdown(elem_id="timing")
     cards = gr.HTML(elem_id="result-cards")
@@ -181,6 +209,16 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         reset_catalog = gr.Button("恢复默认目录 Use the shipped catalog", size="sm")
 
 
+    def _search(query, ignore, top_k, mode, alpha, category, min_price, max_price, state, request):
+        state = state or Visitor()
+        q = validate_query(query, settings.max_query_chars)
+        active, expired = state.active_model(ctx.store, session_id(request))
+        engine = ctx.store.engine(active, session_id(request), ctx.catalog_of(state))
+        filters, corrections = Filters.from_inputs(None if category == text.ALL_CATEGORIES else category, min_price, max_price)
+        result = engine.search(q, mode=mode, top=top_k, alpha=alpha, filters=filters, ignore=ignore)
+        result.notes[:0] = corrections + ([expired] if expired else [])  # the core checks the numbers
+        return results_frame(result), result
+
     @user_errors
     def _run_search(
         query: str,
@@ -193,18 +231,31 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         state: Visitor | None = None,
         request: gr.Request | None = None,
     ):
-        state = state or Visitor()
-        q = validate_query(query, settings.max_query_chars)
-        active, expired = state.active_model(ctx.store, session_id(request))
-        engine = ctx.store.engine(active, session_id(request), ctx.catalog_of(state))
-        filters, corrections = Filters.from_inputs(None if category == text.ALL_CATEGORIES else category, min_price, max_price)
-        result = engine.search(q, mode=mode, top=top_k, alpha=alpha, filters=filters)
-        result.notes[:0] = corrections + ([expired] if expired else [])  # the core checks the numbers
-        return results_frame(result), result
+        """A new search: the query's intents are all read afresh (removed chips come back)."""
+        return _search(query, (), top_k, mode, alpha, category, min_price, max_price, state, request)
+
+    @user_errors
+    def _refine_search(
+        ticked: list[str],
+        result: SearchResult | None,
+        top_k: int,
+        mode: str,
+        alpha: float,
+        category: str | None,
+        min_price: float | None,
+        max_price: float | None,
+        state: Visitor,
+        request: gr.Request,
+    ):
+        """A chip was unticked (or ticked again): the last query once more, without the intents now unticked."""
+        if result is None:
+            return gr.skip(), gr.skip()
+        ignore = removed_chips(result.parsed, ticked)
+        return _search(result.query, ignore, top_k, mode, alpha, category, min_price, max_price, state, request)
 
     def _show_search(result: SearchResult | None, state: Visitor, request: gr.Request):
         if result is None:
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
         engine = ctx.store.engine(state.active, session_id(request), ctx.catalog_of(state))
         notes = list(result.notes)
         if result.nothing_relevant and result.hits:  # no hits at all: the cards already say no product matches
@@ -214,12 +265,15 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         if result.mode == "hybrid":
             notes.append(text.hybrid_weight(result.alpha, result.model_coverage, result.semantic_weight))
         total = len(engine.catalog)
+        choices, ticked = chip_choices(result.parsed)
+        seen = result.parsed.semantic if result.parsed else result.query  # what the model was given
         return (
             "\n\n".join(notes),
             text.timing(result.encode_ms, result.search_ms, result.total_ms, total),
             result_cards(result),
-            tokens_html(engine.model.tokenizer, result.query),
+            tokens_html(engine.model.tokenizer, seen),
             gr.update(choices=[(f"{h.rank}. {h.name}", h.product_id) for h in result.hits], value=None),
+            gr.update(choices=choices, value=ticked, visible=bool(choices)),
         )
 
     @user_errors
@@ -230,7 +284,8 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         catalog = ctx.catalog_of(state)
         session = session_id(request)
         other_id = SHIPPED if state.active != SHIPPED else ctx.store.default_id
-        other = ctx.store.engine(other_id, session, catalog).search(result.query, mode=result.mode, top=len(result.hits))
+        ignored = tuple(c.id for c in result.parsed.ignored) if result.parsed else ()
+        other = ctx.store.engine(other_id, session, catalog).search(result.query, mode=result.mode, top=len(result.hits), ignore=ignored)
         other_rank = {h.product_id: h.rank for h in other.hits}
         other_name = text.SHORT_NAMES.get(other_id, other_id)
         rows = []
@@ -303,7 +358,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         return gr.update(choices=[text.ALL_CATEGORIES, *catalog.categories], value=text.ALL_CATEGORIES)
 
     search_inputs = [query, top_k, mode, alpha, category, min_price, max_price, visitor]
-    show = dict(fn=_show_search, inputs=[last, visitor], outputs=[warning, timing, cards, tokens, pick], api_visibility="private")
+    show = dict(fn=_show_search, inputs=[last, visitor], outputs=[warning, timing, cards, tokens, pick, chips], api_visibility="private")
     # Enter and the button run the same search; only the button's event is the public /search endpoint.
     search_btn.click(_run_search, search_inputs, [table, last], api_name="search", concurrency_limit=4,
                      concurrency_id="search").success(**show)
@@ -316,6 +371,9 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
     model_choice.input(_switch_model, [model_choice, visitor], [visitor, active_md], api_visibility="private").success(
         _rerun_search, search_inputs, [table, last], api_visibility="private", concurrency_limit=4, concurrency_id="search",
     ).success(**show)
+    # Unticking a chip searches again without that intent (`.input`: only the user's clicks, not the update above).
+    chips.input(_refine_search, [chips, last, *search_inputs[1:]], [table, last], api_visibility="private",
+                concurrency_limit=4, concurrency_id="search").success(**show)
     compare_btn.click(_compare, [last, visitor], [compare], api_name="compare", concurrency_limit=4, concurrency_id="search")
     like_btn.click(_mark(True), [pick, last, visitor], [visitor, feedback_md, download_btn], api_visibility="private")
     dislike_btn.click(_mark(False), [pick, last, visitor], [visitor, feedback_md, download_btn], api_visibility="private")

@@ -55,6 +55,19 @@ NOTHING_RELEVANT = (
 )
 
 
+CHIPS_LABEL = "从查询中读到的条件（取消勾选即移除）· Read from your query (untick to remove)"
+
+
+def demoted(terms: tuple[str, ...]) -> str:
+    """Under a hit that mentions what the query said not to have. Example: ("4g",) -> "含 4g，已排到后面 · mentions 4g: ranked last" """
+    shown = "、".join(terms)
+    return f"含 {shown}，已排到后面 · mentions {shown}: ranked last"
+
+
+def intent_boost(boost: float) -> str:
+    return f"偏好调整 preference {boost:+.3f}"
+
+
 def unk_warning(coverage: float) -> str:
     return (
         f"模型只能看到这个查询中 **{coverage:.0%}** 的字符，其余都是 `[UNK]`——语义分数几乎只靠拉丁字母和少数汉字。 · "
