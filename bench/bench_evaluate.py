@@ -3,6 +3,8 @@
     python bench/bench_evaluate.py                       # all methods, models base,chinese,seed; cold cache
     python bench/bench_evaluate.py --warm                # second run on the same cache (vectors, ONNX exports kept)
     python bench/bench_evaluate.py --extra=--cross-check # anything after --extra= goes to the CLI
+    python bench/bench_evaluate.py --native --code DIR   # older code: `git archive REV shopsearch | tar -x -C DIR`,
+                                                         # with model/, model_chinese/, catalog.csv, data/ linked in DIR
 
 Stands in for the outside Taobao benchmark (2,083 real titles, 250 queries; kept outside the repo): every product of
 catalog.csv becomes 6–7 shop-style titles (name + words of its description and tags + the filler shops add, in a
@@ -74,11 +76,11 @@ def make_data(out: Path, seed: int = 7, native: bool = False) -> tuple[Path, Pat
     return titles, queries
 
 
-def run_cli(args: list[str], env: dict[str, str]) -> dict[str, float]:
-    """Run `python -m shopsearch evaluate ARGS` as a child; its CPU-seconds, wall seconds and peak RSS (MB)."""
+def run_cli(args: list[str], env: dict[str, str], cwd: Path = ROOT) -> dict[str, float]:
+    """Run `python -m shopsearch evaluate ARGS` in `cwd` as a child; its CPU-seconds, wall seconds and peak RSS (MB)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "shopsearch", "evaluate", *args], cwd=ROOT, env=env, check=True)
+    subprocess.run([sys.executable, "-m", "shopsearch", "evaluate", *args], cwd=cwd, env=env, check=True)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -92,9 +94,10 @@ def main() -> None:
     parser.add_argument("--methods", default="semantic,hybrid,lexical")
     parser.add_argument("--warm", action="store_true", help="keep the cache of an earlier run (default: a fresh one)")
     parser.add_argument("--native", action="store_true", help="id,name / query,product_ids columns (for older code)")
+    parser.add_argument("--code", default=str(ROOT), help="folder whose shopsearch/ runs (e.g. an older version, unpacked)")
     parser.add_argument("--extra", default="", help="more CLI arguments, space-separated")
     args = parser.parse_args()
-    out = Path(args.out)
+    out = Path(args.out).resolve()
     titles, queries = make_data(out, native=args.native)
     cache = out / "cache"
     if not args.warm and cache.exists():
@@ -104,7 +107,7 @@ def main() -> None:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "SHOPSEARCH_CACHE_DIR": str(cache)}
     cli = ["--catalog", str(titles), "--queries", str(queries), "--models", args.models, "--methods", args.methods,
            "--json", str(out / "result.json"), *args.extra.split()]
-    figures = run_cli(cli, env)
+    figures = run_cli(cli, env, Path(args.code))
     print(
         f"\nevaluate on {TITLES} titles × {QUERIES} queries, models {args.models}, methods {args.methods}"
         f" ({'warm' if args.warm else 'cold'} cache): {figures['cpu_s']:.1f} CPU-s, {figures['wall_s']:.1f} s wall,"
