@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from shopsearch.config import base_model_path, get_settings
@@ -41,7 +42,7 @@ class _Progress:
     def say(self, text: str) -> None:
         print(f"[{time.perf_counter() - self.start:.0f} s] {text}", file=sys.stderr, flush=True)
 
-    def embedding(self, name: str):
+    def embedding(self, name: str) -> Callable[[int, int], None]:
         """An `on_progress(done, total)` that reports about every tenth of the catalog."""
         self._shown = 0
 
@@ -59,7 +60,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
     from shopsearch.embeddings import EmbeddingCache, model_fingerprint
     from shopsearch.errors import UserError
     from shopsearch.evaluation import (
-        check_ids, embed_catalog, encode_queries, first_rank, ir_evaluator_check, load_eval_catalog, load_queries, ranked_ids,
+        check_ids, embed_catalog, encode_queries, ir_evaluator_check, load_eval_catalog, load_queries, ranked_ids,
         results_table, sliced_metrics, slices_table,
     )
     from shopsearch.search import MODES, build_engine, single_threaded_blas
@@ -146,16 +147,22 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
             indent=2, ensure_ascii=False,
         ))
     if args.per_query:
-        import pandas as pd
+        _write_per_query(Path(args.per_query), answered, ranked, {p.id: p.name for p in catalog.products})
 
-        titles = {p.id: p.name for p in catalog.products}
-        table = {"query": [q.query for q in answered], "kind": [q.kind for q in answered],
-                 "expected": ["|".join(sorted(q.relevant)) for q in answered]}
-        for label, result in ranked.items():
-            table[f"rank · {label}"] = [first_rank(r, q.relevant) for r, q in zip(result, answered)]
-            table[f"top-1 · {label}"] = [titles.get(r[0], "") if r else "" for r in result]
-        Path(args.per_query).parent.mkdir(parents=True, exist_ok=True)
-        pd.DataFrame(table).to_csv(args.per_query, index=False)
+
+def _write_per_query(path: Path, answered: list, ranked: dict[str, list[list[str]]], titles: dict[str, str]) -> None:
+    """CSV: per answered query its kind and expected ids, then per method the rank of the first right hit and the top-1 title."""
+    import pandas as pd
+
+    from shopsearch.evaluation import first_rank
+
+    table = {"query": [q.query for q in answered], "kind": [q.kind for q in answered],
+             "expected": ["|".join(sorted(q.relevant)) for q in answered]}
+    for label, result in ranked.items():
+        table[f"rank · {label}"] = [first_rank(r, q.relevant) for r, q in zip(result, answered)]
+        table[f"top-1 · {label}"] = [titles.get(r[0], "") if r else "" for r in result]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(table).to_csv(path, index=False)
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> None:
