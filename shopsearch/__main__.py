@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from shopsearch.config import base_model_path, get_settings
@@ -31,63 +32,137 @@ def _model_path(name: str) -> str:
     return {"base": base_model_path(), "seed": str(settings.model_dir), "chinese": str(settings.chinese_model_dir)}.get(name, name)
 
 
+class _Progress:
+    """Progress lines on stderr with the seconds since start: "[12 s] chinese: embedded 1024/2083 products"."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+        self._shown = 0
+
+    def say(self, text: str) -> None:
+        print(f"[{time.perf_counter() - self.start:.0f} s] {text}", file=sys.stderr, flush=True)
+
+    def embedding(self, name: str) -> Callable[[int, int], None]:
+        """An `on_progress(done, total)` that reports about every tenth of the catalog."""
+        self._shown = 0
+
+        def report(done: int, total: int) -> None:
+            if done == total or done - self._shown >= max(1, total // 10):
+                self._shown = done
+                self.say(f"{name}: embedded {done}/{total} products")
+
+        return report
+
+
 def _cmd_evaluate(args: argparse.Namespace) -> None:
-    from shopsearch.catalog import load_catalog
+    import torch
+
     from shopsearch.embeddings import EmbeddingCache, model_fingerprint
-    from shopsearch.evaluation import check_ids, first_rank, ir_evaluator_check, load_queries, metrics, ranked_ids, results_table
-    from shopsearch.search import build_engine
+    from shopsearch.errors import UserError
+    from shopsearch.evaluation import (
+        check_ids, embed_catalog, encode_queries, ir_evaluator_check, load_eval_catalog, load_queries, ranked_ids,
+        results_table, sliced_metrics, slices_table,
+    )
+    from shopsearch.search import MODES, build_engine, single_threaded_blas
     from shopsearch.tokens import unknown_rate
     from shopsearch.training import load_model
 
-    start = time.perf_counter()
-    settings = get_settings()
-    catalog = load_catalog(args.catalog)
-    queries = load_queries(args.queries)
-    try:
-        check_ids(queries, catalog)
-    except ValueError as err:
-        raise SystemExit(f"evaluate: {err}") from None
-    answered = [q for q in queries if q.relevant]
-    per_query: dict[str, list[list[str]]] = {}
-    cache = EmbeddingCache(settings.cache_dir)
+    progress = _Progress()
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-    rows: dict[str, dict[str, float]] = {}
+    names = [m.strip() for m in args.models.split(",") if m.strip()]
+    try:
+        wrong = [m for m in methods if m not in MODES]
+        if wrong or not methods:
+            raise UserError(
+                f"未知的方法 {', '.join(wrong) or '（空）'}；可选：{', '.join(MODES)}。",
+                f"Unknown method(s) {', '.join(wrong) or '(none)'}; choose from {', '.join(MODES)}.",
+            )
+        missing = [n for n in names if not Path(_model_path(n)).is_dir()]
+        if missing or not names:
+            raise UserError(
+                f"找不到模型 {', '.join(missing) or '（空）'}：请用 {', '.join(MODEL_NAMES)} 或模型文件夹。",
+                f"Model(s) not found: {', '.join(missing) or '(none)'}; use {', '.join(MODEL_NAMES)} or a model folder.",
+            )
+        catalog = load_eval_catalog(args.catalog)
+        queries = load_queries(args.queries)
+        check_ids(queries, catalog)
+    except UserError as err:
+        raise SystemExit(f"evaluate: {err}") from None
+    # CPU time, not only wall time: one thread for torch (catalog and queries) and OpenBLAS. On 2 shared cores more
+    # threads mostly spin (issue 13: 203 ms per query with 2 threads vs 18.6 ms with 1); the ONNX session is 1 thread.
+    torch.set_num_threads(max(1, args.threads))
+    single_threaded_blas()
+    answered = [q for q in queries if q.relevant]
+    settings = get_settings()
+    cache = EmbeddingCache(settings.cache_dir)
+    ranked: dict[str, list[list[str]]] = {}
     checks: dict[str, dict[str, float]] = {}
     unk: dict[str, float] = {}
-    for name in [m.strip() for m in args.models.split(",") if m.strip()]:
+    for name in names:
         path = _model_path(name)
-        print(f"[{time.perf_counter() - start:.0f} s] {name}: loading and embedding {len(catalog)} products", file=sys.stderr, flush=True)
+        progress.say(f"{name}: loading the model")
         model = load_model(path)
-        engine = build_engine(model, model_fingerprint(path), catalog, cache)
+        # One encoding of the catalog per model, kept in the embedding cache; the engine (every method) and the
+        # cross-check reuse it.
+        fingerprint = model_fingerprint(path)
+        embed_catalog(model, fingerprint, catalog, cache, on_progress=progress.embedding(name))
+        engine = build_engine(model, fingerprint, catalog, cache, model_dir=path)
+        torch.set_num_threads(1)  # queries: one at a time in the app, one thread here too
+        vectors = encode_queries(engine, answered) if set(methods) - {"lexical"} else None
+        progress.say(f"{name}: {len(answered)} queries encoded; searching ({', '.join(methods)})")
         for method in methods:
-            if method == "lexical" and any(k.startswith("lexical") for k in rows):
+            if method == "lexical" and any(k.startswith("lexical") for k in ranked):
                 continue  # BM25 does not depend on the model
             label = "lexical · BM25 (name, description, tags)" if method == "lexical" else f"{method} · {name}"
-            per_query[label] = ranked_ids(engine, answered, method)
-            rows[label] = metrics(per_query[label], [q.relevant for q in answered])
+            ranked[label] = ranked_ids(engine, answered, method, query_vectors=vectors)
         if args.cross_check:
-            checks[name] = ir_evaluator_check(model, catalog, queries, name="eval")
+            progress.say(f"{name}: InformationRetrievalEvaluator cross-check on the same catalog vectors")
+            checks[f"semantic · {name} (InformationRetrievalEvaluator)"] = ir_evaluator_check(
+                model, catalog, queries, name="eval", corpus_embeddings=engine.vectors
+            )
         unk[f"queries · {name}"] = unknown_rate(model.tokenizer, [q.query for q in queries])
-    print(f"{len(answered)} queries with an answer, {len(catalog)} products ({args.queries}, {args.catalog})\n")
-    print(results_table(rows))
+        torch.set_num_threads(max(1, args.threads))
+        if methods == ["lexical"] and not args.cross_check:
+            break  # BM25 alone: one model was enough to build the engine
+    by_slice = {label: sliced_metrics(r, answered) for label, r in ranked.items()}
+    overall = {label: values["all"] for label, values in by_slice.items()}
+    kinds = {k: v["queries"] for k, v in next(iter(by_slice.values())).items()} if by_slice else {}
+    print(f"{len(answered)} queries with an answer ({len(queries) - len(answered)} without), {len(catalog)} products "
+          f"({args.queries}, {args.catalog})\n")
+    print(results_table(overall))
+    if len(kinds) > 2:  # "all" and one kind say nothing new
+        print("\nPer kind of query (Recall@1 / MRR@10; number of queries in brackets):\n")
+        print(slices_table(by_slice))
     if checks:
-        print("\nInformationRetrievalEvaluator cross-check (semantic):")
+        print("\nInformationRetrievalEvaluator cross-check (semantic, the same catalog vectors):")
         print(results_table(checks))
     print("\n[UNK] rate: " + ", ".join(f"{k} {v:.1%}" for k, v in unk.items()))
-    print(f"took {time.perf_counter() - start:.1f} s")
+    print(f"took {time.perf_counter() - progress.start:.1f} s")
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps({"methods": rows, "ir_evaluator": checks, "unk_rate": unk}, indent=2, ensure_ascii=False))
+        Path(args.json).write_text(json.dumps(
+            {"methods": overall, "slices": by_slice, "ir_evaluator": checks, "unk_rate": unk,
+             "queries": {"answered": len(answered), "no_answer": len(queries) - len(answered), "by_kind": kinds},
+             "catalog": {"path": str(args.catalog), "products": len(catalog)}},
+            indent=2, ensure_ascii=False,
+        ))
     if args.per_query:
-        import pandas as pd
+        _write_per_query(Path(args.per_query), answered, ranked, {p.id: p.name for p in catalog.products})
 
-        names = {p.id: p.name for p in catalog.products}
-        table = {"query": [q.query for q in answered], "expected": ["|".join(sorted(q.relevant)) for q in answered]}
-        for label, ranked in per_query.items():
-            table[f"rank · {label}"] = [first_rank(r, q.relevant) for r, q in zip(ranked, answered)]
-            table[f"top-1 · {label}"] = [names.get(r[0], "") if r else "" for r in ranked]
-        Path(args.per_query).parent.mkdir(parents=True, exist_ok=True)
-        pd.DataFrame(table).to_csv(args.per_query, index=False)
+
+def _write_per_query(path: Path, answered: list, ranked: dict[str, list[list[str]]], titles: dict[str, str]) -> None:
+    """CSV: per answered query its kind and expected ids, then per method the rank of the first right hit and the top-1 title."""
+    import pandas as pd
+
+    from shopsearch.evaluation import first_rank
+
+    table = {"query": [q.query for q in answered], "kind": [q.kind for q in answered],
+             "expected": ["|".join(sorted(q.relevant)) for q in answered]}
+    for label, result in ranked.items():
+        table[f"rank · {label}"] = [first_rank(r, q.relevant) for r, q in zip(result, answered)]
+        table[f"top-1 · {label}"] = [titles.get(r[0], "") if r else "" for r in result]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(table).to_csv(path, index=False)
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> None:
@@ -129,14 +204,18 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("-n", type=int, default=500)
     p.add_argument("--seed", type=int, default=42)
     p.set_defaults(func=_cmd_triplets)
-    p = sub.add_parser("evaluate", help="Recall/MRR/NDCG of every search method on held-out queries")
-    p.add_argument("--catalog", default=str(settings.catalog_path))
-    p.add_argument("--queries", default=str(settings.eval_queries_path))
+    p = sub.add_parser("evaluate", help="Recall/MRR/NDCG of every search method on held-out queries, overall and per kind")
+    p.add_argument("--catalog", default=str(settings.catalog_path),
+                   help="CSV with id,name (or item_id/product_id and title; titles alone are numbered 1, 2, 3…)")
+    p.add_argument("--queries", default=str(settings.eval_queries_path),
+                   help="CSV with query and product_ids (or expected_id; ids separated by |), optionally kind")
     p.add_argument("--models", default=",".join(MODEL_NAMES), help=f"comma-separated: {', '.join(MODEL_NAMES)} or model folders")
     p.add_argument("--methods", default="semantic,hybrid,lexical", help="comma-separated: semantic, hybrid, lexical")
-    p.add_argument("--per-query", default=None, help="CSV: query, expected, rank and top-1 of every method")
-    p.add_argument("--cross-check", action="store_true", help="also run sentence-transformers' InformationRetrievalEvaluator")
-    p.add_argument("--json", default=None)
+    p.add_argument("--per-query", default=None, help="CSV: query, kind, expected, rank and top-1 of every method")
+    p.add_argument("--cross-check", action="store_true",
+                   help="also run sentence-transformers' InformationRetrievalEvaluator on the same catalog vectors")
+    p.add_argument("--threads", type=int, default=1, help="torch threads for embedding the catalog (queries always use 1)")
+    p.add_argument("--json", default=None, help="write the overall and per-kind results here")
     p.set_defaults(func=_cmd_evaluate)
     p = sub.add_parser("calibrate", help="calibrate the 'nothing relevant' cut-off on the dev queries")
     p.add_argument("--catalog", default=str(settings.catalog_path))

@@ -122,10 +122,16 @@ def test_the_shipped_chinese_model_loads_offline_in_float32_from_float16_weights
     assert "MultipleNegativesRankingLoss" in card and "base_model: sentence-transformers/all-MiniLM-L6-v2" in card
 
 
+# The eval file's first rows, on which issue 10 set its bar; the rows after them are issue 14's harder slices.
+ISSUE_10_EVAL_ROWS = 331
+
+
 def test_the_shipped_chinese_model_reads_the_eval_queries(chinese_model, catalog):
-    """The bar of issue 10: semantic-only Recall@1 ≥ 0.85 on the eval queries (the seed model: 0.225)."""
+    """The bar of issue 10: semantic-only Recall@1 ≥ 0.85 on its 306 answered eval queries (the seed model: 0.225)."""
     engine = SearchEngine(chinese_model, catalog, encode(chinese_model, catalog.documents, len(catalog)))
-    metrics = evaluate_engine(engine, load_queries(ROOT / "data" / "eval_queries.csv"), "semantic")
+    queries = load_queries(ROOT / "data" / "eval_queries.csv")[:ISSUE_10_EVAL_ROWS]
+    assert sum(bool(q.relevant) for q in queries) == 306
+    metrics = evaluate_engine(engine, queries, "semantic")
     assert metrics["recall@1"] >= 0.85
 
 

@@ -1,13 +1,21 @@
-"""Metrics worked out by hand, and the evaluation agrees with sentence-transformers' own evaluator."""
+"""Metrics worked out by hand, per-kind slices, the query sets' rules, and the evaluate CLI on outside data."""
 
 from __future__ import annotations
 
+import json
 import math
+import os
+import subprocess
+import sys
 
 import pytest
 
 from shopsearch.config import ROOT
-from shopsearch.evaluation import ir_evaluator_check, load_queries, metrics
+from shopsearch.evaluation import (
+    KINDS, EvalQuery, QueryFileError, check_ids, ir_evaluator_check, load_eval_catalog, load_queries, metrics, sliced_metrics,
+)
+
+DATA = ROOT / "tests" / "data"
 
 
 def test_three_query_case_worked_by_hand():
@@ -93,3 +101,120 @@ def test_the_evaluate_cli_names_query_ids_missing_from_the_catalog(tmp_path):
     catalog, queries = _outside_data(tmp_path, query_ids="T9|T2")
     with pytest.raises(SystemExit, match="T9"):
         main(["evaluate", "--catalog", str(catalog), "--queries", str(queries), "--models", "base", "--methods", "lexical"])
+
+
+def test_each_kind_is_scored_on_its_own_queries_and_all_on_every_answered_one():
+    """Two name queries (one right first) and one short query (missed): all 1/3, name 1/2, short 0; no-answer left out."""
+    queries = [EvalQuery("a", frozenset({"P1"}), "name"), EvalQuery("b", frozenset({"P2"}), "name"),
+               EvalQuery("c", frozenset({"P3"}), "short")]
+    result = sliced_metrics([["P1"], ["P9", "P2"], ["P9"]], queries)
+    assert list(result) == ["all", "name", "short"]
+    assert result["all"]["recall@1"] == pytest.approx(1 / 3)
+    assert result["name"]["recall@1"] == 0.5 and result["name"]["mrr@10"] == pytest.approx(0.75)
+    assert result["short"]["queries"] == 1 and result["short"]["recall@1"] == 0.0
+
+
+@pytest.mark.parametrize("name", ["dev_queries.csv", "eval_queries.csv"])
+def test_every_query_has_a_known_kind_and_no_answer_means_no_ids(name, catalog):
+    """The kind column is filled from KINDS; no_answer rows, and only they, have no ids; every id is in the catalog."""
+    queries = load_queries(ROOT / "data" / name)
+    assert {q.kind for q in queries} <= set(KINDS)
+    assert all((q.kind == "no_answer") == (not q.relevant) for q in queries)
+    check_ids(queries, catalog)
+
+
+def test_the_harder_slices_are_big_enough_to_report():
+    """Issue 14 item 6: each split has ≥ 40 paraphrase, ≥ 20 short and ≥ 10 pinyin, negation, price and audience queries."""
+    for name in ("dev_queries.csv", "eval_queries.csv"):
+        counts = {k: 0 for k in KINDS}
+        for q in load_queries(ROOT / "data" / name):
+            counts[q.kind] += 1
+        floors = {"paraphrase": 40, "short": 20, "pinyin": 10, "negation": 10, "price": 10, "audience": 10, "no_answer": 30}
+        assert all(counts[k] >= n for k, n in floors.items()), (name, counts)
+
+
+def test_dev_eval_and_training_triplets_share_no_query():
+    """Tuning on dev never sees an eval query, and no query set repeats a training anchor."""
+    import pandas as pd
+
+    dev = {q.query for q in load_queries(ROOT / "data" / "dev_queries.csv")}
+    held_out = {q.query for q in load_queries(ROOT / "data" / "eval_queries.csv")}
+    anchors = set(pd.read_csv(ROOT / "data" / "triplets.csv").iloc[:, 0].str.strip())
+    assert not dev & held_out
+    assert not (dev | held_out) & anchors
+
+
+def test_an_outside_catalog_maps_item_id_and_title_and_numbers_bare_titles(tmp_path):
+    catalog = load_eval_catalog(DATA / "outside_titles.csv")
+    assert len(catalog) == 20 and "1002" in catalog and catalog[1].name.startswith("es-lf50 电热水壶")
+    bare = tmp_path / "titles.csv"
+    bare.write_text("title\n红色连衣裙\n电热水壶 1.5L\n", encoding="utf-8")
+    assert [(p.id, p.name) for p in load_eval_catalog(bare)] == [("1", "红色连衣裙"), ("2", "电热水壶 1.5L")]
+
+
+def test_query_ids_missing_from_the_catalog_are_named_in_chinese_and_english():
+    catalog = load_eval_catalog(DATA / "outside_titles.csv")
+    with pytest.raises(QueryFileError) as err:
+        check_ids([EvalQuery("烧水壶", frozenset({"1002", "9999"}))], catalog)
+    assert "9999" in err.value.zh and "不在目录中" in err.value.zh
+    assert "9999" in err.value.en and "not in the catalog" in err.value.en
+
+
+def test_the_cross_check_scores_the_engines_vectors_without_encoding_the_catalog(engine, shipped_model, catalog, monkeypatch):
+    """Given the engine's vectors, InformationRetrievalEvaluator embeds only the queries (it would fail on the catalog)."""
+    queries = load_queries(ROOT / "data" / "eval_queries.csv")[:40]
+    reference = ir_evaluator_check(shipped_model, catalog, queries, name="ref")
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the catalog was encoded again")
+
+    monkeypatch.setattr(shipped_model, "encode_document", refuse)
+    reused = ir_evaluator_check(shipped_model, catalog, queries, name="reuse", corpus_embeddings=engine.vectors)
+    for key in ("recall@1", "mrr@10"):
+        assert reused[key] == pytest.approx(reference[key], abs=1e-6), key
+
+
+def test_the_cli_evaluates_an_outside_catalog_in_a_child_process(tmp_path):
+    """`python -m shopsearch evaluate` on item_id,title + query,expected_id: a table, JSON, per-query CSV, progress on stderr."""
+    import pandas as pd
+
+    out, per_query = tmp_path / "result.json", tmp_path / "per_query.csv"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "SHOPSEARCH_CACHE_DIR": str(tmp_path / "cache"), "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "shopsearch", "evaluate", "--catalog", str(DATA / "outside_titles.csv"),
+         "--queries", str(DATA / "outside_queries.csv"), "--models", "base", "--methods", "lexical,hybrid",
+         "--json", str(out), "--per-query", str(per_query)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "| lexical · BM25" in done.stdout and "| hybrid · base" in done.stdout
+    assert "base: embedded 20/20 products" in done.stderr
+    result = json.loads(out.read_text())
+    assert result["catalog"]["products"] == 20 and result["queries"]["answered"] == 10
+    assert set(result["methods"]) == {"lexical · BM25 (name, description, tags)", "hybrid · base"}
+    assert result["methods"]["hybrid · base"]["recall@1"] >= 0.5
+    table = pd.read_csv(per_query, dtype={"expected": str})
+    assert list(table["expected"][:2]) == ["1002", "1002"]
+    assert table.loc[table["query"] == "LF50", "top-1 · hybrid · base"].item().startswith("es-lf50")
+
+
+def test_the_cli_reports_each_kind_of_query(tmp_path, capsys):
+    """A query file with a kind column gets a per-kind table and per-kind JSON (lexical only: no model is needed to rank)."""
+    from shopsearch.__main__ import main
+
+    queries = tmp_path / "q.csv"
+    queries.write_text("query,product_ids,kind\n疾光 88 羽毛球拍,P0001,name\n疾光88,P0001,model_number\n"
+                       "jiguang,P0001,pinyin\n猫粮,,no_answer\n", encoding="utf-8")
+    out = tmp_path / "r.json"
+    main(["evaluate", "--queries", str(queries), "--models", "base", "--methods", "lexical", "--json", str(out)])
+    assert "Per kind of query" in capsys.readouterr().out
+    slices = json.loads(out.read_text())["slices"]["lexical · BM25 (name, description, tags)"]
+    assert list(slices) == ["all", "name", "model_number", "pinyin"]
+    assert slices["name"]["recall@1"] == 1.0 and slices["all"]["queries"] == 3
+
+
+def test_the_cli_refuses_an_unknown_method(tmp_path):
+    from shopsearch.__main__ import main
+
+    with pytest.raises(SystemExit, match="semantik"):
+        main(["evaluate", "--methods", "semantik", "--models", "base"])
