@@ -35,6 +35,8 @@ CSS = """
 .hit-meta { font-size: 0.95em; }
 .hit-break { font-size: 0.9em; color: var(--body-text-color); opacity: 0.85; }
 .hit-weak { opacity: 0.6; }
+.hit-demoted { color: var(--body-text-color-subdued); font-style: italic; }
+#query-chips label { border-radius: 999px; }
 .hit-weak-sep { font-size: 0.9em; border-top: 1px dashed var(--border-color-primary); padding-top: 4px; }
 .tokens { display: flex; flex-wrap: wrap; gap: 4px; }
 .tok { border: 1px solid var(--border-color-primary); border-radius: 4px; padding: 1px 5px; font-family: monospace; }

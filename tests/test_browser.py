@@ -220,3 +220,23 @@ def test_every_similarity_view_updates_the_download_and_table(page):
     page.get_by_role("button", name="二维地图 2-D map").click()
     page.wait_for_function("() => document.querySelector('#matrix').innerText.includes('your sentence')", timeout=60_000)
     assert download_name().startswith("embedding_map")
+
+
+def test_a_price_chip_shows_on_a_phone_and_unticking_it_brings_back_dearer_products(browser, app_url):
+    """`两百以内` becomes a removable chip (price ≤ 200); unticking it re-runs the query without the price limit."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    phone = context.new_page()
+    phone.goto(app_url)
+    phone.wait_for_selector("#query textarea, #query input", timeout=30_000)
+    search(phone, "两百以内的路由器")
+    chip = phone.locator("#query-chips label").filter(has_text="200")
+    chip.wait_for(state="visible", timeout=30_000)
+    prices = lambda: [float(p.replace(",", "")) for p in re.findall(r"¥([\d,]+\.\d\d)", phone.locator("#result-cards").inner_text())]
+    assert prices() and max(prices()) <= 200
+    before = phone.locator("#result-cards").inner_text()
+    chip.click()
+    phone.wait_for_function("b => document.querySelector('#result-cards').innerText !== b", arg=before, timeout=30_000)
+    phone.wait_for_timeout(300)
+    assert max(prices()) > 200, "without the chip, dearer routers come back"
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390 + 1
+    context.close()
