@@ -23,6 +23,7 @@ import logging
 import os
 import re
 import threading
+import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -109,7 +110,10 @@ class _LastHiddenState(torch.nn.Module):
 
 @contextlib.contextmanager
 def _quiet_export_logs() -> Iterator[None]:
-    """Hold the exporter's and the fusion's passes to warnings: at the app's INFO level they log ~100 lines per export."""
+    """Hold the exporter's and the fusion's passes to warnings, and drop the tracer's expected warnings.
+
+    At the app's INFO level they would log ~100 lines per export.
+    """
     loggers = [
         logging.getLogger(name)
         for name in list(logging.root.manager.loggerDict)
@@ -119,7 +123,12 @@ def _quiet_export_logs() -> Iterator[None]:
     for logger in loggers:
         logger.setLevel(logging.WARNING)
     try:
-        yield
+        with warnings.catch_warnings():
+            # The tracer's notes on shape checks it freezes and on advanced indexing: expected for this graph, and the
+            # probes check the result, so they would only alarm whoever reads the app's log.
+            warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
+            warnings.filterwarnings("ignore", message="Exporting aten::index operator")
+            yield
     finally:
         for logger, level in zip(loggers, levels):
             logger.setLevel(level)
