@@ -32,6 +32,7 @@ from sentence_transformers.sentence_transformer.losses import EmbedDistillLoss, 
 
 from shopsearch.catalog import Catalog
 from shopsearch.glosses import frequent_words, glosses
+from shopsearch.onnx_encoder import export_saved_model
 from shopsearch.pairs import allowed, catalog_pairs
 from shopsearch.training import BASE_MODEL_ID, RunResult, StepLog, _ProgressCallback, load_model, save_atomically
 from shopsearch.triplets import TripletSet
@@ -169,6 +170,7 @@ def train_chinese(
     should_stop: Callable[[], bool] | None = None,
     base_model: str | None = None,
     half: bool = False,
+    onnx_cache_dir: str | Path | None = None,
 ) -> RunResult:
     """Run the Chinese-aware recipe from `start_model` and save the result to `output_dir` (atomically).
 
@@ -178,6 +180,8 @@ def train_chinese(
         exclude: queries never to train on (evaluation and golden queries).
         base_model: the frozen teacher for distillation (default: the start model before any change).
         half: save float16 weights.
+        onnx_cache_dir: the app's cache folder: export the saved model there for search (onnx_encoder), so its first
+            search does not wait for the export. None: no export (the first search makes it).
     """
     start = time.perf_counter()
     previous_threads = torch.get_num_threads()
@@ -219,7 +223,9 @@ def train_chinese(
                 trainer.train()
                 done += trainer.state.global_step
         model.max_seq_length = saved_length
-        save_atomically(model, output_dir, half=half)
+        save_atomically(model, output_dir, half=half)  # with half, leaves `model` holding the rounded weights it saved
+        if onnx_cache_dir is not None:
+            export_saved_model(model, output_dir, onnx_cache_dir)
     finally:
         torch.set_num_threads(previous_threads)
     return RunResult(

@@ -29,6 +29,7 @@ from sentence_transformers.sentence_transformer.losses import (
 from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
 
 from shopsearch.config import base_model_path, get_settings
+from shopsearch.onnx_encoder import export_saved_model
 from shopsearch.triplets import COLUMNS, TripletSet
 from shopsearch.vocab import chinese_vocabulary, extend_vocabulary
 
@@ -151,11 +152,16 @@ def train(
     params: TrainParams = TrainParams(),
     on_step: Callable[[StepLog], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    onnx_cache_dir: str | Path | None = None,
 ) -> RunResult:
     """Fine-tune `start_model` on `triplets` and save the result to `output_dir`.
 
     The model is written to a temporary sibling folder and renamed into place only when complete, so a
     stopped or killed run never leaves a half-written model where one is expected.
+
+    Args:
+        onnx_cache_dir: the app's cache folder: export the saved model there for search (onnx_encoder), so its first
+            search does not wait for the export. None: no export (the first search makes it).
     """
     start = time.perf_counter()
     output_dir = Path(output_dir)
@@ -199,6 +205,8 @@ def train(
             steps_done = trainer.state.global_step
             max_steps = trainer.state.max_steps
         save_atomically(model, output_dir)
+        if onnx_cache_dir is not None:
+            export_saved_model(model, output_dir, onnx_cache_dir)
     finally:
         torch.set_num_threads(previous_threads)
     return RunResult(
@@ -258,7 +266,7 @@ def main(argv: list[str] | None = None) -> None:
         )
         out = args.out or str(settings.model_dir)
         print(f"seed recipe: {len(triplets)} triplets, {params.steps(len(triplets))} steps → {out}", flush=True)
-        result = train(start, triplets, out, params)
+        result = train(start, triplets, out, params, onnx_cache_dir=settings.cache_dir)
     else:
         params = ChineseParams(
             steps=args.steps, batch_size=args.batch_size or ChineseParams.batch_size, learning_rate=args.lr or ChineseParams.learning_rate,
@@ -269,6 +277,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"chinese recipe: {params} → {out}", flush=True)
         result = train_chinese(
             start, load_catalog(args.catalog), None if args.no_triplets else triplets, out, params, exclude=exclude, half=not args.fp32,
+            onnx_cache_dir=settings.cache_dir,
         )
     final = f"; final loss {result.losses[-1].loss:.4f}" if result.losses else ""
     print(f"done: {result.steps_done} steps in {result.seconds:.1f} s{final}; {result.added_tokens} tokens added")

@@ -1,4 +1,4 @@
-"""The ONNX encoder embeds like torch, so search ranks the same; it is exported once and falls back to torch."""
+"""The ONNX encoder embeds like torch, so search ranks the same; it is exported once (fused, float32) and falls back to torch."""
 
 from __future__ import annotations
 
@@ -8,26 +8,39 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import onnx
 import pytest
 import torch
+from onnxruntime.transformers import optimizer
 
-from shopsearch.catalog import load_catalog
+from shopsearch.catalog import Catalog, Product, load_catalog
+from shopsearch.chinese_recipe import ChineseParams, train_chinese
 from shopsearch.config import ROOT, base_model_path
 from shopsearch.embeddings import EmbeddingCache, TorchEncoder, encode, model_fingerprint
 from shopsearch.evaluation import load_queries
 from shopsearch.models import ModelStore
 from shopsearch.onnx_encoder import OnnxEncoder, export_path, mean_pool_normalize
 from shopsearch.search import build_engine
-from shopsearch.training import load_model
+from shopsearch.training import TrainParams, load_model, train
+from shopsearch.triplets import TripletSet
 
-from conftest import MODEL_DIR
+from conftest import CHINESE_DIR, MODEL_DIR
 
-MODEL_DIRS = {"shipped": MODEL_DIR, "base": Path(base_model_path())}
+MODEL_DIRS = {"chinese": CHINESE_DIR, "shipped": MODEL_DIR, "base": Path(base_model_path())}
 MIN_COSINE = 0.9999
+QUERY_FILES = ("eval_queries.csv", "dev_queries.csv")
 
 
 def _refuse_export(*args, **kwargs):
     raise RuntimeError("exporter broke")
+
+
+def _refuse_fusion(*args, **kwargs):
+    raise RuntimeError("fusion broke")
+
+
+def _graph_ops(path: Path) -> list[str]:
+    return [node.op_type for node in onnx.load(str(path)).graph.node]
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +51,7 @@ def export_root(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module", params=sorted(MODEL_DIRS))
 def engines(request, catalog, export_root, tmp_path_factory):
-    """(torch engine, ONNX engine) over catalog.csv for the shipped seed model and the base model."""
+    """(torch engine, ONNX engine) over catalog.csv for the Chinese-aware, the shipped seed and the base model."""
     model = request.getfixturevalue(f"{request.param}_model")
     fp = model_fingerprint(MODEL_DIRS[request.param])
     torch_engine = build_engine(model, fp, catalog, EmbeddingCache(tmp_path_factory.mktemp("torch")), onnx=False)
@@ -83,17 +96,48 @@ def test_every_product_embeds_as_in_torch(engines, catalog):
     assert cosine.min() >= MIN_COSINE, catalog.documents[int(cosine.argmin())]
 
 
-def test_semantic_rankings_do_not_change(engines):
-    """For every query of data/eval_queries.csv, semantic search returns the same top-10 ids in the same order."""
+@pytest.mark.parametrize("queries_file", QUERY_FILES)
+def test_rankings_do_not_change(engines, queries_file):
+    """For every eval and dev query, semantic and hybrid search return the same top-10 ids in the same order."""
     torch_engine, onnx_engine = engines
-    for item in load_queries(ROOT / "data" / "eval_queries.csv"):
+    for item in load_queries(ROOT / "data" / queries_file):
         ours, reference = onnx_engine.encode_query(item.query), torch_engine.encode_query(item.query)
         assert float(ours @ reference) >= MIN_COSINE, item.query
-        ids = [
-            [hit.product_id for hit in engine.search(item.query, mode="semantic", top=10, query_vector=vector).hits]
-            for engine, vector in ((onnx_engine, ours), (torch_engine, reference))
-        ]
-        assert ids[0] == ids[1], item.query
+        for mode in ("semantic", "hybrid"):
+            ids = [
+                [hit.product_id for hit in engine.search(item.query, mode=mode, top=10, query_vector=vector).hits]
+                for engine, vector in ((onnx_engine, ours), (torch_engine, reference))
+            ]
+            assert ids[0] == ids[1], (mode, item.query)
+
+
+def test_the_export_is_fused_and_float32(engines):
+    """One Attention op per layer (the fused graph), and no float16 anywhere, even for the float16-stored model."""
+    _, onnx_engine = engines
+    graph = onnx.load(str(onnx_engine.encoder.path)).graph
+    ops = [node.op_type for node in graph.node]
+    assert ops.count("Attention") == onnx_engine.model[0].auto_model.config.num_hidden_layers
+    assert "EmbedLayerNormalization" in ops and "Softmax" not in ops
+    assert {t.data_type for t in graph.initializer} <= {onnx.TensorProto.FLOAT, onnx.TensorProto.INT64, onnx.TensorProto.INT32}
+
+
+def test_exporting_leaves_the_models_own_attention_alone(engines):
+    """The export traces a copy switched to eager attention; the model torch keeps using is unchanged."""
+    _, onnx_engine = engines
+    assert onnx_engine.model[0].auto_model.config._attn_implementation == "sdpa"
+
+
+def test_the_private_tokenizer_gives_the_models_own_inputs(engines, catalog):
+    """Ids, mask and token types equal the model's tokenizer's, padded to the longest and cut at max_seq_length."""
+    _, onnx_engine = engines
+    texts = catalog.documents + ["K7 机械键盘 " * 300, "", "猫"]
+    expected = onnx_engine.model.tokenizer(
+        texts, padding=True, truncation="longest_first", max_length=onnx_engine.model.max_seq_length, return_tensors="np"
+    )
+    ours = onnx_engine.encoder.tokenize(texts)
+    assert ours["input_ids"].shape[1] == onnx_engine.model.max_seq_length
+    for name, array in ours.items():
+        assert array.dtype == np.int64 and np.array_equal(array, expected[name]), name
 
 
 def test_long_texts_are_truncated_as_in_torch(engines):
@@ -172,3 +216,56 @@ def test_a_broken_export_falls_back_to_torch(shipped_model, tmp_path, monkeypatc
     assert isinstance(engine.encoder, TorchEncoder)
     assert engine.search("寻找一款K7", mode="semantic", top=1).hits[0].product_id == "A"
     assert not list((tmp_path / "onnx").glob("*"))
+
+
+def test_a_failed_fusion_keeps_the_plain_export(shipped_model, tmp_path, monkeypatch, caplog):
+    """If onnxruntime cannot fuse the graph, the plain export is used (still like torch) and the log says so."""
+    monkeypatch.setattr(optimizer, "optimize_model", _refuse_fusion)
+    with caplog.at_level(logging.WARNING, logger="shopsearch.onnx_encoder"):
+        encoder = OnnxEncoder.for_model(shipped_model, model_fingerprint(MODEL_DIR), tmp_path)
+    assert "could not fuse" in caplog.text and "fusion broke" in caplog.text
+    assert encoder is not None and "Attention" not in _graph_ops(encoder.path)
+    texts = ["寻找一款K7", "wireless router"]
+    assert (encoder.encode(texts) * TorchEncoder(shipped_model).encode(texts)).sum(axis=1).min() >= MIN_COSINE
+    assert [p.name for p in (tmp_path / "onnx").iterdir()] == [encoder.path.name]
+
+
+def test_an_export_in_an_older_format_is_deleted_when_the_model_is_exported_again(shipped_model, tmp_path):
+    """`<fp>.onnx` (the unfused format) goes; another model's export and another process's temp file stay."""
+    fp = model_fingerprint(MODEL_DIR)
+    folder = tmp_path / "onnx"
+    folder.mkdir()
+    names = (f"{fp}.onnx", "0123456789abcdef.onnx", f"{fp}.fused1.99.7.tmp.onnx")
+    for name in names:
+        (folder / name).write_bytes(b"old")
+    encoder = OnnxEncoder.for_model(shipped_model, fp, tmp_path)
+    assert encoder is not None
+    assert sorted(p.name for p in folder.iterdir()) == sorted([encoder.path.name, *names[1:]])
+
+
+def _train_seed(out: Path, cache: Path) -> None:
+    triplets = TripletSet(["寻找一款K7", "wireless router"] * 2, ["机械师 K7 机械键盘", "AX3000 路由器"] * 2, ["保温杯 500ml"] * 4)
+    train(MODEL_DIR, triplets, out, TrainParams(epochs=1, batch_size=4), onnx_cache_dir=cache)
+
+
+def _train_chinese_half(out: Path, cache: Path) -> None:
+    products = [Product(f"T{i}", f"云朵 {n}", "云朵", "宠物", 99.0, f"适合猫狗的{n}。", "pet") for i, n in enumerate(["猫爬架", "狗窝", "猫砂盆", "逗猫棒"])]
+    params = ChineseParams(steps=1, batch_size=4, frequent_chars=0, vocab_init="none")
+    train_chinese(MODEL_DIR, Catalog(products), None, out, params, half=True, onnx_cache_dir=cache)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("trainer", [_train_seed, _train_chinese_half], ids=["seed recipe", "chinese recipe, float16"])
+def test_a_fine_tuned_run_is_exported_when_it_is_saved(trainer, tmp_path, monkeypatch):
+    """The trainer exports the saved model under its folder's fingerprint; the run, loaded back from disk (float16
+    weights widened), then gets its encoder from that file without exporting, and it embeds like the loaded run."""
+    out, cache = tmp_path / "run", tmp_path / "cache"
+    trainer(out, cache)
+    fp = model_fingerprint(out)
+    assert export_path(cache, fp).is_file()
+    monkeypatch.setattr(torch.onnx, "export", _refuse_export)
+    run = load_model(out)
+    encoder = OnnxEncoder.for_model(run, fp, cache)
+    assert encoder is not None
+    texts = ["寻找一款K7", "猫砂盆 除臭", "wireless router"]
+    assert (encoder.encode(texts) * TorchEncoder(run).encode(texts)).sum(axis=1).min() >= MIN_COSINE
