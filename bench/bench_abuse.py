@@ -23,6 +23,7 @@ import time
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psutil
@@ -244,25 +245,25 @@ def main() -> None:
             if "sessions" in phases:
                 big = write_catalog(tmp_path / "big.csv", 5000, "BIG", description_chars=260)
                 print(f"catalog of {big.stat().st_size / 2**20:.1f} MB", flush=True)
-                counter = iter(range(args.sessions))
-                lock = threading.Lock()
-
-                def upload(_client: Client, _i: int) -> str:
-                    with lock:
-                        if next(counter, None) is None:
-                            time.sleep(0.5)
-                            return "done"
-                    Client(url, verbose=False).predict(handle_file(str(big)), api_name="/load_catalog")
-                    return "uploaded"
-
                 def sessions() -> dict[str, int]:
+                    """Each upload from a new session (a new client), 4 at a time, as a script would."""
                     outcome: dict[str, int] = {}
-                    while True:
-                        got = attackers(4, 30, upload, url)
-                        for k, v in got.items():
-                            outcome[k] = outcome.get(k, 0) + v
-                        if outcome.get("uploaded", 0) + sum(v for k, v in outcome.items() if k.startswith("refused")) >= args.sessions:
-                            return outcome
+
+                    def one(_: int) -> str:
+                        try:
+                            Client(url, verbose=False).predict(handle_file(str(big)), api_name="/load_catalog")
+                            return "uploaded"
+                        except Exception as err:
+                            return "refused: " + str(err)[:70]
+
+                    started = time.perf_counter()
+                    with ThreadPoolExecutor(4) as pool:
+                        for done, key in enumerate(pool.map(one, range(args.sessions)), 1):
+                            outcome[key] = outcome.get(key, 0) + 1
+                            if done % 50 == 0:
+                                print(f"  {done} sessions, {time.perf_counter() - started:.0f} s, RSS {rss() / 2**20:.0f} MB",
+                                      flush=True)
+                    return outcome
 
                 phase(f"{args.sessions} sessions each uploading a {big.stat().st_size / 2**20:.1f} MB catalog", sessions)
             time.sleep(args.ttl + 15)  # runs and uploads expire; the janitor sweeps every 5 s
