@@ -14,8 +14,9 @@ from __future__ import annotations
 import operator
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
+from itertools import chain, islice
 
 import numpy as np
 
@@ -125,7 +126,7 @@ BLOCK = 4096  # documents tokenised, counted and appended at a time
 
 
 class _Bm25:
-    """One BM25 index over token lists, as an inverted CSR matrix; scored by tokens, tokens it never saw skipped.
+    """One BM25 index as an inverted CSR matrix; scored by tokens, tokens it never saw skipped.
 
     For token id t, `rows[indptr[t]:indptr[t + 1]]` are the documents containing it (ascending) and
     `weights[...]` its BM25 weight in each: idf(t) · tf / (tf + k1 · (1 − b + b · length / mean length)), computed
@@ -133,14 +134,24 @@ class _Bm25:
     bm25s's to the bit.
     """
 
-    def __init__(self, corpus: Iterable[list[str]]) -> None:
-        """Args:
-            corpus: each document's tokens, consumed one at a time (a generator keeps only a block in memory).
-        """
-        builder = _Builder()
-        for tokens in corpus:
-            builder.add(tokens)
+    def __init__(self, builder: _Builder) -> None:
         self.vocab, self.indptr, self.rows, self.weights, self.size = builder.finish()
+
+    @classmethod
+    def from_tokens(cls, corpus: Iterable[list[str]]) -> _Bm25:
+        """Index documents given as token lists, a block at a time (a generator keeps only a block in memory)."""
+        builder = _Builder()
+        for block in _blocks(corpus):
+            builder.add_token_lists(block)
+        return cls(builder)
+
+    @classmethod
+    def from_texts(cls, texts: Iterable[str]) -> _Bm25:
+        """Index texts by the tokens `tokenize` gives, counted a block at a time without a token list per text."""
+        builder = _Builder()
+        for block in _blocks(texts):
+            builder.add_texts(block)
+        return cls(builder)
 
     @property
     def postings(self) -> int:
@@ -163,50 +174,136 @@ class _Bm25:
         return scores
 
 
-class _Builder:
-    """Streams token lists into a `_Bm25`'s arrays: per block, token ids and counts; at the end, the inverted CSR.
+def _blocks(items: Iterable) -> Iterator[list]:
+    """Consecutive lists of BLOCK items, the last one shorter."""
+    iterator = iter(items)
+    while block := list(islice(iterator, BLOCK)):
+        yield block
 
-    Weights need the mean document length, known only at the end, so the blocks keep (token id, term frequency)
-    per distinct token of each document — 6 bytes each — until `finish` scatters them, block by block, into the
-    term-ordered arrays (a counting sort; each block is freed once placed).
+
+_SPACES = np.array([c for c in range(0x3001) if chr(c).isspace()])  # every code point str.isspace() accepts
+
+
+def _is_cjk(codes: np.ndarray) -> np.ndarray:
+    """Which code points fall in _CJK's ranges."""
+    return ((codes >= 0x3400) & (codes <= 0x4DBF)) | ((codes >= 0x4E00) & (codes <= 0x9FFF)) | ((codes >= 0xF900) & (codes <= 0xFAFF))
+
+
+class _Builder:
+    """Collects blocks of documents as (token id, term frequency) per distinct token of each document, then
+    scatters them into the inverted CSR.
+
+    Weights need the mean document length, known only at the end, so the blocks keep 6 bytes per (document,
+    distinct token) until `finish` places them, block by block, in the term-ordered arrays (a counting sort;
+    each block is freed once placed).
+
+    Texts are tokenised as a block: CJK characters and pairs are read from the block's code points with numpy (as
+    integers: the char's code point, or (first << 20) | second for a pair), so only latin tokens become Python strings.
     """
 
     def __init__(self) -> None:
-        self.vocab: dict[str, int] = {}
-        self._pending: list[str] = []
-        self._pending_lengths: list[int] = []
+        self._vocab: dict[str, int] = {}
+        self._cjk: dict[int, int] = {}  # CJK token as integer (see above) -> token id
         self._blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (token ids, tfs, distinct per doc)
         self._lengths: list[np.ndarray] = []  # tokens per document, repeats counted
 
-    def add(self, tokens: list[str]) -> None:
-        tokens = tokens or [EMPTY]
-        self._pending.extend(tokens)
-        self._pending_lengths.append(len(tokens))
-        if len(self._pending_lengths) >= BLOCK:
-            self._flush()
-
-    def _flush(self) -> None:
-        """Count the pending documents' tokens: (document, token id) pairs made unique with their multiplicity."""
-        if not self._pending_lengths:
-            return
-        flat, vocab = self._pending, self.vocab
-        for token in dict.fromkeys(flat):  # first-seen order: ids are the same from run to run
+    def _string_ids(self, tokens: list[str]) -> np.ndarray:
+        vocab = self._vocab
+        for token in dict.fromkeys(tokens):  # first-seen order: ids are the same from run to run
             if token not in vocab:
-                vocab[token] = len(vocab)
-        ids = np.fromiter(map(vocab.__getitem__, flat), dtype=np.int64, count=len(flat))
-        lengths = np.asarray(self._pending_lengths, dtype=np.int64)
-        docs = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
-        keys, tfs = np.unique((docs << 32) | ids, return_counts=True)  # sorted by document, then token id
+                vocab[token] = len(vocab) + len(self._cjk)
+        return np.fromiter(map(vocab.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+
+    def _cjk_ids(self, keys: np.ndarray) -> np.ndarray:
+        if not len(keys):
+            return np.zeros(0, dtype=np.int64)
+        distinct, inverse = np.unique(keys, return_inverse=True)
+        cjk = self._cjk
+        ids = np.empty(len(distinct), dtype=np.int64)
+        for i, key in enumerate(distinct.tolist()):
+            token_id = cjk.get(key)
+            if token_id is None:
+                token_id = cjk[key] = len(self._vocab) + len(cjk)
+            ids[i] = token_id
+        return ids[inverse]
+
+    def add_token_lists(self, documents: list[list[str]]) -> None:
+        documents = [tokens or [EMPTY] for tokens in documents]
+        lengths = np.fromiter(map(len, documents), dtype=np.int64, count=len(documents))
+        ids = self._string_ids(list(chain.from_iterable(documents)))
+        self._append(np.repeat(np.arange(len(documents)), lengths), ids, lengths)
+
+    def add_texts(self, texts: list[str]) -> None:
+        """Count a block of texts' tokens, as `tokenize` gives them, from the block's code points.
+
+        The block is one string with "\x00" between texts, so no CJK pair and no latin run spans two texts. CJK
+        characters and pairs stay integers until `vocabulary`; latin runs are found with numpy and only they are
+        sliced out as strings (their tokens come from the cached `_latin_tokens`).
+        """
+        folded = [unicodedata.normalize("NFKC", text).lower() for text in texts]
+        block = "\x00".join(folded)
+        codes = np.frombuffer(block.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int64)
+        doc_of = np.repeat(np.arange(len(texts)), [len(text) + 1 for text in folded])[: len(codes)]
+        latin_ids, latin_docs = self._latin(block, codes, doc_of)
+        cjk = _is_cjk(codes)
+        pairs = cjk[:-1] & cjk[1:]
+        keys = np.concatenate([codes[cjk], (codes[:-1][pairs] << 20) | codes[1:][pairs]])
+        docs = np.concatenate([latin_docs, doc_of[cjk], doc_of[:-1][pairs]])
+        ids = np.concatenate([latin_ids, self._cjk_ids(keys)])
+        lengths = np.bincount(docs, minlength=len(texts))
+        empty = np.flatnonzero(lengths == 0)
+        if len(empty):  # as bm25s was given them: one EMPTY token
+            docs = np.concatenate([docs, empty])
+            ids = np.concatenate([ids, self._string_ids([EMPTY] * len(empty))])
+            lengths[empty] = 1
+        self._append(docs, ids, lengths)
+
+    def _latin(self, block: str, codes: np.ndarray, doc_of: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Token ids and documents of the latin tokens in `block`: each run's `latin_tokens`, plus the joined form of
+        two runs with only spaces between them that `_joins` accepts (as in `tokenize`).
+
+        A run is `_RUN`'s latin alternative, [a-z0-9]+(?:[-.][a-z0-9]+)*: letters and digits, and a hyphen or dot
+        standing between two of them.
+        """
+        alnum = ((codes >= 0x61) & (codes <= 0x7A)) | ((codes >= 0x30) & (codes <= 0x39))
+        inside = alnum.copy()
+        inside[1:-1] |= ((codes[1:-1] == 0x2D) | (codes[1:-1] == 0x2E)) & alnum[:-2] & alnum[2:]
+        edges = np.diff(inside.astype(np.int8), prepend=0, append=0)
+        starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+        runs = list(map(block.__getitem__, map(slice, starts.tolist(), ends.tolist())))
+        own = list(map(_latin_tokens, runs))
+        tokens = list(chain.from_iterable(own))
+        docs = np.repeat(doc_of[starts], np.fromiter(map(len, own), dtype=np.int64, count=len(own)))
+        # Runs i, i + 1 with a gap of spaces only ("\x00" between texts is not a space).
+        not_space = np.concatenate([[0], np.cumsum(~np.isin(codes, _SPACES))])
+        joined_docs = []
+        for i in np.flatnonzero(not_space[starts[1:]] == not_space[ends[:-1]]).tolist():
+            left, right = own[i][0], own[i + 1][0]
+            if _joins(left, right):
+                tokens.append(left + right)
+                joined_docs.append(doc_of[starts[i]])
+        return self._string_ids(tokens), np.concatenate([docs, np.asarray(joined_docs, dtype=np.int64)])
+
+    def _append(self, docs: np.ndarray, ids: np.ndarray, lengths: np.ndarray) -> None:
+        """Count a block: (document, token id) pairs made unique, with their multiplicity."""
+        keys, tfs = np.unique((docs.astype(np.int64) << 32) | ids, return_counts=True)  # by document, then token
         per_doc = np.bincount(keys >> 32, minlength=len(lengths)).astype(np.int32)
-        tf_type = np.uint16 if tfs.max() <= np.iinfo(np.uint16).max else np.uint32
+        tf_type = np.uint16 if tfs.max(initial=0) <= np.iinfo(np.uint16).max else np.uint32
         self._blocks.append(((keys & 0xFFFFFFFF).astype(np.int32), tfs.astype(tf_type), per_doc))
         self._lengths.append(lengths.astype(np.int32))
-        self._pending, self._pending_lengths = [], []
+
+    def vocabulary(self) -> dict[str, int]:
+        """Every token (CJK ones as strings again) -> its id."""
+        vocab = self._vocab
+        for key, token_id in self._cjk.items():
+            vocab[chr(key) if key < 1 << 20 else chr(key >> 20) + chr(key & 0xFFFFF)] = token_id
+        self._cjk = {}
+        return vocab
 
     def finish(self) -> tuple[dict[str, int], np.ndarray, np.ndarray, np.ndarray, int]:
         """(vocab, indptr, rows, weights, documents): the inverted index, with bm25s's idf and length norm."""
-        self._flush()
-        n_vocab = len(self.vocab)
+        vocab = self.vocabulary()
+        n_vocab = len(vocab)
         lengths = np.concatenate(self._lengths) if self._lengths else np.zeros(0, dtype=np.int32)
         size = len(lengths)
         df = np.zeros(n_vocab, dtype=np.int64)
@@ -221,8 +318,9 @@ class _Builder:
         weights = np.empty(int(indptr[-1]), dtype=np.float32)
         heads = indptr[:-1].copy()  # the next free slot of each token's postings
         first_doc = 0
+        self._blocks.reverse()
         while self._blocks:
-            ids, tfs, per_doc = self._blocks.pop(0)
+            ids, tfs, per_doc = self._blocks.pop()
             docs = np.repeat(np.arange(first_doc, first_doc + len(per_doc), dtype=np.int32), per_doc)
             first_doc += len(per_doc)
             tf = tfs.astype(np.float64)
@@ -235,7 +333,6 @@ class _Builder:
             rows[slots] = docs
             weights[slots] = w
             heads[ids[starts]] += counts
-        vocab, self.vocab = self.vocab, {}
         return vocab, indptr, rows, weights, size
 
 
@@ -269,9 +366,9 @@ class LexicalIndex:
             documents: the text indexed per product (tokenised one at a time; no token list is kept).
             names: the products' names (same order), whose pinyin is indexed; None indexes no pinyin.
         """
-        self._text = _Bm25(map(tokenize, documents))
+        self._text = _Bm25.from_texts(documents)
         self.size = self._text.size
-        self._pinyin = _Bm25(map(_name_pinyin, names)) if names is not None else None
+        self._pinyin = _Bm25.from_tokens(map(_name_pinyin, names)) if names is not None else None
         if self._pinyin is not None and self._pinyin.size != self.size:
             raise ValueError(f"{self._pinyin.size} names for {self.size} documents")
 

@@ -117,3 +117,25 @@ def test_an_empty_document_counts_as_length_one_and_a_repeated_query_token_count
 def test_names_must_match_documents_one_to_one():
     with pytest.raises(ValueError, match="2 names for 3 documents"):
         LexicalIndex(["a", "b", "c"], names=["甲", "乙"])
+
+
+TRICKY = ["网速 AX55 Wi-Fi 6", "K7键盘 Pro 2", "Pro 键盘 2", "ＡＸ５５ lf 50 12.4", "", "😀!!", "羽毛球拍，一对 e ink usb c",
+          "豈 更 (compatibility ideographs)", "a\x00b 键\x00盘", "x" * 3 + " 重" * 70_000]
+
+
+def postings_by_token(part) -> dict[str, tuple[list[int], list[float]]]:
+    return {token: (part.rows[part.indptr[t] : part.indptr[t + 1]].tolist(), part.weights[part.indptr[t] : part.indptr[t + 1]].tolist())
+            for token, t in part.vocab.items()}
+
+
+@pytest.mark.parametrize("block", [lexical.BLOCK, 3])
+def test_texts_are_indexed_by_exactly_the_tokens_tokenize_gives(catalog, block, monkeypatch):
+    """Texts are tokenised a block at a time (CJK characters and pairs read from code points with numpy); the index
+    must hold the same tokens with the same weights as one built from `tokenize`'s token lists: the catalog, plus
+    full-width latin, compatibility ideographs (NFKC maps 豈 to 豈), NUL characters, an empty text and a
+    character repeated more often than a uint16 counts."""
+    monkeypatch.setattr(lexical, "BLOCK", block)
+    texts = TRICKY + lexical_documents(catalog)
+    from_texts = lexical._Bm25.from_texts(texts)
+    from_tokens = lexical._Bm25.from_tokens(map(tokenize, texts))
+    assert postings_by_token(from_texts) == postings_by_token(from_tokens)
