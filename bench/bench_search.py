@@ -5,6 +5,7 @@ at 300 (the real catalog), 10k, 100k and 1M products, and the nearest-neighbour 
     python bench/bench_search.py                 # all sizes, about 30 min on 2 cores
     python bench/bench_search.py --sizes 300,10000 --libs exact,faiss-hnsw
     python bench/bench_search.py --sizes 1000000 --no-ann-study --reuse   # the 1M engine only: memory, build, latency
+    python bench/bench_search.py --lexical-study 328,10000,100000          # BM25 alone: compact arrays vs former bm25s
 
 How the large catalogs are made (honest about what is synthetic):
 - 10k: synthetic products (a real product's brand and type + a random model code + pieces of two real
@@ -308,11 +309,21 @@ def main() -> None:
     parser.add_argument("--libs-at-1m", default="exact,faiss-ivf", help="libraries compared above 100k (HNSW builds take 6+ min)")
     parser.add_argument("--reuse", action="store_true", help="reuse the 10k embeddings of an earlier run (no throughput figure)")
     parser.add_argument("--no-ann-study", action="store_true", help="skip the library comparison: the engine's figures only")
+    parser.add_argument("--lexical-study", default=None, help="only BM25: sizes to compare, e.g. 328,10000,100000")
+    parser.add_argument("--no-former", action="store_true", help="with --lexical-study: skip the former bm25s index")
     parser.add_argument("--source-size", type=int, default=10_000, help="synthetic products embedded for real (noisy copies above)")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "search.json"))
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     libs = args.libs.split(",")
+    if args.lexical_study:
+        real = load_catalog(ROOT / "catalog.csv")
+        queries = [q.query for name in ("dev_queries.csv", "eval_queries.csv") for q in load_queries(ROOT / "data" / name)]
+        queries = random.Random(0).sample(queries, min(LATENCY_QUERIES, len(queries)))
+        rows = lexical_study(real, [int(s) for s in args.lexical_study.split(",")], queries, former=not args.no_former)
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).with_name("lexical.json").write_text(json.dumps(rows, indent=2))
+        return
     report: dict = {"machine": f"{os.cpu_count()} cores", "sizes": {}, "ann": {}}
 
     t = time.perf_counter()
@@ -375,12 +386,12 @@ def main() -> None:
         if not args.no_ann_study:
             report["ann"][n] = ann_study(vectors, qvecs, study if n >= 100_000 else ["exact"])
         gc.collect()
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.process_time()
         index = build_index(vectors, get_threshold())
-        index_s = time.perf_counter() - t
-        t = time.perf_counter()
+        index_s, index_cpu = time.perf_counter() - t, time.process_time() - cpu
+        t, cpu = time.perf_counter(), time.process_time()
         engine = SearchEngine(model, catalog, vectors, index=index)
-        build_s = time.perf_counter() - t
+        build_s, build_cpu = time.perf_counter() - t, time.process_time() - cpu
         sweep = []
         if engine.index.kind != "exact":  # the engine's own index: the smallest nprobe with recall ≥ target
             default = engine.index.nprobe
@@ -395,7 +406,7 @@ def main() -> None:
                     break
         report["sizes"][n] = {
             "embed_texts_per_s": throughput, "index": engine.index.kind, "index_build_s": index_s, "engine_build_s": build_s,
-            "semantic_recall_at_10": exact_agree, "nprobe_sweep": sweep,
+            "index_build_cpu_s": index_cpu, "engine_build_cpu_s": build_cpu, "semantic_recall_at_10": exact_agree, "nprobe_sweep": sweep,
             "nprobe": getattr(engine.index, "nprobe", None), "nlist": getattr(engine.index, "nlist", None),
             "bm25_postings": engine.lexical._text.postings + (engine.lexical._pinyin.postings if engine.lexical._pinyin else 0),
             "bm25_mb": (engine.lexical._text.nbytes + (engine.lexical._pinyin.nbytes if engine.lexical._pinyin else 0)) / 2**20,
@@ -405,7 +416,7 @@ def main() -> None:
         report["sizes"][n].update({"rss_mb": rss_mb(), "rss_file_mb": file_backed_mb(), "rss_growth_mb": rss_mb() - before,
                                    "peak_rss_mb": peak_rss_mb()})
         row = report["sizes"][n]
-        print(f"{n:,}: nprobe {getattr(engine.index, 'nprobe', '-')}; {engine.index.kind} index built in {index_s:.1f} s, BM25 + engine in {build_s:.1f} s; "
+        print(f"{n:,}: nprobe {getattr(engine.index, 'nprobe', '-')}; {engine.index.kind} index built in {index_s:.1f} s ({index_cpu:.1f} CPU s), BM25 + engine in {build_s:.1f} s ({build_cpu:.1f} CPU s); "
               f"RSS {row['rss_mb']:.0f} MB ({row['rss_file_mb']:.0f} MB of it file-backed), peak {row['peak_rss_mb']:.0f} MB; "
               f"BM25 {row['bm25_postings']:,} postings in {row['bm25_mb']:.0f} MB; semantic recall@10 vs exact {exact_agree}", flush=True)
         del engine, catalog, vectors, index
@@ -415,6 +426,76 @@ def main() -> None:
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(report, indent=2, default=float))
     print_tables(report)
+
+
+class FormerLexical:
+    """The lexical index before the compact arrays, rebuilt for comparison: bm25s over every document's token list
+    (the lists held until bm25s has built), scored exactly like LexicalIndex (text, plus name pinyin)."""
+
+    def __init__(self, documents: list[str], names: list[str]) -> None:
+        import bm25s
+
+        from shopsearch.lexical import tokenize
+        from shopsearch.pinyin import pinyin_tokens
+
+        self.size = len(documents)
+        self.parts = []
+        for corpus in ([tokenize(d) for d in documents], [pinyin_tokens(n) for n in names]):
+            bm25 = bm25s.BM25()
+            bm25.index([tokens or ["\x00"] for tokens in corpus], show_progress=False)
+            self.parts.append(bm25)
+
+    def scores(self, query: str) -> np.ndarray:
+        from shopsearch.lexical import tokenize
+        from shopsearch.pinyin import as_pinyin
+
+        text_bm25, pinyin_bm25 = self.parts
+        tokens = tokenize(query)
+        text = [text_bm25.vocab_dict[t] for t in tokens if t in text_bm25.vocab_dict]
+        pinyin = [pinyin_bm25.vocab_dict[t] for t in as_pinyin(tokens, text_bm25.vocab_dict) if t in pinyin_bm25.vocab_dict]
+        scores = np.asarray(text_bm25.get_scores(text), dtype=np.float32) if text else np.zeros(self.size, dtype=np.float32)
+        return scores + pinyin_bm25.get_scores(pinyin) if pinyin else scores
+
+
+def lexical_study(real: Catalog, sizes: list[int], queries: list[str], former: bool) -> list[dict]:
+    """BM25 alone, the current LexicalIndex against the former bm25s one (`former`), per catalog size: build seconds,
+    RSS growth, and p50/p95 of scoring every product for a query (the content of each of `queries`)."""
+    from shopsearch.lexical import LexicalIndex
+    from shopsearch.query import content_text
+    from shopsearch.search import lexical_documents
+
+    rows = []
+    contents = [content_text(q) for q in queries]
+    warm = lexical_documents(real), [p.name for p in real.products]
+    LexicalIndex(*warm), FormerLexical(*warm)  # imports and dictionaries (pypinyin's) load outside the timings
+    for n in sizes:
+        catalog = real if n <= len(real) else synthetic_catalog(real, n)
+        documents, names = lexical_documents(catalog), [p.name for p in catalog.products]
+        for label, make in [("compact arrays", LexicalIndex), ("former bm25s", FormerLexical)][: 2 if former else 1]:
+            gc.collect()
+            before = rss_mb()
+            t, cpu = time.perf_counter(), time.process_time()
+            index = make(documents, names=names) if make is LexicalIndex else make(documents, names)
+            build_s, build_cpu = time.perf_counter() - t, time.process_time() - cpu
+            gc.collect()
+            growth = rss_mb() - before
+            for q in contents[:10]:
+                index.scores(q)
+            times = []
+            for q in contents:
+                t = time.perf_counter()
+                index.scores(q)
+                times.append((time.perf_counter() - t) * 1000)
+            p50, p95 = pct(times)
+            rows.append({"products": len(catalog), "index": label, "build_s": build_s, "build_cpu_s": build_cpu, "rss_growth_mb": growth, "p50_ms": p50, "p95_ms": p95})
+            print(f"  BM25 {label:15} {len(catalog):>9,}: build {build_s:6.1f} s ({build_cpu:.1f} CPU s), RSS +{growth:6.0f} MB, scoring p50 {p50:.2f} ms p95 {p95:.2f} ms", flush=True)
+            del index
+        del catalog, documents, names
+    print("\n| products | BM25 index | build s (CPU s) | RSS growth MB | scoring p50 / p95 ms |")
+    print("|---:|---|---:|---:|---:|")
+    for r in rows:
+        print(f"| {r['products']:,} | {r['index']} | {r['build_s']:.1f} ({r['build_cpu_s']:.1f}) | {r['rss_growth_mb']:.0f} | {r['p50_ms']:.2f} / {r['p95_ms']:.2f} |")
+    return rows
 
 
 def get_threshold() -> int:

@@ -170,7 +170,7 @@ class _Bm25:
             t = self.vocab.get(token)
             if t is not None:
                 start, end = self.indptr[t], self.indptr[t + 1]
-                scores[self.rows[start:end]] += self.weights[start:end]  # rows within a token are distinct
+                np.add.at(scores, self.rows[start:end], self.weights[start:end])  # numpy 2: faster than scores[rows] +=
         return scores
 
 
