@@ -310,7 +310,7 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="reuse the 10k embeddings of an earlier run (no throughput figure)")
     parser.add_argument("--no-ann-study", action="store_true", help="skip the library comparison: the engine's figures only")
     parser.add_argument("--lexical-study", default=None, help="only BM25: sizes to compare, e.g. 328,10000,100000")
-    parser.add_argument("--no-former", action="store_true", help="with --lexical-study: skip the former bm25s index")
+    parser.add_argument("--former-up-to", type=int, default=100_000, help="with --lexical-study: build the former bm25s index up to this size (it needs ~15 GB at 1M)")
     parser.add_argument("--source-size", type=int, default=10_000, help="synthetic products embedded for real (noisy copies above)")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "search.json"))
     args = parser.parse_args()
@@ -320,7 +320,7 @@ def main() -> None:
         real = load_catalog(ROOT / "catalog.csv")
         queries = [q.query for name in ("dev_queries.csv", "eval_queries.csv") for q in load_queries(ROOT / "data" / name)]
         queries = random.Random(0).sample(queries, min(LATENCY_QUERIES, len(queries)))
-        rows = lexical_study(real, [int(s) for s in args.lexical_study.split(",")], queries, former=not args.no_former)
+        rows = lexical_study(real, [int(s) for s in args.lexical_study.split(",")], queries, former_up_to=args.former_up_to)
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).with_name("lexical.json").write_text(json.dumps(rows, indent=2))
         return
@@ -457,8 +457,8 @@ class FormerLexical:
         return scores + pinyin_bm25.get_scores(pinyin) if pinyin else scores
 
 
-def lexical_study(real: Catalog, sizes: list[int], queries: list[str], former: bool) -> list[dict]:
-    """BM25 alone, the current LexicalIndex against the former bm25s one (`former`), per catalog size: build seconds,
+def lexical_study(real: Catalog, sizes: list[int], queries: list[str], former_up_to: int) -> list[dict]:
+    """BM25 alone, the current LexicalIndex against the former bm25s one (up to `former_up_to` products), per catalog size: build seconds,
     RSS growth, and p50/p95 of scoring every product for a query (the content of each of `queries`)."""
     from shopsearch.lexical import LexicalIndex
     from shopsearch.query import content_text
@@ -471,7 +471,7 @@ def lexical_study(real: Catalog, sizes: list[int], queries: list[str], former: b
     for n in sizes:
         catalog = real if n <= len(real) else synthetic_catalog(real, n)
         documents, names = lexical_documents(catalog), [p.name for p in catalog.products]
-        for label, make in [("compact arrays", LexicalIndex), ("former bm25s", FormerLexical)][: 2 if former else 1]:
+        for label, make in [("compact arrays", LexicalIndex), ("former bm25s", FormerLexical)][: 2 if n <= former_up_to else 1]:
             gc.collect()
             before = rss_mb()
             t, cpu = time.perf_counter(), time.process_time()
