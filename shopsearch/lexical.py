@@ -11,6 +11,7 @@ time and keeps ~8 bytes per (product, distinct token). Scores are bm25s's "lucen
 
 from __future__ import annotations
 
+import ctypes
 import operator
 import re
 import unicodedata
@@ -354,6 +355,16 @@ def _name_pinyin(name: str) -> list[str]:
     return tokens
 
 
+def _return_freed_heap() -> None:
+    """Give the heap pages the build freed back to the OS. glibc keeps them otherwise (its threshold for giving a
+    block its own mapping rises as such blocks are freed, so the build's temporary arrays land on the heap):
+    at 300k products this returned 135 MB of the 204 MB the build left beyond its arrays. A no-op without glibc."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 class LexicalIndex:
     """BM25 over product texts, plus the pinyin of their names; `scores(query)` gives a score for every document.
 
@@ -371,6 +382,7 @@ class LexicalIndex:
         self._pinyin = _Bm25.from_tokens(map(_name_pinyin, names)) if names is not None else None
         if self._pinyin is not None and self._pinyin.size != self.size:
             raise ValueError(f"{self._pinyin.size} names for {self.size} documents")
+        _return_freed_heap()
 
     def _query_tokens(self, query: str) -> tuple[list[str], list[str]]:
         """The query's tokens in the text index, and its latin words the text index lacks read as pinyin (if indexed)."""
