@@ -1,6 +1,9 @@
 """Encode catalogs in batches and cache the vectors on disk, keyed by model and catalog fingerprints.
 
 A cache file is trusted only when its shape and checksum match its sidecar; otherwise it is rebuilt.
+Large arrays (MEMMAP_ABOVE_BYTES and up: 1M products × 384 floats are 1.5 GB) are encoded straight into the cache
+file and served as a read-only memmap, so they are never held twice, nor once in the process's own memory: search
+reads only the rows it re-scores.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from sentence_transformers import SentenceTransformer
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]  # (texts done, texts total)
+MEMMAP_ABOVE_BYTES = 256 * 2**20  # ~175k products at 384 dimensions; the vector index turns approximate at 200k
+_READ_BLOCK = 1 << 24
 
 
 class Encoder(Protocol):
@@ -101,14 +106,40 @@ def encode(
 
 
 def _checksum(array: np.ndarray) -> str:
-    return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
+    """sha256 of the array's bytes in C order; a memmap's are read from its file, not through the mapping."""
+    if isinstance(array, np.memmap) and array.filename and array.flags.c_contiguous:
+        return _file_checksum(array.filename, array.offset, array.nbytes)
+    digest = hashlib.sha256()
+    rows = max(1, _READ_BLOCK // max(1, array[:1].nbytes))
+    for start in range(0, len(array), rows):
+        digest.update(np.ascontiguousarray(array[start : start + rows]).tobytes())
+    return digest.hexdigest()
+
+
+def _file_checksum(path: str | Path, offset: int, size: int) -> str:
+    """sha256 of `size` bytes of a file from `offset`, read in blocks (plain reads leave no pages in our RSS)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        fh.seek(offset)
+        while size > 0:
+            block = fh.read(min(size, _READ_BLOCK))
+            if not block:
+                break
+            digest.update(block)
+            size -= len(block)
+    return digest.hexdigest()
 
 
 class EmbeddingCache:
-    """`<dir>/<model fp>-<catalog fp>.npy` plus a `.json` sidecar with shape and checksum."""
+    """`<dir>/<model fp>-<catalog fp>.npy` plus a `.json` sidecar with shape and checksum.
 
-    def __init__(self, directory: str | Path) -> None:
+    Arrays of `memmap_above` bytes and more are returned as read-only memmaps of the cache file (and encoded
+    straight into it); smaller ones are loaded into memory.
+    """
+
+    def __init__(self, directory: str | Path, memmap_above: int = MEMMAP_ABOVE_BYTES) -> None:
         self.directory = Path(directory)
+        self.memmap_above = memmap_above
 
     def path(self, model_fp: str, catalog_fp: str) -> Path:
         return self.directory / f"{model_fp}-{catalog_fp}.npy"
@@ -121,14 +152,14 @@ class EmbeddingCache:
             return None
         try:
             meta = json.loads(meta_path.read_text())
-            array = np.load(path, allow_pickle=False)
+            array = np.load(path, mmap_mode="r", allow_pickle=False)  # the header only; the data is read below
         except (OSError, ValueError, json.JSONDecodeError) as err:
             log.warning("embedding cache %s unreadable (%s); rebuilding", path.name, err)
             return None
         if array.shape != (rows, meta.get("dim")) or _checksum(array) != meta.get("sha256"):
             log.warning("embedding cache %s does not match its checksum; rebuilding", path.name)
             return None
-        return array
+        return array if array.nbytes >= self.memmap_above else np.array(array)
 
     def store(self, model_fp: str, catalog_fp: str, array: np.ndarray) -> None:
         """Write atomically: a reader sees the old file, the new file, or none — never half of one."""
@@ -153,9 +184,23 @@ class EmbeddingCache:
         cached = self.load(model_fp, catalog_fp, len(texts))
         if cached is not None:
             return cached
-        array = encode(model, texts, len(texts), on_progress=on_progress)
-        self.store(model_fp, catalog_fp, array)
-        return array
+        dim = as_encoder(model).dim
+        if len(texts) * dim * 4 < self.memmap_above:
+            array = encode(model, texts, len(texts), on_progress=on_progress)
+            self.store(model_fp, catalog_fp, array)
+            return array
+        # Large: encode into the cache file itself (one batch in memory), then serve it read-only.
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path = self.path(model_fp, catalog_fp)
+        tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+        written = encode_to_file(model, texts, len(texts), tmp, on_progress=on_progress)
+        checksum = _checksum(written)
+        del written
+        tmp_meta = path.with_name(path.stem + f".{os.getpid()}.json.tmp")
+        tmp_meta.write_text(json.dumps({"dim": dim, "sha256": checksum}))
+        os.replace(tmp, path)
+        os.replace(tmp_meta, path.with_suffix(".json"))
+        return np.load(path, mmap_mode="r", allow_pickle=False)
 
 
 def encode_to_file(

@@ -1,14 +1,24 @@
-"""Chinese-aware lexical search: BM25 (bm25s) over character uni/bigrams and latin words, plus the names' pinyin.
+"""Chinese-aware lexical search: BM25 over character uni/bigrams and latin words, plus the names' pinyin.
 
 The model sees most Chinese characters as [UNK]; characters themselves are what a lexical index reads best.
+
+The index is held as compact arrays, not Python objects: a vocabulary (token -> id) and an inverted CSR matrix
+(for each token id, the rows of the products that contain it and the token's precomputed BM25 weight there), so
+a query touches only its own tokens' postings. At 1M products the former bm25s index kept every tokenised
+document as Python lists while it built (14.6 GB RSS, BENCHMARKS.md); this one tokenises a block of documents at a
+time and keeps ~8 bytes per (product, distinct token). Scores are bm25s's "lucene" BM25 (k1 1.5, b 0.75) to the bit.
 """
 
 from __future__ import annotations
 
+import ctypes
+import operator
 import re
 import unicodedata
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
+from itertools import chain, islice
 
-import bm25s
 import numpy as np
 
 from shopsearch.pinyin import as_pinyin, pinyin_tokens
@@ -26,13 +36,16 @@ _PIECE = re.compile(r"[a-z]+|\d+(?:\.\d+)*")
 MIN_PIECE = 2
 
 
+_DIGIT = re.compile(r"[0-9]")
+
+
 def _joins(left: str, right: str) -> bool:
     """Whether two latin runs separated by a space read as one model name ("Pro 2", "Watch 4", "e ink", "usb c").
 
     Two ordinary words ("bluetooth speaker") are not joined: on dev the phrase token they would give is shared by
     every product listing the phrase, and it cost hybrid Recall@1 (0.924 with it, 0.931 without).
     """
-    return any(ch.isdigit() for ch in left + right) or min(len(left), len(right)) <= 2
+    return min(len(left), len(right)) <= 2 or _DIGIT.search(left) is not None or _DIGIT.search(right) is not None
 
 
 def latin_tokens(run: str) -> list[str]:
@@ -40,6 +53,12 @@ def latin_tokens(run: str) -> list[str]:
 
     Example: "es-lf50" -> ["eslf50", "es", "lf50", "lf", "50"]; "pro2" -> ["pro2", "pro"]; "12.4" -> ["12.4"]
     """
+    return list(_latin_tokens(run))
+
+
+@lru_cache(maxsize=1 << 16)
+def _latin_tokens(run: str) -> tuple[str, ...]:
+    """`latin_tokens`, cached: words such as tags, brands and units repeat across a catalog's products."""
     segments = _SEGMENT.findall(run)
     tokens = {"".join(segments): None}
     for segment in segments:
@@ -47,7 +66,7 @@ def latin_tokens(run: str) -> list[str]:
         for piece in _PIECE.findall(segment):
             if len(piece) >= MIN_PIECE:
                 tokens.setdefault(piece, None)
-    return list(tokens)
+    return tuple(tokens)
 
 
 def tokenize(text: str) -> list[str]:
@@ -66,15 +85,15 @@ def tokenize(text: str) -> list[str]:
     previous: re.Match[str] | None = None  # the last latin run, while only spaces follow it
     for match in _RUN.finditer(folded):
         run = match.group()
-        if _IS_CJK.match(run):
+        if not run.isascii():  # a CJK run (a latin run is ASCII by _RUN): characters, then adjacent pairs
             tokens.extend(run)
-            tokens.extend(run[i : i + 2] for i in range(len(run) - 1))
+            tokens.extend(map(operator.add, run, run[1:]))
             previous = None
             continue
-        own = latin_tokens(run)
+        own = _latin_tokens(run)
         tokens.extend(own)
         if previous is not None and folded[previous.end() : match.start()].isspace():
-            left = latin_tokens(previous.group())[0]
+            left = _latin_tokens(previous.group())[0]
             if _joins(left, own[0]):
                 tokens.append(left + own[0])
         previous = match
@@ -100,20 +119,250 @@ def query_terms(text: str) -> list[str]:
     return list(seen)
 
 
-class _Bm25:
-    """One bm25s index over token lists, scored by tokens; tokens it never saw are skipped."""
+# bm25s's defaults, which this index reproduces: "lucene" BM25.
+K1 = 1.5
+B = 0.75
+EMPTY = "\x00"  # the one token of a document with none, as bm25s was given: it still counts as length 1
+BLOCK = 4096  # documents tokenised, counted and appended at a time
 
-    def __init__(self, corpus: list[list[str]]) -> None:
-        self.size = len(corpus)
-        self._bm25 = bm25s.BM25()
-        self._bm25.index([tokens or ["\x00"] for tokens in corpus], show_progress=False)
-        self.vocab: dict[str, int] = self._bm25.vocab_dict
+
+class _Bm25:
+    """One BM25 index as an inverted CSR matrix; scored by tokens, tokens it never saw skipped.
+
+    For token id t, `rows[indptr[t]:indptr[t + 1]]` are the documents containing it (ascending) and
+    `weights[...]` its BM25 weight in each: idf(t) · tf / (tf + k1 · (1 − b + b · length / mean length)), computed
+    as bm25s computes it (float64, stored as float32) and summed in the query's token order, so the scores match
+    bm25s's to the bit.
+    """
+
+    def __init__(self, builder: _Builder) -> None:
+        self.vocab, self.indptr, self.rows, self.weights, self.size = builder.finish()
+
+    @classmethod
+    def from_tokens(cls, corpus: Iterable[list[str]]) -> _Bm25:
+        """Index documents given as token lists, a block at a time (a generator keeps only a block in memory)."""
+        builder = _Builder()
+        for block in _blocks(corpus):
+            builder.add_token_lists(block)
+        return cls(builder)
+
+    @classmethod
+    def from_texts(cls, texts: Iterable[str]) -> _Bm25:
+        """Index texts by the tokens `tokenize` gives, counted a block at a time without a token list per text."""
+        builder = _Builder()
+        for block in _blocks(texts):
+            builder.add_texts(block)
+        return cls(builder)
+
+    @property
+    def postings(self) -> int:
+        """How many (document, distinct token) pairs the index holds."""
+        return len(self.rows)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the posting arrays (the vocabulary dict comes on top)."""
+        return self.indptr.nbytes + self.rows.nbytes + self.weights.nbytes
 
     def scores(self, tokens: list[str]) -> np.ndarray:
-        ids = [self.vocab[t] for t in tokens if t in self.vocab]
-        if not ids:
-            return np.zeros(self.size, dtype=np.float32)
-        return np.asarray(self._bm25.get_scores(ids), dtype=np.float32)
+        """BM25 score of every document for `tokens`; a token listed twice counts twice, as in bm25s."""
+        scores = np.zeros(self.size, dtype=np.float32)
+        for token in tokens:
+            t = self.vocab.get(token)
+            if t is not None:
+                start, end = self.indptr[t], self.indptr[t + 1]
+                np.add.at(scores, self.rows[start:end], self.weights[start:end])  # numpy 2: faster than scores[rows] +=
+        return scores
+
+
+def _blocks(items: Iterable) -> Iterator[list]:
+    """Consecutive lists of BLOCK items, the last one shorter."""
+    iterator = iter(items)
+    while block := list(islice(iterator, BLOCK)):
+        yield block
+
+
+_SPACES = np.array([c for c in range(0x3001) if chr(c).isspace()])  # every code point str.isspace() accepts
+
+
+def _is_cjk(codes: np.ndarray) -> np.ndarray:
+    """Which code points fall in _CJK's ranges."""
+    return ((codes >= 0x3400) & (codes <= 0x4DBF)) | ((codes >= 0x4E00) & (codes <= 0x9FFF)) | ((codes >= 0xF900) & (codes <= 0xFAFF))
+
+
+class _Builder:
+    """Collects blocks of documents as (token id, term frequency) per distinct token of each document, then
+    scatters them into the inverted CSR.
+
+    Weights need the mean document length, known only at the end, so the blocks keep 6 bytes per (document,
+    distinct token) until `finish` places them, block by block, in the term-ordered arrays (a counting sort;
+    each block is freed once placed).
+
+    Texts are tokenised as a block: CJK characters and pairs are read from the block's code points with numpy (as
+    integers: the char's code point, or (first << 20) | second for a pair), so only latin tokens become Python strings.
+    """
+
+    def __init__(self) -> None:
+        self._vocab: dict[str, int] = {}
+        self._cjk: dict[int, int] = {}  # CJK token as integer (see above) -> token id
+        self._blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (token ids, tfs, distinct per doc)
+        self._lengths: list[np.ndarray] = []  # tokens per document, repeats counted
+
+    def _string_ids(self, tokens: list[str]) -> np.ndarray:
+        vocab = self._vocab
+        for token in dict.fromkeys(tokens):  # first-seen order: ids are the same from run to run
+            if token not in vocab:
+                vocab[token] = len(vocab) + len(self._cjk)
+        return np.fromiter(map(vocab.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+
+    def _cjk_ids(self, keys: np.ndarray) -> np.ndarray:
+        if not len(keys):
+            return np.zeros(0, dtype=np.int64)
+        distinct, inverse = np.unique(keys, return_inverse=True)
+        cjk = self._cjk
+        ids = np.empty(len(distinct), dtype=np.int64)
+        for i, key in enumerate(distinct.tolist()):
+            token_id = cjk.get(key)
+            if token_id is None:
+                token_id = cjk[key] = len(self._vocab) + len(cjk)
+            ids[i] = token_id
+        return ids[inverse]
+
+    def add_token_lists(self, documents: list[list[str]]) -> None:
+        documents = [tokens or [EMPTY] for tokens in documents]
+        lengths = np.fromiter(map(len, documents), dtype=np.int64, count=len(documents))
+        ids = self._string_ids(list(chain.from_iterable(documents)))
+        self._append(np.repeat(np.arange(len(documents)), lengths), ids, lengths)
+
+    def add_texts(self, texts: list[str]) -> None:
+        """Count a block of texts' tokens, as `tokenize` gives them, from the block's code points.
+
+        The block is one string with "\x00" between texts, so no CJK pair and no latin run spans two texts. CJK
+        characters and pairs stay integers until `vocabulary`; latin runs are found with numpy and only they are
+        sliced out as strings (their tokens come from the cached `_latin_tokens`).
+        """
+        folded = [unicodedata.normalize("NFKC", text).lower() for text in texts]
+        block = "\x00".join(folded)
+        codes = np.frombuffer(block.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int64)
+        doc_of = np.repeat(np.arange(len(texts)), [len(text) + 1 for text in folded])[: len(codes)]
+        latin_ids, latin_docs = self._latin(block, codes, doc_of)
+        cjk = _is_cjk(codes)
+        pairs = cjk[:-1] & cjk[1:]
+        keys = np.concatenate([codes[cjk], (codes[:-1][pairs] << 20) | codes[1:][pairs]])
+        docs = np.concatenate([latin_docs, doc_of[cjk], doc_of[:-1][pairs]])
+        ids = np.concatenate([latin_ids, self._cjk_ids(keys)])
+        lengths = np.bincount(docs, minlength=len(texts))
+        empty = np.flatnonzero(lengths == 0)
+        if len(empty):  # as bm25s was given them: one EMPTY token
+            docs = np.concatenate([docs, empty])
+            ids = np.concatenate([ids, self._string_ids([EMPTY] * len(empty))])
+            lengths[empty] = 1
+        self._append(docs, ids, lengths)
+
+    def _latin(self, block: str, codes: np.ndarray, doc_of: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Token ids and documents of the latin tokens in `block`: each run's `latin_tokens`, plus the joined form of
+        two runs with only spaces between them that `_joins` accepts (as in `tokenize`).
+
+        A run is `_RUN`'s latin alternative, [a-z0-9]+(?:[-.][a-z0-9]+)*: letters and digits, and a hyphen or dot
+        standing between two of them.
+        """
+        alnum = ((codes >= 0x61) & (codes <= 0x7A)) | ((codes >= 0x30) & (codes <= 0x39))
+        inside = alnum.copy()
+        inside[1:-1] |= ((codes[1:-1] == 0x2D) | (codes[1:-1] == 0x2E)) & alnum[:-2] & alnum[2:]
+        edges = np.diff(inside.astype(np.int8), prepend=0, append=0)
+        starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+        runs = list(map(block.__getitem__, map(slice, starts.tolist(), ends.tolist())))
+        own = list(map(_latin_tokens, runs))
+        tokens = list(chain.from_iterable(own))
+        docs = np.repeat(doc_of[starts], np.fromiter(map(len, own), dtype=np.int64, count=len(own)))
+        # Runs i, i + 1 with a gap of spaces only ("\x00" between texts is not a space).
+        not_space = np.concatenate([[0], np.cumsum(~np.isin(codes, _SPACES))])
+        joined_docs = []
+        for i in np.flatnonzero(not_space[starts[1:]] == not_space[ends[:-1]]).tolist():
+            left, right = own[i][0], own[i + 1][0]
+            if _joins(left, right):
+                tokens.append(left + right)
+                joined_docs.append(doc_of[starts[i]])
+        return self._string_ids(tokens), np.concatenate([docs, np.asarray(joined_docs, dtype=np.int64)])
+
+    def _append(self, docs: np.ndarray, ids: np.ndarray, lengths: np.ndarray) -> None:
+        """Count a block: (document, token id) pairs made unique, with their multiplicity."""
+        keys, tfs = np.unique((docs.astype(np.int64) << 32) | ids, return_counts=True)  # by document, then token
+        per_doc = np.bincount(keys >> 32, minlength=len(lengths)).astype(np.int32)
+        tf_type = np.uint16 if tfs.max(initial=0) <= np.iinfo(np.uint16).max else np.uint32
+        self._blocks.append(((keys & 0xFFFFFFFF).astype(np.int32), tfs.astype(tf_type), per_doc))
+        self._lengths.append(lengths.astype(np.int32))
+
+    def vocabulary(self) -> dict[str, int]:
+        """Every token (CJK ones as strings again) -> its id."""
+        vocab = self._vocab
+        for key, token_id in self._cjk.items():
+            vocab[chr(key) if key < 1 << 20 else chr(key >> 20) + chr(key & 0xFFFFF)] = token_id
+        self._cjk = {}
+        return vocab
+
+    def finish(self) -> tuple[dict[str, int], np.ndarray, np.ndarray, np.ndarray, int]:
+        """(vocab, indptr, rows, weights, documents): the inverted index, with bm25s's idf and length norm."""
+        vocab = self.vocabulary()
+        n_vocab = len(vocab)
+        lengths = np.concatenate(self._lengths) if self._lengths else np.zeros(0, dtype=np.int32)
+        size = len(lengths)
+        df = np.zeros(n_vocab, dtype=np.int64)
+        for ids, _, _ in self._blocks:
+            df += np.bincount(ids, minlength=n_vocab)
+        indptr = np.zeros(n_vocab + 1, dtype=np.int64)
+        np.cumsum(df, out=indptr[1:])
+        # bm25s: idf = log(1 + (N − df + 0.5) / (df + 0.5)) in float64, kept as float32; the length part in float64.
+        idf = np.log(1 + (size - df + 0.5) / (df + 0.5)).astype(np.float32)
+        norm = K1 * ((1 - B) + B * lengths / lengths.mean()) if size else np.zeros(0)
+        rows = np.empty(int(indptr[-1]), dtype=np.int32)
+        weights = np.empty(int(indptr[-1]), dtype=np.float32)
+        heads = indptr[:-1].copy()  # the next free slot of each token's postings
+        first_doc = 0
+        self._blocks.reverse()
+        while self._blocks:
+            ids, tfs, per_doc = self._blocks.pop()
+            docs = np.repeat(np.arange(first_doc, first_doc + len(per_doc), dtype=np.int32), per_doc)
+            first_doc += len(per_doc)
+            tf = tfs.astype(np.float64)
+            w = (idf[ids] * (tf / (norm[docs] + tf))).astype(np.float32)
+            order = np.argsort(ids, kind="stable")  # by token; documents stay ascending within a token
+            ids, docs, w = ids[order], docs[order], w[order]
+            starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+            counts = np.diff(np.r_[starts, len(ids)])
+            slots = heads[ids] + (np.arange(len(ids)) - np.repeat(starts, counts))
+            rows[slots] = docs
+            weights[slots] = w
+            heads[ids[starts]] += counts
+        return vocab, indptr, rows, weights, size
+
+
+_CJK_RUN = re.compile(rf"[{_CJK}]+")
+_PINYIN_BY_RUNS: dict[tuple[str, ...], list[str]] = {}
+
+
+def _name_pinyin(name: str) -> list[str]:
+    """`pinyin_tokens(name)`, shared between names with the same Chinese runs (all that it reads): names repeat
+    their brands and kinds, and assembling the tokens costs ~20 µs a name even when pypinyin's part is cached.
+    The cache is cleared at 2**16 entries, so a catalog of unique names cannot grow it without bound.
+    """
+    key = tuple(_CJK_RUN.findall(unicodedata.normalize("NFKC", name)))
+    tokens = _PINYIN_BY_RUNS.get(key)
+    if tokens is None:
+        if len(_PINYIN_BY_RUNS) >= 1 << 16:
+            _PINYIN_BY_RUNS.clear()
+        tokens = _PINYIN_BY_RUNS[key] = pinyin_tokens(name)
+    return tokens
+
+
+def _return_freed_heap() -> None:
+    """Give the heap pages the build freed back to the OS. glibc keeps them otherwise (its threshold for giving a
+    block its own mapping rises as such blocks are freed, so the build's temporary arrays land on the heap):
+    at 300k products this returned 135 MB of the 204 MB the build left beyond its arrays. A no-op without glibc."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 class LexicalIndex:
@@ -123,14 +372,17 @@ class LexicalIndex:
     text index normalises by nor weigh in a query that has no pinyin: such a query scores exactly as without them.
     """
 
-    def __init__(self, documents: list[str], names: list[str] | None = None) -> None:
+    def __init__(self, documents: Iterable[str], names: Iterable[str] | None = None) -> None:
         """Args:
-            documents: the text indexed per product.
+            documents: the text indexed per product (tokenised one at a time; no token list is kept).
             names: the products' names (same order), whose pinyin is indexed; None indexes no pinyin.
         """
-        self.size = len(documents)
-        self._text = _Bm25([tokenize(d) for d in documents])
-        self._pinyin = _Bm25([pinyin_tokens(n) for n in names]) if names is not None else None
+        self._text = _Bm25.from_texts(documents)
+        self.size = self._text.size
+        self._pinyin = _Bm25.from_tokens(map(_name_pinyin, names)) if names is not None else None
+        if self._pinyin is not None and self._pinyin.size != self.size:
+            raise ValueError(f"{self._pinyin.size} names for {self.size} documents")
+        _return_freed_heap()
 
     def _query_tokens(self, query: str) -> tuple[list[str], list[str]]:
         """The query's tokens in the text index, and its latin words the text index lacks read as pinyin (if indexed)."""

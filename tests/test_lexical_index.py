@@ -1,0 +1,141 @@
+"""The compact BM25 index: the same scores as a plain BM25 written from the formula, and as bm25s (the index it
+replaced), held in arrays rather than per-document Python objects."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+import bm25s
+import numpy as np
+import pytest
+
+from shopsearch import lexical
+from shopsearch.catalog import Catalog
+from shopsearch.config import ROOT
+from shopsearch.evaluation import load_queries
+from shopsearch.index import top_k
+from shopsearch.lexical import LexicalIndex, tokenize
+from shopsearch.pinyin import as_pinyin, pinyin_tokens
+from shopsearch.query import content_text
+from shopsearch.search import lexical_documents
+
+
+def reference_bm25(corpus: list[list[str]], query: list[str], k1: float = 1.5, b: float = 0.75) -> np.ndarray:
+    """BM25 ("lucene" variant, bm25s's default) straight from the formula, in float64, one document at a time.
+
+    score(d) = Σ over the query's tokens (repeats counted) present in d of idf · tf / (tf + k1 · (1 − b + b · |d| / avg)),
+    idf = ln(1 + (N − df + 0.5) / (df + 0.5)); a document with no tokens has length 1, as bm25s was given it.
+    """
+    counts = [Counter(tokens) for tokens in corpus]
+    lengths = [len(tokens) or 1 for tokens in corpus]
+    average = sum(lengths) / len(lengths)
+    df = Counter(token for doc in counts for token in doc)
+    n = len(corpus)
+    scores = np.zeros(n)
+    for i, (doc, length) in enumerate(zip(counts, lengths)):
+        for token in query:
+            tf = doc.get(token, 0)
+            if tf:
+                idf = math.log(1 + (n - df[token] + 0.5) / (df[token] + 0.5))
+                scores[i] += idf * tf / (tf + k1 * (1 - b + b * length / average))
+    return scores
+
+
+@pytest.fixture(scope="module")
+def dev_queries() -> list[str]:
+    return [content_text(q.query) for q in load_queries(ROOT / "data" / "dev_queries.csv")]
+
+
+@pytest.fixture(scope="module")
+def corpus(catalog: Catalog) -> tuple[list[list[str]], list[list[str]]]:
+    """The real catalog as the engine indexes it: text tokens per product, and the pinyin tokens of its name."""
+    return [tokenize(d) for d in lexical_documents(catalog)], [pinyin_tokens(p.name) for p in catalog.products]
+
+
+@pytest.mark.parametrize("block", [lexical.BLOCK, 37])  # 37: the real catalog in 9 blocks, the last one short
+def test_scores_and_top_10_equal_a_plain_bm25_on_every_dev_query(catalog, corpus, dev_queries, block, monkeypatch):
+    """For every dev query, text BM25 plus name-pinyin BM25 per product equals the formula's to float32 precision,
+    and the top 10 are the same products in the same order, whether the index was built in one block or many."""
+    monkeypatch.setattr(lexical, "BLOCK", block)
+    index = LexicalIndex(lexical_documents(catalog), names=[p.name for p in catalog.products])
+    texts, names = corpus
+    vocabulary = {token for tokens in texts for token in tokens}
+    for query in dev_queries:
+        tokens = tokenize(query)
+        expected = reference_bm25(texts, tokens) + reference_bm25(names, as_pinyin(tokens, vocabulary))
+        got = index.scores(query)
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6, err_msg=query)
+        assert top_k(got, 10).tolist() == top_k(expected.astype(np.float32), 10).tolist(), query
+
+
+def test_scores_are_bm25s_scores_to_the_bit(catalog, corpus, dev_queries):
+    """The index it replaced was bm25s over the same tokens: every dev query scores every product identically."""
+    texts, names = corpus
+    former = {}
+    for key, docs in (("text", texts), ("pinyin", names)):
+        former[key] = bm25s.BM25()
+        former[key].index([tokens or ["\x00"] for tokens in docs], show_progress=False)
+    index = LexicalIndex(lexical_documents(catalog), names=[p.name for p in catalog.products])
+    for query in dev_queries:
+        tokens = tokenize(query)
+        text_ids = [former["text"].vocab_dict[t] for t in tokens if t in former["text"].vocab_dict]
+        pinyin = [t for t in as_pinyin(tokens, former["text"].vocab_dict) if t in former["pinyin"].vocab_dict]
+        expected = former["text"].get_scores(text_ids) if text_ids else np.zeros(len(catalog), dtype=np.float32)
+        if pinyin:
+            expected = expected + former["pinyin"].get_scores([former["pinyin"].vocab_dict[t] for t in pinyin])
+        assert index.scores(query).tolist() == expected.tolist(), query
+
+
+def test_the_index_holds_arrays_not_per_document_objects(catalog):
+    """Built from a generator, the index keeps a vocabulary and three arrays per BM25 part: int64 offsets per token,
+    then int32 rows and float32 weights, 8 bytes per (product, distinct token) pair, and nothing per document."""
+    index = LexicalIndex((d for d in lexical_documents(catalog)), names=(p.name for p in catalog.products))
+    assert index.size == len(catalog)
+    for part in (index._text, index._pinyin):
+        assert (part.indptr.dtype, part.rows.dtype, part.weights.dtype) == (np.int64, np.int32, np.float32)
+        assert len(part.indptr) == len(part.vocab) + 1 and part.indptr[-1] == part.postings
+        assert part.nbytes == 8 * (len(part.vocab) + 1) + 8 * part.postings
+        assert not [name for name, value in vars(part).items() if isinstance(value, (list, tuple))]
+        for t in range(len(part.vocab)):  # rows ascend within each token: each row appears once per token
+            rows = part.rows[part.indptr[t] : part.indptr[t + 1]]
+            assert (np.diff(rows) > 0).all()
+
+
+def test_an_empty_document_counts_as_length_one_and_a_repeated_query_token_counts_twice():
+    """bm25s's conventions, kept: a document without tokens has length 1 (it shifts the mean length), and a
+    token typed twice adds its weight twice."""
+    docs = ["机械师 K7 机械键盘", "😀", "", "机械键盘 K5"]
+    index = LexicalIndex(docs)
+    corpus = [tokenize(d) for d in docs]
+    np.testing.assert_allclose(index.scores("键盘"), reference_bm25(corpus, tokenize("键盘")), rtol=1e-6)
+    np.testing.assert_allclose(index.scores("k7 k7"), reference_bm25(corpus, ["k7", "k7"]), rtol=1e-6)
+    assert index.scores("k7 k7")[0] == pytest.approx(2 * index.scores("k7")[0], rel=1e-6)
+    assert index.scores("k7").tolist()[1:] == [0.0, 0.0, 0.0]
+
+
+def test_names_must_match_documents_one_to_one():
+    with pytest.raises(ValueError, match="2 names for 3 documents"):
+        LexicalIndex(["a", "b", "c"], names=["甲", "乙"])
+
+
+TRICKY = ["网速 AX55 Wi-Fi 6", "K7键盘 Pro 2", "Pro 键盘 2", "ＡＸ５５ lf 50 12.4", "", "😀!!", "羽毛球拍，一对 e ink usb c",
+          "豈 更 (compatibility ideographs)", "a\x00b 键\x00盘", "x" * 3 + " 重" * 70_000]
+
+
+def postings_by_token(part) -> dict[str, tuple[list[int], list[float]]]:
+    return {token: (part.rows[part.indptr[t] : part.indptr[t + 1]].tolist(), part.weights[part.indptr[t] : part.indptr[t + 1]].tolist())
+            for token, t in part.vocab.items()}
+
+
+@pytest.mark.parametrize("block", [lexical.BLOCK, 3])
+def test_texts_are_indexed_by_exactly_the_tokens_tokenize_gives(catalog, block, monkeypatch):
+    """Texts are tokenised a block at a time (CJK characters and pairs read from code points with numpy); the index
+    must hold the same tokens with the same weights as one built from `tokenize`'s token lists: the catalog, plus
+    full-width latin, compatibility ideographs (NFKC maps 豈 to 豈), NUL characters, an empty text and a
+    character repeated more often than a uint16 counts."""
+    monkeypatch.setattr(lexical, "BLOCK", block)
+    texts = TRICKY + lexical_documents(catalog)
+    from_texts = lexical._Bm25.from_texts(texts)
+    from_tokens = lexical._Bm25.from_tokens(map(tokenize, texts))
+    assert postings_by_token(from_texts) == postings_by_token(from_tokens)
