@@ -1,4 +1,4 @@
-"""Command line: python -m shopsearch {train,evaluate,triplets}."""
+"""Command line: python -m shopsearch {train,evaluate,calibrate,triplets}."""
 
 from __future__ import annotations
 
@@ -166,26 +166,39 @@ def _write_per_query(path: Path, answered: list, ranked: dict[str, list[list[str
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> None:
+    """Fit the "nothing relevant" rule on the dev queries, report it cross-validated, optionally save it."""
     from shopsearch.catalog import load_catalog
     from shopsearch.embeddings import EmbeddingCache, model_fingerprint
-    from shopsearch.evaluation import calibrate_threshold, load_queries, nothing_relevant_report
-    from shopsearch.search import NoAnswerRule, build_engine
+    from shopsearch.evaluation import load_queries
+    from shopsearch.no_answer import cross_validate, fit_rule, flag_report, query_signals
+    from shopsearch.search import build_engine
     from shopsearch.training import load_model
 
-    settings = get_settings()
-    model_dir = Path(args.model)
-    engine = build_engine(load_model(model_dir), model_fingerprint(model_dir), load_catalog(args.catalog), EmbeddingCache(settings.cache_dir))
-    threshold = calibrate_threshold(engine, load_queries(args.dev), args.signal, args.beta, args.max_false_alarms)
-    print(f"nothing-relevant cut-off calibrated on {args.dev}: {args.signal} < {threshold}")
-    reports = {}
-    for name, path in (("dev", args.dev), ("eval", args.queries)):
-        report = reports[name] = nothing_relevant_report(engine, load_queries(path), threshold, args.signal)
+    def show(name: str, report: dict[str, float]) -> None:
         print(f"{name}: precision {report['precision']:.3f}, recall {report['recall']:.3f} on {report['no_answer_queries']} "
-              f"no-answer queries; false alarms on {report['answered_queries']} answered queries {report['false_alarms_on_answered']:.1%}")
+              f"no-answer queries; false alarms {report['false_alarms_on_answered']:.1%} of {report['answered_queries']} answered")
+
+    settings = get_settings()
+    model_dir = Path(_model_path(args.model))
+    use_cosine = not args.no_cosine
+    engine = build_engine(load_model(model_dir), model_fingerprint(model_dir), load_catalog(args.catalog), EmbeddingCache(settings.cache_dir))
+    dev = load_queries(args.dev)
+    signals, truth = query_signals(engine, [q.query for q in dev]), [not q.relevant for q in dev]
+    cv = cross_validate(signals, truth, use_cosine, args.folds, args.max_false_alarms)
+    show(f"dev, {args.folds}-fold cross-validated (mean of {cv['shuffles']} shuffles)", cv)
+    rule = fit_rule(signals, truth, use_cosine, args.max_false_alarms)
+    fitted = flag_report([rule.flags(s) for s in signals], truth)
+    print(f"rule fitted on all of {args.dev}: {rule.describe()}")
+    show("dev, fitted on itself", fitted)
+    report = {"dev": fitted, "dev_cross_validated": cv, "max_false_alarms": args.max_false_alarms,
+              "calibrated_on": Path(args.dev).name}
+    if args.report_eval:
+        held = load_queries(args.queries)
+        held_signals = query_signals(engine, [q.query for q in held])
+        report["eval"] = flag_report([rule.flags(s) for s in held_signals], [not q.relevant for q in held])
+        show(f"eval ({args.queries}; report once, never tune on it)", report["eval"])
     if args.save:
-        if args.signal != "cosine":
-            raise SystemExit("calibrate: --save stores a cosine cut-off; the coverage cut-off lives in search.NOTHING_RELEVANT_BELOW")
-        print(f"saved {NoAnswerRule(threshold).save(model_dir, reports['dev'])}")
+        print(f"saved {rule.save(model_dir, report)}")
 
 
 def _cmd_train(args: argparse.Namespace) -> None:
@@ -217,15 +230,17 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--threads", type=int, default=1, help="torch threads for embedding the catalog (queries always use 1)")
     p.add_argument("--json", default=None, help="write the overall and per-kind results here")
     p.set_defaults(func=_cmd_evaluate)
-    p = sub.add_parser("calibrate", help="calibrate the 'nothing relevant' cut-off on the dev queries")
+    p = sub.add_parser("calibrate", help="fit the 'nothing relevant' rule on the dev queries (cross-validated)")
     p.add_argument("--catalog", default=str(settings.catalog_path))
     p.add_argument("--dev", default=str(settings.eval_queries_path.with_name("dev_queries.csv")))
-    p.add_argument("--queries", default=str(settings.eval_queries_path))
-    p.add_argument("--model", default=str(settings.chinese_model_dir))
-    p.add_argument("--signal", choices=("cosine", "coverage"), default="cosine")
-    p.add_argument("--beta", type=float, default=1.0, help="F-beta to maximise (< 1 favours precision)")
+    p.add_argument("--queries", default=str(settings.eval_queries_path), help="the eval set, read only with --report-eval")
+    p.add_argument("--model", default="chinese", help=f"{', '.join(MODEL_NAMES)} or a model folder")
+    p.add_argument("--no-cosine", action="store_true",
+                   help="fit on word coverage and length only: the model-independent default rule (NoAnswerRule())")
+    p.add_argument("--folds", type=int, default=5, help="k of the k-fold cross-validation on dev")
     p.add_argument("--max-false-alarms", type=float, default=0.03, help="largest share of answered dev queries flagged")
-    p.add_argument("--save", action="store_true", help="write the cosine cut-off to the model folder's no_answer.json")
+    p.add_argument("--report-eval", action="store_true", help="also report the fitted rule on the eval set (once, at the end)")
+    p.add_argument("--save", action="store_true", help="write the rule to the model folder's no_answer.json")
     p.set_defaults(func=_cmd_calibrate)
     p = sub.add_parser("train", help="rebuild model/ (see python -m shopsearch.training --help)")
     p.add_argument("rest", nargs=argparse.REMAINDER)

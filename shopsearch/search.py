@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Collection
 from dataclasses import dataclass, field, replace
@@ -18,6 +17,7 @@ from shopsearch.index import ExactIndex, IvfIndex, build_index, top_k
 from shopsearch.inputs import clean_text, finite_number
 from shopsearch.intent import ParsedQuery, PriceRange, has_audience, mentions, parse_query
 from shopsearch.lexical import LexicalIndex
+from shopsearch.no_answer import NoAnswerRule, Signals, content_words, word_coverage
 from shopsearch.onnx_encoder import OnnxEncoder
 from shopsearch.tokens import view
 
@@ -31,10 +31,10 @@ MODES = ("hybrid", "semantic", "lexical")
 DEFAULT_ALPHA = 0.5
 MAX_TOP = 50
 CANDIDATES = 200  # per side, when the vector index is approximate
-# Below this share of the query's bigrams/words found in the top hit, say "nothing relevant".
-# Calibrated on data/dev_queries.csv by `python -m shopsearch calibrate` (never on the eval set).
-NOTHING_RELEVANT_BELOW = 0.54  # 0.53 before filler was dropped; the same dev queries are flagged at either
-NO_ANSWER_FILE = "no_answer.json"  # in a model's folder: its calibrated cosine cut-off (python -m shopsearch calibrate)
+# The old "nothing relevant" rule: below this share of the query's indexed bigrams/words in the top hit. No longer
+# what the engine flags by (see shopsearch.no_answer); kept as `python -m shopsearch calibrate --signal coverage`'s
+# reference figure for the lexical coverage, calibrated on data/dev_queries.csv.
+NOTHING_RELEVANT_BELOW = 0.54
 # What the query's intents (shopsearch.intent) do to the ranking, as shares of the best candidate's score: small
 # enough that relevance decides and they only reorder near-ties. On data/dev_queries.csv the hard price filter and
 # negation moved hybrid R@1 0.959 → 0.968 (BM25 0.950 → 0.956); the boosts barely matter there (audience 0–0.2 and
@@ -44,38 +44,6 @@ OPPOSITE_AUDIENCE = {"男": "女", "女": "男"}
 PRICE_BOOST = 0.05  # the most in a soft price window (1000左右) or the cheapest of the relevant hits (便宜)
 PREFER_AMONG = 20  # 便宜 / 高端 reorder only the best candidates (those within half of the best score)
 NEAR_PRICE = 0.5  # a price this far outside a soft window (as a share of its bound) gets no boost
-
-
-@dataclass(frozen=True)
-class NoAnswerRule:
-    """When to say "nothing relevant".
-
-    A model calibrated on the dev queries flags a query whose best cosine over the catalog is below its cut-off:
-    for the Chinese-aware model that is a far better signal than lexical overlap (dev, python -m shopsearch
-    calibrate). Cosine scales differ between models, so an uncalibrated model (the seed model, a fresh run) keeps
-    the lexical rule: less than NOTHING_RELEVANT_BELOW of the query's indexed tokens in the top hit.
-    """
-
-    cosine_below: float | None = None
-
-    def flags(self, best_cosine: float | None, coverage: float) -> bool:
-        if self.cosine_below is not None and best_cosine is not None:
-            return best_cosine < self.cosine_below
-        return coverage < NOTHING_RELEVANT_BELOW
-
-    @classmethod
-    def for_model(cls, model_dir: str | Path | None) -> NoAnswerRule:
-        """The rule saved beside a model's weights, or the lexical rule when there is none (or it is unreadable)."""
-        path = Path(model_dir) / NO_ANSWER_FILE if model_dir else None
-        try:
-            return cls(float(json.loads(path.read_text())["cosine_below"])) if path and path.is_file() else cls()
-        except (OSError, ValueError, KeyError, TypeError):
-            return cls()
-
-    def save(self, model_dir: str | Path, report: dict[str, float]) -> Path:
-        path = Path(model_dir) / NO_ANSWER_FILE
-        path.write_text(json.dumps({"cosine_below": self.cosine_below, "dev": report}, indent=2))
-        return path
 
 
 @dataclass(frozen=True)
@@ -101,14 +69,16 @@ class SearchResult:
     hits: list[SearchHit]
     encode_ms: float
     search_ms: float
-    nothing_relevant: bool = False
-    coverage: float = 1.0  # see SearchEngine.match_coverage
+    nothing_relevant: bool = False  # what `no_answer` says about `signals`
+    coverage: float = 1.0  # lexical: see SearchEngine.match_coverage
     semantic_weight: float = 0.0  # hybrid: alpha × model_coverage (semantic mode 1.0, lexical 0.0)
     alpha: float = DEFAULT_ALPHA
     model_coverage: float = 1.0  # share of the query's characters the model does not see as [UNK]
     notes: list[str] = field(default_factory=list)  # inputs that were corrected, said to the user (bilingual)
     best_cosine: float | None = None  # the highest cosine among the products looked at (None in lexical mode)
     parsed: ParsedQuery | None = None  # the query's intents (its chips) and the text that was scored
+    signals: Signals | None = None  # what "nothing relevant" was decided on (None without hits)
+    content_words: tuple[str, ...] = ()  # the words the top hit was checked for (no_answer.content_words)
 
     @property
     def total_ms(self) -> float:
@@ -278,12 +248,21 @@ class SearchEngine:
         filters, price = self._apply_price(filters, parsed.price, notes)
         hits, best_cosine = self._rank(parsed.content, qvec, mode, top, weight, filters, parsed, price)
         coverage = self.match_coverage(parsed.content, hits[0].product_id) if hits else 0.0
+        words = tuple(content_words(parsed))
+        signals = self.no_answer_signals(words, hits[0], qvec is not None) if hits else None
         t2 = time.perf_counter()
         return SearchResult(
             query, mode, hits, encode_ms=(t1 - t0) * 1000, search_ms=(t2 - t1 + t0 - started) * 1000,
-            nothing_relevant=self.no_answer.flags(best_cosine, coverage), coverage=coverage, semantic_weight=weight,
+            nothing_relevant=signals is None or self.no_answer.flags(signals), coverage=coverage, semantic_weight=weight,
             alpha=alpha, model_coverage=model_coverage, notes=notes, best_cosine=best_cosine, parsed=parsed,
+            signals=signals, content_words=words,
         )
+
+    def no_answer_signals(self, words: tuple[str, ...], top: SearchHit, encoded: bool) -> Signals:
+        """What the "nothing relevant" rule reads: the top hit's cosine (if the query was encoded), the share of the
+        query's content words its text covers, and their number."""
+        document = self._documents[self.catalog.index_of(top.product_id)]
+        return Signals(top.semantic if encoded else None, word_coverage(words, document), len(words))
 
     def _apply_price(self, filters: Filters, price: PriceRange | None, notes: list[str]) -> tuple[Filters, PriceRange | None]:
         """The filters with the query's hard price range in them, and what of the price is left as a preference.
