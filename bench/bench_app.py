@@ -2,7 +2,8 @@
 and a seed-size fine-tune with the Fine-tune tab's defaults (data/triplets.csv: 500 generated triplets; the
 Chinese-aware recipe from the base model) through the /finetune API, with its before/after report.
 
-    python bench/bench_app.py            # prints medians; run on an otherwise idle machine
+    python bench/bench_app.py                # prints medians; run on an otherwise idle machine
+    python bench/bench_app.py --start-only   # first page, first search, heatmap and compare only
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ QUERIES = ["寻找一款K7", "我想买一个羽毛球拍", "跑步时戴不会�
 
 
 def main() -> None:
+    start_only = "--start-only" in sys.argv  # the start-up and first-use figures only (no fine-tunes)
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -48,6 +50,8 @@ def main() -> None:
             t = time.perf_counter()
             call()
             print(f"{name} after the page was served: {time.perf_counter() - t:.2f} s")
+        if start_only:
+            return
         times = []
         for _ in range(5):
             for q in QUERIES:
