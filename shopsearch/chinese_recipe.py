@@ -62,6 +62,7 @@ class ChineseParams:
     max_seq_length: int = 64  # training only; the saved model keeps 256
     seed: int = 42
     threads: int | None = None
+    bf16: bool = False  # bfloat16 autocast (training.bf16_is_fast says where it pays)
 
     def total_steps(self) -> int:
         """Optimizer steps over both stages. Example: ChineseParams(distill_steps=150).total_steps() -> 230"""
@@ -74,7 +75,9 @@ def _optimizer(model: SentenceTransformer, lr: float, embedding_lr: float) -> to
     return torch.optim.AdamW([{"params": body, "lr": lr}, {"params": [embeddings], "lr": embedding_lr}], lr=lr, weight_decay=0.0)
 
 
-def _args(scratch: str, steps: int, batch: int, lr: float, seed: int, sampler: BatchSamplers) -> SentenceTransformerTrainingArguments:
+def _args(
+    scratch: str, steps: int, batch: int, lr: float, seed: int, sampler: BatchSamplers, bf16: bool = False
+) -> SentenceTransformerTrainingArguments:
     return SentenceTransformerTrainingArguments(
         output_dir=scratch,
         max_steps=steps,
@@ -92,6 +95,7 @@ def _args(scratch: str, steps: int, batch: int, lr: float, seed: int, sampler: B
         batch_sampler=sampler,
         multi_dataset_batch_sampler=MultiDatasetBatchSamplers.PROPORTIONAL,
         dataloader_drop_last=True,
+        bf16=bf16,
     )
 
 
@@ -127,7 +131,10 @@ def distill(
     dataset = Dataset.from_dict({"chinese": [zh for zh, _ in chosen], "english": english, "label": labels.tolist()})
     loss = EmbedDistillLoss(model, distance_metric="cosine")
     with tempfile.TemporaryDirectory(prefix="distill-") as scratch:
-        args = _args(scratch, params.distill_steps, params.distill_batch, params.learning_rate, params.seed, BatchSamplers.BATCH_SAMPLER)
+        args = _args(
+            scratch, params.distill_steps, params.distill_batch, params.learning_rate, params.seed, BatchSamplers.BATCH_SAMPLER,
+            params.bf16,
+        )
         trainer = SentenceTransformerTrainer(
             model=model, args=args, train_dataset=dataset, loss=loss, callbacks=[callback],
             optimizers=(_optimizer(model, params.learning_rate, params.embedding_lr * 2), None),
@@ -215,7 +222,10 @@ def train_chinese(
             dataset = mnrl_datasets(catalog, triplets, params, exclude)
             loss = MultipleNegativesRankingLoss(model, scale=20.0)
             with tempfile.TemporaryDirectory(prefix="mnrl-") as scratch:
-                args = _args(scratch, params.steps, params.batch_size, params.learning_rate, params.seed, BatchSamplers.NO_DUPLICATES)
+                args = _args(
+                    scratch, params.steps, params.batch_size, params.learning_rate, params.seed, BatchSamplers.NO_DUPLICATES,
+                    params.bf16,
+                )
                 trainer = SentenceTransformerTrainer(
                     model=model, args=args, train_dataset=dataset, loss=loss, callbacks=[callback],
                     optimizers=(_optimizer(model, params.learning_rate, params.embedding_lr), None),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from shopsearch.training import TrainParams
+from shopsearch.train_params import TrainParams
 
 
 def planned_steps(recipe: str, rows: int, epochs: int, batch: int, steps: int) -> int:
