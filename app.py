@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # no model hub here or on an offline Space: never try the network
 
@@ -55,6 +56,11 @@ CSS = """
 HEAD = "<style>@media (max-width: 640px) { .gradio-container .app { padding-left: 6px !important; padding-right: 6px !important; } }</style>"
 
 
+# Set once the server is up: the background warm-up then imports the training stack (torch & co., ~6 CPU-s), which
+# would otherwise compete with building and serving the first page.
+PAGE_SERVED = threading.Event()
+
+
 def build_context(settings: Settings) -> AppContext:
     """Load everything shared by all visitors. Raises UserError with one clear line on a broken set-up."""
     if not (settings.model_dir / "model.safetensors").is_file():
@@ -73,8 +79,10 @@ def build_context(settings: Settings) -> AppContext:
         max_loaded_runs=settings.max_session_models, ttl_seconds=settings.run_ttl_seconds, ann_threshold=settings.ann_threshold,
         chinese_dir=chinese_dir,
     )
+    # From the cached vectors and ONNX export alone when both exist (torch is not imported); a first start makes them.
     store.pin_engine(store.default_id, catalog)
-    warming = store.warm(catalog)  # the seed and base models' engines, after the default one, while the page is served
+    # The seed and base models' engines while the page is served; then, once it is served, the training stack.
+    warming = store.warm(catalog, then_training=PAGE_SERVED)
     queries = load_queries(settings.eval_queries_path) if settings.eval_queries_path.is_file() else []
     context = AppContext.create(settings, store, catalog, queries, warming)
     # Expiry and the disk budget run on a timer: API clients never end their sessions, and nothing may wait for the
@@ -152,4 +160,9 @@ demo = build_demo(context)
 
 if __name__ == "__main__":
     settings = get_settings()
-    demo.queue(default_concurrency_limit=1).launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"), server_port=settings.port, **launch_kwargs(settings))
+    demo.queue(default_concurrency_limit=1).launch(
+        server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"), server_port=settings.port, prevent_thread_lock=True,
+        **launch_kwargs(settings),
+    )
+    PAGE_SERVED.set()
+    demo.block_thread()

@@ -14,11 +14,13 @@ import logging
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 from numpy.lib.format import open_memmap
-from sentence_transformers import SentenceTransformer
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +53,8 @@ class TorchEncoder:
 
 
 def as_encoder(model: SentenceTransformer | Encoder) -> Encoder:
-    """An Encoder as is; a bare SentenceTransformer wrapped in a TorchEncoder."""
-    return TorchEncoder(model) if isinstance(model, SentenceTransformer) else model
+    """An Encoder (it has `dim`) as is; a bare SentenceTransformer wrapped in a TorchEncoder."""
+    return model if hasattr(model, "dim") else TorchEncoder(model)
 
 
 def model_fingerprint(model_dir: str | Path) -> str:

@@ -3,6 +3,11 @@
 Shared and read-only: the shipped and base models and their engines over the shipped catalog.
 Per session: runs, kept as folders under the runs directory (unguessable ids, checked against the owner),
 at most a few loaded in memory (least recently used evicted), deleted with their session or after a TTL.
+
+Nothing is loaded in torch until something needs torch. An engine whose catalog vectors and ONNX export are both
+cached is built from those files alone (`OnnxEncoder.cached`, `PlainTokenizer`); searching, the similarity views and
+Compare then never load a model in torch. Training, triplet checks, and engines over a catalog or model seen for the
+first time load the model (and with it torch, transformers and sentence-transformers: ~6 CPU-seconds of imports).
 """
 
 from __future__ import annotations
@@ -16,15 +21,18 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from sentence_transformers import SentenceTransformer
+from typing import TYPE_CHECKING
 
 from shopsearch.catalog import Catalog
-from shopsearch.embeddings import EmbeddingCache, Progress, model_fingerprint
+from shopsearch.embeddings import EmbeddingCache, Encoder, Progress, TorchEncoder, model_fingerprint
 from shopsearch.errors import UserError
-from shopsearch.onnx_encoder import export_path
+from shopsearch.no_answer import NoAnswerRule
+from shopsearch.onnx_encoder import OnnxEncoder, export_path
 from shopsearch.search import SearchEngine, build_engine
-from shopsearch.training import load_model
+from shopsearch.tokens import PlainTokenizer
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +84,10 @@ class ModelStore:
         dirs = {SHIPPED: Path(shipped_dir), BASE: Path(base_dir)} | ({CHINESE: Path(chinese_dir)} if chinese_dir else {})
         given = {SHIPPED: shipped, BASE: base, CHINESE: chinese}
         self._infos: dict[str, ModelInfo] = {i: ModelInfo(i, LABELS[i], d, model_fingerprint(d)) for i, d in dirs.items()}
-        self._shared = {i: given[i] or load_model(d) for i, d in dirs.items()}
+        # Loaded in torch on first need (model()); None until then.
+        self._shared: dict[str, SentenceTransformer | None] = {i: given[i] for i in dirs}
+        self._encoders: dict[str, Encoder] = {}  # by fingerprint: the query encoder of each model in use
+        self._tokenizers: dict[str, PlainTokenizer] = {}  # by fingerprint
         # What a new visitor searches with: the Chinese-aware model when it is there.
         self.default_id = CHINESE if CHINESE in dirs else SHIPPED
         self._loaded_runs: OrderedDict[str, SentenceTransformer] = OrderedDict()
@@ -117,9 +128,15 @@ class ModelStore:
         return self.default_id, True
 
     def model(self, model_id: str, session: str | None) -> SentenceTransformer:
+        """The model in torch, loaded on first use (for a shared model, once: it is kept)."""
+        from shopsearch.training import load_model  # the training stack: imported on first need, not with the page
+
         info = self.info(model_id, session)
         if info.owner is None:
-            return self._shared[model_id]
+            with self._lock:  # held while loading: two first uses load a shared model once
+                if self._shared[model_id] is None:
+                    self._shared[model_id] = load_model(info.path)
+                return self._shared[model_id]
         with self._lock:
             if model_id in self._loaded_runs:
                 self._loaded_runs.move_to_end(model_id)
@@ -132,6 +149,27 @@ class ModelStore:
                 self._drop_engines(self._infos[evicted].fingerprint)
                 log.info("evicted run %s from memory", evicted[:6])
         return model
+
+    def tokenizer(self, model_id: str, session: str | None) -> PlainTokenizer:
+        """The model's tokenizer as `tokens.view` reads it, from its tokenizer.json (torch-free)."""
+        info = self.info(model_id, session)
+        with self._lock:
+            if info.fingerprint not in self._tokenizers:
+                self._tokenizers[info.fingerprint] = PlainTokenizer.from_dir(info.path)
+            return self._tokenizers[info.fingerprint]
+
+    def encoder(self, model_id: str, session: str | None) -> Encoder:
+        """What embeds texts with this model: its cached ONNX export (torch-free), else one made now, else torch."""
+        info = self.info(model_id, session)
+        with self._lock:
+            if info.fingerprint in self._encoders:
+                return self._encoders[info.fingerprint]
+        encoder: Encoder | None = OnnxEncoder.cached(self.cache.directory, info.fingerprint)
+        if encoder is None:
+            model = self.model(model_id, session)
+            encoder = OnnxEncoder.for_model(model, info.fingerprint, self.cache.directory) or TorchEncoder(model)
+        with self._lock:
+            return self._encoders.setdefault(info.fingerprint, encoder)
 
     def engine(self, model_id: str, session: str | None, catalog: Catalog, on_progress: Progress | None = None) -> SearchEngine:
         """A search engine for this model over this catalog (embeddings from the disk cache when present).
@@ -151,7 +189,7 @@ class ModelStore:
                 if key in self._engines:  # built by the request this one waited for
                     return self._engines[key]
             try:
-                engine = build_engine(
+                engine = self._engine_from_cache(model_id, session, info, catalog) or build_engine(
                     self.model(model_id, session), info.fingerprint, catalog, self.cache, self.ann_threshold, on_progress,
                     model_dir=info.path,
                 )
@@ -162,10 +200,29 @@ class ModelStore:
             with self._lock:  # published before the build lock goes, so no late request starts a second build
                 self._building.pop(key, None)
                 self._engines[key] = engine
+                self._encoders.setdefault(info.fingerprint, engine.encoder)  # one ONNX session per model
                 unpinned = [k for k in self._engines if k not in self._pinned_engines]
                 while len(unpinned) > 2 * self.max_loaded_runs + 2:
                     self._engines.pop(unpinned.pop(0))
         return engine
+
+    def _engine_from_cache(self, model_id: str, session: str | None, info: ModelInfo, catalog: Catalog) -> SearchEngine | None:
+        """The engine built from cached files alone (vectors and ONNX export), torch-free; None if either is missing."""
+        vectors = self.cache.load(info.fingerprint, catalog.documents_fingerprint, len(catalog))
+        if vectors is None:
+            return None
+        with self._lock:
+            encoder = self._encoders.get(info.fingerprint)
+        if encoder is None:
+            encoder = OnnxEncoder.cached(self.cache.directory, info.fingerprint)
+            if encoder is None:
+                return None
+            with self._lock:
+                encoder = self._encoders.setdefault(info.fingerprint, encoder)
+        return SearchEngine(
+            None, catalog, vectors, ann_threshold=self.ann_threshold, encoder=encoder,
+            no_answer=NoAnswerRule.for_model(info.path), tokenizer=self.tokenizer(model_id, session),
+        )
 
     def pin_engine(self, model_id: str, catalog: Catalog) -> SearchEngine:
         """Build and keep forever the engine of a shared model over the shipped catalog."""
@@ -174,9 +231,11 @@ class ModelStore:
             self._pinned_engines.add((self._infos[model_id].fingerprint, catalog.fingerprint))
         return engine
 
-    def warm(self, catalog: Catalog) -> threading.Thread:
+    def warm(self, catalog: Catalog, then_training: threading.Event | None = None) -> threading.Thread:
         """Warm what the first visitors would wait for, in a background thread: the default engine's first search,
-        then the other shared models' engines (the first Compare uses the seed model's). Returns the started thread."""
+        then the other shared models' engines (the first Compare uses the seed model's). Then, once `then_training`
+        is set (the app sets it when its page is served) or 60 s have passed, import the training stack, so that the
+        first fine-tune does not wait ~6 s for torch. Returns the started thread."""
 
         def work() -> None:
             # One search first: it loads jieba's dictionary (filler words) and pinyin's tables, ~1 s the first visitor
@@ -186,6 +245,12 @@ class ModelStore:
                 started = time.perf_counter()
                 self.pin_engine(model_id, catalog)
                 log.info("warmed the %s model's engine in %.1f s", model_id, time.perf_counter() - started)
+            if then_training is not None:
+                then_training.wait(60)
+                started = time.perf_counter()
+                import shopsearch.chinese_recipe  # noqa: F401 — torch, transformers, sentence-transformers, datasets
+
+                log.info("imported the training stack in %.1f s", time.perf_counter() - started)
 
         thread = threading.Thread(target=work, name="warm-engines", daemon=True)
         thread.start()
@@ -194,6 +259,8 @@ class ModelStore:
     def _drop_engines(self, fingerprint: str) -> None:
         for key in [k for k in self._engines if k[0] == fingerprint]:
             del self._engines[key]
+        self._encoders.pop(fingerprint, None)
+        self._tokenizers.pop(fingerprint, None)
 
     # --- runs ---------------------------------------------------------------------------------------------
     def new_run_dir(self) -> tuple[str, Path]:

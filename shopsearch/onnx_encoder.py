@@ -13,12 +13,18 @@ gave a worst catalog cosine of 0.9998 (< 0.9999), and was slower unless activati
 
 An export is trusted only after it reproduces torch on a few probe texts; anything that goes wrong leaves the
 caller on torch (`OnnxEncoder.for_model` returns None).
+
+An export carries what encoding needs besides its graph, in its metadata: the configured tokenizer, the maximum
+length, and torch's vectors for the probe texts. So a cached export is loaded and checked without
+torch, transformers or sentence-transformers (`OnnxEncoder.cached`): the app serves its first page and first search
+without importing the training stack (~6 CPU-seconds), and imports it afterwards, in the background.
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
+import json
 import logging
 import os
 import re
@@ -29,14 +35,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-from sentence_transformers import SentenceTransformer
+from tokenizers import Tokenizer
 
 from shopsearch.embeddings import model_fingerprint
 
 if TYPE_CHECKING:
     import onnxruntime
-    from tokenizers import Tokenizer
+    from sentence_transformers import SentenceTransformer
     from transformers import PreTrainedTokenizerBase
 
 log = logging.getLogger(__name__)
@@ -46,8 +51,13 @@ INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
 # mixed lengths, so the attention mask over padding is exercised too.
 PROBE_TEXTS = ("寻找一款K7", "wireless router 无线路由器 AX3000，保温杯 500ml", "猫")
 MIN_PROBE_COSINE = 0.9999
-# Part of the file name: exports made by an older recipe (unfused) are not picked up, and are deleted on re-export.
-EXPORT_FORMAT = "fused1"
+# Part of the file name: exports made by an older recipe (unfused; fused1 had no metadata) are not picked up, and are
+# deleted on re-export.
+EXPORT_FORMAT = "fused2"
+# The export's metadata (onnx metadata_props), written at export time from the model and torch.
+META_TOKENIZER = "shopsearch.tokenizer"  # the Rust tokenizer's JSON, truncation and padding set (private_tokenizer)
+META_MAX_LENGTH = "shopsearch.max_seq_length"
+META_PROBES = "shopsearch.probe_vectors"  # torch's unit vectors for PROBE_TEXTS, as a JSON list of lists
 # onnxruntime's fusion passes log each fusion at INFO under these top-level logger names.
 _OPTIMIZER_LOGGERS = ("onnxscript", "onnx_ir", "onnx_model", "fusion_", "onnxruntime.transformers")
 _EXPORT_LOCK = threading.Lock()
@@ -93,19 +103,35 @@ def check_supported(model: SentenceTransformer) -> None:
         raise ValueError(f"tokenizer inputs {model.tokenizer.model_input_names}, expected {list(INPUT_NAMES)}")
     if model.tokenizer.padding_side != "right":  # the fused attention reads each row's mask as a length
         raise ValueError(f"the tokenizer pads on the {model.tokenizer.padding_side}")
+    import torch
+
     if next(model[0].auto_model.parameters()).dtype != torch.float32:
         raise ValueError("weights are not float32")
 
 
-class _LastHiddenState(torch.nn.Module):
+def _last_hidden_state(transformer):  # -> torch.nn.Module; torch is imported only by exports
     """The transformer alone, taking the tokenizer's three tensors and returning one: what the exporter traces."""
+    import torch
 
-    def __init__(self, transformer: torch.nn.Module) -> None:
-        super().__init__()
-        self.transformer = transformer
+    class LastHiddenState(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.transformer = transformer
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor) -> torch.Tensor:
-        return self.transformer(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor) -> torch.Tensor:
+            return self.transformer(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
+
+    return LastHiddenState()
+
+
+def _metadata(model: SentenceTransformer) -> dict[str, str]:
+    """What the export must carry to encode without the model: see the META_ constants."""
+    reference = model.encode(list(PROBE_TEXTS), normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+    return {
+        META_TOKENIZER: private_tokenizer(model.tokenizer, model.max_seq_length).to_str(),
+        META_MAX_LENGTH: str(model.max_seq_length),
+        META_PROBES: json.dumps(reference.astype(float).tolist()),
+    }
 
 
 @contextlib.contextmanager
@@ -114,6 +140,8 @@ def _quiet_export_logs() -> Iterator[None]:
 
     At the app's INFO level they would log ~100 lines per export.
     """
+    import torch
+
     loggers = [
         logging.getLogger(name)
         for name in list(logging.root.manager.loggerDict)
@@ -148,6 +176,8 @@ def export(model: SentenceTransformer, path: Path) -> dict[str, int]:
     Returns:
         The fused operators and their counts. Example: {"Attention": 6, "BiasGelu": 6, "EmbedLayerNormalization": 1, ...}
     """
+    import onnx
+    import torch
     from onnxruntime.transformers.optimizer import optimize_model  # only an export needs it (it extends sys.path)
 
     # A copy with eager attention: transformers' SDPA path traces into ~630 nodes (NaN guards, mask arithmetic) that
@@ -164,8 +194,9 @@ def export(model: SentenceTransformer, path: Path) -> dict[str, int]:
     plain, fused_tmp = path.with_name(f"{stem}.plain.tmp.onnx"), path.with_name(f"{stem}.tmp.onnx")
     try:
         with torch.no_grad(), _quiet_export_logs():
+            metadata = _metadata(model)
             torch.onnx.export(
-                _LastHiddenState(transformer),
+                _last_hidden_state(transformer),
                 tuple(sample[name] for name in INPUT_NAMES),
                 str(plain),
                 input_names=list(INPUT_NAMES),
@@ -185,8 +216,12 @@ def export(model: SentenceTransformer, path: Path) -> dict[str, int]:
                 )
             except Exception as err:  # the plain graph is still right; the probes check whichever file is kept
                 log.warning("onnxruntime could not fuse the export (%s: %s); keeping the plain graph", type(err).__name__, err)
-                os.replace(plain, path)
+                graph = onnx.load(str(plain))
+                onnx.helper.set_model_props(graph, metadata)
+                onnx.save(graph, str(fused_tmp))
+                os.replace(fused_tmp, path)
                 return {}
+            onnx.helper.set_model_props(fused.model, metadata)
             fused.save_model_to_file(str(fused_tmp))
             counts = {op: count for op, count in fused.get_fused_operator_statistics().items() if count}
         os.replace(fused_tmp, path)
@@ -226,8 +261,6 @@ def private_tokenizer(tokenizer: PreTrainedTokenizerBase, max_length: int) -> To
 
     Example: private_tokenizer(model.tokenizer, 256).encode_batch(["寻找一款K7"])[0].ids -> [101, ..., 102]
     """
-    from tokenizers import Tokenizer
-
     backend = Tokenizer.from_str(tokenizer.backend_tokenizer.to_str())
     backend.enable_truncation(max_length, stride=0, strategy="longest_first", direction=tokenizer.truncation_side)
     backend.enable_padding(
@@ -242,12 +275,53 @@ class OnnxEncoder:
     `encode` is thread-safe: onnxruntime sessions are, and the private tokenizer is never reconfigured.
     """
 
-    def __init__(self, session: onnxruntime.InferenceSession, tokenizer: PreTrainedTokenizerBase, max_seq_length: int, path: Path) -> None:
+    def __init__(self, session: onnxruntime.InferenceSession, tokenizer: Tokenizer, max_seq_length: int, path: Path) -> None:
+        """Use `from_export` (or `cached` / `for_model`): they check the export before it is used."""
         self.session = session
-        self.tokenizer = private_tokenizer(tokenizer, max_seq_length)
+        self.tokenizer = tokenizer  # configured by private_tokenizer: truncation and padding
         self.max_seq_length = max_seq_length
         self.path = path
         self.dim = int(session.get_outputs()[0].shape[-1])
+
+    @classmethod
+    def from_export(cls, path: Path) -> OnnxEncoder:
+        """Open an export and check it against the torch vectors it carries. Torch-free.
+
+        Raises:
+            OnnxMismatch: the export has no metadata (an older format) or no longer reproduces its probe vectors.
+            Any onnxruntime or I/O error for an unreadable file.
+        """
+        session = _session(path)
+        meta = session.get_modelmeta().custom_metadata_map
+        missing = [key for key in (META_TOKENIZER, META_MAX_LENGTH, META_PROBES) if key not in meta]
+        if missing:
+            raise OnnxMismatch(f"metadata missing: {missing}")
+        encoder = cls(session, Tokenizer.from_str(meta[META_TOKENIZER]), int(meta[META_MAX_LENGTH]), path)
+        if tuple(i.name for i in session.get_inputs()) != INPUT_NAMES:
+            raise OnnxMismatch(f"inputs {[i.name for i in session.get_inputs()]}")
+        encoder.check(np.asarray(json.loads(meta[META_PROBES]), dtype=np.float32))
+        return encoder
+
+    @classmethod
+    def cached(cls, cache_dir: str | Path, fingerprint: str) -> OnnxEncoder | None:
+        """The model's checked export if one is cached, loaded without torch; None when there is none (or it fails)."""
+        path = export_path(cache_dir, fingerprint)
+        if not path.is_file():
+            return None
+        try:
+            return cls.from_export(path)
+        except Exception as err:  # the caller takes the torch path, which exports again
+            log.warning("cached ONNX export %s unusable (%s); the model will be loaded in torch", path.name, err)
+            return None
+
+    def check(self, reference: np.ndarray) -> None:
+        """Raise OnnxMismatch unless this encoder reproduces `reference` (unit rows for PROBE_TEXTS), padded and not."""
+        texts = list(PROBE_TEXTS)
+        for ours in (self.encode(texts), self.encode(texts, batch_size=1)):  # padded batch, then unpadded
+            cosine = float((ours * reference).sum(axis=1).min())
+            if cosine < MIN_PROBE_COSINE:
+                raise OnnxMismatch(f"cosine to torch {cosine:.6f} < {MIN_PROBE_COSINE}")
+
 
     @classmethod
     def for_model(cls, model: SentenceTransformer, fingerprint: str, cache_dir: str | Path) -> OnnxEncoder | None:
@@ -287,16 +361,9 @@ class OnnxEncoder:
 
     @classmethod
     def _load_checked(cls, model: SentenceTransformer, path: Path) -> OnnxEncoder:
-        """Open `path` and raise OnnxMismatch unless it reproduces `model` on the probe texts."""
-        encoder = cls(_session(path), model.tokenizer, model.max_seq_length, path)
-        if tuple(i.name for i in encoder.session.get_inputs()) != INPUT_NAMES:
-            raise OnnxMismatch(f"inputs {[i.name for i in encoder.session.get_inputs()]}")
-        texts = list(PROBE_TEXTS)
-        reference = model.encode(texts, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
-        for ours in (encoder.encode(texts), encoder.encode(texts, batch_size=1)):  # padded batch, then unpadded
-            cosine = float((ours * reference).sum(axis=1).min())
-            if cosine < MIN_PROBE_COSINE:
-                raise OnnxMismatch(f"cosine to torch {cosine:.6f} < {MIN_PROBE_COSINE}")
+        """Open `path` and raise OnnxMismatch unless it reproduces its stored probe vectors and `model` itself."""
+        encoder = cls.from_export(path)
+        encoder.check(model.encode(list(PROBE_TEXTS), normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False))
         return encoder
 
     def tokenize(self, texts: Sequence[str]) -> dict[str, np.ndarray]:

@@ -6,9 +6,9 @@ import time
 from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from sentence_transformers import SentenceTransformer
 
 from shopsearch.catalog import Catalog
 from shopsearch.embeddings import EmbeddingCache, Encoder, Progress, TorchEncoder
@@ -19,7 +19,10 @@ from shopsearch.intent import ParsedQuery, PriceRange, has_audience, mentions, p
 from shopsearch.lexical import LexicalIndex
 from shopsearch.no_answer import NoAnswerRule, Signals, content_words, word_coverage
 from shopsearch.onnx_encoder import OnnxEncoder
-from shopsearch.tokens import view
+from shopsearch.tokens import AnyTokenizer, view
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
 
 MODES = ("hybrid", "semantic", "lexical")
 # Hybrid: cosine + max-scaled BM25; the cosine's weight is alpha × the share of the query the model can see (its
@@ -177,7 +180,7 @@ class SearchEngine:
 
     def __init__(
         self,
-        model: SentenceTransformer,
+        model: SentenceTransformer | None,
         catalog: Catalog,
         vectors: np.ndarray,
         ann_threshold: int = 200_000,
@@ -185,11 +188,14 @@ class SearchEngine:
         index: ExactIndex | IvfIndex | None = None,
         encoder: Encoder | None = None,
         no_answer: NoAnswerRule = NoAnswerRule(),
+        tokenizer: AnyTokenizer | None = None,
     ) -> None:
+        """`model` may be None when `encoder` and `tokenizer` are given (an engine built from cached files, torch-free)."""
         single_threaded_blas()
         self.model = model
         self.no_answer = no_answer
         self.encoder: Encoder = encoder or TorchEncoder(model)
+        self.tokenizer: AnyTokenizer = tokenizer if tokenizer is not None else model.tokenizer  # what `view` shows
         self.catalog = catalog
         self.vectors = vectors
         self.index: ExactIndex | IvfIndex = index or build_index(vectors, ann_threshold)
@@ -244,7 +250,7 @@ class SearchEngine:
         qvec = query_vector
         if qvec is None and mode != "lexical":
             qvec = self.encode_query(parsed.semantic)
-        model_coverage = view(self.model.tokenizer, parsed.semantic).coverage
+        model_coverage = view(self.tokenizer, parsed.semantic).coverage
         weight = alpha * model_coverage if mode == "hybrid" else float(mode == "semantic")
         t1 = time.perf_counter()
         filters, price = self._apply_price(filters, parsed.price, notes)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-import numpy as np
-from sentence_transformers import SentenceTransformer
+from typing import TYPE_CHECKING
 
+import numpy as np
+
+from shopsearch.embeddings import Encoder, as_encoder
 from shopsearch.errors import QueryError
 from shopsearch.inputs import check_raw_length, clean_text
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
 
 
 def parse_sentences(text: str | None, max_sentences: int, max_chars: int = 500, required: bool = True) -> list[str]:
@@ -36,17 +41,18 @@ def parse_sentences(text: str | None, max_sentences: int, max_chars: int = 500, 
     return sentences
 
 
-def embed(model: SentenceTransformer, sentences: list[str]) -> np.ndarray:
-    return model.encode(sentences, normalize_embeddings=True, convert_to_numpy=True, batch_size=64, show_progress_bar=False)
+def embed(model: Encoder | SentenceTransformer, sentences: list[str]) -> np.ndarray:
+    """Unit rows for `sentences`, by an Encoder (ONNX or torch) or a bare SentenceTransformer."""
+    return as_encoder(model).encode(sentences, batch_size=64)
 
 
-def pairwise(model: SentenceTransformer, sentences: list[str]) -> np.ndarray:
+def pairwise(model: Encoder | SentenceTransformer, sentences: list[str]) -> np.ndarray:
     """N×N cosine similarities. Example: two identical sentences -> [[1, 1], [1, 1]]"""
     vectors = embed(model, sentences)
     return np.clip(vectors @ vectors.T, -1.0, 1.0)
 
 
-def source_scores(model: SentenceTransformer, source: str, others: list[str]) -> np.ndarray:
+def source_scores(model: Encoder | SentenceTransformer, source: str, others: list[str]) -> np.ndarray:
     """Cosine similarity of `source` with each of `others` (the Hub widget's form)."""
     vectors = embed(model, [source, *others])
     return vectors[1:] @ vectors[0]

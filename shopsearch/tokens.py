@@ -5,9 +5,44 @@ all-MiniLM-L6-v2's WordPiece vocabulary holds only 244 CJK characters: most Chin
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Union
 
-from transformers import PreTrainedTokenizerBase
+from tokenizers import Tokenizer
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerBase
+
+
+@dataclass(frozen=True)
+class PlainTokenizer:
+    """A saved model's Rust tokenizer, read from its folder without transformers or torch: what `view` needs.
+
+    Built with no truncation and no padding, and never reconfigured, so threads share it safely (a model's own
+    transformers tokenizer is reconfigured by each call that pads or truncates).
+    """
+
+    backend: Tokenizer
+    unk_token: str
+
+    @classmethod
+    def from_dir(cls, model_dir: str | Path) -> PlainTokenizer:
+        """Example: PlainTokenizer.from_dir("model_chinese").backend.encode("猫", add_special_tokens=False).tokens -> ["猫"]"""
+        model_dir = Path(model_dir)
+        backend = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        backend.no_truncation()
+        backend.no_padding()
+        config = json.loads((model_dir / "tokenizer_config.json").read_text(encoding="utf-8"))
+        unk = config.get("unk_token", "[UNK]")
+        return cls(backend, unk["content"] if isinstance(unk, dict) else str(unk))
+
+    def get_vocab(self) -> dict[str, int]:
+        return self.backend.get_vocab(with_added_tokens=True)
+
+
+AnyTokenizer = Union["PreTrainedTokenizerBase", PlainTokenizer]
 
 
 @dataclass(frozen=True)
@@ -25,31 +60,38 @@ class TokenView:
         return 1.0 - self.unknown_count / self.chars if self.chars else 1.0
 
 
-def view(tokenizer: PreTrainedTokenizerBase, text: str) -> TokenView:
+def view(tokenizer: AnyTokenizer, text: str) -> TokenView:
     """Tokenize `text` and find which characters the model cannot see.
+
+    `tokenizer` is a model's transformers tokenizer or its PlainTokenizer; both see the same tokens.
 
     Example: "我想买K7" -> tokens ["我", "[UNK]", "[UNK]", "k", "##7"], unknown_chars ["想", "买"], coverage 0.6
     """
-    encoding = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, truncation=False)
+    if isinstance(tokenizer, PlainTokenizer):
+        encoding = tokenizer.backend.encode(text, add_special_tokens=False)
+        raw_tokens, offsets = encoding.tokens, encoding.offsets
+    else:
+        hf = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, truncation=False)
+        raw_tokens, offsets = tokenizer.convert_ids_to_tokens(hf["input_ids"]), hf["offset_mapping"]
     # Characters added to the vocabulary come back padded with spaces (" 想 ") in transformers 5; the ids are right.
-    tokens = [t.strip() for t in tokenizer.convert_ids_to_tokens(encoding["input_ids"])]
+    tokens = [t.strip() for t in raw_tokens]
     unk = tokenizer.unk_token
     unknown: list[str] = []
-    for token, (start, end) in zip(tokens, encoding["offset_mapping"]):
+    for token, (start, end) in zip(tokens, offsets):
         if token == unk:
             unknown.extend(ch for ch in text[start:end] if not ch.isspace())
     chars = sum(not ch.isspace() for ch in text)
     return TokenView(tokens=tokens, unknown_chars=unknown, chars=chars, unknown_count=len(unknown))
 
 
-def unknown_rate(tokenizer: PreTrainedTokenizerBase, texts: list[str]) -> float:
+def unknown_rate(tokenizer: AnyTokenizer, texts: list[str]) -> float:
     """Share of all non-space characters in `texts` that the tokenizer maps to [UNK]."""
     views = [view(tokenizer, t) for t in texts]
     total = sum(v.chars for v in views)
     return sum(v.unknown_count for v in views) / total if total else 0.0
 
 
-def missing_cjk_chars(tokenizer: PreTrainedTokenizerBase, texts: list[str]) -> list[str]:
+def missing_cjk_chars(tokenizer: AnyTokenizer, texts: list[str]) -> list[str]:
     """CJK characters in `texts` that are not in the tokenizer's vocabulary, most frequent first."""
     vocab = tokenizer.get_vocab()
     counts: dict[str, int] = {}

@@ -7,14 +7,17 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
-from transformers import PreTrainedTokenizerBase
 
 from shopsearch.catalog import Catalog
 from shopsearch.csvio import read_table
 from shopsearch.errors import CsvFileError, TripletFileError
 from shopsearch.tokens import missing_cjk_chars, unknown_rate
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerBase
 
 COLUMNS = ("sentence_0", "sentence_1", "sentence_2")
 # The seed model card's four query templates.

@@ -99,6 +99,7 @@ def app_url():
     app.demo.queue(default_concurrency_limit=1)
     port = free_port()
     app.demo.launch(prevent_thread_lock=True, server_port=port, quiet=True, **app.launch_kwargs(app.get_settings()))
+    app.PAGE_SERVED.set()  # as app.py's __main__ does: the warm-up goes on to import the training stack
     yield f"http://127.0.0.1:{port}/"
     app.demo.close()
 

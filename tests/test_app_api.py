@@ -140,3 +140,28 @@ def test_files_outside_the_apps_own_outputs_cannot_be_downloaded(app_url, path):
             continue
         assert real is None or body != real, f"{url} served the file"
         assert b"root:x:0" not in body
+
+
+def test_a_restart_builds_its_page_and_first_search_without_the_training_stack(app_url, tmp_path):
+    """Start-up imports neither torch nor transformers once the catalog's vectors and the ONNX exports are cached
+    (the running app made them): the page, the first search and the similarity views need only onnxruntime."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    heavy = ("torch", "transformers", "sentence_transformers", "datasets", "sklearn")
+    code = (
+        "import json, sys\n"
+        "import app\n"
+        "ctx = app.context\n"
+        "hits = ctx.store.engine(ctx.store.default_id, None, ctx.catalog).search('寻找一款K7', top=1).hits\n"
+        "ctx.store.encoder('base', None).encode(['机械键盘'])\n"
+        f"print(json.dumps({{'heavy': [m for m in {heavy!r} if m in sys.modules], 'top': hits[0].name}}))\n"
+    )
+    # Its own runs, uploads and gradio folders (a start clears those); the running app's embedding cache.
+    env = {**os.environ, "SHOPSEARCH_RUNS_DIR": str(tmp_path / "runs"), "GRADIO_TEMP_DIR": str(tmp_path / "gradio")}
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out == {"heavy": [], "top": "机械师 K7 机械键盘"}

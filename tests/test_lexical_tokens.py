@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from shopsearch.config import ROOT, base_model_path
+from shopsearch.evaluation import load_queries
 from shopsearch.lexical import LexicalIndex, query_terms, tokenize
-from shopsearch.tokens import missing_cjk_chars, view
+from shopsearch.tokens import PlainTokenizer, missing_cjk_chars, view
+
+from conftest import CHINESE_DIR, MODEL_DIR
 
 
 @pytest.mark.parametrize(
@@ -99,3 +103,14 @@ def test_base_vocabulary_has_244_cjk_characters(base_model):
     vocab = base_model.tokenizer.get_vocab()
     assert sum(len(t) == 1 and "\u4e00" <= t <= "\u9fff" for t in vocab) == 244
     assert missing_cjk_chars(base_model.tokenizer, ["我想买羽毛球拍拍"]) == ["拍", "买", "想", "毛", "球", "羽"]
+
+
+@pytest.mark.parametrize("model_name", ["shipped", "chinese", "base"])
+def test_the_plain_tokenizer_sees_what_the_models_own_tokenizer_sees(model_name, catalog, request):
+    """Search reads tokens torch-free (PlainTokenizer, from tokenizer.json): the same tokens, [UNK]s and coverage."""
+    model = request.getfixturevalue(f"{model_name}_model")
+    plain = PlainTokenizer.from_dir({"shipped": MODEL_DIR, "chinese": CHINESE_DIR, "base": base_model_path()}[model_name])
+    texts = catalog.documents + [q.query for q in load_queries(ROOT / "data" / "dev_queries.csv")]
+    texts += ["", "   ", "Ｋ７ 全角", "emoji 😀 混合", "想" * 600]  # blank, full-width, emoji, beyond max_seq_length
+    assert [view(plain, t) for t in texts] == [view(model.tokenizer, t) for t in texts]
+    assert missing_cjk_chars(plain, texts) == missing_cjk_chars(model.tokenizer, texts)

@@ -100,3 +100,26 @@ def test_an_expired_run_falls_back_to_the_default_model(store):
     assert store.expire(now=time.time() + 3600) == 1
     assert store.usable(run.id, "alice") == (store.default_id, True)
     assert store.usable(run.id, "bob") == (store.default_id, True)  # never someone else's run
+
+
+def test_with_vectors_and_export_cached_an_engine_is_built_without_loading_the_model(store, catalog, tmp_path):
+    """What a warm start does: the engine comes from the cache files alone, and ranks exactly as the torch-built one."""
+    first = store.engine(SHIPPED, None, catalog)  # a first start: the model in torch embeds the catalog and is exported
+    assert first.model is not None
+    restarted = ModelStore(MODEL_DIR, base_model_path(), tmp_path / "runs2", EmbeddingCache(tmp_path / "cache"))
+    again = restarted.engine(SHIPPED, None, catalog)
+    assert again.model is None and restarted._shared[SHIPPED] is None  # never loaded in torch
+    for query in ("寻找一款K7", "我想买一个羽毛球拍", "wireless router", "保温杯 500ml"):
+        ours, theirs = again.search(query, top=10), first.search(query, top=10)
+        assert [h.product_id for h in ours.hits] == [h.product_id for h in theirs.hits]
+        assert ours.model_coverage == theirs.model_coverage  # the same tokenizer, read from tokenizer.json
+    assert restarted.encoder(SHIPPED, None) is again.encoder  # the similarity views share the engine's ONNX session
+    assert restarted._shared[SHIPPED] is None
+
+
+def test_without_a_cached_export_the_model_is_loaded_in_torch(tmp_path, catalog):
+    """A first start (nothing cached) loads the model on demand, lazily: constructing the store loads nothing."""
+    fresh = ModelStore(MODEL_DIR, base_model_path(), tmp_path / "runs", EmbeddingCache(tmp_path / "cache"))
+    assert fresh._shared[SHIPPED] is None
+    engine = fresh.engine(SHIPPED, None, catalog)
+    assert engine.model is not None and fresh._shared[SHIPPED] is engine.model

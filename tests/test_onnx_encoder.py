@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import copy
+import json
 import logging
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +23,7 @@ from shopsearch.config import ROOT, base_model_path
 from shopsearch.embeddings import EmbeddingCache, TorchEncoder, encode, model_fingerprint
 from shopsearch.evaluation import load_queries
 from shopsearch.models import ModelStore
-from shopsearch.onnx_encoder import OnnxEncoder, export_path, mean_pool_normalize
+from shopsearch.onnx_encoder import META_PROBES, OnnxEncoder, export_path, mean_pool_normalize
 from shopsearch.search import build_engine
 from shopsearch.training import TrainParams, load_model, train
 from shopsearch.triplets import TripletSet
@@ -269,3 +273,73 @@ def test_a_fine_tuned_run_is_exported_when_it_is_saved(trainer, tmp_path, monkey
     assert encoder is not None
     texts = ["寻找一款K7", "猫砂盆 除臭", "wireless router"]
     assert (encoder.encode(texts) * TorchEncoder(run).encode(texts)).sum(axis=1).min() >= MIN_COSINE
+
+
+# --- torch-free loading: what lets the app serve its first page and search before torch is imported -------------------
+
+HEAVY = ("torch", "transformers", "sentence_transformers", "datasets", "sklearn")
+
+
+def _run_python(code: str) -> str:
+    """Run `code` in a fresh interpreter (so sys.modules starts empty) and return its stdout."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+def test_a_cached_export_encodes_as_torch_without_importing_torch(engines, export_root, catalog):
+    """The export carries its tokenizer and torch's probe vectors: loading it needs neither torch nor the model."""
+    torch_engine, onnx_engine = engines
+    fp = model_fingerprint(_dir_of(onnx_engine))
+    texts = catalog.documents[:40] + ["寻找一款K7", ""]
+    code = (
+        "import json, sys\n"
+        "from shopsearch.onnx_encoder import OnnxEncoder\n"
+        f"encoder = OnnxEncoder.cached({str(export_root)!r}, {fp!r})\n"
+        f"vectors = encoder.encode({texts!r})\n"
+        f"print(json.dumps({{'heavy': [m for m in {HEAVY!r} if m in sys.modules], 'vectors': vectors.tolist()}}))\n"
+    )
+    out = json.loads(_run_python(code))
+    assert out["heavy"] == []
+    cosines = (np.asarray(out["vectors"], dtype=np.float32) * torch_engine.encoder.encode(texts)).sum(axis=1)
+    assert cosines.min() >= MIN_COSINE
+
+
+def _dir_of(engine) -> Path:
+    """The model folder an engine of `engines` was built from (matched by its export's fingerprint)."""
+    for path in MODEL_DIRS.values():
+        if Path(engine.encoder.path).name.startswith(model_fingerprint(path)):
+            return path
+    raise AssertionError(engine.encoder.path)
+
+
+def test_an_export_without_its_metadata_is_not_loaded_torch_free(shipped_model, tmp_path, caplog):
+    """An export from before the metadata (or one stripped of it) is refused by `cached`, so the caller re-exports."""
+    fp = model_fingerprint(MODEL_DIR)
+    assert OnnxEncoder.for_model(shipped_model, fp, tmp_path) is not None
+    path = export_path(tmp_path, fp)
+    graph = onnx.load(str(path))
+    del graph.metadata_props[:]
+    onnx.save(graph, str(path))
+    with caplog.at_level(logging.WARNING):
+        assert OnnxEncoder.cached(tmp_path, fp) is None
+    assert "metadata missing" in caplog.text
+    assert OnnxEncoder.for_model(shipped_model, fp, tmp_path) is not None  # exported again, with its metadata
+    assert OnnxEncoder.cached(tmp_path, fp) is not None
+
+
+def test_an_export_whose_probe_vectors_disagree_is_refused(shipped_model, tmp_path, caplog):
+    """The stored torch vectors are a real check: an export that no longer reproduces them is not used."""
+    fp = model_fingerprint(MODEL_DIR)
+    assert OnnxEncoder.for_model(shipped_model, fp, tmp_path) is not None
+    path = export_path(tmp_path, fp)
+    graph = onnx.load(str(path))
+    for prop in graph.metadata_props:
+        if prop.key == META_PROBES:
+            vectors = np.asarray(json.loads(prop.value))
+            prop.value = json.dumps(np.roll(vectors, 1, axis=0).tolist())  # each probe now claims another's vector
+    onnx.save(graph, str(path))
+    with caplog.at_level(logging.WARNING):
+        assert OnnxEncoder.cached(tmp_path, fp) is None
+    assert "cosine to torch" in caplog.text

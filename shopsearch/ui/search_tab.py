@@ -271,7 +271,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
             "\n\n".join(notes),
             text.timing(result.encode_ms, result.search_ms, result.total_ms, total),
             result_cards(result),
-            tokens_html(engine.model.tokenizer, seen),
+            tokens_html(engine.tokenizer, seen),
             gr.update(choices=[(f"{h.rank}. {h.name}", h.product_id) for h in result.hits], value=None),
             gr.update(choices=choices, value=ticked, visible=bool(choices)),
         )

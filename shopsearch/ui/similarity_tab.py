@@ -8,6 +8,7 @@ import pandas as pd
 
 from shopsearch import figures, similarity
 from shopsearch.csvio import to_safe_csv
+from shopsearch.embeddings import Encoder
 from shopsearch.errors import UserError
 from shopsearch.models import BASE, SHIPPED, ModelStore
 from shopsearch.ui.context import AppContext, Visitor, session_id, user_errors
@@ -55,8 +56,9 @@ def build(ctx: AppContext, visitor: gr.State) -> None:
     matrix = gr.Dataframe(interactive=False, elem_id="matrix", wrap=True, visible=True)
     download = gr.DownloadButton("下载矩阵 CSV · Download matrix", size="sm")
 
-    def _model_for(choice: str, state: Visitor, session: str | None):
-        return ctx.store.model(_model_id(choice, state, ctx.store, session), session)
+    def _model_for(choice: str, state: Visitor, session: str | None) -> Encoder:
+        """The chosen model's encoder: its ONNX export when there is one (the model is then never loaded in torch)."""
+        return ctx.store.encoder(_model_id(choice, state, ctx.store, session), session)
 
     def _matrix_for(choice: str, lines: list[str], state: Visitor, session: str | None) -> np.ndarray:
         if choice == "difference":
@@ -102,7 +104,7 @@ def build(ctx: AppContext, visitor: gr.State) -> None:
         catalog = ctx.catalog_of(state)
         engine = ctx.store.engine(model_id, session, catalog)
         projection = similarity.Projection(np.asarray(engine.vectors))
-        extra = projection.place(similarity.embed(engine.model, lines)) if lines else None
+        extra = projection.place(similarity.embed(engine.encoder, lines)) if lines else None
         names, categories = [p.name for p in catalog.products], [p.category for p in catalog.products]
         frame = pd.DataFrame({"name": names + lines, "category": categories + ["你的句子 your sentence"] * len(lines)})
         points = projection.points if extra is None else np.vstack([projection.points, extra])
