@@ -79,9 +79,9 @@ def build_context(settings: Settings) -> AppContext:
         max_loaded_runs=settings.max_session_models, ttl_seconds=settings.run_ttl_seconds, ann_threshold=settings.ann_threshold,
         chinese_dir=chinese_dir,
     )
-    # From the cached vectors and ONNX export alone when both exist (torch is not imported); a first start makes them.
-    store.pin_engine(store.default_id, catalog)
-    # The seed and base models' engines while the page is served; then, once it is served, the training stack.
+    # In the background, while the page is built and served: the default engine (from the cached vectors and ONNX
+    # export alone when both exist: torch is not imported; a first start makes them), the seed and base models'
+    # engines, then, once the page is served, the training stack.
     warming = store.warm(catalog, then_training=PAGE_SERVED)
     queries = load_queries(settings.eval_queries_path) if settings.eval_queries_path.is_file() else []
     context = AppContext.create(settings, store, catalog, queries, warming)

@@ -7,14 +7,52 @@ took 128 s end to end, 105 s of it in the trainer); each finished run moves them
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass, field
 
+from shopsearch.errors import UserError
 from shopsearch.train_params import TrainParams
 
 
 def planned_steps(recipe: str, rows: int, epochs: int, batch: int, steps: int) -> int:
     """Optimizer steps a run will take on `rows` training triplets. Example: planned_steps("seed", 450, 2, 16, 40) -> 58"""
     return int(steps) if recipe == "chinese" else TrainParams(epochs=int(epochs), batch_size=int(batch)).steps(rows)
+
+
+def check_step_cap(planned: int, cap: int) -> None:
+    """Refuse, before anything runs, a fine-tune of more optimizer steps than the app allows (bilingual UserError).
+
+    Example: check_step_cap(58, 300) passes; check_step_cap(640, 300) raises "这次微调需要 640 步，上限是 300 步…"
+    """
+    if planned > cap:
+        raise UserError(
+            f"这次微调需要 {planned} 步，上限是 {cap} 步：请减少行数或轮数，或加大批大小。",
+            f"This fine-tune would take {planned} steps; the cap is {cap}: use fewer rows or epochs, or a larger batch.",
+        )
+
+
+class StopSignal:
+    """When a running fine-tune should stop: its visitor pressed Stop, or its wall-time cap has passed.
+
+    The trainers call it after every step (`should_stop`); the cap's clock starts with `start()`, when training does
+    (not while the run waits in line or evaluates its start model). A run stopped by the cap keeps what it learned.
+    """
+
+    def __init__(self, pressed: threading.Event, max_seconds: float) -> None:
+        self.pressed = pressed
+        self.max_seconds = max_seconds
+        self._deadline: float | None = None
+
+    def start(self) -> None:
+        self._deadline = time.monotonic() + self.max_seconds
+
+    @property
+    def timed_out(self) -> bool:
+        return self._deadline is not None and time.monotonic() > self._deadline
+
+    def __call__(self) -> bool:
+        return self.pressed.is_set() or self.timed_out
 
 
 @dataclass

@@ -97,11 +97,12 @@ class Janitor:
 
     def items(self) -> list[Item]:
         """Everything visitors left on disk, oldest first."""
+        runs = self.store.run_files()  # one snapshot: a run saved between two calls would be counted twice or not at all
         found = [
             Item("run", last_used, sum(disk_bytes(p) for p in paths), lambda run_id=run_id: self.store.forget_run(run_id))
-            for last_used, run_id, paths in self.store.run_files()
+            for last_used, run_id, paths in runs
         ]
-        attached = {p for _, _, paths in self.store.run_files() for p in paths}
+        attached = {p for _, _, paths in runs for p in paths}
         if self.downloads.directory.is_dir():
             for folder in self.downloads.directory.iterdir():
                 if folder not in attached:  # a run's zip goes with its run

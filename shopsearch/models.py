@@ -232,15 +232,18 @@ class ModelStore:
         return engine
 
     def warm(self, catalog: Catalog, then_training: threading.Event | None = None) -> threading.Thread:
-        """Warm what the first visitors would wait for, in a background thread: the default engine's first search,
-        then the other shared models' engines (the first Compare uses the seed model's). Then, once `then_training`
-        is set (the app sets it when its page is served) or 60 s have passed, import the training stack, so that the
-        first fine-tune does not wait ~6 s for torch. Returns the started thread."""
+        """Build what the first visitors would wait for, in a background thread, while the page is built and served:
+        the default engine (pinned) and its first search, then the other shared models' engines (the first Compare
+        uses the seed model's). Then, once `then_training` is set (the app sets it when its page is served) or 60 s
+        have passed, import the training stack, so that the first fine-tune does not wait ~6 s for torch.
+
+        A search that comes before its engine is ready waits for this build (engine() is single-flight) instead of
+        starting a second one. Returns the started thread."""
 
         def work() -> None:
             # One search first: it loads jieba's dictionary (filler words) and pinyin's tables, ~1 s the first visitor
             # would otherwise wait for.
-            self.engine(self.default_id, None, catalog).search("我想买一款K7")
+            self.pin_engine(self.default_id, catalog).search("我想买一款K7")
             for model_id in [i for i in self._shared if i != self.default_id]:
                 started = time.perf_counter()
                 self.pin_engine(model_id, catalog)

@@ -27,8 +27,11 @@ _NEGATIONS = ("不", "没")
 
 
 @dataclass(frozen=True)
-class ParsedQuery:
-    """One query, read: the text as typed (for the model) and its content (for BM25 and coverage)."""
+class FillerSplit:
+    """One query split in two: the text as typed (for the model) and its content without filler (for BM25 and coverage).
+
+    intent.parse_query reads the rest of a query (negations, prices, audiences) on top of this.
+    """
 
     text: str
     content: str  # `text` without the filler phrases, spaces where they were, whitespace collapsed
@@ -64,7 +67,7 @@ def _droppable(text: str, start: int, phrase: str, bounds: set[int]) -> bool:
     return phrase not in PARTICLES or end == len(text) or not text[end].isalnum()
 
 
-def parse_query(text: str) -> ParsedQuery:
+def split_filler(text: str) -> FillerSplit:
     """Drop the filler phrases of `text` that are whole words or runs of words, each replaced by a space.
 
     A phrase is dropped only where it starts and ends on a word boundary, so 一款 goes from 寻找一款K7 but stays in
@@ -84,9 +87,9 @@ def parse_query(text: str) -> ParsedQuery:
         else:
             kept.append(text[i])
             i += 1
-    return ParsedQuery(text, " ".join("".join(kept).split()), tuple(dropped))
+    return FillerSplit(text, " ".join("".join(kept).split()), tuple(dropped))
 
 
 def content_text(text: str) -> str:
     """`text` without its filler phrases. Example: "寻找一款K7" -> "K7"; "一款式背包" -> "一款式背包" """
-    return parse_query(text).content
+    return split_filler(text).content

@@ -84,6 +84,16 @@ def view(tokenizer: AnyTokenizer, text: str) -> TokenView:
     return TokenView(tokens=tokens, unknown_chars=unknown, chars=chars, unknown_count=len(unknown))
 
 
+def token_counts(tokenizer: AnyTokenizer, texts: list[str]) -> list[int]:
+    """Tokens per text as the model receives it (special tokens included), before truncation.
+
+    Example: token_counts(tokenizer, ["猫"]) -> [3] ([CLS] 猫 [SEP]) for the Chinese-aware model
+    """
+    if isinstance(tokenizer, PlainTokenizer):
+        return [len(e.ids) for e in tokenizer.backend.encode_batch(texts, add_special_tokens=True)]
+    return [len(ids) for ids in tokenizer(texts, add_special_tokens=True, truncation=False)["input_ids"]]
+
+
 def unknown_rate(tokenizer: AnyTokenizer, texts: list[str]) -> float:
     """Share of all non-space characters in `texts` that the tokenizer maps to [UNK]."""
     views = [view(tokenizer, t) for t in texts]

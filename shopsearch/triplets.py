@@ -14,7 +14,7 @@ import pandas as pd
 from shopsearch.catalog import Catalog
 from shopsearch.csvio import read_table
 from shopsearch.errors import CsvFileError, TripletFileError
-from shopsearch.tokens import missing_cjk_chars, unknown_rate
+from shopsearch.tokens import missing_cjk_chars, token_counts, unknown_rate
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
@@ -218,8 +218,7 @@ def check_frame(
     triplets = TripletSet(*(list(col) for col in zip(*kept)))
     if tokenizer is not None:
         texts = triplets.anchors + triplets.positives + triplets.negatives
-        lengths = tokenizer(texts, add_special_tokens=True, truncation=False)["input_ids"]
-        report.too_long = sum(len(ids) > MAX_MODEL_TOKENS for ids in lengths)
+        report.too_long = sum(n > MAX_MODEL_TOKENS for n in token_counts(tokenizer, texts))
         report.unknown_rate = unknown_rate(tokenizer, texts)
         report.unknown_chars = len(missing_cjk_chars(tokenizer, texts))
     return triplets, report

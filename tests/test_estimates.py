@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
-from shopsearch.estimates import RunTimer, planned_steps
+from shopsearch.errors import UserError
+from shopsearch.estimates import RunTimer, StopSignal, check_step_cap, planned_steps
 
 
 def test_the_estimate_counts_setup_steps_and_evaluation():
@@ -27,3 +31,26 @@ def test_a_finished_run_moves_the_estimate_toward_what_it_measured():
     timer = RunTimer(per_step={"chinese": 2.0, "seed": 0.5})
     timer.record("chinese", steps=40, before_s=10.0, steps_s=160.0, after_s=10.0)
     assert timer.per_step["chinese"] == pytest.approx(3.0)  # halfway from 2.0 to the measured 4.0
+
+
+def test_a_run_over_the_step_cap_is_refused_in_both_languages():
+    check_step_cap(300, 300)  # at the cap: allowed
+    with pytest.raises(UserError) as err:
+        check_step_cap(640, 300)
+    assert "640 步" in str(err.value) and "640 steps; the cap is 300" in str(err.value)
+
+
+def test_a_run_stops_when_stop_is_pressed_or_its_time_is_up():
+    pressed = threading.Event()
+    signal = StopSignal(pressed, max_seconds=0.05)
+    assert not signal()  # the clock has not started: waiting in line does not count
+    time.sleep(0.1)
+    assert not signal()
+    signal.start()
+    assert not signal() and not signal.timed_out
+    time.sleep(0.1)
+    assert signal() and signal.timed_out
+    early = StopSignal(pressed, max_seconds=60)
+    early.start()
+    pressed.set()
+    assert early() and not early.timed_out

@@ -114,3 +114,12 @@ def test_the_plain_tokenizer_sees_what_the_models_own_tokenizer_sees(model_name,
     texts += ["", "   ", "Ｋ７ 全角", "emoji 😀 混合", "想" * 600]  # blank, full-width, emoji, beyond max_seq_length
     assert [view(plain, t) for t in texts] == [view(model.tokenizer, t) for t in texts]
     assert missing_cjk_chars(plain, texts) == missing_cjk_chars(model.tokenizer, texts)
+
+
+def test_the_plain_tokenizer_counts_tokens_as_the_models_own(shipped_model, catalog):
+    """The triplet check flags over-long rows by token count: the torch-free count must be the model's."""
+    from shopsearch.tokens import token_counts
+
+    texts = catalog.documents + ["", "想" * 600]
+    assert token_counts(PlainTokenizer.from_dir(MODEL_DIR), texts) == token_counts(shipped_model.tokenizer, texts)
+    assert token_counts(PlainTokenizer.from_dir(MODEL_DIR), ["", "想" * 600]) == [2, 602]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from shopsearch.lexical import query_terms
-from shopsearch.query import content_text, parse_query
+from shopsearch.query import content_text, split_filler
 
 
 @pytest.mark.parametrize(
@@ -38,7 +38,7 @@ def test_filler_is_never_cut_out_of_a_word(query, word):
 
 
 def test_a_query_of_filler_alone_has_no_content():
-    parsed = parse_query("我想买一个好的")
+    parsed = split_filler("我想买一个好的")
     assert parsed.content == "" and parsed.filler == ("我想买", "一个", "好的") and parsed.text == "我想买一个好的"
 
 

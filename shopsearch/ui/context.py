@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import inspect
 import threading
 import html
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import ParamSpec, TypeVar
 
@@ -98,12 +100,15 @@ def session_id(request: gr.Request | None) -> str | None:
 
 
 def user_errors(handler: Callable[P, R]) -> Callable[P, R]:
-    """Turn a domain `UserError` into a visible gr.Error (as text, not HTML); log anything else and show a generic message."""
+    """Turn a domain `UserError` into a visible gr.Error (as text, not HTML); log anything else and show a generic message.
 
-    @functools.wraps(handler)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+    Works for streaming (generator) handlers too: an error raised between two updates ends the stream the same way.
+    """
+
+    @contextlib.contextmanager
+    def translated() -> Iterator[None]:
         try:
-            return handler(*args, **kwargs)
+            yield
         except gr.Error:
             raise
         except UserError as err:
@@ -112,5 +117,19 @@ def user_errors(handler: Callable[P, R]) -> Callable[P, R]:
         except Exception as err:
             log.exception("handler %s failed", handler.__name__)
             raise gr.Error(text.INTERNAL_ERROR, print_exception=False) from err
+
+    if inspect.isgeneratorfunction(handler):
+
+        @functools.wraps(handler)
+        def streaming(*args: P.args, **kwargs: P.kwargs) -> R:
+            with translated():
+                yield from handler(*args, **kwargs)
+
+        return streaming
+
+    @functools.wraps(handler)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with translated():
+            return handler(*args, **kwargs)
 
     return wrapper

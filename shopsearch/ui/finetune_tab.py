@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextvars
-import html
 import queue
 import shutil
 import threading
@@ -16,7 +15,7 @@ import pandas as pd
 from shopsearch import figures
 from shopsearch.csvio import to_safe_csv
 from shopsearch.errors import UserError
-from shopsearch.estimates import RunTimer, planned_steps
+from shopsearch.estimates import RunTimer, StopSignal, check_step_cap, planned_steps
 from shopsearch.evaluation import evaluate_engine, still_wrong, triplet_accuracy
 from shopsearch.models import BASE, CHINESE, SHIPPED
 from shopsearch.train_params import LOSSES, StepLog, TrainParams
@@ -184,6 +183,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         engine = ctx.store.engine(model_id, session, ctx.catalog)
         return [engine.search(q, mode="semantic", top=1).hits[0].name for q in GOLDEN]
 
+    @user_errors
     def _start_finetune(
         triplet_file: str | None = None,
         epochs: int = 2,
@@ -200,34 +200,26 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         """Stream progress while training in a worker thread; the session's active model changes at the end."""
         state = state or Visitor()
         session = session_id(request)
-        try:
-            if triplet_file:
-                triplets, _ = read_triplets(triplet_file, settings.max_upload_mb, settings.max_triplet_rows)
-            elif (pending := ctx.pending_of(state)) is not None:
-                triplets = pending
-            else:
-                raise UserError("请先上传三元组 CSV 或从目录生成。", "Upload a triplet CSV or generate triplets first.")
-            if len(triplets) < 2:
-                raise UserError("至少需要 2 个三元组。", "At least 2 triplets are needed.")
-            if not 1 <= int(epochs) <= settings.max_epochs:
-                raise UserError(f"轮数须在 1 到 {settings.max_epochs} 之间。", f"Epochs must be between 1 and {settings.max_epochs}.")
-            if loss not in LOSSES:
-                raise UserError("未知的损失函数。", "Unknown loss.")
-            if recipe not in DEFAULT_START:
-                raise UserError("未知的配方。", "Unknown recipe.")
-            if not 1 <= int(steps) <= settings.max_chinese_steps:
-                raise UserError(f"步数须在 1 到 {settings.max_chinese_steps} 之间。", f"Steps must be between 1 and {settings.max_chinese_steps}.")
-            planned = planned_steps(recipe, len(triplets) - holdout_size(len(triplets), 0.1), epochs, batch_size, steps)
-            if planned > settings.max_train_steps:
-                raise UserError(
-                    f"这次微调需要 {planned} 步，上限是 {settings.max_train_steps} 步：请减少行数或轮数，或加大批大小。",
-                    f"This fine-tune would take {planned} steps; the cap is {settings.max_train_steps}: use fewer rows or "
-                    "epochs, or a larger batch.",
-                )
-            start_id = state.active if start_from == "active" else start_from
-            start_info = ctx.store.info(start_id, session)
-        except UserError as err:
-            raise gr.Error(html.escape(str(err), quote=False), print_exception=False) from None  # rendered as HTML
+        if triplet_file:
+            triplets, _ = read_triplets(triplet_file, settings.max_upload_mb, settings.max_triplet_rows)
+        elif (pending := ctx.pending_of(state)) is not None:
+            triplets = pending
+        else:
+            raise UserError("请先上传三元组 CSV 或从目录生成。", "Upload a triplet CSV or generate triplets first.")
+        if len(triplets) < 2:
+            raise UserError("至少需要 2 个三元组。", "At least 2 triplets are needed.")
+        if not 1 <= int(epochs) <= settings.max_epochs:
+            raise UserError(f"轮数须在 1 到 {settings.max_epochs} 之间。", f"Epochs must be between 1 and {settings.max_epochs}.")
+        if loss not in LOSSES:
+            raise UserError("未知的损失函数。", "Unknown loss.")
+        if recipe not in DEFAULT_START:
+            raise UserError("未知的配方。", "Unknown recipe.")
+        if not 1 <= int(steps) <= settings.max_chinese_steps:
+            raise UserError(f"步数须在 1 到 {settings.max_chinese_steps} 之间。", f"Steps must be between 1 and {settings.max_chinese_steps}.")
+        planned = planned_steps(recipe, len(triplets) - holdout_size(len(triplets), 0.1), epochs, batch_size, steps)
+        check_step_cap(planned, settings.max_train_steps)
+        start_id = state.active if start_from == "active" else start_from
+        start_info = ctx.store.info(start_id, session)
 
         # The training stack is imported here, not with the page: it costs ~6 CPU-seconds the first page need not wait
         # for (start-up warms it in the background, so this is usually instant).
@@ -246,10 +238,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         steps_total, per_step, seconds = _estimate(recipe, len(triplets), epochs, batch_size, steps)
         stop = stop_flags.setdefault(session or "", threading.Event())
         stop.clear()
-        deadline: list[float] = []  # set when training starts: the wall-time cap
-
-        def should_stop() -> bool:
-            return stop.is_set() or bool(deadline and time.monotonic() > deadline[0])
+        should_stop = StopSignal(stop, settings.max_train_seconds)  # Stop pressed, or the wall-time cap passed
 
         logged: queue.Queue[StepLog] = queue.Queue()
         outcome: dict[str, object] = {}
@@ -273,10 +262,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
                 outcome["error"] = err
 
         worker = threading.Thread(target=contextvars.copy_context().run, args=(work,), daemon=True)
-        try:
-            ticket = ctx.training.enter(session or "")  # one place in line per session; a full line refuses at once
-        except UserError as err:
-            raise gr.Error(html.escape(str(err), quote=False), print_exception=False) from None
+        ticket = ctx.training.enter(session or "")  # one place in line per session; a full line refuses at once
         running.add(session or "")
         history: list[StepLog] = []
         try:
@@ -293,7 +279,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
             started = time.perf_counter()
             before = {"triplet_acc": triplet_accuracy(ctx.store.model(start_id, session), holdout), **_before_metrics(start_id, session)}
             golden_before = _golden(start_id, session)
-            deadline.append(time.monotonic() + settings.max_train_seconds)
+            should_stop.start()
             worker.start()
             worker_started = time.perf_counter()
             while worker.is_alive() or not logged.empty():
@@ -303,7 +289,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
                     fresh.append(logged.get())
                 if stop.is_set():
                     yield (text.STOPPING, *[gr.skip()] * 10)
-                elif deadline and time.monotonic() > deadline[0]:
+                elif should_stop.timed_out:
                     yield (text.TIME_CAP.format(minutes=settings.max_train_seconds / 60), *[gr.skip()] * 10)
                 elif fresh:
                     history.extend(fresh)

@@ -145,4 +145,7 @@ def file_problem(message: str) -> str:
     return f"**无法使用这个文件 · This file cannot be used:** {escape_markdown(message)}"
 WEAK_HITS = "以下结果与查询关系较弱 · Weaker matches below"
 RUN_EXPIRED = "你微调的模型已过期并被删除，现在使用默认的中文模型。 · Your fine-tuned model expired and was deleted; searching with the default Chinese-aware model."
-WARMING = "后台正在准备种子模型和基础模型（比较和相似度第一次使用时需要）… · Preparing the seed and base models in the background (for Compare and Similarity)…"
+WARMING = (
+    "后台正在准备模型（搜索、比较和相似度使用）和训练组件（微调使用）… · "
+    "Preparing the models (for Search, Compare and Similarity) and the trainer (for Fine-tune) in the background…"
+)
