@@ -88,12 +88,12 @@ def build_context(settings: Settings) -> AppContext:
     # Expiry and the disk budget run on a timer: API clients never end their sessions, and nothing may wait for the
     # next fine-tune to clean up after them.
     context.janitor = Janitor(
-        store, context.catalogs, context.downloads, settings.gradio_cache_dir, settings.disk_budget_mb * 2**20, settings.run_ttl_seconds,
+        store, context.uploads, context.downloads, settings.gradio_cache_dir, settings.disk_budget_mb * 2**20, settings.run_ttl_seconds,
     )
     # Sessions never outlive the process: what a previous one left for its visitors (zips, uploaded catalogs) goes now,
     # so a zip of a run deleted with its process is never served again.
     context.downloads.clear()
-    context.catalogs.clear()
+    context.uploads.clear()
     context.janitor.sweep()
     context.janitor.start(settings.sweep_seconds)
     return context

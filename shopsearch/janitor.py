@@ -73,14 +73,14 @@ class Janitor:
     def __init__(
         self,
         store: ModelStore,
-        catalogs: SessionStore,
+        uploads: SessionStore,  # uploaded catalogs and waiting triplets
         downloads: Downloads,
         gradio_cache: Path,
         budget_bytes: int,
         max_age_seconds: int,
     ) -> None:
         self.store = store
-        self.catalogs = catalogs
+        self.uploads = uploads
         self.downloads = downloads
         self.gradio_cache = Path(gradio_cache)
         self.budget_bytes = budget_bytes
@@ -109,8 +109,8 @@ class Janitor:
                     found.append(Item("download", _mtime(folder), disk_bytes(folder), lambda p=folder: _remove(p)))
         for entry in self._gradio_entries() - self._startup_entries:
             found.append(Item("upload", _mtime(entry), disk_bytes(entry), lambda p=entry: _remove(p)))
-        for path in self.catalogs.files():
-            found.append(Item("catalog", _mtime(path), disk_bytes(path), lambda p=path: self.catalogs.delete(p)))
+        for path in self.uploads.files():
+            found.append(Item("catalog", _mtime(path), disk_bytes(path), lambda p=path: self.uploads.delete(p)))
         return sorted(found, key=lambda item: item.last_used)
 
     def usage(self) -> int:

@@ -123,17 +123,17 @@ def test_a_session_holds_a_key_not_its_catalog(tmp_path):
 
     states = [Visitor() for _ in range(3)]
     for state in states[:2]:
-        state.catalog_key = ctx.catalogs.put(_catalog(300))
-    states[2].catalog_key = ctx.catalogs.put(_catalog(300, price=1.0))
+        state.catalog_key = ctx.uploads.put(_catalog(300))
+    states[2].catalog_key = ctx.uploads.put(_catalog(300, price=1.0))
 
     assert all(len(pickle.dumps(state)) < 5_000 for state in states), "state is a few ids and keys"
     assert states[0].catalog_key == states[1].catalog_key != states[2].catalog_key
-    assert len(ctx.catalogs.files()) == 2
+    assert len(ctx.uploads.files()) == 2
     assert ctx.catalog_of(states[0]).fingerprint == uploaded.fingerprint
     assert ctx.catalog_of(states[2])[0].price == 1.0
 
-    ctx.catalogs.delete(ctx.catalogs.files()[0])
-    ctx.catalogs.delete(ctx.catalogs.files()[0])
+    ctx.uploads.delete(ctx.uploads.files()[0])
+    ctx.uploads.delete(ctx.uploads.files()[0])
     assert ctx.catalog_of(states[0]) is shipped and states[0].catalog_key is None, "a deleted upload falls back"
 
 

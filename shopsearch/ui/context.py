@@ -38,7 +38,7 @@ class AppContext:
     store: ModelStore
     catalog: Catalog
     eval_queries: list[EvalQuery]
-    catalogs: SessionStore  # uploaded catalogs and waiting triplets, on disk; sessions hold only their keys
+    uploads: SessionStore  # uploaded catalogs and waiting triplets, on disk; sessions hold only their keys
     downloads: Downloads  # inside gradio's cache folder, so a download is served from there, never copied
     training: TrainingQueue  # one fine-tune at a time, one place in line per session
     warming: threading.Thread | None = None  # start-up warm-up of the other shared models (ModelStore.warm)
@@ -52,7 +52,7 @@ class AppContext:
         """The context with its session store, downloads folder (inside gradio's cache) and training queue."""
         return cls(
             settings=settings, store=store, catalog=catalog, eval_queries=eval_queries,
-            catalogs=SessionStore(settings.sessions_dir),
+            uploads=SessionStore(settings.sessions_dir),
             downloads=Downloads(settings.gradio_cache_dir / "shopsearch-downloads"),
             training=TrainingQueue(settings.max_waiting_finetunes), warming=warming,
         )
@@ -61,7 +61,7 @@ class AppContext:
         """The catalog this session searches: its upload while it is stored, else the shipped catalog."""
         if state.catalog_key is None:
             return self.catalog
-        catalog = self.catalogs.get(state.catalog_key)
+        catalog = self.uploads.get(state.catalog_key)
         if catalog is None:  # deleted by the janitor (age or disk budget): back to the shipped catalog
             log.info("a session's catalog %s is gone; using the shipped catalog", state.catalog_key[:6])
             state.catalog_key = None
@@ -70,13 +70,13 @@ class AppContext:
 
     def pending_of(self, state: Visitor) -> TripletSet | None:
         """The triplets this session has waiting for a fine-tune, if any (and still stored)."""
-        pending = self.catalogs.get(state.pending_key)
+        pending = self.uploads.get(state.pending_key)
         if pending is None:
             state.pending_key = None
         return pending
 
     def set_pending(self, state: Visitor, triplets: TripletSet | None) -> None:
-        state.pending_key = None if triplets is None else self.catalogs.put(triplets)
+        state.pending_key = None if triplets is None else self.uploads.put(triplets)
 
 
 @dataclass
@@ -85,7 +85,7 @@ class Visitor:
     sessions' state, so it holds ids and keys, never a catalog or a model."""
 
     active: str = SHIPPED
-    catalog_key: str | None = None  # the session's uploaded catalog, a key into AppContext.catalogs (never the catalog)
+    catalog_key: str | None = None  # the session's uploaded catalog, a key into AppContext.uploads (never the catalog)
     feedback: FeedbackLog = field(default_factory=FeedbackLog)  # 👍/👎 marks and the triplets they make
     pending_key: str | None = None  # triplets generated, uploaded or sent from search, waiting for a fine-tune (a key)
 

@@ -343,7 +343,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         catalog = load_catalog(path, max_mb=settings.max_upload_mb, max_rows=settings.max_catalog_rows)
         progress(0, desc="嵌入目录 Embedding the catalog")
         ctx.store.engine(state.active, session_id(request), catalog, on_progress=lambda done, total: progress(done / total, desc=f"{done}/{total}"))
-        state.catalog_key = ctx.catalogs.put(catalog)
+        state.catalog_key = ctx.uploads.put(catalog)
         return state, _category_choices(catalog), (
             f"已载入 {len(catalog)} 件商品，本会话的搜索和相似度使用它。 · "
             f"Loaded {len(catalog)} products; this session's search and similarity use it."
