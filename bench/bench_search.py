@@ -398,13 +398,17 @@ def main() -> None:
         if not args.no_ann_study:
             report["ann"][n] = ann_study(vectors, qvecs, study if n >= 100_000 else ["exact"])
         gc.collect()
+        steps = {"catalog": rss_mb() - before}
         t, cpu = time.perf_counter(), time.process_time()
         index = build_index(vectors, get_threshold())
         index_s, index_cpu = time.perf_counter() - t, time.process_time() - cpu
+        steps["index"] = rss_mb() - before - sum(steps.values())
         t, cpu = time.perf_counter(), time.process_time()
         # Queries are encoded as the app encodes them (build_engine): by the model's ONNX export, torch if that fails.
         engine = SearchEngine(model, catalog, vectors, index=index, encoder=onnx)
         build_s, build_cpu = time.perf_counter() - t, time.process_time() - cpu
+        steps["bm25 + engine"] = rss_mb() - before - sum(steps.values())
+        print(f"  RSS growth by step (MB): " + ", ".join(f"{k} {v:.0f}" for k, v in steps.items()), flush=True)
         sweep = []
         if engine.index.kind != "exact":  # the engine's own index: the smallest nprobe with recall ≥ target
             default = engine.index.nprobe
@@ -426,7 +430,7 @@ def main() -> None:
             "modes": mode_latency(engine, queries),
         }
         gc.collect()
-        report["sizes"][n].update({"rss_mb": rss_mb(), "rss_file_mb": file_backed_mb(), "rss_growth_mb": rss_mb() - before,
+        report["sizes"][n].update({"rss_growth_steps_mb": steps, "rss_mb": rss_mb(), "rss_file_mb": file_backed_mb(), "rss_growth_mb": rss_mb() - before,
                                    "peak_rss_mb": peak_rss_mb()})
         row = report["sizes"][n]
         print(f"{n:,}: nprobe {getattr(engine.index, 'nprobe', '-')}; {engine.index.kind} index built in {index_s:.1f} s ({index_cpu:.1f} CPU s), BM25 + engine in {build_s:.1f} s ({build_cpu:.1f} CPU s); "
@@ -490,6 +494,8 @@ def lexical_study(real: Catalog, sizes: list[int], queries: list[str], former_up
             t, cpu = time.perf_counter(), time.process_time()
             index = make(documents, names=names) if make is LexicalIndex else make(documents, names)
             build_s, build_cpu = time.perf_counter() - t, time.process_time() - cpu
+        steps["bm25 + engine"] = rss_mb() - before - sum(steps.values())
+        print(f"  RSS growth by step (MB): " + ", ".join(f"{k} {v:.0f}" for k, v in steps.items()), flush=True)
             gc.collect()
             growth = rss_mb() - before
             for q in contents[:10]:

@@ -16,7 +16,7 @@ from shopsearch.errors import QueryError
 from shopsearch.index import ExactIndex, IvfIndex, RowReader, build_index, ranks_of, top_k
 from shopsearch.inputs import clean_text, finite_number
 from shopsearch.intent import ParsedQuery, PriceRange, has_audience, mentions, parse_query
-from shopsearch.lexical import LexicalIndex
+from shopsearch.lexical import LexicalIndex, return_freed_heap
 from shopsearch.no_answer import NoAnswerRule, Signals, content_words, word_coverage
 from shopsearch.onnx_encoder import OnnxEncoder
 from shopsearch.tokens import view
@@ -194,6 +194,7 @@ class SearchEngine:
         self._categories = np.array([p.category for p in catalog.products], dtype=object)
         self._prices = np.array([np.nan if p.price is None else p.price for p in catalog.products], dtype=np.float64)
         self._audiences: dict[str, np.ndarray] = {}  # audience -> which products name it, filled on first use
+        return_freed_heap()  # the per-product lists built above (and the vector index's temporaries) are gone
 
     def encode_query(self, query: str) -> np.ndarray:
         return self.encoder.encode([query])[0]

@@ -88,14 +88,15 @@ def test_scores_are_bm25s_scores_to_the_bit(catalog, corpus, dev_queries):
 
 
 def test_the_index_holds_arrays_not_per_document_objects(catalog):
-    """Built from a generator, the index keeps a vocabulary and three arrays per BM25 part: int64 offsets per token,
-    then int32 rows and float32 weights, 8 bytes per (product, distinct token) pair, and nothing per document."""
+    """Built from a generator, the index keeps a vocabulary and arrays per BM25 part: int64 offsets and a float32 idf
+    per token, int32 rows and uint8 counts per (product, distinct token) pair — 5 bytes a pair — and one float64 length
+    norm per product; no Python object per document."""
     index = LexicalIndex((d for d in lexical_documents(catalog)), names=(p.name for p in catalog.products))
     assert index.size == len(catalog)
     for part in (index._text, index._pinyin):
-        assert (part.indptr.dtype, part.rows.dtype, part.weights.dtype) == (np.int64, np.int32, np.float32)
+        assert (part.indptr.dtype, part.rows.dtype, part.tfs.dtype) == (np.int64, np.int32, np.uint8)
         assert len(part.indptr) == len(part.vocab) + 1 and part.indptr[-1] == part.postings
-        assert part.nbytes == 8 * (len(part.vocab) + 1) + 8 * part.postings
+        assert part.nbytes == 12 * len(part.vocab) + 8 + 5 * part.postings + 8 * len(catalog)
         assert not [name for name, value in vars(part).items() if isinstance(value, (list, tuple))]
         for t in range(len(part.vocab)):  # rows ascend within each token: each row appears once per token
             rows = part.rows[part.indptr[t] : part.indptr[t + 1]]
@@ -125,8 +126,7 @@ TRICKY = ["网速 AX55 Wi-Fi 6", "K7键盘 Pro 2", "Pro 键盘 2", "ＡＸ５５
 
 
 def postings_by_token(part) -> dict[str, tuple[list[int], list[float]]]:
-    return {token: (part.rows[part.indptr[t] : part.indptr[t + 1]].tolist(), part.weights[part.indptr[t] : part.indptr[t + 1]].tolist())
-            for token, t in part.vocab.items()}
+    return {token: (part.rows[part.indptr[t] : part.indptr[t + 1]].tolist(), part.weights(t).tolist()) for token, t in part.vocab.items()}
 
 
 @pytest.mark.parametrize("block", [lexical.BLOCK, 3])
