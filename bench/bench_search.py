@@ -408,7 +408,7 @@ def main() -> None:
         engine = SearchEngine(model, catalog, vectors, index=index, encoder=onnx)
         build_s, build_cpu = time.perf_counter() - t, time.process_time() - cpu
         steps["bm25 + engine"] = rss_mb() - before - sum(steps.values())
-        print(f"  RSS growth by step (MB): " + ", ".join(f"{k} {v:.0f}" for k, v in steps.items()), flush=True)
+        print("  RSS growth by step (MB): " + ", ".join(f"{k} {v:.0f}" for k, v in steps.items()), flush=True)
         sweep = []
         if engine.index.kind != "exact":  # the engine's own index: the smallest nprobe with recall ≥ target
             default = engine.index.nprobe
@@ -494,8 +494,6 @@ def lexical_study(real: Catalog, sizes: list[int], queries: list[str], former_up
             t, cpu = time.perf_counter(), time.process_time()
             index = make(documents, names=names) if make is LexicalIndex else make(documents, names)
             build_s, build_cpu = time.perf_counter() - t, time.process_time() - cpu
-        steps["bm25 + engine"] = rss_mb() - before - sum(steps.values())
-        print(f"  RSS growth by step (MB): " + ", ".join(f"{k} {v:.0f}" for k, v in steps.items()), flush=True)
             gc.collect()
             growth = rss_mb() - before
             for q in contents[:10]:
