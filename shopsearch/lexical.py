@@ -6,7 +6,7 @@ The index is held as compact arrays, not Python objects: a vocabulary (token -> 
 (for each token id, the rows of the products that contain it and the token's precomputed BM25 weight there), so
 a query touches only its own tokens' postings. At 1M products the former bm25s index kept every tokenised
 document as Python lists while it built (14.6 GB RSS, BENCHMARKS.md); this one tokenises a block of documents at a
-time and keeps ~8 bytes per (product, distinct token). Scores are bm25s's "lucene" BM25 (k1 1.5, b 0.75) to the bit.
+time and keeps ~5 bytes per (product, distinct token). Scores are bm25s's "lucene" BM25 (k1 1.5, b 0.75) to the bit.
 """
 
 from __future__ import annotations
@@ -308,9 +308,9 @@ class _Builder:
     """Collects blocks of documents as (token id, document, term frequency) per distinct token of each document,
     sorted by token, then places them in the inverted CSR.
 
-    Weights need the mean document length, known only at the end, so the blocks keep 8 bytes per (document,
-    distinct token) until `finish` copies them, block by block, into the term-ordered arrays (each block is freed once
-    placed).
+    Where a token's postings start depends on every token's document frequency, known only at the end, so the blocks
+    keep 8 bytes per (document, distinct token) until `finish` copies them, block by block, into the term-ordered
+    arrays (each block is freed once placed).
 
     Texts are tokenised as a block: CJK characters and pairs are read from the block's code points with numpy (as
     integers: the char's code point, or (first << 20) | second for a pair), and each distinct latin run of a block
