@@ -7,11 +7,15 @@ index starts at 200k rows.
 
 from __future__ import annotations
 
+import os
+import weakref
 from collections.abc import Iterator
 
 import numpy as np
 
 BLOCK_ROWS = 65_536  # vectors read at a time while the IVF index trains and fills
+TOP_K_CHUNK = 1024  # top_k: scores per chunk whose maximum bounds the k-th largest score
+RANK_SORT_LIMIT = 200_000  # ranks_of: beyond this many scores to sort, count per position instead
 
 
 def row_blocks(vectors: np.ndarray, rows: int = BLOCK_ROWS) -> Iterator[tuple[int, np.ndarray]]:
@@ -20,8 +24,8 @@ def row_blocks(vectors: np.ndarray, rows: int = BLOCK_ROWS) -> Iterator[tuple[in
 
     Example: 150k rows, rows=65_536 -> blocks starting at 0, 65_536 and 131_072
     """
-    path = getattr(vectors, "filename", None)
-    plain_file = isinstance(vectors, np.memmap) and path and vectors.flags.c_contiguous and vectors.dtype == np.float32
+    path = _plain_file(vectors)
+    plain_file = path is not None
     dim = vectors.shape[1]
     for start in range(0, len(vectors), rows):
         count = min(rows, len(vectors) - start)
@@ -32,13 +36,90 @@ def row_blocks(vectors: np.ndarray, rows: int = BLOCK_ROWS) -> Iterator[tuple[in
             yield start, np.ascontiguousarray(vectors[start : start + count], dtype=np.float32)
 
 
+def _plain_file(vectors: np.ndarray) -> str | None:
+    """The file behind a C-ordered float32 memmap (rows can be read from it directly), else None."""
+    path = getattr(vectors, "filename", None)
+    if isinstance(vectors, np.memmap) and path and vectors.flags.c_contiguous and vectors.dtype == np.float32:
+        return path
+    return None
+
+
+class RowReader:
+    """Reads chosen rows of a vector matrix as float32. A memmap's rows are read from its file with `os.pread`, so
+    the pages a query touches stay in the page cache and never join the process's RSS: at 1M products, re-scoring
+    candidates through the memmap had left ~1.4 GB of its pages mapped in the process after 600 queries
+    (BENCHMARKS.md, run C). Thread-safe (pread has no file position).
+
+    Example: RowReader(vectors)(np.array([3, 4, 9])) -> vectors[[3, 4, 9]] as float32
+    """
+
+    def __init__(self, vectors: np.ndarray) -> None:
+        self.vectors = vectors
+        path = _plain_file(vectors)
+        self._fd: int | None = None
+        if path is not None:
+            self._fd = os.open(path, os.O_RDONLY)
+            weakref.finalize(self, os.close, self._fd)
+            self._offset = vectors.offset
+            self._row_bytes = vectors.shape[1] * 4
+
+    def __call__(self, ids: np.ndarray) -> np.ndarray:
+        """Rows `ids` (any order), one read per run of consecutive ids."""
+        ids = np.asarray(ids, dtype=np.int64)
+        if self._fd is None:
+            return np.asarray(self.vectors[ids], dtype=np.float32)
+        out = np.empty((len(ids), self.vectors.shape[1]), dtype=np.float32)
+        if not len(ids):
+            return out
+        order = np.argsort(ids, kind="stable")
+        ordered = ids[order]
+        breaks = np.flatnonzero(np.diff(ordered) != 1) + 1
+        starts = ordered[np.r_[0, breaks]].tolist()
+        sizes = (np.diff(np.r_[0, breaks, len(ordered)]) * self._row_bytes).tolist()
+        buffer = b"".join(os.pread(self._fd, size, self._offset + start * self._row_bytes) for start, size in zip(starts, sizes))
+        out[order] = np.frombuffer(buffer, dtype=np.float32).reshape(len(ids), -1)
+        return out
+
+
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the k largest scores, best first. Example: top_k(np.array([.1, .9, .5]), 2) -> [1, 2]"""
+    """Indices of the k largest scores, best first, ties in index order: the first k of a stable sort by -score.
+
+    Large arrays are not partitioned whole: the k-th largest of their chunks' maxima bounds the k-th largest score
+    from below, so one pass keeps only the few scores at or above it (at 1M scores ~2 ms instead of ~10 ms).
+    Example: top_k(np.array([.1, .9, .5, .9]), 3) -> [1, 3, 2]
+    """
     k = min(k, len(scores))
     if k <= 0:
         return np.empty(0, dtype=np.int64)
-    part = np.argpartition(-scores, k - 1)[:k]
-    return part[np.argsort(-scores[part], kind="stable")]
+    pool = scores
+    if len(scores) >= TOP_K_CHUNK * 4 * k:
+        maxima = np.maximum.reduceat(scores, np.arange(0, len(scores), TOP_K_CHUNK))
+        pool = scores[scores >= np.partition(maxima, len(maxima) - k)[len(maxima) - k]]
+    kth = np.partition(pool, len(pool) - k)[len(pool) - k]  # the k-th largest score
+    above = np.flatnonzero(scores > kth)
+    ties = np.flatnonzero(scores == kth)[: k - len(above)]  # the lowest indices among those equal to it
+    chosen = np.sort(np.concatenate([above, ties]))
+    return chosen[np.argsort(-scores[chosen], kind="stable")]
+
+
+def ranks_of(scores: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """1-based rank of each of `positions` in a stable sort of `scores` by -score (ties: lower index first).
+
+    One pass over `scores` for all positions together (the scores at or above the lowest asked for are sorted),
+    rather than two passes per position.
+    Example: ranks_of(np.array([.1, .9, .5, .9]), np.array([3, 2])) -> [2, 3]
+    """
+    positions = np.asarray(positions, dtype=np.int64)
+    if not len(positions):
+        return np.empty(0, dtype=np.int64)
+    lowest = scores[positions].min()
+    higher = np.flatnonzero(scores >= lowest)
+    if len(higher) > RANK_SORT_LIMIT:  # too many to sort: count per position
+        return np.array([int((scores > scores[j]).sum() + (scores[:j] == scores[j]).sum()) + 1 for j in positions.tolist()])
+    by_score = np.argsort(-scores[higher], kind="stable")  # positions in `higher`, best first
+    rank = np.empty(len(higher), dtype=np.int64)
+    rank[by_score] = np.arange(1, len(higher) + 1)
+    return rank[np.searchsorted(higher, positions)]
 
 
 class ExactIndex:
@@ -73,16 +154,23 @@ class IvfIndex:
     # was 0.961 / 0.980 / 0.990 at nprobe 64 / 128 / 256 (bench_search.py, 2026-11-29); IVF-Flat with 4,000 lists
     # had reached 0.995 at 512 (12.8%): the 8-bit codes reorder near-duplicates, so more lists must be searched.
     PROBE_SHARE = 0.256
+    LIGHT_KMEANS_FROM = 500  # lists (250k vectors)
 
     def __init__(self, vectors: np.ndarray, nprobe: int | None = None, seed: int = 0) -> None:
         import faiss
 
         self.vectors = vectors
+        self.rows = RowReader(vectors)
         rows, dim = vectors.shape
         nlist = max(1, int(np.sqrt(rows)))
         self._index = faiss.IndexIVFScalarQuantizer(
             faiss.IndexFlatIP(dim), dim, nlist, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
         )
+        # k-means costs samples × lists × iterations, which grows as N^1.5: from LIGHT_KMEANS_FROM lists on it runs 10
+        # iterations instead of faiss's 25. At 1M vectors (1,000 lists, 64k samples) training took 27 instead of 67 CPU s
+        # with the same recall, 0.990 at nprobe 250 against brute force (39 samples a list: 0.980; scratch runs, 2026-11-29).
+        if nlist >= self.LIGHT_KMEANS_FROM:
+            self._index.cp.niter = 10
         sample = np.sort(np.random.default_rng(seed).choice(rows, min(rows, 64 * nlist), replace=False))
         picked = []
         for start, block in row_blocks(vectors):
@@ -110,7 +198,7 @@ class IvfIndex:
         """The k best rows the probed lists hold, by exact cosine (best first), and those cosines."""
         _, ids = self._index.search(np.ascontiguousarray(query[None], dtype=np.float32), min(k, len(self.vectors)))
         ids = np.sort(ids[0][ids[0] >= 0]).astype(np.int64)  # ascending: a memmap is read front to back
-        exact = np.asarray(self.vectors[ids] @ query, dtype=np.float32)
+        exact = np.asarray(self.rows(ids) @ query, dtype=np.float32)
         order = np.argsort(-exact, kind="stable")
         return ids[order], exact[order]
 

@@ -6,7 +6,7 @@ The index is held as compact arrays, not Python objects: a vocabulary (token -> 
 (for each token id, the rows of the products that contain it and the token's precomputed BM25 weight there), so
 a query touches only its own tokens' postings. At 1M products the former bm25s index kept every tokenised
 document as Python lists while it built (14.6 GB RSS, BENCHMARKS.md); this one tokenises a block of documents at a
-time and keeps ~8 bytes per (product, distinct token). Scores are bm25s's "lucene" BM25 (k1 1.5, b 0.75) to the bit.
+time and keeps ~5 bytes per (product, distinct token). Scores are bm25s's "lucene" BM25 (k1 1.5, b 0.75) to the bit.
 """
 
 from __future__ import annotations
@@ -129,14 +129,17 @@ BLOCK = 4096  # documents tokenised, counted and appended at a time
 class _Bm25:
     """One BM25 index as an inverted CSR matrix; scored by tokens, tokens it never saw skipped.
 
-    For token id t, `rows[indptr[t]:indptr[t + 1]]` are the documents containing it (ascending) and
-    `weights[...]` its BM25 weight in each: idf(t) · tf / (tf + k1 · (1 − b + b · length / mean length)), computed
-    as bm25s computes it (float64, stored as float32) and summed in the query's token order, so the scores match
-    bm25s's to the bit.
+    For token id t, `rows[indptr[t]:indptr[t + 1]]` are the documents containing it (ascending) and `tfs[...]` the
+    token's count in each (uint8 unless a count exceeds 255). Its BM25 weight there, idf(t) · tf / (tf + norm(d)) with
+    norm(d) = k1 · (1 − b + b · length / mean length), is computed when a query asks for the token, exactly as bm25s
+    computes it at indexing (float64, rounded to float32), and summed in the query's token order, so the scores match
+    bm25s's to the bit. Keeping 1-byte counts instead of 4-byte weights saves ~0.3 GB at 1M products (100M postings)
+    for a few milliseconds a query.
     """
 
     def __init__(self, builder: _Builder) -> None:
-        self.vocab, self.indptr, self.rows, self.weights, self.size = builder.finish()
+        self.vocab, self.indptr, self.rows, self.tfs, self.idf, self.norm = builder.finish()
+        self.size = len(self.norm)
 
     @classmethod
     def from_tokens(cls, corpus: Iterable[list[str]]) -> _Bm25:
@@ -161,8 +164,14 @@ class _Bm25:
 
     @property
     def nbytes(self) -> int:
-        """Bytes held by the posting arrays (the vocabulary dict comes on top)."""
-        return self.indptr.nbytes + self.rows.nbytes + self.weights.nbytes
+        """Bytes held by the index's arrays (the vocabulary comes on top)."""
+        return self.indptr.nbytes + self.rows.nbytes + self.tfs.nbytes + self.idf.nbytes + self.norm.nbytes
+
+    def weights(self, t: int) -> np.ndarray:
+        """Token t's BM25 weight (float32) in each document of its postings, as bm25s stores it."""
+        start, end = self.indptr[t], self.indptr[t + 1]
+        tf = self.tfs[start:end].astype(np.float64)
+        return (self.idf[t] * (tf / (self.norm[self.rows[start:end]] + tf))).astype(np.float32)
 
     def scores(self, tokens: list[str]) -> np.ndarray:
         """BM25 score of every document for `tokens`; a token listed twice counts twice, as in bm25s."""
@@ -170,8 +179,8 @@ class _Bm25:
         for token in tokens:
             t = self.vocab.get(token)
             if t is not None:
-                start, end = self.indptr[t], self.indptr[t + 1]
-                np.add.at(scores, self.rows[start:end], self.weights[start:end])  # numpy 2: faster than scores[rows] +=
+                rows = self.rows[self.indptr[t] : self.indptr[t + 1]]
+                np.add.at(scores, rows, self.weights(t))  # numpy 2: faster than scores[rows] +=
         return scores
 
 
@@ -182,7 +191,8 @@ def _blocks(items: Iterable) -> Iterator[list]:
         yield block
 
 
-_SPACES = np.array([c for c in range(0x3001) if chr(c).isspace()])  # every code point str.isspace() accepts
+_SPACE = np.array([chr(c).isspace() for c in range(0x3002)])  # code point -> str.isspace(); 0x3001 stands for above
+_CJK_BLOCK = (0x3400, 0x9FFF)  # CJK ideographs (and the Yijing symbols between them): all of them NFKC leaves alone
 
 
 def _is_cjk(codes: np.ndarray) -> np.ndarray:
@@ -190,43 +200,156 @@ def _is_cjk(codes: np.ndarray) -> np.ndarray:
     return ((codes >= 0x3400) & (codes <= 0x4DBF)) | ((codes >= 0x4E00) & (codes <= 0x9FFF)) | ((codes >= 0xF900) & (codes <= 0xFAFF))
 
 
-class _Builder:
-    """Collects blocks of documents as (token id, term frequency) per distinct token of each document, then
-    scatters them into the inverted CSR.
+def _codes(text: str) -> np.ndarray:
+    """The code points of `text` as int64 (lone surrogates kept). Example: "a键" -> [97, 38190]"""
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int64)
 
-    Weights need the mean document length, known only at the end, so the blocks keep 6 bytes per (document,
-    distinct token) until `finish` places them, block by block, in the term-ordered arrays (a counting sort;
-    each block is freed once placed).
+
+@lru_cache(maxsize=None)
+def _nfkc_char(code: int) -> str | None:
+    """NFKC of one character if NFKC changes it, else None. Example: 0xFF0C ("，") -> ","; 0x952E ("键") -> None"""
+    folded = unicodedata.normalize("NFKC", chr(code))
+    return None if folded == chr(code) else folded
+
+
+def _fold_block(texts: list[str]) -> str:
+    """The texts NFKC-normalised and lower-cased (as `tokenize` folds them), joined by "\\x00".
+
+    A "\\x00" inside a text becomes "\\x01", which tokenises the same (neither is a space, a letter or CJK). NFKC runs
+    once over the block, after every character it would change has been replaced by that character's own NFKC:
+    NFKC composes the NFKD form, which such a replacement leaves as it was, so the result is the same; but CPython's
+    quick check then finds the block already normalised and skips the slow path that full-width punctuation
+    (，：（）) would otherwise send almost every Chinese text through (~15 s of a 1M-product build). "\\x00" neither
+    composes with its neighbours nor changes how they are lower-cased (final sigma), so folding the block equals
+    folding each text.
+
+    Example: ["ＡＸ５５，键盘", "Pro"] -> "ax55,键盘\\x00pro"
+    """
+    block = "\x00".join(texts)
+    if block.count("\x00") != len(texts) - 1:
+        block = "\x00".join(text.replace("\x00", "\x01") for text in texts)
+    codes = _codes(block)
+    high = codes[(codes >= 0x80) & ((codes < _CJK_BLOCK[0]) | (codes > _CJK_BLOCK[1]))]
+    for code in np.unique(high).tolist():
+        folded = _nfkc_char(code)
+        if folded is not None:
+            block = block.replace(chr(code), folded)
+    return unicodedata.normalize("NFKC", block).lower()
+
+
+class _Vocabulary:
+    """Token -> id, held compactly: CJK characters and pairs as integer keys in a sorted array (a pair is
+    (first << 20) | second), short ASCII tokens (1–8 characters: words, units, model numbers) as their bytes read as
+    one integer in another sorted array, and only the rest in a dict. At 1M products a dict of the 1.1M tokens as
+    strings took ~0.14 GB; these arrays take 16 bytes a token.
+    """
+
+    def __init__(self, strings: dict[str, int], cjk_keys: np.ndarray, cjk_ids: np.ndarray) -> None:
+        """Args:
+            strings: every non-CJK token -> id (short ASCII ones move to the packed array).
+            cjk_keys, cjk_ids: the CJK tokens' keys (sorted) and ids.
+        """
+        tokens = list(strings)
+        short = np.fromiter(map(_packable, tokens), dtype=bool, count=len(tokens))
+        ids = np.fromiter(strings.values(), dtype=np.int64, count=len(tokens))
+        packed = np.array([t for t, s in zip(tokens, short) if s], dtype="S8").view("<u8") if short.any() else np.zeros(0, "<u8")
+        order = np.argsort(packed)
+        self._packed, self._packed_ids = packed[order], ids[short][order]
+        self._strings = {t: i for t, i, s in zip(tokens, ids.tolist(), short.tolist()) if not s}
+        self._cjk_keys, self._cjk_ids = cjk_keys, cjk_ids
+
+    @staticmethod
+    def cjk_key(token: str) -> int | None:
+        """The integer key of a CJK character or pair, None for any other token. Example: "键盘" -> (0x952E << 20) | 0x76D8"""
+        if 1 <= len(token) <= 2 and all(_CJK_CHAR.match(ch) for ch in token):
+            return ord(token) if len(token) == 1 else (ord(token[0]) << 20) | ord(token[1])
+        return None
+
+    def get(self, token: str) -> int | None:
+        if _packable(token):
+            return _find(self._packed, self._packed_ids, int.from_bytes(token.encode("ascii"), "little"))
+        key = self.cjk_key(token)
+        if key is not None:
+            found = _find(self._cjk_keys, self._cjk_ids, key)
+            if found is not None:
+                return found
+        return self._strings.get(token)  # also CJK tokens given as token lists (`_Bm25.from_tokens`)
+
+    def __contains__(self, token: object) -> bool:
+        return isinstance(token, str) and self.get(token) is not None
+
+    def __len__(self) -> int:
+        return len(self._strings) + len(self._packed) + len(self._cjk_keys)
+
+    def items(self) -> Iterator[tuple[str, int]]:
+        """Every (token, id), every token as a string again."""
+        yield from self._strings.items()
+        for key, token_id in zip(self._packed.view("S8").tolist(), self._packed_ids.tolist()):
+            yield key.decode("ascii"), token_id
+        for key, token_id in zip(self._cjk_keys.tolist(), self._cjk_ids.tolist()):
+            yield (chr(key) if key < 1 << 20 else chr(key >> 20) + chr(key & 0xFFFFF)), token_id
+
+
+def _packable(token: str) -> bool:
+    """Whether a token is held as its bytes in one integer: 1–8 ASCII characters, none of them NUL."""
+    return 0 < len(token) <= 8 and token.isascii() and "\x00" not in token
+
+
+def _find(keys: np.ndarray, ids: np.ndarray, key: int) -> int | None:
+    """The id stored beside `key` in the sorted `keys`, or None."""
+    at = int(np.searchsorted(keys, keys.dtype.type(key)))  # as the keys' type: a bare int would compare as a float
+    return int(ids[at]) if at < len(keys) and int(keys[at]) == key else None
+
+
+_CJK_CHAR = re.compile(rf"[{_CJK}]")
+
+
+class _Builder:
+    """Collects blocks of documents as (token id, document, term frequency) per distinct token of each document,
+    sorted by token, then places them in the inverted CSR.
+
+    Where a token's postings start depends on every token's document frequency, known only at the end, so the blocks
+    keep 8 bytes per (document, distinct token) until `finish` copies them, block by block, into the term-ordered
+    arrays (each block is freed once placed).
 
     Texts are tokenised as a block: CJK characters and pairs are read from the block's code points with numpy (as
-    integers: the char's code point, or (first << 20) | second for a pair), so only latin tokens become Python strings.
+    integers: the char's code point, or (first << 20) | second for a pair), and each distinct latin run of a block
+    becomes Python strings once.
     """
 
     def __init__(self) -> None:
         self._vocab: dict[str, int] = {}
-        self._cjk: dict[int, int] = {}  # CJK token as integer (see above) -> token id
-        self._blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (token ids, tfs, distinct per doc)
+        self._cjk_keys = np.zeros(0, dtype=np.int64)  # sorted CJK token keys (see above)
+        self._cjk_ids = np.zeros(0, dtype=np.int64)  # their token ids
+        self._runs: dict[str, tuple[tuple[int, ...], str, bool]] = {}  # latin run -> (token ids, first token, joins)
+        self._blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (token ids, documents, tfs) by token
         self._lengths: list[np.ndarray] = []  # tokens per document, repeats counted
+
+    def _next_id(self) -> int:
+        return len(self._vocab) + len(self._cjk_keys)
 
     def _string_ids(self, tokens: list[str]) -> np.ndarray:
         vocab = self._vocab
         for token in dict.fromkeys(tokens):  # first-seen order: ids are the same from run to run
             if token not in vocab:
-                vocab[token] = len(vocab) + len(self._cjk)
+                vocab[token] = self._next_id()
         return np.fromiter(map(vocab.__getitem__, tokens), dtype=np.int64, count=len(tokens))
 
-    def _cjk_ids(self, keys: np.ndarray) -> np.ndarray:
+    def _cjk_ids_of(self, keys: np.ndarray) -> np.ndarray:
+        """Token ids of CJK keys; keys not seen before get the next ids, in ascending key order."""
         if not len(keys):
             return np.zeros(0, dtype=np.int64)
         distinct, inverse = np.unique(keys, return_inverse=True)
-        cjk = self._cjk
-        ids = np.empty(len(distinct), dtype=np.int64)
-        for i, key in enumerate(distinct.tolist()):
-            token_id = cjk.get(key)
-            if token_id is None:
-                token_id = cjk[key] = len(self._vocab) + len(cjk)
-            ids[i] = token_id
-        return ids[inverse]
+        at = np.searchsorted(self._cjk_keys, distinct)
+        known = at < len(self._cjk_keys)
+        known[known] = self._cjk_keys[at[known]] == distinct[known]
+        new = distinct[~known]
+        if len(new):
+            new_ids = self._next_id() + np.arange(len(new), dtype=np.int64)
+            self._cjk_keys = np.insert(self._cjk_keys, at[~known], new)
+            self._cjk_ids = np.insert(self._cjk_ids, at[~known], new_ids)
+        ids = self._cjk_ids[np.searchsorted(self._cjk_keys, distinct)]
+        return ids[inverse.reshape(-1)]
 
     def add_token_lists(self, documents: list[list[str]]) -> None:
         documents = [tokens or [EMPTY] for tokens in documents]
@@ -237,20 +360,19 @@ class _Builder:
     def add_texts(self, texts: list[str]) -> None:
         """Count a block of texts' tokens, as `tokenize` gives them, from the block's code points.
 
-        The block is one string with "\x00" between texts, so no CJK pair and no latin run spans two texts. CJK
-        characters and pairs stay integers until `vocabulary`; latin runs are found with numpy and only they are
-        sliced out as strings (their tokens come from the cached `_latin_tokens`).
+        The block is one string with "\\x00" between texts (`_fold_block`), so no CJK pair and no latin run spans two
+        texts. CJK characters and pairs stay integers; latin runs are found with numpy and only they are sliced out
+        as strings.
         """
-        folded = [unicodedata.normalize("NFKC", text).lower() for text in texts]
-        block = "\x00".join(folded)
-        codes = np.frombuffer(block.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int64)
-        doc_of = np.repeat(np.arange(len(texts)), [len(text) + 1 for text in folded])[: len(codes)]
+        block = _fold_block(texts)
+        codes = _codes(block)
+        doc_of = np.cumsum(codes == 0)  # a separator counts for the next text; it is never part of a token
         latin_ids, latin_docs = self._latin(block, codes, doc_of)
         cjk = _is_cjk(codes)
         pairs = cjk[:-1] & cjk[1:]
         keys = np.concatenate([codes[cjk], (codes[:-1][pairs] << 20) | codes[1:][pairs]])
         docs = np.concatenate([latin_docs, doc_of[cjk], doc_of[:-1][pairs]])
-        ids = np.concatenate([latin_ids, self._cjk_ids(keys)])
+        ids = np.concatenate([latin_ids, self._cjk_ids_of(keys)])
         lengths = np.bincount(docs, minlength=len(texts))
         empty = np.flatnonzero(lengths == 0)
         if len(empty):  # as bm25s was given them: one EMPTY token
@@ -258,6 +380,24 @@ class _Builder:
             ids = np.concatenate([ids, self._string_ids([EMPTY] * len(empty))])
             lengths[empty] = 1
         self._append(docs, ids, lengths)
+
+    def _run(self, run: str) -> tuple[tuple[int, ...], str, bool]:
+        """A latin run's token ids (`latin_tokens`), its first (joined) token, and whether `_joins` accepts that token
+        with any neighbour (it is at most 2 characters long or holds a digit). Cached; cleared at 2**16 runs."""
+        known = self._runs.get(run)
+        if known is None:
+            tokens = _latin_tokens(run)
+            vocab, ids = self._vocab, []
+            for token in tokens:
+                token_id = vocab.get(token)
+                if token_id is None:
+                    token_id = vocab[token] = self._next_id()
+                ids.append(token_id)
+            first = tokens[0]
+            if len(self._runs) >= 1 << 16:
+                self._runs.clear()
+            known = self._runs[run] = (tuple(ids), first, len(first) <= 2 or _DIGIT.search(first) is not None)
+        return known
 
     def _latin(self, block: str, codes: np.ndarray, doc_of: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Token ids and documents of the latin tokens in `block`: each run's `latin_tokens`, plus the joined form of
@@ -271,40 +411,45 @@ class _Builder:
         inside[1:-1] |= ((codes[1:-1] == 0x2D) | (codes[1:-1] == 0x2E)) & alnum[:-2] & alnum[2:]
         edges = np.diff(inside.astype(np.int8), prepend=0, append=0)
         starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+        if not len(starts):
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         runs = list(map(block.__getitem__, map(slice, starts.tolist(), ends.tolist())))
-        own = list(map(_latin_tokens, runs))
-        tokens = list(chain.from_iterable(own))
-        docs = np.repeat(doc_of[starts], np.fromiter(map(len, own), dtype=np.int64, count=len(own)))
+        position = {run: i for i, run in enumerate(dict.fromkeys(runs))}  # distinct runs, first-seen order
+        which = np.fromiter(map(position.__getitem__, runs), dtype=np.int64, count=len(runs))
+        info = list(map(self._run, position))
+        counts = np.fromiter((len(ids) for ids, _, _ in info), dtype=np.int64, count=len(info))
+        flat = np.fromiter(chain.from_iterable(ids for ids, _, _ in info), dtype=np.int64, count=int(counts.sum()))
+        per_run = counts[which]  # tokens of each run in the block
+        offsets = (np.cumsum(counts) - counts)[which] - (np.cumsum(per_run) - per_run)  # flat index − output index
+        ids = flat[np.repeat(offsets, per_run) + np.arange(int(per_run.sum()))]
+        docs = np.repeat(doc_of[starts], per_run)
         # Runs i, i + 1 with a gap of spaces only ("\x00" between texts is not a space).
-        not_space = np.concatenate([[0], np.cumsum(~np.isin(codes, _SPACES))])
-        joined_docs = []
-        for i in np.flatnonzero(not_space[starts[1:]] == not_space[ends[:-1]]).tolist():
-            left, right = own[i][0], own[i + 1][0]
-            if _joins(left, right):
-                tokens.append(left + right)
-                joined_docs.append(doc_of[starts[i]])
-        return self._string_ids(tokens), np.concatenate([docs, np.asarray(joined_docs, dtype=np.int64)])
+        not_space = np.concatenate([[0], np.cumsum(~_SPACE[np.minimum(codes, len(_SPACE) - 1)])])
+        gaps = np.flatnonzero(not_space[starts[1:]] == not_space[ends[:-1]])
+        joins = np.fromiter((flag for _, _, flag in info), dtype=bool, count=len(info))
+        gaps = gaps[joins[which[gaps]] | joins[which[gaps + 1]]]
+        joined = [info[left][1] + info[right][1] for left, right in zip(which[gaps].tolist(), which[gaps + 1].tolist())]
+        return np.concatenate([ids, self._string_ids(joined)]), np.concatenate([docs, doc_of[starts[gaps]]])
 
     def _append(self, docs: np.ndarray, ids: np.ndarray, lengths: np.ndarray) -> None:
-        """Count a block: (document, token id) pairs made unique, with their multiplicity."""
-        keys, tfs = np.unique((docs.astype(np.int64) << 32) | ids, return_counts=True)  # by document, then token
-        per_doc = np.bincount(keys >> 32, minlength=len(lengths)).astype(np.int32)
+        """Count a block: (token id, document) pairs made unique, with their multiplicity, in token order."""
+        shift = max(len(lengths), 1).bit_length()
+        keys, tfs = np.unique((ids.astype(np.int64) << shift) | docs, return_counts=True)  # by token, then document
         tf_type = np.uint16 if tfs.max(initial=0) <= np.iinfo(np.uint16).max else np.uint32
-        self._blocks.append(((keys & 0xFFFFFFFF).astype(np.int32), tfs.astype(tf_type), per_doc))
+        doc_type = np.uint16 if shift <= 16 else np.int32
+        self._blocks.append(((keys >> shift).astype(np.int32), (keys & ((1 << shift) - 1)).astype(doc_type), tfs.astype(tf_type)))
         self._lengths.append(lengths.astype(np.int32))
 
-    def vocabulary(self) -> dict[str, int]:
-        """Every token (CJK ones as strings again) -> its id."""
-        vocab = self._vocab
-        for key, token_id in self._cjk.items():
-            vocab[chr(key) if key < 1 << 20 else chr(key >> 20) + chr(key & 0xFFFFF)] = token_id
-        self._cjk = {}
-        return vocab
+    def vocabulary(self) -> _Vocabulary:
+        """Every token -> its id."""
+        return _Vocabulary(self._vocab, self._cjk_keys, self._cjk_ids)
 
-    def finish(self) -> tuple[dict[str, int], np.ndarray, np.ndarray, np.ndarray, int]:
-        """(vocab, indptr, rows, weights, documents): the inverted index, with bm25s's idf and length norm."""
+    def finish(self) -> tuple[_Vocabulary, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(vocab, indptr, rows, tfs, idf, norm): the inverted index, with bm25s's idf per token and length norm per
+        document."""
         vocab = self.vocabulary()
         n_vocab = len(vocab)
+        self._runs = {}
         lengths = np.concatenate(self._lengths) if self._lengths else np.zeros(0, dtype=np.int32)
         size = len(lengths)
         df = np.zeros(n_vocab, dtype=np.int64)
@@ -316,25 +461,23 @@ class _Builder:
         idf = np.log(1 + (size - df + 0.5) / (df + 0.5)).astype(np.float32)
         norm = K1 * ((1 - B) + B * lengths / lengths.mean()) if size else np.zeros(0)
         rows = np.empty(int(indptr[-1]), dtype=np.int32)
-        weights = np.empty(int(indptr[-1]), dtype=np.float32)
+        most = max((int(tfs.max(initial=0)) for _, _, tfs in self._blocks), default=0)
+        counts_out = np.empty(int(indptr[-1]), dtype=np.min_scalar_type(most))  # uint8 unless a count exceeds 255
         heads = indptr[:-1].copy()  # the next free slot of each token's postings
         first_doc = 0
         self._blocks.reverse()
-        while self._blocks:
-            ids, tfs, per_doc = self._blocks.pop()
-            docs = np.repeat(np.arange(first_doc, first_doc + len(per_doc), dtype=np.int32), per_doc)
-            first_doc += len(per_doc)
-            tf = tfs.astype(np.float64)
-            w = (idf[ids] * (tf / (norm[docs] + tf))).astype(np.float32)
-            order = np.argsort(ids, kind="stable")  # by token; documents stay ascending within a token
-            ids, docs, w = ids[order], docs[order], w[order]
+        for block_lengths in self._lengths:  # blocks in order, each placed after the previous one's documents
+            ids, docs, tfs = self._blocks.pop()
+            docs = docs.astype(np.int32) + first_doc
+            first_doc += len(block_lengths)
             starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
             counts = np.diff(np.r_[starts, len(ids)])
             slots = heads[ids] + (np.arange(len(ids)) - np.repeat(starts, counts))
             rows[slots] = docs
-            weights[slots] = w
+            counts_out[slots] = tfs
             heads[ids[starts]] += counts
-        return vocab, indptr, rows, weights, size
+        self._lengths = []
+        return vocab, indptr, rows, counts_out, idf, norm
 
 
 _CJK_RUN = re.compile(rf"[{_CJK}]+")
@@ -355,7 +498,7 @@ def _name_pinyin(name: str) -> list[str]:
     return tokens
 
 
-def _return_freed_heap() -> None:
+def return_freed_heap() -> None:
     """Give the heap pages the build freed back to the OS. glibc keeps them otherwise (its threshold for giving a
     block its own mapping rises as such blocks are freed, so the build's temporary arrays land on the heap):
     at 300k products this returned 135 MB of the 204 MB the build left beyond its arrays. A no-op without glibc."""
@@ -382,7 +525,7 @@ class LexicalIndex:
         self._pinyin = _Bm25.from_tokens(map(_name_pinyin, names)) if names is not None else None
         if self._pinyin is not None and self._pinyin.size != self.size:
             raise ValueError(f"{self._pinyin.size} names for {self.size} documents")
-        _return_freed_heap()
+        return_freed_heap()
 
     def _query_tokens(self, query: str) -> tuple[list[str], list[str]]:
         """The query's tokens in the text index, and its latin words the text index lacks read as pinyin (if indexed)."""

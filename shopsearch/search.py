@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from shopsearch.catalog import Catalog
+from shopsearch.catalog import Catalog, Product
 from shopsearch.embeddings import EmbeddingCache, Encoder, Progress, TorchEncoder
 from shopsearch.errors import QueryError
-from shopsearch.index import ExactIndex, IvfIndex, build_index, top_k
+from shopsearch.index import ExactIndex, IvfIndex, RowReader, build_index, ranks_of, top_k
 from shopsearch.inputs import clean_text, finite_number
 from shopsearch.intent import ParsedQuery, PriceRange, has_audience, mentions, parse_query
-from shopsearch.lexical import LexicalIndex
+from shopsearch.lexical import LexicalIndex, return_freed_heap
 from shopsearch.no_answer import NoAnswerRule, Signals, content_words, word_coverage
 from shopsearch.onnx_encoder import OnnxEncoder
 from shopsearch.tokens import AnyTokenizer, view
@@ -143,11 +143,6 @@ class Filters:
         return keep
 
 
-def _rank_of(scores: np.ndarray, j: int) -> int:
-    """1-based rank of entry j when sorting by score, best first (ties: lower index first, as a stable sort)."""
-    return int((scores > scores[j]).sum() + (scores[:j] == scores[j]).sum()) + 1
-
-
 def validate_query(query: str | None, max_chars: int) -> str:
     """Pass a query through the input gate (`inputs.clean_text`) and refuse an empty one, with a bilingual message.
 
@@ -199,11 +194,13 @@ class SearchEngine:
         self.catalog = catalog
         self.vectors = vectors
         self.index: ExactIndex | IvfIndex = index or build_index(vectors, ann_threshold)
-        self._documents = lexical_documents(catalog)
-        self.lexical = lexical or LexicalIndex(self._documents, names=[p.name for p in catalog.products])
+        # No per-product document string is kept (~0.3 GB at 1M products): `_document` rebuilds one when it is read.
+        self.lexical = lexical or LexicalIndex(map(lexical_document, catalog.products), names=(p.name for p in catalog.products))
+        self._rows = self.index.rows if isinstance(self.index, IvfIndex) else RowReader(vectors)
         self._categories = np.array([p.category for p in catalog.products], dtype=object)
         self._prices = np.array([np.nan if p.price is None else p.price for p in catalog.products], dtype=np.float64)
         self._audiences: dict[str, np.ndarray] = {}  # audience -> which products name it, filled on first use
+        return_freed_heap()  # the per-product lists built above (and the vector index's temporaries) are gone
 
     def encode_query(self, query: str) -> np.ndarray:
         return self.encoder.encode([query])[0]
@@ -269,7 +266,7 @@ class SearchEngine:
     def no_answer_signals(self, words: tuple[str, ...], top: SearchHit, encoded: bool) -> Signals:
         """What the "nothing relevant" rule reads: the top hit's cosine (if the query was encoded), the share of the
         query's content words its text covers, and their number."""
-        document = self._documents[self.catalog.index_of(top.product_id)]
+        document = self._document(self.catalog.index_of(top.product_id))
         return Signals(top.semantic if encoded else None, word_coverage(words, document), len(words))
 
     def _apply_price(self, filters: Filters, price: PriceRange | None, notes: list[str]) -> tuple[Filters, PriceRange | None]:
@@ -295,7 +292,11 @@ class SearchEngine:
 
     def match_coverage(self, query: str, product_id: str) -> float:
         """How much of the query's indexed text a product contains; see LexicalIndex.coverage."""
-        return self.lexical.coverage(query, self._documents[self.catalog.index_of(product_id)])
+        return self.lexical.coverage(query, self._document(self.catalog.index_of(product_id)))
+
+    def _document(self, row: int) -> str:
+        """What BM25 indexed for product `row` (see `lexical_document`)."""
+        return lexical_document(self.catalog[row])
 
     def _candidates(self, qvec: np.ndarray | None, lex: np.ndarray, mask: np.ndarray | None) -> np.ndarray | None:
         """Rows worth scoring: None (all rows) for exact search; the filter's rows; else ANN ∪ lexical top rows."""
@@ -326,13 +327,14 @@ class SearchEngine:
         """
         lex_all = self.lexical.scores(query)
         ids = self._candidates(qvec, lex_all, filters.mask(self._categories, self._prices))
-        if ids is None:  # every row (no copy of the vector matrix)
-            ids, lex, vectors = np.arange(len(self.catalog)), lex_all, self.vectors
+        if ids is None:  # every row, by a slice: no gathered copies of million-long arrays
+            rows, ids, lex = slice(None), np.arange(len(self.catalog)), lex_all
+            sem = self.vectors @ qvec if qvec is not None else None
         else:
-            lex, vectors = lex_all[ids], self.vectors[ids]
+            rows, lex = ids, lex_all[ids]
+            sem = self._rows(ids) @ qvec if qvec is not None else None
         if len(ids) == 0:
             return [], None
-        sem = vectors @ qvec if qvec is not None else np.zeros(len(ids), dtype=np.float32)
         if mode == "semantic":
             fused = sem
         elif mode == "lexical":
@@ -340,15 +342,23 @@ class SearchEngine:
         else:
             lex_norm = lex / lex.max() if lex.max() > 0 else lex
             fused = weight * sem + (1 - weight) * lex_norm
-        boost = self._boost(ids, fused, parsed, price)
-        fused = fused + boost
-        demoted = self._mentioning(parsed.excluded, ids) if parsed else {}
+        boost = self._boost(rows, fused, parsed, price)
+        if boost is not None:
+            fused = fused + boost
+        every = isinstance(rows, slice)
+        demoted = self._mentioning(parsed.excluded, None if every else ids) if parsed else {}
         if demoted:
-            rows = np.array([j for j in range(len(ids)) if int(ids[j]) in demoted])
+            at = np.fromiter(demoted, dtype=np.int64)
+            at = at if every else np.flatnonzero(np.isin(ids, at))
             # Below every product that does not mention it, in their own order: demoted, not removed.
-            fused[rows] -= float(fused.max() - fused.min()) + 1.0
+            fused = fused.astype(np.float64)
+            fused[at] -= float(fused.max() - fused.min()) + 1.0
+        best = top_k(fused, top)
+        rank_semantic = ranks_of(sem, best) if sem is not None else None
+        matched = best[lex[best] > 0]
+        rank_lexical = dict(zip(matched.tolist(), ranks_of(lex, matched).tolist()))
         hits = []
-        for rank, j in enumerate(top_k(fused, top), start=1):
+        for rank, j in enumerate(best.tolist(), start=1):
             row = int(ids[j])
             product = self.catalog[row]
             hits.append(
@@ -359,27 +369,38 @@ class SearchEngine:
                     category=product.category,
                     price=product.price,
                     score=float(fused[j]),
-                    semantic=float(sem[j]),
+                    semantic=float(sem[j]) if sem is not None else 0.0,
                     lexical=float(lex[j]),
-                    rank_semantic=_rank_of(sem, j) if qvec is not None else None,
-                    rank_lexical=_rank_of(lex, j) if lex[j] > 0 else None,
-                    boost=float(boost[j]),
+                    rank_semantic=int(rank_semantic[rank - 1]) if sem is not None else None,
+                    rank_lexical=rank_lexical.get(j),
+                    boost=float(boost[j]) if boost is not None else 0.0,
                     demoted=demoted.get(row, ()),
                 )
             )
-        return hits, (float(sem.max()) if qvec is not None else None)
+        return hits, (float(sem.max()) if sem is not None else None)
 
-    def _boost(self, ids: np.ndarray, fused: np.ndarray, parsed: ParsedQuery | None, price: PriceRange | None) -> np.ndarray:
-        """What the audience and the soft price add to each candidate's score: shares of the best score."""
-        boost = np.zeros(len(ids), dtype=np.float64)
-        if parsed is None or not len(ids):
-            return boost
+    def _boost(
+        self, rows: np.ndarray | slice, fused: np.ndarray, parsed: ParsedQuery | None, price: PriceRange | None
+    ) -> np.ndarray | None:
+        """What the audience and the soft price add to each candidate's score (shares of the best score), or None
+        when the query has neither.
+
+        Args:
+            rows: the candidates' rows (`slice(None)` for every product).
+        """
+        if parsed is None or not len(fused):
+            return None
+        soft = price is not None and price.soft and price.bounded
+        prefer = price is not None and price.prefer
+        if not (parsed.audience or soft or prefer):
+            return None
+        boost = np.zeros(len(fused), dtype=np.float64)
         if parsed.audience:
-            boost += AUDIENCE_BOOST * self._audience_rows(parsed.audience)[ids]
-        prices = self._prices[ids]
-        if price is not None and price.soft and price.bounded:
+            boost += AUDIENCE_BOOST * self._audience_rows(parsed.audience)[rows]
+        prices = self._prices[rows]
+        if soft:
             boost += PRICE_BOOST * price_closeness(prices, price)
-        if price is not None and price.prefer:
+        if prefer:
             boost += PRICE_BOOST * price_order(prices, fused, price.prefer)
         scale = float(fused.max()) if fused.max() > 0 else 1.0
         return scale * boost
@@ -389,24 +410,25 @@ class SearchEngine:
         else 0. Computed once per audience."""
         if audience not in self._audiences:
             opposite = OPPOSITE_AUDIENCE.get(audience)
-            self._audiences[audience] = np.array(
-                [1.0 if has_audience(d, audience) else -1.0 if opposite and has_audience(d, opposite) else 0.0 for d in self._documents]
+            self._audiences[audience] = np.fromiter(
+                (1.0 if has_audience(d, audience) else -1.0 if opposite and has_audience(d, opposite) else 0.0
+                 for d in map(lexical_document, self.catalog.products)),
+                dtype=np.float64, count=len(self.catalog),
             )
         return self._audiences[audience]
 
-    def _mentioning(self, terms: tuple[str, ...], ids: np.ndarray) -> dict[int, tuple[str, ...]]:
-        """Rows among `ids` whose text mentions a negated term (`intent.mentions`), with the terms each mentions.
+    def _mentioning(self, terms: tuple[str, ...], ids: np.ndarray | None) -> dict[int, tuple[str, ...]]:
+        """Rows among `ids` (sorted; None: all) whose text mentions a negated term (`intent.mentions`), with the terms each mentions.
 
         BM25 first finds the products holding any token of the term; only those are read in full.
         """
         found: dict[int, tuple[str, ...]] = {}
         if not terms:
             return found
-        wanted = set(int(i) for i in ids)
         for term in terms:
-            for row in np.flatnonzero(self.lexical.scores(term) > 0):
-                row = int(row)
-                if row in wanted and mentions(self._documents[row], term):
+            holding = np.flatnonzero(self.lexical.scores(term) > 0)
+            for row in (holding if ids is None else np.intersect1d(holding, ids, assume_unique=True)).tolist():
+                if mentions(self._document(row), term):
                     found[row] = found.get(row, ()) + (term,)
         return found
 
@@ -444,9 +466,14 @@ def price_order(prices: np.ndarray, scores: np.ndarray, prefer: str) -> np.ndarr
     return out
 
 
+def lexical_document(p: Product) -> str:
+    """What BM25 indexes for a product: the name twice (names matter most), brand, category, description, tags."""
+    return f"{p.name} {p.name} {p.brand} {p.category} {p.description} {p.tags}"
+
+
 def lexical_documents(catalog: Catalog) -> list[str]:
-    """What BM25 indexes per product: the name twice (names matter most), brand, category, description, tags."""
-    return [f"{p.name} {p.name} {p.brand} {p.category} {p.description} {p.tags}" for p in catalog.products]
+    """`lexical_document` of every product, in order."""
+    return list(map(lexical_document, catalog.products))
 
 
 def build_engine(

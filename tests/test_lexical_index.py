@@ -88,14 +88,15 @@ def test_scores_are_bm25s_scores_to_the_bit(catalog, corpus, dev_queries):
 
 
 def test_the_index_holds_arrays_not_per_document_objects(catalog):
-    """Built from a generator, the index keeps a vocabulary and three arrays per BM25 part: int64 offsets per token,
-    then int32 rows and float32 weights, 8 bytes per (product, distinct token) pair, and nothing per document."""
+    """Built from a generator, the index keeps a vocabulary and arrays per BM25 part: int64 offsets and a float32 idf
+    per token, int32 rows and uint8 counts per (product, distinct token) pair — 5 bytes a pair — and one float64 length
+    norm per product; no Python object per document."""
     index = LexicalIndex((d for d in lexical_documents(catalog)), names=(p.name for p in catalog.products))
     assert index.size == len(catalog)
     for part in (index._text, index._pinyin):
-        assert (part.indptr.dtype, part.rows.dtype, part.weights.dtype) == (np.int64, np.int32, np.float32)
+        assert (part.indptr.dtype, part.rows.dtype, part.tfs.dtype) == (np.int64, np.int32, np.uint8)
         assert len(part.indptr) == len(part.vocab) + 1 and part.indptr[-1] == part.postings
-        assert part.nbytes == 8 * (len(part.vocab) + 1) + 8 * part.postings
+        assert part.nbytes == 12 * len(part.vocab) + 8 + 5 * part.postings + 8 * len(catalog)
         assert not [name for name, value in vars(part).items() if isinstance(value, (list, tuple))]
         for t in range(len(part.vocab)):  # rows ascend within each token: each row appears once per token
             rows = part.rows[part.indptr[t] : part.indptr[t + 1]]
@@ -120,22 +121,43 @@ def test_names_must_match_documents_one_to_one():
 
 
 TRICKY = ["网速 AX55 Wi-Fi 6", "K7键盘 Pro 2", "Pro 键盘 2", "ＡＸ５５ lf 50 12.4", "", "😀!!", "羽毛球拍，一对 e ink usb c",
-          "豈 更 (compatibility ideographs)", "a\x00b 键\x00盘", "x" * 3 + " 重" * 70_000]
+          "豈 更 (compatibility ideographs)", "a\x00b 键\x00盘", "x" * 3 + " 重" * 70_000,
+          "ΟΔΟΣ ΑΣ", "café cafe\u0301 ｶﾞ ﬁ ①②", "（全角）：Ｐｒｏ　２"]
 
 
 def postings_by_token(part) -> dict[str, tuple[list[int], list[float]]]:
-    return {token: (part.rows[part.indptr[t] : part.indptr[t + 1]].tolist(), part.weights[part.indptr[t] : part.indptr[t + 1]].tolist())
-            for token, t in part.vocab.items()}
+    return {token: (part.rows[part.indptr[t] : part.indptr[t + 1]].tolist(), part.weights(t).tolist()) for token, t in part.vocab.items()}
 
 
 @pytest.mark.parametrize("block", [lexical.BLOCK, 3])
 def test_texts_are_indexed_by_exactly_the_tokens_tokenize_gives(catalog, block, monkeypatch):
     """Texts are tokenised a block at a time (CJK characters and pairs read from code points with numpy); the index
     must hold the same tokens with the same weights as one built from `tokenize`'s token lists: the catalog, plus
-    full-width latin, compatibility ideographs (NFKC maps 豈 to 豈), NUL characters, an empty text and a
-    character repeated more often than a uint16 counts."""
+    full-width latin, compatibility ideographs (NFKC maps 豈 to 豈), NUL characters, an empty text, a
+    character repeated more often than a uint16 counts, a final sigma, combining marks and half-width kana that NFKC
+    composes (ｶﾞ -> ガ), ligatures and circled digits."""
     monkeypatch.setattr(lexical, "BLOCK", block)
     texts = TRICKY + lexical_documents(catalog)
     from_texts = lexical._Bm25.from_texts(texts)
     from_tokens = lexical._Bm25.from_tokens(map(tokenize, texts))
     assert postings_by_token(from_texts) == postings_by_token(from_tokens)
+
+
+@pytest.mark.parametrize("texts", [TRICKY, ["ΑΣ", "Σ", "aΣ b"], ["ｶ", "ﾞ"], ["e", "\u0301x"], ["", ""], ["键\x00"]])
+def test_a_block_folds_exactly_as_its_texts_fold_one_by_one(texts):
+    """NFKC and lower-casing run once over a block joined by NUL (full-width characters replaced first, for speed):
+    the same result as folding each text, even where a neighbour could compose (a dakuten, a combining accent) or
+    change case (final sigma) across the join."""
+    folded = [lexical.unicodedata.normalize("NFKC", text.replace("\x00", "\x01")).lower() for text in texts]
+    assert lexical._fold_block(texts) == "\x00".join(folded)
+
+
+def test_the_vocabulary_finds_cjk_tokens_by_integer_key_and_others_by_string(catalog):
+    """CJK characters and pairs live in a sorted integer array, latin tokens in a dict: both are found, unknown
+    tokens are not, and the items are every token once."""
+    index = LexicalIndex(lexical_documents(catalog))
+    vocab = index._text.vocab
+    tokens = {token for document in lexical_documents(catalog) for token in tokenize(document)}
+    assert dict(vocab.items()).keys() == tokens and len(vocab) == len(tokens)
+    assert {vocab.get(token) for token in tokens} == set(range(len(tokens)))
+    assert "键盘" in vocab and "k7" in vocab and "猫粮" not in vocab and "猫" not in vocab and vocab.get("zzzz") is None

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from shopsearch.embeddings import EmbeddingCache, TorchEncoder, encode
-from shopsearch.index import IvfIndex, row_blocks, top_k
+from shopsearch.index import IvfIndex, RowReader, row_blocks, top_k
 
 
 def unit_rows(rows: int, dim: int, seed: int = 0) -> np.ndarray:
@@ -69,3 +69,15 @@ def test_ivf_candidates_are_rescored_exactly_and_find_the_exact_top_10(mapped):
         assert ids[:10].tolist() == top_k(exact, 10).tolist()
         np.testing.assert_allclose(scores, exact[ids], rtol=1e-6)
         assert (np.diff(scores) <= 0).all()
+
+
+def test_the_row_reader_reads_chosen_rows_from_the_file_not_the_mapping(mapped):
+    """Rows in any order, repeated or consecutive, come back as float32 equal to the memmap's rows; they are read
+    from the file (a plain array, not a view of the mapping); an in-memory matrix is simply indexed."""
+    vectors, memmap = mapped
+    reader = RowReader(memmap)
+    for ids in ([19_999, 0, 5, 6, 7, 5], [], [3], list(range(100, 400))):
+        rows = reader(np.array(ids, dtype=np.int64))
+        assert type(rows) is np.ndarray and rows.dtype == np.float32 and rows.shape == (len(ids), 32)
+        assert np.array_equal(rows, vectors[ids])
+    assert np.array_equal(RowReader(vectors)(np.array([4, 2])), vectors[[4, 2]])
