@@ -34,10 +34,6 @@ MODES = ("hybrid", "semantic", "lexical")
 DEFAULT_ALPHA = 0.5
 MAX_TOP = 50
 CANDIDATES = 200  # per side, when the vector index is approximate
-# The old "nothing relevant" rule: below this share of the query's indexed bigrams/words in the top hit. No longer
-# what the engine flags by (see shopsearch.no_answer); kept as `python -m shopsearch calibrate --signal coverage`'s
-# reference figure for the lexical coverage, calibrated on data/dev_queries.csv.
-NOTHING_RELEVANT_BELOW = 0.54
 # What the query's intents (shopsearch.intent) do to the ranking, as shares of the best candidate's score: small
 # enough that relevance decides and they only reorder near-ties. On data/dev_queries.csv the hard price filter and
 # negation moved hybrid R@1 0.959 → 0.968 (BM25 0.950 → 0.956); the boosts barely matter there (audience 0–0.2 and
