@@ -4,6 +4,7 @@ Chinese-aware recipe from the base model) through the /finetune API, with its be
 
     python bench/bench_app.py                # prints medians; run on an otherwise idle machine
     python bench/bench_app.py --start-only   # first page, first search, heatmap and compare only
+    python bench/bench_app.py --log=app.log  # also keep the app's log (each fine-tune logs where its time went)
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ def main() -> None:
         port = sock.getsockname()[1]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_SERVER_PORT": str(port)}
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log_path = next((a.split("=", 1)[1] for a in sys.argv if a.startswith("--log=")), None)  # the app's own log
+    log = open(log_path, "w") if log_path else subprocess.DEVNULL  # noqa: SIM115 — closed with the process
+    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}/"
     try:
         while True:

@@ -325,7 +325,11 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
                 [{"margin": round(w.margin, 3), "anchor": w.anchor, "positive": w.positive, "negative": w.negative} for w in still_wrong(after_model, holdout)],
                 columns=["margin", "anchor", "positive", "negative"],
             )
-            timer.record(recipe, result.steps_done, worker_started - started + result.seconds - steps_s, steps_s, time.perf_counter() - trained)
+            before_s, after_s = worker_started - started + result.seconds - steps_s, time.perf_counter() - trained
+            timer.record(recipe, result.steps_done, before_s, steps_s, after_s)
+            log.info("fine-tune (%s, %d steps): start model evaluated in %.1f s; %.1f s of steps, %.1f s more in the trainer "
+                     "(load, save, ONNX export); new model evaluated in %.1f s", recipe, result.steps_done,
+                     worker_started - started, steps_s, result.seconds - steps_s, after_s)
             choices = _model_choices(session)
             if capped:
                 done = text.CAPPED.format(minutes=settings.max_train_seconds / 60, done=result.steps_done, total=result.max_steps)
