@@ -157,7 +157,10 @@ def test_a_restart_builds_its_page_and_first_search_without_the_training_stack(a
         "ctx = app.context\n"
         "hits = ctx.store.engine(ctx.store.default_id, None, ctx.catalog).search('寻找一款K7', top=1).hits\n"
         "ctx.store.encoder('base', None).encode(['机械键盘'])\n"
-        f"print(json.dumps({{'heavy': [m for m in {heavy!r} if m in sys.modules], 'top': hits[0].name}}))\n"
+        f"print(json.dumps({{'heavy': [m for m in {heavy!r} if m in sys.modules], 'top': hits[0].name}}), flush=True)\n"
+        # Leave at once: the warm-up thread may be inside onnxruntime's C++ (building the next engine), and ending the
+        # interpreter under it aborts the process (std::terminate) after the answer is printed.
+        "import os; os._exit(0)\n"
     )
     # Its own runs, uploads and gradio folders (a start clears those); the running app's embedding cache.
     env = {**os.environ, "SHOPSEARCH_RUNS_DIR": str(tmp_path / "runs"), "GRADIO_TEMP_DIR": str(tmp_path / "gradio")}
