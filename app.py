@@ -92,6 +92,7 @@ def build_context(settings: Settings) -> AppContext:
     # next fine-tune to clean up after them.
     context.janitor = Janitor(
         store, context.uploads, context.downloads, settings.gradio_cache_dir, settings.disk_budget_mb * 2**20, settings.run_ttl_seconds,
+        training=lambda: context.training.busy,
     )
     # Sessions never outlive the process: what a previous one left for its visitors (zips, uploaded catalogs) goes now,
     # so a zip of a run deleted with its process is never served again.
@@ -135,6 +136,19 @@ def build_demo(ctx: AppContext) -> gr.Blocks:
     return demo
 
 
+# gradio's queue loop looks for new events every 1 ms while it is empty: 1,000 wake-ups a second on the server's
+# event-loop thread, each taking the GIL and a core from a fine-tune's two training threads (that thread used ~10% of
+# a core through a fine-tune). Every 10 ms adds at most 10 ms to an event's start, far below what a visitor notices.
+QUEUE_IDLE_POLL_S = 0.01
+
+
+def with_queue(demo: gr.Blocks) -> gr.Blocks:
+    """`demo` with its queue: one event at a time per handler, polled every QUEUE_IDLE_POLL_S while idle."""
+    demo.queue(default_concurrency_limit=1)
+    demo._queue.sleep_when_free = QUEUE_IDLE_POLL_S  # private in gradio 6; tests/test_app_api.py checks it is still read
+    return demo
+
+
 def launch_kwargs(settings: Settings) -> dict:
     return {
         "css": CSS,
@@ -163,7 +177,7 @@ demo = build_demo(context)
 
 if __name__ == "__main__":
     settings = get_settings()
-    demo.queue(default_concurrency_limit=1).launch(
+    with_queue(demo).launch(
         server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"), server_port=settings.port, prevent_thread_lock=True,
         **launch_kwargs(settings),
     )

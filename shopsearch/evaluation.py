@@ -263,9 +263,13 @@ def ranked_ids(
 
 
 def evaluate_engine(engine, queries: list[EvalQuery], mode: str, alpha: float | None = None) -> dict[str, float]:
-    """Run every query with at least one answer through `engine.search` and score the top 10."""
+    """Run every query with at least one answer through `engine.search` and score the top 10.
+
+    The queries are encoded first, in batches (`encode_queries`): for the 446 eval queries ~4× less time than
+    `search` encoding them one at a time, which a fine-tune's before/after report waits for."""
     answered = [q for q in queries if q.relevant]
-    return metrics(ranked_ids(engine, answered, mode, alpha), [q.relevant for q in answered])
+    vectors = None if mode == "lexical" else encode_queries(engine, answered)
+    return metrics(ranked_ids(engine, answered, mode, alpha, query_vectors=vectors), [q.relevant for q in answered])
 
 
 def check_ids(queries: list[EvalQuery], catalog) -> None:
@@ -335,17 +339,19 @@ def triplet_margins(model, triplets) -> list[WrongTriplet]:
     return [WrongTriplet(*row, float(m)) for *row, m in zip(triplets.anchors, triplets.positives, triplets.negatives, margins)]
 
 
+def margins_accuracy(margins: Sequence[WrongTriplet]) -> float:
+    """Share of triplets whose anchor is closer to the positive: TripletEvaluator's cosine accuracy. nan for none.
+
+    Example: margins 0.2, -0.1, 0.05, 0.3 -> 0.75
+    """
+    return float(np.mean([t.margin > 0 for t in margins])) if margins else float("nan")
+
+
 def triplet_accuracy(model, triplets) -> float:
-    """Share of triplets whose anchor is closer to the positive (TripletEvaluator, cosine)."""
-    from shopsearch.training import triplet_evaluator
-
-    if len(triplets) == 0:
-        return float("nan")
-    raw = triplet_evaluator(triplets, name="holdout")(model)
-    return float(raw["holdout_cosine_accuracy"])
+    """`margins_accuracy` of the model's `triplet_margins` (tests check it against TripletEvaluator)."""
+    return margins_accuracy(triplet_margins(model, triplets))
 
 
-def still_wrong(model, triplets, limit: int = 20) -> list[WrongTriplet]:
-    """Held-out triplets the model still gets wrong (margin ≤ 0), worst first."""
-    wrong = [t for t in triplet_margins(model, triplets) if t.margin <= 0]
-    return sorted(wrong, key=lambda t: t.margin)[:limit]
+def still_wrong(margins: Sequence[WrongTriplet], limit: int = 20) -> list[WrongTriplet]:
+    """The triplets the model gets wrong (margin ≤ 0), worst first, from its `triplet_margins`."""
+    return sorted((t for t in margins if t.margin <= 0), key=lambda t: t.margin)[:limit]

@@ -78,13 +78,16 @@ class Janitor:
         gradio_cache: Path,
         budget_bytes: int,
         max_age_seconds: int,
+        training: Callable[[], bool] = lambda: False,
     ) -> None:
+        """`training` says whether a fine-tune is training now; memory is not handed back meanwhile (see `start`)."""
         self.store = store
         self.uploads = uploads
         self.downloads = downloads
         self.gradio_cache = Path(gradio_cache)
         self.budget_bytes = budget_bytes
         self.max_age_seconds = max_age_seconds
+        self.training = training
         # What gradio cached while the app was built (the triplet template, …) is the app's, not a visitor's.
         self._startup_entries = self._gradio_entries()
         self._stop = threading.Event()
@@ -143,14 +146,23 @@ class Janitor:
             log.info("janitor: %d expired, %d evicted, %.0f → %.0f MB", expired, evicted, before / 1e6, total / 1e6)
         return report
 
+    def tick(self) -> bool:
+        """One turn of the timer: sweep, then hand freed memory back unless a fine-tune is training. Returns whether it
+        did: during a fine-tune gc.collect would hold the GIL for ~0.3 s of the trainer's time, and the pages malloc_trim
+        hands back are the ones its next step faults in again. The first tick after the fine-tune trims."""
+        self.sweep()
+        if self.training():
+            return False
+        release_memory()
+        return True
+
     def start(self, interval_seconds: float) -> threading.Thread:
         """Sweep every `interval_seconds` in a daemon thread until `stop()`."""
 
         def loop() -> None:
             while not self._stop.wait(interval_seconds):
                 try:
-                    self.sweep()
-                    release_memory()
+                    self.tick()
                 except Exception:  # a failed sweep must not end the timer; the next one tries again
                     log.exception("janitor sweep failed")
 

@@ -29,6 +29,7 @@ from shopsearch.errors import UserError
 from shopsearch.no_answer import NoAnswerRule
 from shopsearch.onnx_encoder import OnnxEncoder, export_path
 from shopsearch.search import SearchEngine, build_engine
+from shopsearch.threads import in_own_thread
 from shopsearch.tokens import PlainTokenizer
 
 if TYPE_CHECKING:
@@ -163,13 +164,21 @@ class ModelStore:
     def encoder(self, model_id: str, session: str | None) -> Encoder:
         """What embeds texts with this model: its cached ONNX export (torch-free), else one made now, else torch."""
         info = self.info(model_id, session)
-        with self._lock:
-            if info.fingerprint in self._encoders:
-                return self._encoders[info.fingerprint]
-        encoder: Encoder | None = OnnxEncoder.cached(self.cache.directory, info.fingerprint)
+        encoder = self._cached_encoder(info)
         if encoder is None:
             model = self.model(model_id, session)
             encoder = OnnxEncoder.for_model(model, info.fingerprint, self.cache.directory) or TorchEncoder(model)
+        with self._lock:
+            return self._encoders.setdefault(info.fingerprint, encoder)
+
+    def _cached_encoder(self, info: ModelInfo) -> Encoder | None:
+        """The model's encoder if one is open or its checked export is cached (torch-free); None otherwise."""
+        with self._lock:
+            if info.fingerprint in self._encoders:
+                return self._encoders[info.fingerprint]
+        encoder = OnnxEncoder.cached(self.cache.directory, info.fingerprint)
+        if encoder is None:
+            return None
         with self._lock:
             return self._encoders.setdefault(info.fingerprint, encoder)
 
@@ -191,9 +200,12 @@ class ModelStore:
                 if key in self._engines:  # built by the request this one waited for
                     return self._engines[key]
             try:
-                engine = self._engine_from_cache(model_id, session, info, catalog) or build_engine(
-                    self.model(model_id, session), info.fingerprint, catalog, self.cache, self.ann_threshold, on_progress,
-                    model_dir=info.path,
+                # The torch path in a thread of its own: the OpenMP pool it makes goes with it (threads.py).
+                engine = self._engine_from_cache(model_id, session, info, catalog) or in_own_thread(
+                    lambda: build_engine(
+                        self.model(model_id, session), info.fingerprint, catalog, self.cache, self.ann_threshold, on_progress,
+                        model_dir=info.path, encoder=self._cached_encoder(info),
+                    )
                 )
             except BaseException:
                 with self._lock:
@@ -213,14 +225,9 @@ class ModelStore:
         vectors = self.cache.load(info.fingerprint, catalog.documents_fingerprint, len(catalog))
         if vectors is None:
             return None
-        with self._lock:
-            encoder = self._encoders.get(info.fingerprint)
+        encoder = self._cached_encoder(info)
         if encoder is None:
-            encoder = OnnxEncoder.cached(self.cache.directory, info.fingerprint)
-            if encoder is None:
-                return None
-            with self._lock:
-                encoder = self._encoders.setdefault(info.fingerprint, encoder)
+            return None
         return SearchEngine(
             None, catalog, vectors, ann_threshold=self.ann_threshold, encoder=encoder,
             no_answer=NoAnswerRule.for_model(info.path), tokenizer=self.tokenizer(model_id, session),

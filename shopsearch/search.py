@@ -481,6 +481,7 @@ def build_engine(
     on_progress: Progress | None = None,
     onnx: bool = True,
     model_dir: str | Path | None = None,
+    encoder: Encoder | None = None,
 ) -> SearchEngine:
     """Embed `catalog` with `model` (or take the vectors from the on-disk cache) and build the engine.
 
@@ -489,8 +490,11 @@ def build_engine(
         model_dir: the model's folder, for its calibrated "nothing relevant" rule (NoAnswerRule.for_model).
         onnx: encode the catalog and queries with the model's ONNX export (made once, kept in `cache`'s folder),
             2–3× faster per short query on one core (bench/bench_encoder.py); torch when False or when the export fails.
+        encoder: the query encoder to use, already open (ModelStore passes the model's, so no second ONNX session is
+            opened and checked); None: as `onnx` says.
     """
-    encoder = (OnnxEncoder.for_model(model, model_fp, cache.directory) if onnx else None) or TorchEncoder(model)
+    if encoder is None:
+        encoder = (OnnxEncoder.for_model(model, model_fp, cache.directory) if onnx else None) or TorchEncoder(model)
     # Catalogs are embedded by torch: in batches of 64 it uses both cores, where the one-thread ONNX session (made for
     # single queries, leaving the other core to the next search) was slower (bench_encoder.py). The vectors agree to a
     # cosine of 0.9999999, so torch's catalog vectors and ONNX query vectors rank exactly as either alone.

@@ -19,7 +19,6 @@ from pathlib import Path
 import torch
 from datasets import Dataset
 from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer, SentenceTransformerTrainingArguments
-from sentence_transformers.sentence_transformer.evaluation import TripletEvaluator
 from sentence_transformers.sentence_transformer.losses import (
     MultipleNegativesRankingLoss,
     TripletDistanceMetric,
@@ -126,10 +125,6 @@ def training_threads() -> int:
 
 def triplet_dataset(triplets: TripletSet) -> Dataset:
     return Dataset.from_dict(dict(zip(COLUMNS, (triplets.anchors, triplets.positives, triplets.negatives))))
-
-
-def triplet_evaluator(triplets: TripletSet, name: str = "holdout") -> TripletEvaluator:
-    return TripletEvaluator(triplets.anchors, triplets.positives, triplets.negatives, name=name, write_csv=False)
 
 
 def train(

@@ -80,6 +80,12 @@ class TrainingQueue:
                 self._turn.notify_all()
 
     @property
+    def busy(self) -> bool:
+        """Whether a fine-tune is training (or about to): someone holds the first place in line."""
+        with self._turn:
+            return bool(self._line)
+
+    @property
     def waiting(self) -> int:
         with self._turn:
             return max(0, len(self._line) - 1)

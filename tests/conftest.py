@@ -96,7 +96,7 @@ def free_port() -> int:
 def app_url():
     import app
 
-    app.demo.queue(default_concurrency_limit=1)
+    app.with_queue(app.demo)
     port = free_port()
     app.demo.launch(prevent_thread_lock=True, server_port=port, quiet=True, **app.launch_kwargs(app.get_settings()))
     app.PAGE_SERVED.set()  # as app.py's __main__ does: the warm-up goes on to import the training stack

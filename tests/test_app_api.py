@@ -168,3 +168,16 @@ def test_a_restart_builds_its_page_and_first_search_without_the_training_stack(a
     assert done.returncode == 0, done.stderr[-2000:]
     out = json.loads(done.stdout.strip().splitlines()[-1])
     assert out == {"heavy": [], "top": "机械师 K7 机械键盘"}
+
+
+def test_the_queue_polls_every_10_ms_while_idle_not_every_1_ms(app_url):
+    """gradio's idle queue loop woke 1,000 times a second on the server thread, taking the GIL and a core from a
+    fine-tune's two training threads. `with_queue` sets its private poll interval; if gradio stops reading that
+    attribute, this fails rather than the setting silently doing nothing."""
+    import inspect
+
+    import app
+    from gradio import queueing
+
+    assert app.demo._queue.sleep_when_free == app.QUEUE_IDLE_POLL_S == 0.01
+    assert "await asyncio.sleep(self.sleep_when_free)" in inspect.getsource(queueing.Queue.start_processing)

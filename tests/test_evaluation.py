@@ -218,3 +218,23 @@ def test_the_cli_refuses_an_unknown_method(tmp_path):
 
     with pytest.raises(SystemExit, match="semantik"):
         main(["evaluate", "--methods", "semantik", "--models", "base"])
+
+
+def test_triplet_accuracy_matches_the_library_evaluator_and_still_wrong_lists_the_misses(base_model):
+    """One encoding of the held-out triplets gives the report's accuracy (TripletEvaluator's cosine accuracy, which
+    encoded them a second time before) and its "still wrong" table."""
+    from sentence_transformers.sentence_transformer.evaluation import TripletEvaluator
+
+    from shopsearch.evaluation import margins_accuracy, still_wrong, triplet_margins
+    from shopsearch.triplets import read_triplets
+
+    triplets, _ = read_triplets(ROOT / "data" / "triplets.csv", 10, 10_000)
+    triplets = triplets.split(0.1)[1]  # the 50 the tab holds out
+    theirs = TripletEvaluator(triplets.anchors, triplets.positives, triplets.negatives, name="t", write_csv=False)(base_model)
+    margins = triplet_margins(base_model, triplets)
+    assert 0 < theirs["t_cosine_accuracy"] < 1, "a base model that gets some wrong, so the comparison means something"
+    assert margins_accuracy(margins) == pytest.approx(theirs["t_cosine_accuracy"])
+    wrong = still_wrong(margins, limit=5)
+    misses = sorted(m.margin for m in margins if m.margin <= 0)
+    assert [w.margin for w in wrong] == misses[:5]
+    assert math.isnan(margins_accuracy([]))

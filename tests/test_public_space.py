@@ -67,6 +67,21 @@ def test_the_janitor_expires_idle_runs_on_its_own_timer(tmp_path, store):
     assert store.runs("script") == []
 
 
+def test_the_janitor_hands_memory_back_only_between_fine_tunes(tmp_path, store):
+    """A fine-tune's steps were slower in the app than in a script; gc.collect and malloc_trim every 30 s were part of
+    it. A tick during training sweeps the disk but leaves memory alone; the first tick after it trims."""
+    training = threading.Event()
+    janitor = Janitor(store, SessionStore(tmp_path / "sessions"), Downloads(tmp_path / "gradio" / "downloads"), tmp_path / "gradio",
+                      2**40, 3600, training=training.is_set)
+    idle = add_run(store, "script")
+    idle.last_used = time.time() - 10 * store.ttl_seconds
+    training.set()
+    assert janitor.tick() is False
+    assert not idle.path.exists(), "the disk is swept during a fine-tune all the same"
+    training.clear()
+    assert janitor.tick() is True
+
+
 def test_the_disk_budget_evicts_the_oldest_first_and_keeps_the_apps_own_files(tmp_path, store):
     """Finding 3: runs, downloads, uploads and stored catalogs together stay under the budget, oldest evicted first;
     the session whose run was evicted falls back to the default model."""
@@ -153,7 +168,9 @@ def test_one_place_in_line_per_client_and_a_line_of_limited_length():
     """Finding 8: a client could stack fine-tunes for hours. Now each client holds at most one place, the line has a
     length limit, and places are served first come, first served."""
     line = TrainingQueue(max_waiting=2)
+    assert not line.busy
     first = line.enter("a")
+    assert line.busy
     with pytest.raises(UserError, match="already have a fine-tune"):
         line.enter("a")
     second, third = line.enter("b"), line.enter("c")
@@ -168,6 +185,7 @@ def test_one_place_in_line_per_client_and_a_line_of_limited_length():
     waiter.join()
     assert served == ["b"] and second.position == 0 and third.position == 1
     second.leave(), third.leave()
+    assert not line.busy
     assert line.enter("a").position == 0, "a client may train again once its fine-tune is done"
 
 

@@ -16,7 +16,8 @@ from shopsearch import figures
 from shopsearch.csvio import to_safe_csv
 from shopsearch.errors import UserError
 from shopsearch.estimates import RunTimer, StopSignal, check_step_cap, planned_steps
-from shopsearch.evaluation import evaluate_engine, still_wrong, triplet_accuracy
+from shopsearch.evaluation import evaluate_engine, margins_accuracy, still_wrong, triplet_accuracy, triplet_margins
+from shopsearch.threads import in_own_thread
 from shopsearch.models import BASE, CHINESE, SHIPPED
 from shopsearch.train_params import LOSSES, StepLog, TrainParams
 from shopsearch.triplets import DROP_REASONS, CheckReport, TripletSet, generate, holdout_size, read_triplets, with_hard_negatives
@@ -157,7 +158,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         mined_note = ""
         if hard:
             model = ctx.store.model(state.active, session_id(request))
-            triplets, replaced = with_hard_negatives(triplets, catalog, model)
+            triplets, replaced = in_own_thread(lambda: with_hard_negatives(triplets, catalog, model))  # torch: threads.py
             mined_note = (f"困难负例：{replaced} 个负例换成了当前模型最容易混淆的商品。 · Hard negatives: {replaced} negatives "
                           "replaced by the products the active model confuses most.\n\n")
         ctx.set_pending(state, triplets)
@@ -277,7 +278,11 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
                 figures.loss_curve([], [], steps_total), EMPTY["metrics"], EMPTY["golden"], EMPTY["wrong"], *[gr.skip()] * 6,
             )
             started = time.perf_counter()
-            before = {"triplet_acc": triplet_accuracy(ctx.store.model(start_id, session), holdout), **_before_metrics(start_id, session)}
+            # torch work in threads of their own, never this handler's: a pool OpenMP leaves in a living thread would slow
+            # the fine-tune's steps by ~15% (threads.py).
+            before = in_own_thread(
+                lambda: {"triplet_acc": triplet_accuracy(ctx.store.model(start_id, session), holdout), **_before_metrics(start_id, session)}
+            )
             golden_before = _golden(start_id, session)
             should_stop.start()
             worker.start()
@@ -309,8 +314,9 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
             how = f"{text.RECIPE_NAMES[recipe]} · {result.steps_done} steps" if recipe == "chinese" else f"{len(train_set)}×{params.epochs} · {loss}"
             label = f"微调 run {time.strftime('%H:%M:%S')} · {how}" + (" · 已停止 stopped" if result.stopped else "")
             info = ctx.store.add_run(session or "", run_id, result.path, label, {})
-            after_model = ctx.store.model(run_id, session)
-            after = {"triplet_acc": triplet_accuracy(after_model, holdout), **_before_metrics(run_id, session)}
+            # Encoded once: the accuracy and the "still wrong" table.
+            margins = in_own_thread(lambda: triplet_margins(ctx.store.model(run_id, session), holdout))
+            after = {"triplet_acc": margins_accuracy(margins), **_before_metrics(run_id, session)}
             info.metrics.update(after)
             golden_after = _golden(run_id, session)
             capped = result.stopped and not stop.is_set()  # the wall-time cap ended it, not the visitor
@@ -322,7 +328,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
             )
             golden_df = pd.DataFrame({"query": GOLDEN, "before": golden_before, "after": golden_after})
             wrong_df = pd.DataFrame(
-                [{"margin": round(w.margin, 3), "anchor": w.anchor, "positive": w.positive, "negative": w.negative} for w in still_wrong(after_model, holdout)],
+                [{"margin": round(w.margin, 3), "anchor": w.anchor, "positive": w.positive, "negative": w.negative} for w in still_wrong(margins)],
                 columns=["margin", "anchor", "positive", "negative"],
             )
             before_s, after_s = worker_started - started + result.seconds - steps_s, time.perf_counter() - trained
