@@ -182,4 +182,10 @@ if __name__ == "__main__":
         **launch_kwargs(settings),
     )
     PAGE_SERVED.set()
-    demo.block_thread()
+    demo.block_thread()  # returns on Ctrl-C (SIGINT), once gradio has closed its server
+    # Leave at once: the warm-up thread may be inside onnxruntime's or torch's C++, and ending the interpreter under it
+    # aborts the process ("terminate called without an active exception", exit -6).
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)

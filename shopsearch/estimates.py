@@ -57,21 +57,27 @@ class StopSignal:
 
 @dataclass
 class RunTimer:
-    """Seconds per step and around the steps, per recipe (one shared instance: runs are app-wide and sequential)."""
+    """Seconds per step and around the steps, per recipe (one shared instance: runs are app-wide and sequential).
 
-    per_step: dict[str, float] = field(default_factory=lambda: {"chinese": 2.2, "seed": 0.65})
-    before: dict[str, float] = field(default_factory=lambda: {"chinese": 20.0, "seed": 10.0})
-    after: dict[str, float] = field(default_factory=lambda: {"chinese": 20.0, "seed": 20.0})
+    The defaults are what the app's log showed for the tab's runs on 2 cores in bfloat16 (2026-11-30,
+    bench/bench_app.py): Chinese-aware 1.2–1.45 s a step, ~4 s evaluating the start model plus ~10 s in the trainer
+    around the steps (vocabulary, save, ONNX export), 7.6–9.6 s evaluating the new model; seed 0.66–0.8 s a step,
+    ~4 + ~4.6 s before, 6–9.5 s after.
+    """
+
+    per_step: dict[str, float] = field(default_factory=lambda: {"chinese": 1.3, "seed": 0.75})
+    before: dict[str, float] = field(default_factory=lambda: {"chinese": 15.0, "seed": 9.0})
+    after: dict[str, float] = field(default_factory=lambda: {"chinese": 9.0, "seed": 8.0})
 
     def estimate(self, recipe: str, steps: int) -> tuple[int, float, float]:
-        """(steps, seconds per step, seconds for the whole run). Example: RunTimer().estimate("chinese", 40)[2] -> 128.0"""
+        """(steps, seconds per step, seconds for the whole run). Example: RunTimer().estimate("chinese", 40)[2] -> 76.0"""
         per_step = self.per_step[recipe]
         return steps, per_step, self.before[recipe] + steps * per_step + self.after[recipe]
 
     def eta(self, recipe: str, step: int, max_steps: int, elapsed_in_steps: float) -> float:
         """Seconds left while training: the remaining steps at the pace measured so far in this run, then the rest.
 
-        Example: RunTimer().eta("chinese", 10, 40, 30.0) -> 30 * 3 + 20 = 110.0
+        Example: RunTimer().eta("chinese", 10, 40, 30.0) -> 30 * 3 + 9 = 99.0
         """
         pace = elapsed_in_steps / step if step else self.per_step[recipe]
         return (max_steps - step) * pace + self.after[recipe]

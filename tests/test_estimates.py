@@ -54,3 +54,9 @@ def test_a_run_stops_when_stop_is_pressed_or_its_time_is_up():
     early.start()
     pressed.set()
     assert early() and not early.timed_out
+
+
+def test_the_default_estimates_are_the_examples_in_their_docstrings():
+    """The docstrings' worked examples follow the defaults (they were left at the pre-bfloat16 pace once)."""
+    assert RunTimer().estimate("chinese", 40) == (40, 1.3, pytest.approx(76.0))
+    assert RunTimer().eta("chinese", 10, 40, 30.0) == pytest.approx(99.0)
