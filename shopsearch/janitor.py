@@ -80,7 +80,7 @@ class Janitor:
         max_age_seconds: int,
         training: Callable[[], bool] = lambda: False,
     ) -> None:
-        """`training` says whether a fine-tune is training now; memory is not handed back meanwhile (see `start`)."""
+        """`training` says whether a fine-tune is training now; memory is not handed back meanwhile (see `tick`)."""
         self.store = store
         self.uploads = uploads
         self.downloads = downloads
