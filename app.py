@@ -22,7 +22,7 @@ from shopsearch.embeddings import EmbeddingCache
 from shopsearch.errors import UserError
 from shopsearch.evaluation import load_queries
 from shopsearch.janitor import Janitor
-from shopsearch.models import WARM_QUERY, ModelStore
+from shopsearch.models import ModelStore
 from shopsearch.ui import finetune_tab, search_tab, similarity_tab, text
 from shopsearch.ui.context import AppContext, Visitor, session_id
 
@@ -82,7 +82,7 @@ def build_context(settings: Settings) -> AppContext:
     if store.is_cached(store.default_id, catalog):
         # From the cached vectors and ONNX export alone (no torch): ~3 CPU-s with the first search's dictionaries
         # (jieba's alone is 1.5 s). The page waits for it, so the first search is as fast as any other.
-        store.pin_engine(store.default_id, catalog).search(WARM_QUERY)
+        store.ready_default(catalog)
     # In the background, while the page is built and served: on a first start the default engine (the model embeds
     # the catalog and is exported; searches wait for it), the seed and base models' engines, then the training stack.
     warming = store.warm(catalog, then_training=PAGE_SERVED)

@@ -96,6 +96,7 @@ class ModelStore:
         self._loaded_runs: OrderedDict[str, SentenceTransformer] = OrderedDict()
         self._engines: OrderedDict[tuple[str, str], SearchEngine] = OrderedDict()
         self._pinned_engines: set[tuple[str, str]] = set()
+        self._default_searched = False  # the default engine has run its first search (ready_default)
         self._building: dict[tuple[str, str], threading.Lock] = {}  # engines being built, one lock per key
         self._remove_leftover_runs()
 
@@ -246,6 +247,16 @@ class ModelStore:
             self._pinned_engines.add((self._infos[model_id].fingerprint, catalog.fingerprint))
         return engine
 
+    def ready_default(self, catalog: Catalog) -> SearchEngine:
+        """The default engine over `catalog` (pinned), after one first search, run only once per store: it loads jieba's
+        dictionary and pinyin's tables (~1.5 CPU-s) that the first visitor would otherwise wait for."""
+        engine = self.pin_engine(self.default_id, catalog)
+        with self._lock:
+            first, self._default_searched = not self._default_searched, True
+        if first:
+            engine.search(WARM_QUERY)
+        return engine
+
     def warm(self, catalog: Catalog, then_training: threading.Event | None = None) -> threading.Thread:
         """Build what the first visitors would wait for, in a background thread, while the page is built and served:
         the default engine (pinned) and its first search, then the other shared models' engines (the first Compare
@@ -256,9 +267,7 @@ class ModelStore:
         starting a second one. Returns the started thread."""
 
         def work() -> None:
-            # One search first: it loads jieba's dictionary (filler words) and pinyin's tables, ~1 s the first visitor
-            # would otherwise wait for.
-            self.pin_engine(self.default_id, catalog).search(WARM_QUERY)
+            self.ready_default(catalog)  # already done before the page on a warm start (app.build_context)
             for model_id in [i for i in self._shared if i != self.default_id]:
                 started = time.perf_counter()
                 self.pin_engine(model_id, catalog)
