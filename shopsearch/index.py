@@ -217,9 +217,24 @@ class IvfIndex:
     def nprobe(self, value: int) -> None:
         self._index.nprobe = int(min(max(value, 1), self._index.nlist))
 
-    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """The k best rows the probed lists hold, by exact cosine (best first), and those cosines."""
-        _, ids = self._index.search(np.ascontiguousarray(query[None], dtype=np.float32), min(k, len(self.vectors)))
+    def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The k best rows the probed lists hold, by exact cosine (best first), and those cosines.
+
+        Args:
+            allowed: a boolean mask over the rows (a category or price filter): only rows it keeps are returned. The
+                lists are scanned as without it, so a mask that keeps few rows may return fewer than k.
+        """
+        import faiss
+
+        x = np.ascontiguousarray(query[None], dtype=np.float32)
+        k = min(k, len(self.vectors))
+        if allowed is None:
+            _, ids = self._index.search(x, k)
+        else:
+            bitmap = np.packbits(np.asarray(allowed, dtype=bool), bitorder="little")  # row i is bit i % 8 of byte i // 8
+            selector = faiss.IDSelectorBitmap(len(bitmap), faiss.swig_ptr(bitmap))
+            _, ids = self._index.search(x, k, params=faiss.SearchParametersIVF(sel=selector, nprobe=self.nprobe))
+            del selector, bitmap  # faiss read the bitmap in place; both were needed until here
         ids = np.sort(ids[0][ids[0] >= 0]).astype(np.int64)  # ascending: a memmap is read front to back
         exact = np.asarray(self.rows(ids) @ query, dtype=np.float32)
         order = np.argsort(-exact, kind="stable")

@@ -14,7 +14,9 @@ from __future__ import annotations
 import ctypes
 import operator
 import re
+import threading
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from itertools import chain, islice
@@ -124,6 +126,11 @@ K1 = 1.5
 B = 0.75
 EMPTY = "\x00"  # the one token of a document with none, as bm25s was given: it still counts as length 1
 BLOCK = 4096  # documents tokenised, counted and appended at a time
+# The weights of a token with this many postings or more are kept once a query computed them, up to WEIGHT_CACHE_BYTES
+# per index, least recently used dropped first. Only large catalogs have such tokens: at 1M products a common
+# character's ~10^5 postings cost ~1 ms to weigh, every query that has it, and were most of a lexical query's time.
+CACHED_FROM = 4096
+WEIGHT_CACHE_BYTES = 64 * 2**20
 
 
 class _Bm25:
@@ -134,12 +141,16 @@ class _Bm25:
     norm(d) = k1 · (1 − b + b · length / mean length), is computed when a query asks for the token, exactly as bm25s
     computes it at indexing (float64, rounded to float32), and summed in the query's token order, so the scores match
     bm25s's to the bit. Keeping 1-byte counts instead of 4-byte weights saves ~0.3 GB at 1M products (100M postings)
-    for a few milliseconds a query.
+    for a few milliseconds a query; the longest lists' weights, which cost most of those, are kept once computed
+    (CACHED_FROM, at most WEIGHT_CACHE_BYTES).
     """
 
     def __init__(self, builder: _Builder) -> None:
         self.vocab, self.indptr, self.rows, self.tfs, self.idf, self.norm = builder.finish()
         self.size = len(self.norm)
+        self._kept: OrderedDict[int, np.ndarray] = OrderedDict()  # token id -> its weights (see CACHED_FROM)
+        self._kept_bytes = 0
+        self._lock = threading.Lock()  # searches run in several threads at once
 
     @classmethod
     def from_tokens(cls, corpus: Iterable[list[str]]) -> _Bm25:
@@ -168,8 +179,26 @@ class _Bm25:
         return self.indptr.nbytes + self.rows.nbytes + self.tfs.nbytes + self.idf.nbytes + self.norm.nbytes
 
     def weights(self, t: int) -> np.ndarray:
-        """Token t's BM25 weight (float32) in each document of its postings, as bm25s stores it."""
-        start, end = self.indptr[t], self.indptr[t + 1]
+        """Token t's BM25 weight (float32) in each document of its postings, as bm25s stores it. Read-only when kept."""
+        start, end = int(self.indptr[t]), int(self.indptr[t + 1])
+        if end - start < CACHED_FROM:
+            return self._weigh(t, start, end)
+        with self._lock:
+            kept = self._kept.get(t)
+            if kept is not None:
+                self._kept.move_to_end(t)
+                return kept
+        weights = self._weigh(t, start, end)
+        weights.flags.writeable = False
+        with self._lock:
+            if t not in self._kept and weights.nbytes <= WEIGHT_CACHE_BYTES:
+                self._kept[t] = weights
+                self._kept_bytes += weights.nbytes
+                while self._kept_bytes > WEIGHT_CACHE_BYTES:
+                    self._kept_bytes -= self._kept.popitem(last=False)[1].nbytes
+        return weights
+
+    def _weigh(self, t: int, start: int, end: int) -> np.ndarray:
         tf = self.tfs[start:end].astype(np.float64)
         return (self.idf[t] * (tf / (self.norm[self.rows[start:end]] + tf))).astype(np.float32)
 
@@ -533,6 +562,15 @@ class LexicalIndex:
         text = [t for t in tokens if t in self._text.vocab]
         pinyin = [t for t in as_pinyin(tokens, self._text.vocab) if t in self._pinyin.vocab] if self._pinyin else []
         return text, pinyin
+
+    def holding(self, tokens: Iterable[str]) -> np.ndarray:
+        """The rows (ascending) of the documents whose text holds any of `tokens` (`tokenize`'s tokens; pinyin not read).
+
+        Example: holding(["男", "men"]) -> the rows of every product that says 男 or "men"
+        """
+        ids = [t for t in map(self._text.vocab.get, tokens) if t is not None]
+        postings = [self._text.rows[self._text.indptr[t] : self._text.indptr[t + 1]] for t in ids]
+        return np.unique(np.concatenate(postings)).astype(np.int64) if postings else np.empty(0, dtype=np.int64)
 
     def coverage(self, query: str, document: str) -> float:
         """Share of the query's indexed bigrams and words (its characters if it has none) found in `document`.

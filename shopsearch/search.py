@@ -15,7 +15,7 @@ from shopsearch.embeddings import EmbeddingCache, Encoder, Progress, TorchEncode
 from shopsearch.errors import QueryError
 from shopsearch.index import ExactIndex, IvfIndex, RowReader, build_index, ranks_of, top_k
 from shopsearch.inputs import clean_text, finite_number
-from shopsearch.intent import ParsedQuery, PriceRange, has_audience, mentions, parse_query
+from shopsearch.intent import AUDIENCE_TOKENS, ParsedQuery, PriceRange, has_audience, mentions, parse_query
 from shopsearch.lexical import LexicalIndex, return_freed_heap
 from shopsearch.no_answer import NoAnswerRule, Signals, content_words, word_coverage
 from shopsearch.onnx_encoder import OnnxEncoder
@@ -34,6 +34,11 @@ MODES = ("hybrid", "semantic", "lexical")
 DEFAULT_ALPHA = 0.5
 MAX_TOP = 50
 CANDIDATES = 200  # per side, when the vector index is approximate
+# A filter keeping at most this many rows of a catalog searched approximately has all of them scored exactly: they are
+# read from the vectors' memmap at ~5 µs a row, so ≤ 50 ms. A filter keeping more (a price range over 1M products,
+# often half of them) has the vector index pick candidates among them: reading them all took up to seconds a query.
+MASKED_ALL_ROWS = 10_000
+ROW_READ_COST = 50  # reading one row costs about as much as this many rows of a whole matrix product (see _cosines)
 # What the query's intents (shopsearch.intent) do to the ranking, as shares of the best candidate's score: small
 # enough that relevance decides and they only reorder near-ties. On data/dev_queries.csv the hard price filter and
 # negation moved hybrid R@1 0.959 → 0.968 (BM25 0.950 → 0.956); the boosts barely matter there (audience 0–0.2 and
@@ -294,14 +299,40 @@ class SearchEngine:
         """What BM25 indexed for product `row` (see `lexical_document`)."""
         return lexical_document(self.catalog[row])
 
-    def _candidates(self, qvec: np.ndarray | None, lex: np.ndarray, mask: np.ndarray | None) -> np.ndarray | None:
-        """Rows worth scoring: None (all rows) for exact search; the filter's rows; else ANN ∪ lexical top rows."""
-        if mask is not None:
-            return np.flatnonzero(mask)
+    def _candidates(
+        self, qvec: np.ndarray | None, lex: np.ndarray, mask: np.ndarray | None
+    ) -> tuple[np.ndarray | None, tuple[np.ndarray, np.ndarray] | None]:
+        """Rows worth scoring (ascending): None (all rows) for exact search; the filter's rows; for an approximate index,
+        the ANN ∪ lexical top rows, among the filter's rows when it keeps more than MASKED_ALL_ROWS. Then the ANN's
+        rows and their exact cosines, which it has read already (None when the index was not asked)."""
+        kept = None if mask is None else np.flatnonzero(mask)
         if isinstance(self.index, ExactIndex) or qvec is None:
-            return None
-        ann_ids, _ = self.index.search(qvec, CANDIDATES)
-        return np.union1d(ann_ids, top_k(lex, CANDIDATES))
+            return kept, None
+        if kept is None:
+            ann = self.index.search(qvec, CANDIDATES)
+            return np.union1d(ann[0], top_k(lex, CANDIDATES)), ann
+        if len(kept) <= MASKED_ALL_ROWS:
+            return kept, None
+        ann = self.index.search(qvec, CANDIDATES, allowed=mask)
+        return np.union1d(ann[0], kept[top_k(lex[kept], CANDIDATES)]), ann
+
+    def _cosines(self, ids: np.ndarray, qvec: np.ndarray, known: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
+        """The query's cosine to each of rows `ids` (ascending). Rows in `known` (rows, cosines) are not read again.
+
+        Reading a row costs ~5 µs (from a memmap's file), a row of the whole matrix product ~0.1 µs: so when exact
+        search scores a filter's many rows, the product is taken whole.
+        """
+        if isinstance(self.index, ExactIndex) and len(ids) * ROW_READ_COST > len(self.vectors):
+            return (self.vectors @ qvec)[ids]
+        if known is None:
+            return self._rows(ids) @ qvec
+        cosines = np.empty(len(ids), dtype=np.float32)
+        at = np.searchsorted(ids, known[0])
+        cosines[at] = known[1]
+        unread = np.ones(len(ids), dtype=bool)
+        unread[at] = False
+        cosines[unread] = self._rows(ids[unread]) @ qvec
+        return cosines
 
     def _rank(
         self,
@@ -322,13 +353,13 @@ class SearchEngine:
             price: the price left as a preference (a soft window, or 便宜/高端), after any hard range went to `filters`.
         """
         lex_all = self.lexical.scores(query)
-        ids = self._candidates(qvec, lex_all, filters.mask(self._categories, self._prices))
+        ids, known = self._candidates(qvec, lex_all, filters.mask(self._categories, self._prices))
         if ids is None:  # every row, by a slice: no gathered copies of million-long arrays
             rows, ids, lex = slice(None), np.arange(len(self.catalog)), lex_all
             sem = self.vectors @ qvec if qvec is not None else None
         else:
             rows, lex = ids, lex_all[ids]
-            sem = self._rows(ids) @ qvec if qvec is not None else None
+            sem = self._cosines(ids, qvec, known) if qvec is not None else None
         if len(ids) == 0:
             return [], None
         if mode == "semantic":
@@ -341,11 +372,9 @@ class SearchEngine:
         boost = self._boost(rows, fused, parsed, price)
         if boost is not None:
             fused = fused + boost
-        every = isinstance(rows, slice)
-        demoted = self._mentioning(parsed.excluded, None if every else ids) if parsed else {}
+        demoted = self._mentioning(parsed.excluded, fused, None if isinstance(rows, slice) else ids, top) if parsed else {}
         if demoted:
             at = np.fromiter(demoted, dtype=np.int64)
-            at = at if every else np.flatnonzero(np.isin(ids, at))
             # Below every product that does not mention it, in their own order: demoted, not removed.
             fused = fused.astype(np.float64)
             fused[at] -= float(fused.max() - fused.min()) + 1.0
@@ -370,7 +399,7 @@ class SearchEngine:
                     rank_semantic=int(rank_semantic[rank - 1]) if sem is not None else None,
                     rank_lexical=rank_lexical.get(j),
                     boost=float(boost[j]) if boost is not None else 0.0,
-                    demoted=demoted.get(row, ()),
+                    demoted=demoted.get(j, ()),
                 )
             )
         return hits, (float(sem.max()) if sem is not None else None)
@@ -403,30 +432,61 @@ class SearchEngine:
 
     def _audience_rows(self, audience: str) -> np.ndarray:
         """Per product: 1 if its text names `audience`; -1 if it names only the opposite one (女款 for 跑步鞋 男);
-        else 0. Computed once per audience."""
+        else 0. Computed once per audience, reading only the products the lexical index finds holding one of its
+        words (intent.AUDIENCE_TOKENS): reading all of 1M products' texts had made one query take 60 s."""
         if audience not in self._audiences:
+            marks = np.zeros(len(self.catalog), dtype=np.float64)
             opposite = OPPOSITE_AUDIENCE.get(audience)
-            self._audiences[audience] = np.fromiter(
-                (1.0 if has_audience(d, audience) else -1.0 if opposite and has_audience(d, opposite) else 0.0
-                 for d in map(lexical_document, self.catalog.products)),
-                dtype=np.float64, count=len(self.catalog),
-            )
+            for who, mark in ((opposite, -1.0), (audience, 1.0)):  # a product naming both is marked 1
+                if who is None:
+                    continue
+                for row in self.lexical.holding(AUDIENCE_TOKENS[who]).tolist():
+                    if has_audience(self._document(row), who):
+                        marks[row] = mark
+            self._audiences[audience] = marks
         return self._audiences[audience]
 
-    def _mentioning(self, terms: tuple[str, ...], ids: np.ndarray | None) -> dict[int, tuple[str, ...]]:
-        """Rows among `ids` (sorted; None: all) whose text mentions a negated term (`intent.mentions`), with the terms each mentions.
+    def _mentioning(
+        self, terms: tuple[str, ...], fused: np.ndarray, ids: np.ndarray | None, top: int
+    ) -> dict[int, tuple[str, ...]]:
+        """Positions in `fused` (the scores of rows `ids`; None: of every row) whose product's text mentions a negated
+        term (`intent.mentions`), with the terms each mentions; only as many as decide the top `top`.
 
-        BM25 first finds the products holding any token of the term; only those are read in full.
+        BM25 first finds the products holding any token of a term: only those can mention it. Of them, only the
+        best-scoring are read in full, best first, until `top` positions that mention nothing lead (or all are read):
+        demoting those found then gives the same top as reading every one. A common term at 1M products is held by
+        ~10^5 of them, and reading all had taken ~27 s a query.
         """
         found: dict[int, tuple[str, ...]] = {}
-        if not terms:
+        holding = {term: np.flatnonzero(self.lexical.scores(term) > 0) for term in terms}
+        held = [rows for rows in holding.values() if len(rows)]
+        if not held:
             return found
-        for term in terms:
-            holding = np.flatnonzero(self.lexical.scores(term) > 0)
-            for row in (holding if ids is None else np.intersect1d(holding, ids, assume_unique=True)).tolist():
-                if mentions(self._document(row), term):
-                    found[row] = found.get(row, ()) + (term,)
-        return found
+        may = np.unique(np.concatenate(held))  # rows
+        if ids is not None:
+            may = np.flatnonzero(np.isin(ids, may, assume_unique=True))  # positions in ids
+        checked: set[int] = set()
+        k = top
+        while True:
+            best = top_k(fused, k)
+            for j in best[np.isin(best, may, assume_unique=True)].tolist():
+                if j in checked:
+                    continue
+                checked.add(j)
+                row = j if ids is None else int(ids[j])
+                document = self._document(row)
+                said = tuple(t for t in terms if _holds(holding[t], row) and mentions(document, t))
+                if said:
+                    found[j] = said
+            if len(best) - sum(j in found for j in best.tolist()) >= top or len(best) == len(fused):
+                return found
+            k = min(4 * k, len(fused))
+
+
+def _holds(rows: np.ndarray, row: int) -> bool:
+    """Whether ascending `rows` holds `row`."""
+    at = int(np.searchsorted(rows, row))
+    return at < len(rows) and int(rows[at]) == row
 
 
 def price_closeness(prices: np.ndarray, window: PriceRange) -> np.ndarray:

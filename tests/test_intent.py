@@ -178,6 +178,44 @@ def test_a_product_with_a_negated_term_is_demoted_below_all_others_not_removed(c
         assert all(h.demoted == ("4g",) for h in hits[-2:]) and not any(h.demoted for h in hits[:3])
 
 
+@pytest.mark.parametrize("top", [1, 3, 10, 50])
+def test_only_the_best_scoring_holders_of_a_negated_term_are_read_and_the_hits_are_those_of_reading_all(chinese_engine, monkeypatch, top):
+    """The engine reads a product's text to see whether it mentions a negated term only while that can change the top
+    `top`: the hits (ids, scores, demotions) equal those of demoting every product that mentions it, over the whole
+    catalog and within a category (where the demoted products come last among the hits)."""
+    from shopsearch.intent import mentions
+    from shopsearch.search import Filters
+
+    engine = chinese_engine
+    queries = ["平板 不要4G", "跑鞋 不要白色", "机械键盘 不要青轴", "耳机 without noise cancelling"]
+    searches = [(q, mode, f) for q in queries for mode in ("hybrid", "lexical", "semantic")
+                for f in (Filters(), Filters(category=engine.search(q, top=1).hits[0].category))]
+    read = []
+    original = engine._document
+    monkeypatch.setattr(engine, "_document", lambda row: read.append(row) or original(row))
+    lazy = {key: engine.search(key[0], mode=key[1], top=top, filters=key[2]).hits for key in searches}
+    lazy_reads = len(read)
+
+    def every_holder(terms, fused, ids, top):  # the former rule: every product that mentions a term, all read
+        found = {}
+        for j, row in enumerate(range(len(fused)) if ids is None else ids.tolist()):
+            said = tuple(t for t in terms if engine.lexical.scores(t)[row] > 0 and mentions(original(row), t))
+            if said:
+                found[j] = said
+        return found
+
+    monkeypatch.setattr(engine, "_mentioning", every_holder)
+    demoted = 0
+    for key in searches:
+        full = engine.search(key[0], mode=key[1], top=top, filters=key[2]).hits
+        assert [(h.product_id, h.score, h.demoted) for h in lazy[key]] == [(h.product_id, h.score, h.demoted) for h in full], key
+        demoted += sum(bool(h.demoted) for h in full)
+    if top == 50:
+        assert demoted >= 6  # in a category, the products that mention the term come last
+    else:
+        assert lazy_reads < 5 * len(searches)  # a few per search, not every product that says 白色
+
+
 def test_a_negated_term_adds_no_score(chinese_engine):
     """不要4G: every product scores exactly as for the query without those words, lexically and semantically, before
     the demotion; the 4G version's own BM25 share of "4G" is gone."""
@@ -262,3 +300,18 @@ def test_hostile_queries_are_parsed_at_once(query):
     """The price patterns' repetitions are bounded: a run of 500 digits used to backtrack without end."""
     parsed = parse_query(query)
     assert parsed.text == query and parsed.semantic
+
+
+@pytest.mark.parametrize("audience", ["男", "女", "儿童", "老人"])
+def test_audience_marks_read_only_products_the_index_finds_and_mark_the_same_as_reading_all(chinese_engine, audience):
+    """Every product whose text names an audience holds one of its AUDIENCE_TOKENS, so the engine reads only those
+    texts (at 1M products, reading all had made one query take 60 s); its marks equal a pass over every text."""
+    from shopsearch.intent import has_audience
+    from shopsearch.search import OPPOSITE_AUDIENCE, lexical_document
+
+    documents = [lexical_document(p) for p in chinese_engine.catalog.products]
+    opposite = OPPOSITE_AUDIENCE.get(audience)
+    expected = [1.0 if has_audience(d, audience) else -1.0 if opposite and has_audience(d, opposite) else 0.0 for d in documents]
+    assert any(expected)  # the catalog names each audience, or (男) the opposite one
+    chinese_engine._audiences.pop(audience, None)
+    assert chinese_engine._audience_rows(audience).tolist() == expected

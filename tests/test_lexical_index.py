@@ -87,6 +87,32 @@ def test_scores_are_bm25s_scores_to_the_bit(catalog, corpus, dev_queries):
         assert index.scores(query).tolist() == expected.tolist(), query
 
 
+def test_long_posting_lists_keep_their_weights_within_a_budget_and_score_the_same(catalog, dev_queries, monkeypatch):
+    """A token with CACHED_FROM postings or more keeps its weights after the first query (a large catalog's common
+    characters); the least recently used go once WEIGHT_CACHE_BYTES is passed; scores stay those of an index that
+    keeps none, to the bit."""
+    documents = lexical_documents(catalog)
+    plain = LexicalIndex(documents)
+    monkeypatch.setattr(lexical, "CACHED_FROM", 20)
+    budget = 2_000
+    monkeypatch.setattr(lexical, "WEIGHT_CACHE_BYTES", budget)
+    keeping = LexicalIndex(documents)
+    bm25 = keeping._text
+    lengths = np.diff(bm25.indptr)
+    long_ids = np.flatnonzero(lengths >= 20)
+    assert len(long_ids) > 5 and lengths[long_ids].sum() * 4 > budget  # more than the budget holds
+    first = bm25.weights(int(long_ids[0]))
+    assert bm25.weights(int(long_ids[0])) is first and not first.flags.writeable
+    short = int(np.flatnonzero(lengths < 20)[0])
+    assert bm25.weights(short) is not bm25.weights(short)  # short lists are weighed again
+    for t in long_ids.tolist():
+        bm25.weights(t)
+        assert 0 < bm25._kept_bytes <= budget
+    assert int(long_ids[0]) not in bm25._kept and int(long_ids[-1]) in bm25._kept
+    for query in dev_queries:
+        assert keeping.scores(query).tolist() == plain.scores(query).tolist(), query
+
+
 def test_the_index_holds_arrays_not_per_document_objects(catalog):
     """Built from a generator, the index keeps a vocabulary and arrays per BM25 part: int64 offsets and a float32 idf
     per token, int32 rows and uint8 counts per (product, distinct token) pair — 5 bytes a pair — and one float64 length

@@ -8,7 +8,7 @@ import pytest
 from shopsearch.catalog import load_catalog
 from shopsearch.embeddings import EmbeddingCache
 from shopsearch.errors import QueryError
-from shopsearch.search import DEFAULT_ALPHA, Filters, build_engine, validate_query
+from shopsearch.search import DEFAULT_ALPHA, Filters, SearchEngine, build_engine, validate_query
 
 
 def top_name(engine, query: str, mode: str) -> str:
@@ -103,6 +103,35 @@ def test_filters_exclude_what_they_should(engine):
     hits = engine.search("耳机", top=50, filters=Filters(category="蓝牙耳机", max_price=300)).hits
     assert hits and all(h.category == "蓝牙耳机" and h.price <= 300 for h in hits)
     assert not engine.search("耳机", filters=Filters(min_price=10**9)).hits
+
+
+def test_a_filtered_search_over_an_approximate_index_scores_candidates_among_the_filtered_rows(engine, catalog, monkeypatch):
+    """Above MASKED_ALL_ROWS kept rows (0 here), the IVF index picks the candidates within the filter instead of every
+    kept row being read; probing every list, the top hits are those of exact search under the same filter."""
+    import shopsearch.search as search_module
+    from shopsearch.index import IvfIndex
+
+    ivf = IvfIndex(engine.vectors)
+    ivf.nprobe = ivf.nlist
+    approximate = SearchEngine(None, catalog, engine.vectors, index=ivf, lexical=engine.lexical, encoder=engine.encoder,
+                               tokenizer=engine.tokenizer)
+    monkeypatch.setattr(search_module, "MASKED_ALL_ROWS", 0)
+    monkeypatch.setattr(search_module, "CANDIDATES", 30)  # per side: fewer than the products under 300
+    rows = []
+    monkeypatch.setattr(approximate, "_rows", lambda ids: rows.append(len(ids)) or engine._rows(ids))
+    passing = Filters(max_price=300)
+    kept = int(passing.mask(approximate._categories, approximate._prices).sum())
+    for query, mode in (("蓝牙耳机 降噪", "hybrid"), ("a tent for camping", "semantic")):
+        got = approximate.search(query, mode=mode, top=5, filters=passing).hits
+        want = engine.search(query, mode=mode, top=5, filters=passing).hits
+        assert got and all(h.price <= 300 for h in got)
+        assert [h.product_id for h in got] == [h.product_id for h in want], query
+    assert kept > 60 and rows and max(rows) <= 60  # candidates only, not every product under 300
+    # Unfiltered, the ANN's candidates come with their cosines, and only the lexical side's rows are read.
+    rows.clear()
+    got, want = approximate.search("蓝牙耳机 降噪", top=5).hits, engine.search("蓝牙耳机 降噪", top=5).hits
+    assert [(h.product_id, round(h.semantic, 5)) for h in got] == [(h.product_id, round(h.semantic, 5)) for h in want]
+    assert rows and max(rows) <= 30
 
 
 def test_nothing_relevant_is_flagged_for_a_product_the_catalog_lacks(engine):

@@ -71,6 +71,21 @@ def test_ivf_candidates_are_rescored_exactly_and_find_the_exact_top_10(mapped):
         assert (np.diff(scores) <= 0).all()
 
 
+def test_an_ivf_search_under_a_mask_returns_only_the_rows_it_keeps(mapped):
+    """A filter over a large catalog: probing every list, the masked search's top 10 are the exact top 10 among the
+    kept rows (one row in three here), with exact cosines."""
+    vectors, memmap = mapped
+    index = IvfIndex(memmap)
+    index.nprobe = index.nlist
+    allowed = np.arange(len(vectors)) % 3 == 1
+    for query in unit_rows(10, 32, seed=2):
+        ids, scores = index.search(query, 200, allowed=allowed)
+        assert len(ids) == 200 and allowed[ids].all()
+        exact = np.where(allowed, vectors @ query, -np.inf)
+        assert ids[:10].tolist() == top_k(exact, 10).tolist()
+        np.testing.assert_allclose(scores, exact[ids], rtol=1e-6)
+
+
 def test_the_row_reader_reads_chosen_rows_from_the_file_not_the_mapping(mapped):
     """Rows in any order, repeated or consecutive, come back as float32 equal to the memmap's rows; they are read
     from the file (a plain array, not a view of the mapping); an in-memory matrix is simply indexed."""
