@@ -40,13 +40,14 @@ AUDIENCE_MARKS = {
     "儿童": re.compile(r"儿童|孩子|小孩|宝宝|小朋友|幼儿|童|\bkids?\b|\bchild(?:ren)?\b|\btoddlers?\b"),
     "老人": re.compile(r"老人|老年|长辈|父母|爸妈|\belderly\b|\bseniors?\b"),
 }
-# Per audience, tokens (lexical.tokenize's: a CJK character, a latin word) of which any text AUDIENCE_MARKS finds holds
-# at least one. A large catalog reads in full only the products its index finds holding one (SearchEngine._audience_rows).
+# Per audience, tokens (lexical.tokenize's: a CJK character or pair, a latin word) of which any text AUDIENCE_MARKS finds
+# holds at least one: each mark's word, its first pair for a longer one (小朋友 -> 小朋). A large catalog reads in full only
+# the products its index finds holding one (SearchEngine._audience_rows).
 AUDIENCE_TOKENS = {
     "男": ("男", "men", "male"),
     "女": ("女", "women", "female", "ladies"),
-    "儿童": ("童", "孩", "宝", "朋", "幼", "kid", "kids", "child", "children", "toddler", "toddlers"),
-    "老人": ("老", "长", "父", "爸", "elderly", "senior", "seniors"),
+    "儿童": ("儿童", "孩子", "小孩", "宝宝", "小朋", "幼儿", "童", "kid", "kids", "child", "children", "toddler", "toddlers"),
+    "老人": ("老人", "老年", "长辈", "父母", "爸妈", "elderly", "senior", "seniors"),
 }
 AROUND_WINDOW = 0.2  # "1000左右" prefers ¥800–¥1200
 MIN_BARE_PRICE = 10  # a number below this is a price only with a money word (5元, ¥5)

@@ -112,7 +112,7 @@ def test_a_filtered_search_over_an_approximate_index_scores_candidates_among_the
     from shopsearch.index import IvfIndex
 
     ivf = IvfIndex(engine.vectors)
-    ivf.nprobe = ivf.nlist
+    ivf.nprobe, ivf.probe_margin = ivf.nlist, None
     approximate = SearchEngine(None, catalog, engine.vectors, index=ivf, lexical=engine.lexical, encoder=engine.encoder,
                                tokenizer=engine.tokenizer)
     monkeypatch.setattr(search_module, "MASKED_ALL_ROWS", 0)

@@ -62,7 +62,7 @@ def test_ivf_candidates_are_rescored_exactly_and_find_the_exact_top_10(mapped):
     vectors, memmap = mapped
     index = IvfIndex(memmap)
     assert index.nlist == int(np.sqrt(20_000)) and index.nprobe == round(IvfIndex.PROBE_SHARE * index.nlist)
-    index.nprobe = index.nlist
+    index.nprobe, index.probe_margin = index.nlist, None
     for query in unit_rows(20, 32, seed=1):
         ids, scores = index.search(query, 200)
         exact = vectors @ query
@@ -76,7 +76,7 @@ def test_an_ivf_search_under_a_mask_returns_only_the_rows_it_keeps(mapped):
     kept rows (one row in three here), with exact cosines."""
     vectors, memmap = mapped
     index = IvfIndex(memmap)
-    index.nprobe = index.nlist
+    index.nprobe, index.probe_margin = index.nlist, None
     allowed = np.arange(len(vectors)) % 3 == 1
     for query in unit_rows(10, 32, seed=2):
         ids, scores = index.search(query, 200, allowed=allowed)
@@ -84,6 +84,32 @@ def test_an_ivf_search_under_a_mask_returns_only_the_rows_it_keeps(mapped):
         exact = np.where(allowed, vectors @ query, -np.inf)
         assert ids[:10].tolist() == top_k(exact, 10).tolist()
         np.testing.assert_allclose(scores, exact[ids], rtol=1e-6)
+
+
+def test_a_query_searches_the_lists_within_the_margin_of_its_best_centroid(mapped):
+    """nprobe caps the lists searched; of those, only lists whose centroid scores within probe_margin of the best one's
+    are searched, and never fewer than min_probe (faiss counts the lists it visits)."""
+    import faiss
+
+    _, memmap = mapped
+    index = IvfIndex(memmap)
+    stats = faiss.cvar.indexIVF_stats
+
+    def lists_searched(query: np.ndarray) -> int:
+        stats.reset()
+        index.search(query, 10)
+        return int(stats.nlist)
+
+    queries = unit_rows(10, 32, seed=3)
+    index.probe_margin = None
+    assert {lists_searched(q) for q in queries} == {index.nprobe}
+    index.probe_margin = 0.0
+    assert {lists_searched(q) for q in queries} == {index.min_probe} and index.min_probe < index.nprobe
+    index.probe_margin = 0.1
+    centroids = index._index.quantizer.reconstruct_n(0, index.nlist)
+    for query in queries:
+        scores = np.sort(centroids @ query)[::-1][: index.nprobe]
+        assert lists_searched(query) == max(index.min_probe, int((scores >= scores[0] - 0.1).sum()))
 
 
 def test_the_row_reader_reads_chosen_rows_from_the_file_not_the_mapping(mapped):
