@@ -134,6 +134,28 @@ def test_a_filtered_search_over_an_approximate_index_scores_candidates_among_the
     assert rows and max(rows) <= 30
 
 
+def test_a_large_catalog_scores_bm25_in_another_thread_while_the_query_is_encoded(engine, monkeypatch):
+    """From PARALLEL_LEXICAL_FROM products on (0 here), BM25 runs in a "bm25" thread beside the encoding; the hits are
+    those of scoring it after. Lexical mode, which encodes nothing, scores in the caller's thread."""
+    import threading
+
+    import shopsearch.search as search_module
+
+    queries = ["蓝牙耳机 降噪", "a tent for camping", "寻找一款K7 不要青轴", "保温杯 两百以内"]
+    serial = {(q, mode): engine.search(q, mode=mode, top=5).hits for q in queries for mode in ("hybrid", "semantic")}
+    threads = []
+    scores = engine.lexical.scores
+    monkeypatch.setattr(engine.lexical, "scores", lambda query: threads.append(threading.current_thread().name) or scores(query))
+    monkeypatch.setattr(search_module, "PARALLEL_LEXICAL_FROM", 0)
+    for (q, mode), hits in serial.items():
+        threads.clear()
+        assert [(h.product_id, h.score) for h in engine.search(q, mode=mode, top=5).hits] == [(h.product_id, h.score) for h in hits]
+        assert threads[0].startswith("bm25"), threads
+    threads.clear()
+    engine.search(queries[0], mode="lexical")
+    assert threads[0] == threading.current_thread().name
+
+
 def test_nothing_relevant_is_flagged_for_a_product_the_catalog_lacks(engine):
     assert engine.search("猫粮").nothing_relevant
     assert not engine.search("寻找一款K7").nothing_relevant
