@@ -41,13 +41,21 @@ AUDIENCE_MARKS = {
     "老人": re.compile(r"老人|老年|长辈|父母|爸妈|\belderly\b|\bseniors?\b"),
 }
 # Per audience, tokens (lexical.tokenize's: a CJK character or pair, a latin word) of which any text AUDIENCE_MARKS finds
-# holds at least one: each mark's word, its first pair for a longer one (小朋友 -> 小朋). A large catalog reads in full only
-# the products its index finds holding one (SearchEngine._audience_rows).
-AUDIENCE_TOKENS = {
-    "男": ("男", "men", "male"),
-    "女": ("女", "women", "female", "ladies"),
-    "儿童": ("儿童", "孩子", "小孩", "宝宝", "小朋", "幼儿", "童", "kid", "kids", "child", "children", "toddler", "toddlers"),
-    "老人": ("老人", "老年", "长辈", "父母", "爸妈", "elderly", "senior", "seniors"),
+# holds at least one, so that a large catalog looks only at the products its index finds holding one
+# (SearchEngine._audience_rows). AUDIENCE_NAMES are whole alternatives of the mark: holding one is naming the audience.
+# A text may hold one of AUDIENCE_HINTS without the mark matching (the token men of "men2", where no word boundary
+# follows; 小朋 without 友): a product holding only hints is read.
+AUDIENCE_NAMES = {
+    "男": ("男",),
+    "女": ("女",),
+    "儿童": ("儿童", "孩子", "小孩", "宝宝", "幼儿", "童"),
+    "老人": ("老人", "老年", "长辈", "父母", "爸妈"),
+}
+AUDIENCE_HINTS = {
+    "男": ("men", "male"),
+    "女": ("women", "female", "ladies"),
+    "儿童": ("小朋", "kid", "kids", "child", "children", "toddler", "toddlers"),
+    "老人": ("elderly", "senior", "seniors"),
 }
 AROUND_WINDOW = 0.2  # "1000左右" prefers ¥800–¥1200
 MIN_BARE_PRICE = 10  # a number below this is a price only with a money word (5元, ¥5)
@@ -451,7 +459,7 @@ def parse_query(text: str, ignore: Collection[str] = ()) -> ParsedQuery:
     )
 
 
-def _key_tokens(term: str) -> list[str]:
+def key_tokens(term: str) -> list[str]:
     """The lexical tokens a text must hold to mention `term`: each latin run's joined form, each Chinese run's
     bigrams (or its character). Example: "4G" -> ["4g"]; "涂层" -> ["涂层"]; "wi-fi" -> ["wifi"]"""
     folded = unicodedata.normalize("NFKC", term).lower()
@@ -470,7 +478,7 @@ def mentions(document: str, term: str) -> bool:
     """
     from shopsearch.lexical import tokenize
 
-    keys = _key_tokens(term)
+    keys = key_tokens(term)
     if not keys:
         return False
     folded = unicodedata.normalize("NFKC", document).lower()

@@ -572,6 +572,20 @@ class LexicalIndex:
         postings = [self._text.rows[self._text.indptr[t] : self._text.indptr[t + 1]] for t in ids]
         return np.unique(np.concatenate(postings)).astype(np.int64) if postings else np.empty(0, dtype=np.int64)
 
+    def holding_all(self, tokens: Iterable[str]) -> np.ndarray:
+        """The rows (ascending) of the documents whose text holds every one of `tokens`; none for no tokens.
+
+        Example: holding_all(["涂层", "陶瓷"]) -> the rows of the products that say both
+        """
+        rows: np.ndarray | None = None
+        for token in dict.fromkeys(tokens):
+            t = self._text.vocab.get(token)
+            if t is None:
+                return np.empty(0, dtype=np.int64)
+            postings = self._text.rows[self._text.indptr[t] : self._text.indptr[t + 1]]
+            rows = postings if rows is None else np.intersect1d(rows, postings, assume_unique=True)
+        return np.empty(0, dtype=np.int64) if rows is None else rows.astype(np.int64)
+
     def coverage(self, query: str, document: str) -> float:
         """Share of the query's indexed bigrams and words (its characters if it has none) found in `document`.
 

@@ -18,7 +18,7 @@ from shopsearch.embeddings import EmbeddingCache, Encoder, Progress, TorchEncode
 from shopsearch.errors import QueryError
 from shopsearch.index import ExactIndex, IvfIndex, RowReader, build_index, ranks_of, top_k
 from shopsearch.inputs import clean_text, finite_number
-from shopsearch.intent import AUDIENCE_TOKENS, ParsedQuery, PriceRange, has_audience, mentions, parse_query
+from shopsearch.intent import AUDIENCE_HINTS, AUDIENCE_NAMES, ParsedQuery, PriceRange, has_audience, key_tokens, mentions, parse_query
 from shopsearch.lexical import LexicalIndex, return_freed_heap
 from shopsearch.no_answer import NoAnswerRule, Signals, content_words, word_coverage
 from shopsearch.onnx_encoder import OnnxEncoder
@@ -446,15 +446,19 @@ class SearchEngine:
 
     def _audience_rows(self, audience: str) -> np.ndarray:
         """Per product: 1 if its text names `audience`; -1 if it names only the opposite one (女款 for 跑步鞋 男);
-        else 0. Computed once per audience, reading only the products the lexical index finds holding one of its
-        words (intent.AUDIENCE_TOKENS): reading all of 1M products' texts had made one query take 60 s."""
+        else 0. Computed once per audience from the lexical index: a product holding one of the audience's words
+        names it; one holding only a hint is read (intent.AUDIENCE_NAMES, AUDIENCE_HINTS). Reading all of 1M products'
+        texts had made one query take 60 s."""
         if audience not in self._audiences:
             marks = np.zeros(len(self.catalog), dtype=np.float64)
             opposite = OPPOSITE_AUDIENCE.get(audience)
             for who, mark in ((opposite, -1.0), (audience, 1.0)):  # a product naming both is marked 1
                 if who is None:
                     continue
-                for row in self.lexical.holding(AUDIENCE_TOKENS[who]).tolist():
+                named = self.lexical.holding(AUDIENCE_NAMES[who])
+                marks[named] = mark
+                hinted = np.setdiff1d(self.lexical.holding(AUDIENCE_HINTS[who]), named, assume_unique=True)
+                for row in hinted.tolist():
                     if has_audience(self._document(row), who):
                         marks[row] = mark
             self._audiences[audience] = marks
@@ -466,13 +470,13 @@ class SearchEngine:
         """Positions in `fused` (the scores of rows `ids`; None: of every row) whose product's text mentions a negated
         term (`intent.mentions`), with the terms each mentions; only as many as decide the top `top`.
 
-        BM25 first finds the products holding any token of a term: only those can mention it. Of them, only the
-        best-scoring are read in full, best first, until `top` positions that mention nothing lead (or all are read):
-        demoting those found then gives the same top as reading every one. A common term at 1M products is held by
-        ~10^5 of them, and reading all had taken ~27 s a query.
+        The lexical index first finds the products holding every token a mention needs (`intent.key_tokens`): only
+        those can mention it. Of them, only the best-scoring are read in full, best first, until `top` positions that
+        mention nothing lead (or all are read): demoting those found then gives the same top as reading every one. A
+        common term at 1M products is held by ~10^5 of them, and reading all had taken ~27 s a query.
         """
         found: dict[int, tuple[str, ...]] = {}
-        holding = {term: np.flatnonzero(self.lexical.scores(term) > 0) for term in terms}
+        holding = {term: self.lexical.holding_all(key_tokens(term)) for term in terms}
         held = [rows for rows in holding.values() if len(rows)]
         if not held:
             return found

@@ -304,8 +304,9 @@ def test_hostile_queries_are_parsed_at_once(query):
 
 @pytest.mark.parametrize("audience", ["男", "女", "儿童", "老人"])
 def test_audience_marks_read_only_products_the_index_finds_and_mark_the_same_as_reading_all(chinese_engine, audience):
-    """Every product whose text names an audience holds one of its AUDIENCE_TOKENS, so the engine reads only those
-    texts (at 1M products, reading all had made one query take 60 s); its marks equal a pass over every text."""
+    """Every product whose text names an audience holds one of its AUDIENCE_NAMES (which name it) or AUDIENCE_HINTS
+    (whose holders are read): at 1M products, reading every text had made one query take 60 s. The marks equal a pass
+    over every text."""
     from shopsearch.intent import has_audience
     from shopsearch.search import OPPOSITE_AUDIENCE, lexical_document
 
