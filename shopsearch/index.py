@@ -159,8 +159,9 @@ def all_cores_for_faiss() -> Iterator[int]:
 
 
 class IvfIndex:
-    """faiss-cpu IVF over inner product (= cosine on unit vectors) with 8-bit scalar-quantised codes: √N lists,
-    `nprobe` of them searched; the candidates it returns are re-scored exactly from `vectors`.
+    """faiss-cpu IVF over inner product (= cosine on unit vectors) with 8-bit scalar-quantised codes: √N lists, at most
+    `nprobe` of them searched (those near the query's best one: PROBE_MARGIN); the candidates it returns are re-scored
+    exactly from `vectors`.
 
     IVF was chosen by bench/bench_search.py over faiss HNSW, hnswlib and usearch: at 1M vectors IVF-Flat built in
     ~1 min (HNSW: ~6.5 min) and reached recall@10 0.995 against brute force at nprobe 512 of 4,000 lists in 11 ms, where
