@@ -237,11 +237,13 @@ class IvfIndex:
 
         x = np.ascontiguousarray(query[None], dtype=np.float32)
         k = min(k, len(self.vectors))
-        centroid_scores, lists = self._index.quantizer.search(x, self.nprobe)
-        if self.probe_margin is not None:
+        nprobe = self.nprobe  # read once: it sizes `lists`, whose row length faiss reads from params
+        centroid_scores, lists = self._index.quantizer.search(x, nprobe)
+        # A filter's rows may lie away from the query's region: under a mask every one of the nprobe lists is searched.
+        if self.probe_margin is not None and allowed is None:
             close = int((centroid_scores[0] >= centroid_scores[0, 0] - self.probe_margin).sum())
             lists[:, max(self.min_probe, close) :] = -1  # faiss skips a list numbered -1
-        params = faiss.SearchParametersIVF(nprobe=self.nprobe)
+        params = faiss.SearchParametersIVF(nprobe=nprobe)
         if allowed is not None:
             bitmap = np.packbits(np.asarray(allowed, dtype=bool), bitorder="little")  # row i is bit i % 8 of byte i // 8
             params.sel = selector = faiss.IDSelectorBitmap(len(bitmap), faiss.swig_ptr(bitmap))

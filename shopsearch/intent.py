@@ -483,10 +483,12 @@ def mentions(document: str, term: str) -> bool:
         return False
     folded = unicodedata.normalize("NFKC", document).lower()
     needle = unicodedata.normalize("NFKC", term).lower()
+    # Cut out with "\x01", not a space: tokenize joins latin words across a space ("pro" + "2"), which would let a
+    # cut make a token the text does not hold ("pro no pro22 2" mentioning "pro2").
     for marker in _DOC_NEGATIONS:
-        folded = folded.replace(marker + needle, " ")
+        folded = folded.replace(marker + needle, "\x01")
     for suffix in ("-free", " free"):
-        folded = folded.replace(needle + suffix, " ")
+        folded = folded.replace(needle + suffix, "\x01")
     present = set(tokenize(folded))
     return all(key in present for key in keys)
 

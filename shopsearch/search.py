@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Collection
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -262,7 +262,8 @@ class SearchEngine:
         weight = alpha * model_coverage if mode == "hybrid" else float(mode == "semantic")
         t1 = time.perf_counter()
         filters, price = self._apply_price(filters, parsed.price, notes)
-        lex_all = lexical.result() if lexical is not None else None
+        # Not started yet (every thread busy with other searches): scored here instead of waiting in line.
+        lex_all = None if lexical is None or lexical.cancel() else lexical.result()
         hits, best_cosine = self._rank(parsed.content, qvec, mode, top, weight, filters, parsed, price, lex_all)
         coverage = self.match_coverage(parsed.content, hits[0].product_id) if hits else 0.0
         words = tuple(content_words(parsed))
@@ -501,10 +502,16 @@ class SearchEngine:
             k = min(4 * k, len(fused))
 
 
-@cache
+_LEXICAL_THREADS: list[ThreadPoolExecutor] = []
+_LEXICAL_THREADS_LOCK = threading.Lock()
+
+
 def _lexical_threads() -> ThreadPoolExecutor:
-    """The threads that score BM25 beside query encoding (PARALLEL_LEXICAL_FROM), made on first use: one per core."""
-    return ThreadPoolExecutor(max_workers=max(1, len(os.sched_getaffinity(0))), thread_name_prefix="bm25")
+    """The threads that score BM25 beside query encoding (PARALLEL_LEXICAL_FROM), made once, on first use: one per core."""
+    with _LEXICAL_THREADS_LOCK:
+        if not _LEXICAL_THREADS:
+            _LEXICAL_THREADS.append(ThreadPoolExecutor(max_workers=max(1, len(os.sched_getaffinity(0))), thread_name_prefix="bm25"))
+        return _LEXICAL_THREADS[0]
 
 
 def _holds(rows: np.ndarray, row: int) -> bool:

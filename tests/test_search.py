@@ -138,6 +138,7 @@ def test_a_large_catalog_scores_bm25_in_another_thread_while_the_query_is_encode
     """From PARALLEL_LEXICAL_FROM products on (0 here), BM25 runs in a "bm25" thread beside the encoding; the hits are
     those of scoring it after. Lexical mode, which encodes nothing, scores in the caller's thread."""
     import threading
+    import time
 
     import shopsearch.search as search_module
 
@@ -147,6 +148,8 @@ def test_a_large_catalog_scores_bm25_in_another_thread_while_the_query_is_encode
     scores = engine.lexical.scores
     monkeypatch.setattr(engine.lexical, "scores", lambda query: threads.append(threading.current_thread().name) or scores(query))
     monkeypatch.setattr(search_module, "PARALLEL_LEXICAL_FROM", 0)
+    encode = engine.encode_query  # slowed, so the "bm25" thread surely starts first (a task not yet started runs inline)
+    monkeypatch.setattr(engine, "encode_query", lambda text: time.sleep(0.05) or encode(text))
     for (q, mode), hits in serial.items():
         threads.clear()
         assert [(h.product_id, h.score) for h in engine.search(q, mode=mode, top=5).hits] == [(h.product_id, h.score) for h in hits]

@@ -88,7 +88,7 @@ def test_an_ivf_search_under_a_mask_returns_only_the_rows_it_keeps(mapped):
 
 def test_a_query_searches_the_lists_within_the_margin_of_its_best_centroid(mapped):
     """nprobe caps the lists searched; of those, only lists whose centroid scores within probe_margin of the best one's
-    are searched, and never fewer than min_probe (faiss counts the lists it visits)."""
+    are searched, and never fewer than min_probe, unless a filter's mask is given (faiss counts the lists it visits)."""
     import faiss
 
     _, memmap = mapped
@@ -105,6 +105,9 @@ def test_a_query_searches_the_lists_within_the_margin_of_its_best_centroid(mappe
     assert {lists_searched(q) for q in queries} == {index.nprobe}
     index.probe_margin = 0.0
     assert {lists_searched(q) for q in queries} == {index.min_probe} and index.min_probe < index.nprobe
+    stats.reset()
+    index.search(queries[0], 10, allowed=np.arange(20_000) % 7 == 0)  # a filter's rows may lie anywhere: all nprobe
+    assert int(stats.nlist) == index.nprobe
     index.probe_margin = 0.1
     centroids = index._index.quantizer.reconstruct_n(0, index.nlist)
     for query in queries:
