@@ -178,6 +178,11 @@ class _Bm25:
         """Bytes held by the index's arrays (the vocabulary comes on top)."""
         return self.indptr.nbytes + self.rows.nbytes + self.tfs.nbytes + self.idf.nbytes + self.norm.nbytes
 
+    def documents_with(self, token: str) -> np.ndarray | None:
+        """The rows (ascending) of the documents holding `token`; None when no document does."""
+        t = self.vocab.get(token)
+        return None if t is None else self.rows[self.indptr[t] : self.indptr[t + 1]]
+
     def weights(self, t: int) -> np.ndarray:
         """Token t's BM25 weight (float32) in each document of its postings, as bm25s stores it. Read-only when kept."""
         start, end = int(self.indptr[t]), int(self.indptr[t + 1])
@@ -568,8 +573,7 @@ class LexicalIndex:
 
         Example: holding(["男", "men"]) -> the rows of every product that says 男 or "men"
         """
-        ids = [t for t in map(self._text.vocab.get, tokens) if t is not None]
-        postings = [self._text.rows[self._text.indptr[t] : self._text.indptr[t + 1]] for t in ids]
+        postings = [rows for rows in map(self._text.documents_with, tokens) if rows is not None]
         return np.unique(np.concatenate(postings)).astype(np.int64) if postings else np.empty(0, dtype=np.int64)
 
     def holding_all(self, tokens: Iterable[str]) -> np.ndarray:
@@ -579,10 +583,9 @@ class LexicalIndex:
         """
         rows: np.ndarray | None = None
         for token in dict.fromkeys(tokens):
-            t = self._text.vocab.get(token)
-            if t is None:
+            postings = self._text.documents_with(token)
+            if postings is None:
                 return np.empty(0, dtype=np.int64)
-            postings = self._text.rows[self._text.indptr[t] : self._text.indptr[t + 1]]
             rows = postings if rows is None else np.intersect1d(rows, postings, assume_unique=True)
         return np.empty(0, dtype=np.int64) if rows is None else rows.astype(np.int64)
 
