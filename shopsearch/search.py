@@ -22,7 +22,6 @@ from shopsearch.intent import AUDIENCE_HINTS, AUDIENCE_NAMES, ParsedQuery, Price
 from shopsearch.lexical import LexicalIndex, return_freed_heap
 from shopsearch.no_answer import NoAnswerRule, Signals, content_words, word_coverage
 from shopsearch.onnx_encoder import OnnxEncoder
-from shopsearch.threads import start_in_own_thread
 from shopsearch.tokens import AnyTokenizer, view
 
 if TYPE_CHECKING:
@@ -585,22 +584,14 @@ def build_engine(
         encoder: the query encoder to use, already open (ModelStore passes the model's, so no second ONNX session is
             opened and checked); None: as `onnx` says.
     """
-    # A new model's export (~4 s, mostly the tracer's Python, on a copy of the model) runs beside the catalog's
-    # embedding (torch's C++, which releases the GIL): on a first start the two overlap on the two cores.
-    exported = None
-    if encoder is None and onnx:
-        exported = start_in_own_thread(lambda: OnnxEncoder.for_model(model, model_fp, cache.directory))
-    try:
-        # Catalogs are embedded by torch: in batches of 64 it uses both cores, where the one-thread ONNX session (made
-        # for single queries, leaving the other core to the next search) was slower (bench_encoder.py). The vectors
-        # agree to a cosine of 0.9999999, so torch's catalog vectors and ONNX query vectors rank exactly as either alone.
-        vectors = cache.get_or_encode(
-            TorchEncoder(model), model_fp, catalog.documents_fingerprint, catalog.documents, on_progress=on_progress
-        )
-    finally:
-        if exported is not None:  # waited for even when embedding failed: no export outlives its build
-            encoder = exported()  # None when the export failed (for_model logged why): torch below
-    encoder = encoder or TorchEncoder(model)
+    if encoder is None:
+        encoder = (OnnxEncoder.for_model(model, model_fp, cache.directory) if onnx else None) or TorchEncoder(model)
+    # Catalogs are embedded by torch: in batches of 64 it uses both cores, where the one-thread ONNX session (made for
+    # single queries, leaving the other core to the next search) was slower (bench_encoder.py). The vectors agree to a
+    # cosine of 0.9999999, so torch's catalog vectors and ONNX query vectors rank exactly as either alone.
+    vectors = cache.get_or_encode(
+        TorchEncoder(model), model_fp, catalog.documents_fingerprint, catalog.documents, on_progress=on_progress
+    )
     return SearchEngine(
         model, catalog, vectors, ann_threshold=ann_threshold, encoder=encoder, no_answer=NoAnswerRule.for_model(model_dir)
     )

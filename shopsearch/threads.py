@@ -25,16 +25,6 @@ def in_own_thread(work: Callable[[], T]) -> T:
 
     Example: in_own_thread(lambda: model.encode(texts)) -> the vectors, with no OpenMP pool left in the calling thread.
     """
-    return start_in_own_thread(work)()
-
-
-def start_in_own_thread(work: Callable[[], T]) -> Callable[[], T]:
-    """Start `work()` in a new thread that ends with it, and return at once a function that waits for it.
-
-    The returned function joins the thread and gives `work`'s result, or raises its exception; call it once.
-
-    Example: wait = start_in_own_thread(export); vectors = embed(); encoder = wait()  # the two overlap
-    """
     outcome: dict[str, object] = {}
 
     def run() -> None:
@@ -45,11 +35,7 @@ def start_in_own_thread(work: Callable[[], T]) -> Callable[[], T]:
 
     thread = threading.Thread(target=contextvars.copy_context().run, args=(run,), name="torch-work")
     thread.start()
-
-    def wait() -> T:
-        thread.join()
-        if "error" in outcome:
-            raise outcome["error"]  # type: ignore[misc]
-        return outcome["result"]  # type: ignore[return-value]
-
-    return wait
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]  # type: ignore[misc]
+    return outcome["result"]  # type: ignore[return-value]

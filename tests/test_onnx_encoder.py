@@ -9,7 +9,6 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -221,28 +220,6 @@ def test_a_broken_export_falls_back_to_torch(shipped_model, tmp_path, monkeypatc
     assert isinstance(engine.encoder, TorchEncoder)
     assert engine.search("寻找一款K7", mode="semantic", top=1).hits[0].product_id == "A"
     assert not list((tmp_path / "onnx").glob("*"))
-
-
-def test_a_first_build_exports_the_model_while_it_embeds_the_catalog(shipped_model, tmp_path, monkeypatch, write):
-    """On a first start the export (~4 s) and the catalog's embedding overlap: the export only goes on once the
-    embedding has begun, which would never happen if the build did them one after the other."""
-    embedding_started = threading.Event()
-    export, get_or_encode = OnnxEncoder.for_model, EmbeddingCache.get_or_encode
-
-    def export_after_embedding_began(model, fingerprint, cache_dir):
-        assert embedding_started.wait(30), "the export ran before the embedding, not beside it"
-        return export(model, fingerprint, cache_dir)
-
-    def embed(cache, *args, **kwargs):
-        embedding_started.set()
-        return get_or_encode(cache, *args, **kwargs)
-
-    monkeypatch.setattr(OnnxEncoder, "for_model", export_after_embedding_began)
-    monkeypatch.setattr(EmbeddingCache, "get_or_encode", embed)
-    fp = model_fingerprint(MODEL_DIR)
-    engine = build_engine(shipped_model, fp, load_catalog(write("c.csv", "id,name\nA,机械师 K7 机械键盘\nB,保温杯 500ml\n")), EmbeddingCache(tmp_path))
-    assert isinstance(engine.encoder, OnnxEncoder) and export_path(tmp_path, fp).is_file()
-    assert engine.search("寻找一款K7", mode="semantic", top=1).hits[0].product_id == "A"
 
 
 def test_a_failed_fusion_keeps_the_plain_export(shipped_model, tmp_path, monkeypatch, caplog):

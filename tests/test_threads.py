@@ -1,4 +1,4 @@
-"""in_own_thread and start_in_own_thread: torch work in a thread that ends with it (threads.py says why)."""
+"""in_own_thread: torch work in a thread that ends with it (threads.py says why)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from shopsearch.threads import in_own_thread, start_in_own_thread
+from shopsearch.threads import in_own_thread
 
 
 def test_the_work_runs_in_another_thread_that_has_ended_and_its_result_comes_back():
@@ -23,22 +23,6 @@ def test_its_exception_is_raised_in_the_caller():
 
     with pytest.raises(ValueError, match="bad triplets"):
         in_own_thread(fails)
-
-
-def test_started_work_runs_while_the_caller_goes_on_and_its_wait_gives_the_result():
-    caller_went_on = threading.Event()
-    wait = start_in_own_thread(lambda: caller_went_on.wait(10) and 42)  # blocks until the caller has gone on
-    caller_went_on.set()
-    assert wait() == 42
-
-
-def test_started_works_exception_is_raised_by_its_wait():
-    def fails() -> None:
-        raise ValueError("export broke")
-
-    wait = start_in_own_thread(fails)
-    with pytest.raises(ValueError, match="export broke"):
-        wait()
 
 
 def test_a_torch_op_in_it_leaves_no_openmp_worker_behind(shipped_model):

@@ -245,19 +245,18 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         outcome: dict[str, object] = {}
         run_id, run_dir = ctx.store.new_run_dir()
 
-        # No ONNX export at save time (the trainers' onnx_cache_dir): the report's first search of the new model
-        # exports it while its catalog is embedded, the two overlapping on the two cores (search.build_engine).
         def work() -> None:
             try:
                 if recipe == "chinese":
                     # Never train on the queries the report is measured on (eval, golden).
                     outcome["result"] = train_chinese(
                         start_info.path, catalog, train_set, run_dir, chinese_params, exclude=held_out_queries,
-                        on_step=logged.put, should_stop=should_stop,
+                        on_step=logged.put, should_stop=should_stop, onnx_cache_dir=ctx.store.cache.directory,
                     )
                 else:
                     outcome["result"] = train(
                         start_info.path, train_set, run_dir, params, on_step=logged.put, should_stop=should_stop,
+                        onnx_cache_dir=ctx.store.cache.directory,  # exported at save time: its first search loads it
                     )
             except Exception as err:  # reported to the visitor as a generic failure, logged in full here
                 log.exception("fine-tune failed")
