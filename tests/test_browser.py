@@ -39,15 +39,36 @@ def page(browser, app_url, request):
 
 
 def search(page, query: str) -> list[str]:
+    """Search for `query` and return the names on the result cards, once this search's cards are drawn."""
+    before = timing(page)
     box = page.locator("#query textarea, #query input").first
     box.fill(query)
     box.press("Enter")
-    page.wait_for_function(
-        "q => document.querySelector('#result-cards .hit-name') && document.querySelector('#tokens')?.innerText.length > 0",
-        arg=query, timeout=30_000,
-    )
-    page.wait_for_timeout(300)
+    wait_for_new_results(page, before)
     return [t.strip() for t in page.locator("#result-cards .hit-name").all_inner_texts()]
+
+
+def timing(page) -> str:
+    return page.evaluate("() => document.querySelector('#timing')?.innerText || ''")
+
+
+def wait_for_new_results(page, timing_before: str) -> None:
+    """Until a search started after `timing_before` was read has drawn its results, not just begun.
+
+    The timing line (three figures to 0.1 ms) changes with every search and is drawn in the same update as the cards
+    and the tokens; while that update runs, gradio's status tracker inside each output is shown (it is hidden with
+    the class "hide" once the output is drawn). A page that still shows the previous search's cards does not count.
+    """
+    page.wait_for_function(
+        """before => {
+            const busy = document.querySelector(
+                '#timing [data-testid="status-tracker"]:not(.hide), #result-cards [data-testid="status-tracker"]:not(.hide)');
+            return !busy && document.querySelector('#result-cards .hit-name') !== null
+                && (document.querySelector('#tokens')?.innerText || '').length > 0
+                && (document.querySelector('#timing')?.innerText || '') !== before;
+        }""",
+        arg=timing_before, timeout=30_000,
+    )
 
 
 def test_seed_query_finds_the_k7_keyboard_first(page):
@@ -148,8 +169,7 @@ def test_finetune_in_one_browser_leaves_another_untouched(browser, page, app_url
     download.value.save_as(zipped)
     assert zipfile.is_zipfile(zipped) and "model.safetensors" in zipfile.ZipFile(zipped).namelist()
     page.context.close()  # A leaves
-    other.wait_for_timeout(500)
-    for _ in range(40):
+    for _ in range(120):  # up to 30 s: the server learns of the closed page when its stream ends
         if not any(p.exists() for p in new_runs):
             break
         other.wait_for_timeout(250)
@@ -233,10 +253,9 @@ def test_a_price_chip_shows_on_a_phone_and_unticking_it_brings_back_dearer_produ
     chip.wait_for(state="visible", timeout=30_000)
     prices = lambda: [float(p.replace(",", "")) for p in re.findall(r"¥([\d,]+\.\d\d)", phone.locator("#result-cards").inner_text())]
     assert prices() and max(prices()) <= 200
-    before = phone.locator("#result-cards").inner_text()
+    before = timing(phone)
     chip.click()
-    phone.wait_for_function("b => document.querySelector('#result-cards').innerText !== b", arg=before, timeout=30_000)
-    phone.wait_for_timeout(300)
+    wait_for_new_results(phone, before)
     assert max(prices()) > 200, "without the chip, dearer routers come back"
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390 + 1
     context.close()

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import threading
-import time
+from types import SimpleNamespace
 
 import pytest
 
+from shopsearch import estimates
 from shopsearch.errors import UserError
 from shopsearch.estimates import RunTimer, StopSignal, check_step_cap, planned_steps
 
@@ -40,15 +41,17 @@ def test_a_run_over_the_step_cap_is_refused_in_both_languages():
     assert "640 步" in str(err.value) and "640 steps; the cap is 300" in str(err.value)
 
 
-def test_a_run_stops_when_stop_is_pressed_or_its_time_is_up():
+def test_a_run_stops_when_stop_is_pressed_or_its_time_is_up(monkeypatch):
+    now = [1000.0]  # the module's clock, moved by hand: a stalled test thread cannot make the run time out early
+    monkeypatch.setattr(estimates, "time", SimpleNamespace(monotonic=lambda: now[0]))
     pressed = threading.Event()
     signal = StopSignal(pressed, max_seconds=0.05)
     assert not signal()  # the clock has not started: waiting in line does not count
-    time.sleep(0.1)
+    now[0] += 0.1
     assert not signal()
     signal.start()
     assert not signal() and not signal.timed_out
-    time.sleep(0.1)
+    now[0] += 0.1
     assert signal() and signal.timed_out
     early = StopSignal(pressed, max_seconds=60)
     early.start()

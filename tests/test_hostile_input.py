@@ -18,12 +18,12 @@ from shopsearch.similarity import parse_sentences
 
 def test_a_quote_and_newline_flood_is_read_or_refused_within_a_second_or_two():
     """b'"\\n' × 10,000 took csv.Sniffer 15 s (quadratic, holding the GIL); detection now reads a bounded sample once."""
-    started = time.perf_counter()
+    started = time.thread_time()  # this thread's CPU time: a busy machine cannot fail it
     try:
         parse_table(b'"\n' * 10_000)
     except UserError as err:
         assert " · " in str(err)
-    assert time.perf_counter() - started < 2.0
+    assert time.thread_time() - started < 2.0
 
 
 @pytest.mark.parametrize(
@@ -50,10 +50,10 @@ HUGE = "键" * 20_000_000
 
 def refused_fast(call, *args) -> str:
     """Run `call`, expect a UserError within a second (the length is checked before the text is read); its message."""
-    started = time.perf_counter()
+    started = time.thread_time()  # this thread's CPU time: a busy machine cannot fail it
     with pytest.raises(UserError) as err:
         call(*args)
-    assert time.perf_counter() - started < 1.0, "a huge input must be refused by its length, not after reading it"
+    assert time.thread_time() - started < 1.0, "a huge input must be refused by its length, not after reading it"
     return str(err.value)
 
 
@@ -128,10 +128,10 @@ def test_the_map_refuses_a_2_million_character_line_before_the_model_sees_it(run
     import gradio as gr
 
     line = "键" * 2_000_000
-    started = time.perf_counter()
+    started = time.thread_time()  # this thread's CPU time: a busy machine cannot fail it
     with pytest.raises(gr.Error) as err:
         run_map(line)
-    assert time.perf_counter() - started < 1.0
+    assert time.thread_time() - started < 1.0
     assert_too_long(err.value.message)
 
 

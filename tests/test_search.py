@@ -138,20 +138,28 @@ def test_a_large_catalog_scores_bm25_in_another_thread_while_the_query_is_encode
     """From PARALLEL_LEXICAL_FROM products on (0 here), BM25 runs in a "bm25" thread beside the encoding; the hits are
     those of scoring it after. Lexical mode, which encodes nothing, scores in the caller's thread."""
     import threading
-    import time
 
     import shopsearch.search as search_module
 
     queries = ["蓝牙耳机 降噪", "a tent for camping", "寻找一款K7 不要青轴", "保温杯 两百以内"]
     serial = {(q, mode): engine.search(q, mode=mode, top=5).hits for q in queries for mode in ("hybrid", "semantic")}
     threads = []
+    started = threading.Event()
     scores = engine.lexical.scores
-    monkeypatch.setattr(engine.lexical, "scores", lambda query: threads.append(threading.current_thread().name) or scores(query))
+
+    def scored(query):
+        threads.append(threading.current_thread().name)
+        started.set()
+        return scores(query)
+
+    monkeypatch.setattr(engine.lexical, "scores", scored)
     monkeypatch.setattr(search_module, "PARALLEL_LEXICAL_FROM", 0)
-    encode = engine.encode_query  # slowed, so the "bm25" thread surely starts first (a task not yet started runs inline)
-    monkeypatch.setattr(engine, "encode_query", lambda text: time.sleep(0.05) or encode(text))
+    encode = engine.encode_query  # waits for the scoring to start, so a "bm25" thread surely starts first (a task not
+    # yet started would be scored inline); were the scoring not in a thread, it would wait 10 s and the assert fail
+    monkeypatch.setattr(engine, "encode_query", lambda text: (started.wait(10), encode(text))[1])
     for (q, mode), hits in serial.items():
         threads.clear()
+        started.clear()
         assert [(h.product_id, h.score) for h in engine.search(q, mode=mode, top=5).hits] == [(h.product_id, h.score) for h in hits]
         assert threads[0].startswith("bm25"), threads
     threads.clear()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -27,30 +29,42 @@ def test_its_exception_is_raised_in_the_caller():
 
 def test_a_torch_op_in_it_leaves_no_openmp_worker_behind(shipped_model):
     """The point of it: once it returns, the caller's process holds no OpenMP pool from the work, so a fine-tune's pool
-    is the only one. libgomp's workers are threads of the process: counted in /proc while the work runs and after."""
+    is the only one. libgomp's workers are threads of the process, and a new thread takes its creator's name: the work
+    names its thread, and only threads of that name are counted in /proc, so threads that other tests' sessions
+    start or end meanwhile do not count."""
     import torch
 
     during: list[int] = []
 
-    def work() -> None:
+    def work(name: bytes) -> None:
+        ctypes.CDLL(None).prctl(PR_SET_NAME, name, 0, 0, 0)
         previous = torch.get_num_threads()
-        torch.set_num_threads(2)  # as the app's default on 2 cores; the test run itself sets OMP_NUM_THREADS=1
+        torch.set_num_threads(2)  # as the app's default on 2 cores; the test run itself may set OMP_NUM_THREADS=1
         try:
             shipped_model.encode(["寻找一款K7 机械键盘 无线 蓝牙"] * 64, batch_size=64)
-            during.append(_os_threads())
+            during.append(_threads_named(name))
         finally:
             torch.set_num_threads(previous)
 
-    in_own_thread(work)  # once first: process-wide pools (the tokenizer's, torch's inter-op) start on first use and stay
-    time.sleep(0.5)
-    before = _os_threads()
-    in_own_thread(work)
-    assert during[1] >= before + 2, "the work thread and at least one OpenMP worker"
-    deadline = time.monotonic() + 5
-    while _os_threads() > before and time.monotonic() < deadline:  # the pool is torn down as the thread exits
+    # Once first, under another name: process-wide pools (the tokenizer's, torch's inter-op) start on first use and stay.
+    in_own_thread(lambda: work(b"omp-warm"))
+    in_own_thread(lambda: work(PROBE))
+    assert during[1] >= 2, "the work thread and at least one OpenMP worker"
+    deadline = time.monotonic() + 10
+    while _threads_named(PROBE) and time.monotonic() < deadline:  # the pool is torn down as the thread exits
         time.sleep(0.05)
-    assert _os_threads() <= before, "an OpenMP pool outlived the thread that made it"
+    assert _threads_named(PROBE) == 0, "an OpenMP pool outlived the thread that made it"
 
 
-def _os_threads() -> int:
-    return len(os.listdir("/proc/self/task"))
+PR_SET_NAME = 15  # prctl(2): name the calling thread (at most 15 bytes)
+PROBE = b"omp-probe"
+
+
+def _threads_named(name: bytes) -> int:
+    count = 0
+    for task in os.listdir("/proc/self/task"):
+        try:
+            count += Path(f"/proc/self/task/{task}/comm").read_bytes().strip() == name
+        except OSError:  # the thread ended while we looked
+            pass
+    return count
