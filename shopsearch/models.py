@@ -234,9 +234,20 @@ class ModelStore:
             no_answer=NoAnswerRule.for_model(info.path), tokenizer=self.tokenizer(model_id, session),
         )
 
+    def needs_build(self, model_id: str, session: str | None, catalog: Catalog) -> bool:
+        """Whether `engine()` would take seconds: the engine is not built, and its vectors or export are not cached
+        (a first start, before the warm-up has built it, or a run evicted with its files gone). Never waits."""
+        info = self.info(model_id, session)
+        with self._lock:
+            if (info.fingerprint, catalog.fingerprint) in self._engines:
+                return False
+        return not self._files_cached(info, catalog)
+
     def is_cached(self, model_id: str, catalog: Catalog) -> bool:
         """Whether the model's engine over `catalog` can be built from cached files alone (seconds, no torch)."""
-        info = self.info(model_id, None)
+        return self._files_cached(self.info(model_id, None), catalog)
+
+    def _files_cached(self, info: ModelInfo, catalog: Catalog) -> bool:
         vectors = self.cache.path(info.fingerprint, catalog.documents_fingerprint)
         return vectors.is_file() and export_path(self.cache.directory, info.fingerprint).is_file()
 

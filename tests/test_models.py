@@ -104,10 +104,14 @@ def test_an_expired_run_falls_back_to_the_default_model(store):
 
 
 def test_with_vectors_and_export_cached_an_engine_is_built_without_loading_the_model(store, catalog, tmp_path):
-    """What a warm start does: the engine comes from the cache files alone, and ranks exactly as the torch-built one."""
+    """What a warm start does: the engine comes from the cache files alone, and ranks exactly as the torch-built one.
+    needs_build (what the search tab asks before it says "preparing…") is true only before the first build."""
+    assert store.needs_build(SHIPPED, None, catalog)
     first = store.engine(SHIPPED, None, catalog)  # a first start: the model in torch embeds the catalog and is exported
-    assert first.model is not None
+    assert first.model is not None and not store.needs_build(SHIPPED, None, catalog)
     restarted = ModelStore(MODEL_DIR, base_model_path(), tmp_path / "runs2", EmbeddingCache(tmp_path / "cache"))
+    assert not restarted.needs_build(SHIPPED, None, catalog)  # not built yet, but from cached files in a moment
+    assert restarted.needs_build(BASE, None, catalog)  # nothing of the base model's is cached
     again = restarted.engine(SHIPPED, None, catalog)
     assert again.model is None and restarted._shared[SHIPPED] is None  # never loaded in torch
     for query in ("寻找一款K7", "我想买一个羽毛球拍", "wireless router", "保温杯 500ml"):

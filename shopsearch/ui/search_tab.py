@@ -357,7 +357,20 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         """The category filter lists the categories of the catalog being searched (the session's own, if uploaded)."""
         return gr.update(choices=[text.ALL_CATEGORIES, *catalog.categories], value=text.ALL_CATEGORIES)
 
+    def _announce_wait(query: str | None, state: Visitor | None, request: gr.Request):
+        """Before a search that will wait for its engine (a first start exports the model and embeds the catalog): say
+        so where the results appear, at once and outside the queue. Otherwise nothing changes on the page."""
+        if not (query or "").strip():  # refused by the search itself, which builds nothing
+            return gr.skip()
+        state = state or Visitor()
+        session = session_id(request)
+        active, _ = ctx.store.usable(state.active, session)  # not state.active_model: the search itself tells of expiry
+        return text.PREPARING_SEARCH if ctx.store.needs_build(active, session, ctx.catalog_of(state)) else gr.skip()
+
     search_inputs = [query, top_k, mode, alpha, category, min_price, max_price, visitor]
+    announce = dict(fn=_announce_wait, inputs=[query, visitor], outputs=[cards], api_visibility="private", queue=False, show_progress="hidden")
+    search_btn.click(**announce)
+    query.submit(**announce)
     show = dict(fn=_show_search, inputs=[last, visitor], outputs=[warning, timing, cards, tokens, pick, chips], api_visibility="private")
     # Enter and the button run the same search; only the button's event is the public /search endpoint.
     search_btn.click(_run_search, search_inputs, [table, last], api_name="search", concurrency_limit=4,

@@ -145,6 +145,12 @@ def file_problem(message: str) -> str:
     return f"**无法使用这个文件 · This file cannot be used:** {escape_markdown(message)}"
 WEAK_HITS = "以下结果与查询关系较弱 · Weaker matches below"
 RUN_EXPIRED = "你微调的模型已过期并被删除，现在使用默认的中文模型。 · Your fine-tuned model expired and was deleted; searching with the default Chinese-aware model."
+# Shown where the results will appear while a search waits for its model's first engine (~15 s on a first start).
+PREPARING_SEARCH = (
+    '<p class="preparing">正在准备这个模型的搜索：首次使用时要导出模型并为目录生成向量，约需 15 秒，之后每次搜索只需几毫秒。<br>'
+    "Preparing this model for search: on first use it is exported and the catalog is embedded (about 15 s); "
+    "after that a search takes milliseconds.</p>"
+)
 WARMING = (
     "后台正在准备模型（搜索、比较和相似度使用）和训练组件（微调使用）… · "
     "Preparing the models (for Search, Compare and Similarity) and the trainer (for Fine-tune) in the background…"
