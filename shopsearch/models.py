@@ -235,12 +235,17 @@ class ModelStore:
         )
 
     def needs_build(self, model_id: str, session: str | None, catalog: Catalog) -> bool:
-        """Whether `engine()` would take seconds: the engine is not built, and its vectors or export are not cached
-        (a first start, before the warm-up has built it, or a run evicted with its files gone). Never waits."""
-        info = self.info(model_id, session)
-        with self._lock:
-            if (info.fingerprint, catalog.fingerprint) in self._engines:
-                return False
+        """Whether a search with this model over `catalog` (the default model if `session` may not use it, as `usable`
+        says) would wait seconds for its engine: it is not built, and its vectors or export are not cached (a first
+        start before the warm-up has built it, or a run evicted with its files gone).
+
+        Takes no lock, so it never waits behind a torch load (which holds the lock for seconds): a dict lookup is
+        atomic, and a stale answer only changes a message."""
+        info = self._infos.get(model_id)
+        if info is None or (info.owner is not None and info.owner != session):
+            info = self._infos[self.default_id]
+        if (info.fingerprint, catalog.fingerprint) in self._engines:
+            return False
         return not self._files_cached(info, catalog)
 
     def is_cached(self, model_id: str, catalog: Catalog) -> bool:

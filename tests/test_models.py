@@ -112,6 +112,7 @@ def test_with_vectors_and_export_cached_an_engine_is_built_without_loading_the_m
     restarted = ModelStore(MODEL_DIR, base_model_path(), tmp_path / "runs2", EmbeddingCache(tmp_path / "cache"))
     assert not restarted.needs_build(SHIPPED, None, catalog)  # not built yet, but from cached files in a moment
     assert restarted.needs_build(BASE, None, catalog)  # nothing of the base model's is cached
+    assert not restarted.needs_build("gone-run", "alice", catalog)  # a run that is gone: the default model, as usable()
     again = restarted.engine(SHIPPED, None, catalog)
     assert again.model is None and restarted._shared[SHIPPED] is None  # never loaded in torch
     for query in ("寻找一款K7", "我想买一个羽毛球拍", "wireless router", "保温杯 500ml"):

@@ -37,13 +37,15 @@ def test_a_torch_op_in_it_leaves_no_openmp_worker_behind(shipped_model):
     during: list[int] = []
 
     def work(name: bytes) -> None:
-        ctypes.CDLL(None).prctl(PR_SET_NAME, name, 0, 0, 0)
         previous = torch.get_num_threads()
+        # Before the name is set: set_num_threads also rebuilds torch's process-wide pthreadpool, whose threads stay.
         torch.set_num_threads(2)  # as the app's default on 2 cores; the test run itself may set OMP_NUM_THREADS=1
+        _name_this_thread(name)
         try:
             shipped_model.encode(["寻找一款K7 机械键盘 无线 蓝牙"] * 64, batch_size=64)
             during.append(_threads_named(name))
         finally:
+            _name_this_thread(b"torch-work")
             torch.set_num_threads(previous)
 
     # Once first, under another name: process-wide pools (the tokenizer's, torch's inter-op) start on first use and stay.
@@ -58,6 +60,10 @@ def test_a_torch_op_in_it_leaves_no_openmp_worker_behind(shipped_model):
 
 PR_SET_NAME = 15  # prctl(2): name the calling thread (at most 15 bytes)
 PROBE = b"omp-probe"
+
+
+def _name_this_thread(name: bytes) -> None:
+    ctypes.CDLL(None).prctl(PR_SET_NAME, name, 0, 0, 0)
 
 
 def _threads_named(name: bytes) -> int:

@@ -360,12 +360,17 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
     def _announce_wait(query: str | None, state: Visitor | None, request: gr.Request):
         """Before a search that will wait for its engine (a first start exports the model and embeds the catalog): say
         so where the results appear, at once and outside the queue. Otherwise nothing changes on the page."""
-        if not (query or "").strip():  # refused by the search itself, which builds nothing
+        try:
+            validate_query(query, settings.max_query_chars)  # a query the search refuses builds nothing
+            state = state or Visitor()
+            waits = ctx.store.needs_build(state.active, session_id(request), ctx.catalog_of(state))
+        except Exception:  # only a message depends on it: never an error of its own
             return gr.skip()
-        state = state or Visitor()
-        session = session_id(request)
-        active, _ = ctx.store.usable(state.active, session)  # not state.active_model: the search itself tells of expiry
-        return text.PREPARING_SEARCH if ctx.store.needs_build(active, session, ctx.catalog_of(state)) else gr.skip()
+        return text.PREPARING_SEARCH if waits else gr.skip()
+
+    def _clear_announcement(shown: str | None):
+        """After a failed search: the "preparing" line goes (the error says what happened); other cards stay."""
+        return "" if shown == text.PREPARING_SEARCH else gr.skip()
 
     search_inputs = [query, top_k, mode, alpha, category, min_price, max_price, visitor]
     announce = dict(fn=_announce_wait, inputs=[query, visitor], outputs=[cards], api_visibility="private", queue=False, show_progress="hidden")
@@ -373,10 +378,16 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
     query.submit(**announce)
     show = dict(fn=_show_search, inputs=[last, visitor], outputs=[warning, timing, cards, tokens, pick, chips], api_visibility="private")
     # Enter and the button run the same search; only the button's event is the public /search endpoint.
-    search_btn.click(_run_search, search_inputs, [table, last], api_name="search", concurrency_limit=4,
-                     concurrency_id="search").success(**show)
-    query.submit(_run_search, search_inputs, [table, last], api_visibility="private", concurrency_limit=4,
-                 concurrency_id="search").success(**show)
+    unannounce = dict(fn=_clear_announcement, inputs=[cards], outputs=[cards], api_visibility="private", queue=False,
+                      show_progress="hidden")
+    searched = search_btn.click(_run_search, search_inputs, [table, last], api_name="search", concurrency_limit=4,
+                                concurrency_id="search")
+    searched.success(**show)
+    searched.failure(**unannounce)
+    submitted = query.submit(_run_search, search_inputs, [table, last], api_visibility="private", concurrency_limit=4,
+                             concurrency_id="search")
+    submitted.success(**show)
+    submitted.failure(**unannounce)
     def _rerun_search(query: str, *rest):
         """After a model switch: search again if there is a query (an empty box is not an error here)."""
         return _run_search(query, *rest) if (query or "").strip() else (gr.skip(), None)
