@@ -63,6 +63,11 @@ class ModelInfo:
     attachments: list[Path] = field(default_factory=list)  # files made for it (its .zip), deleted with it
 
 
+def _may_use(info: ModelInfo | None, session: str | None) -> bool:
+    """Whether `session` may use this model: a shared one, anyone; a run, its owner only; an unknown one, nobody."""
+    return info is not None and (info.owner is None or info.owner == session)
+
+
 class ModelStore:
     def __init__(
         self,
@@ -114,7 +119,7 @@ class ModelStore:
         """The model's record, if `session` may use it (shared models: anyone; runs: their owner only)."""
         with self._lock:
             info = self._infos.get(model_id)
-            if info is None or (info.owner is not None and info.owner != session):
+            if not _may_use(info, session):
                 raise UserError("该模型不存在或已过期。", "This model does not exist or has expired.")
             info.last_used = time.time()
             return info
@@ -126,8 +131,7 @@ class ModelStore:
         default model with a notice instead of failing.
         """
         with self._lock:
-            info = self._infos.get(model_id)
-            if info is not None and (info.owner is None or info.owner == session):
+            if _may_use(self._infos.get(model_id), session):
                 return model_id, False
         return self.default_id, True
 
@@ -242,7 +246,7 @@ class ModelStore:
         Takes no lock, so it never waits behind a torch load (which holds the lock for seconds): a dict lookup is
         atomic, and a stale answer only changes a message."""
         info = self._infos.get(model_id)
-        if info is None or (info.owner is not None and info.owner != session):
+        if not _may_use(info, session):
             info = self._infos[self.default_id]
         if (info.fingerprint, catalog.fingerprint) in self._engines:
             return False

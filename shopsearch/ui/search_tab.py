@@ -374,20 +374,16 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
 
     search_inputs = [query, top_k, mode, alpha, category, min_price, max_price, visitor]
     announce = dict(fn=_announce_wait, inputs=[query, visitor], outputs=[cards], api_visibility="private", queue=False, show_progress="hidden")
-    search_btn.click(**announce)
-    query.submit(**announce)
     show = dict(fn=_show_search, inputs=[last, visitor], outputs=[warning, timing, cards, tokens, pick, chips], api_visibility="private")
-    # Enter and the button run the same search; only the button's event is the public /search endpoint.
     unannounce = dict(fn=_clear_announcement, inputs=[cards], outputs=[cards], api_visibility="private", queue=False,
                       show_progress="hidden")
-    searched = search_btn.click(_run_search, search_inputs, [table, last], api_name="search", concurrency_limit=4,
-                                concurrency_id="search")
-    searched.success(**show)
-    searched.failure(**unannounce)
-    submitted = query.submit(_run_search, search_inputs, [table, last], api_visibility="private", concurrency_limit=4,
-                             concurrency_id="search")
-    submitted.success(**show)
-    submitted.failure(**unannounce)
+    # Enter and the button run the same search; only the button's event is the public /search endpoint.
+    for trigger, visibility in ((search_btn.click, dict(api_name="search")), (query.submit, dict(api_visibility="private"))):
+        trigger(**announce)
+        searched = trigger(_run_search, search_inputs, [table, last], concurrency_limit=4, concurrency_id="search", **visibility)
+        searched.success(**show)
+        searched.failure(**unannounce)
+
     def _rerun_search(query: str, *rest):
         """After a model switch: search again if there is a query (an empty box is not an error here)."""
         return _run_search(query, *rest) if (query or "").strip() else (gr.skip(), None)
