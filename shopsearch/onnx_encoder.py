@@ -1,8 +1,11 @@
 """Encode texts with an ONNX export of a model's transformer, run by onnxruntime on one CPU thread.
 
 torch stays the trainer and the reference. The transformer (a BertModel) is exported once per model fingerprint
-and cached on disk, then fused by onnxruntime's transformer optimizer (one Attention op per layer, SkipLayerNorm,
-BiasGelu, EmbedLayerNorm: 46 nodes instead of ~630), all in float32. Mean pooling over the attention mask and L2
+and cached on disk, then fused by onnxruntime's transformer optimizer (one Attention op per layer and one
+EmbedLayerNorm: 76 nodes instead of ~630), all in float32. Residual adds stay Add + LayerNormalization and the
+feed-forward's bias stays Add + Gelu: onnxruntime's fused SkipLayerNorm and BiasGelu kernels are slower on a CPU at
+query lengths (12 SkipLayerNorms took ~3× as long as the Adds and LayerNormalizations they replace, and a whole
+10-token query ~6 % longer: BENCHMARKS.md). Mean pooling over the attention mask and L2
 normalisation run in numpy, exactly as the model's Pooling("mean") and Normalize modules do. Texts are tokenised by
 a private copy of the model's Rust tokenizer, configured once (truncation, pad to the longest in the batch).
 
@@ -51,9 +54,11 @@ INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
 # mixed lengths, so the attention mask over padding is exercised too.
 PROBE_TEXTS = ("寻找一款K7", "wireless router 无线路由器 AX3000，保温杯 500ml", "猫")
 MIN_PROBE_COSINE = 0.9999
-# Part of the file name: exports made by an older recipe (unfused; fused1 had no metadata) are not picked up, and are
-# deleted on re-export.
-EXPORT_FORMAT = "fused2"
+# Part of the file name: exports made by an older recipe (unfused; fused1 had no metadata; fused2 had SkipLayerNorm and
+# BiasGelu) are not picked up, and are deleted on re-export.
+EXPORT_FORMAT = "fused3"
+# onnxruntime's own session-time fusions that would rebuild what the export leaves unfused (see the module docstring).
+UNFUSED_AT_SESSION = ("SkipLayerNormFusion", "BiasGeluFusion")
 # The export's metadata (onnx metadata_props), written at export time from the model and torch.
 META_TOKENIZER = "shopsearch.tokenizer"  # the Rust tokenizer's JSON, truncation and padding set (private_tokenizer)
 META_MAX_LENGTH = "shopsearch.max_seq_length"
@@ -174,10 +179,11 @@ def export(model: SentenceTransformer, path: Path) -> dict[str, int]:
         path: the target file; a reader sees the old file, the new one, or none — never half of one.
 
     Returns:
-        The fused operators and their counts. Example: {"Attention": 6, "BiasGelu": 6, "EmbedLayerNormalization": 1, ...}
+        The fused operators and their counts. Example: {"Attention": 6, "EmbedLayerNormalization": 1, "Gelu": 6, ...}
     """
     import onnx
     import torch
+    from onnxruntime.transformers.fusion_options import FusionOptions
     from onnxruntime.transformers.optimizer import optimize_model  # only an export needs it (it extends sys.path)
 
     # A copy with eager attention: transformers' SDPA path traces into ~630 nodes (NaN guards, mask arithmetic) that
@@ -210,9 +216,16 @@ def export(model: SentenceTransformer, path: Path) -> dict[str, int]:
                 verbose=False,
             )
             try:
-                # Fusion only, in float32: float16 would halve the file but run slower on a CPU.
+                # Fusion only, in float32: float16 would halve the file but run slower on a CPU. Attention and the
+                # embeddings are fused; SkipLayerNorm and BiasGelu are not (slower kernels, see the module docstring).
+                options = FusionOptions("bert")
+                options.enable_skip_layer_norm = options.enable_bias_skip_layer_norm = options.enable_bias_gelu = False
                 fused = optimize_model(
-                    str(plain), model_type="bert", num_heads=config.num_attention_heads, hidden_size=config.hidden_size
+                    str(plain),
+                    model_type="bert",
+                    num_heads=config.num_attention_heads,
+                    hidden_size=config.hidden_size,
+                    optimization_options=options,
                 )
             except Exception as err:  # the plain graph is still right; the probes check whichever file is kept
                 log.warning("onnxruntime could not fuse the export (%s: %s); keeping the plain graph", type(err).__name__, err)
@@ -239,17 +252,22 @@ def _remove_older_exports(path: Path, fingerprint: str) -> None:
             other.unlink(missing_ok=True)
 
 
-def _session(path: Path) -> onnxruntime.InferenceSession:
+def _session(path: Path, save_optimized_to: Path | None = None) -> onnxruntime.InferenceSession:
+    """One-thread CPU session on an export; `save_optimized_to` writes the graph as onnxruntime will run it (to inspect)."""
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
+    if save_optimized_to is not None:
+        options.optimized_model_filepath = str(save_optimized_to)
     # One thread: a short query gains little from more, and on 2 cores the other one serves the next search
     # (several run at once) — the same reasoning as search.single_threaded_blas.
     options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1
     options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-    return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    return onnxruntime.InferenceSession(
+        str(path), options, providers=["CPUExecutionProvider"], disabled_optimizers=list(UNFUSED_AT_SESSION)
+    )
 
 
 def private_tokenizer(tokenizer: PreTrainedTokenizerBase, max_length: int) -> Tokenizer:

@@ -23,7 +23,7 @@ from shopsearch.config import ROOT, base_model_path
 from shopsearch.embeddings import EmbeddingCache, TorchEncoder, encode, model_fingerprint
 from shopsearch.evaluation import load_queries
 from shopsearch.models import ModelStore
-from shopsearch.onnx_encoder import META_PROBES, OnnxEncoder, export_path, mean_pool_normalize
+from shopsearch.onnx_encoder import META_PROBES, OnnxEncoder, _session, export_path, mean_pool_normalize
 from shopsearch.search import build_engine
 from shopsearch.training import TrainParams, load_model, train
 from shopsearch.triplets import TripletSet
@@ -123,6 +123,18 @@ def test_the_export_is_fused_and_float32(engines):
     assert ops.count("Attention") == onnx_engine.model[0].auto_model.config.num_hidden_layers
     assert "EmbedLayerNormalization" in ops and "Softmax" not in ops
     assert {t.data_type for t in graph.initializer} <= {onnx.TensorProto.FLOAT, onnx.TensorProto.INT64, onnx.TensorProto.INT32}
+
+
+def test_residual_adds_and_gelu_stay_unfused_in_the_file_and_in_the_session(engines, tmp_path):
+    """SkipLayerNorm and BiasGelu run slower than the ops they replace, so neither the export nor the session has them."""
+    _, onnx_engine = engines
+    layers = onnx_engine.model[0].auto_model.config.num_hidden_layers
+    optimized = tmp_path / "as_run.onnx"
+    _session(onnx_engine.encoder.path, save_optimized_to=optimized)
+    for path in (onnx_engine.encoder.path, optimized):
+        ops = [node.op_type for node in onnx.load(str(path)).graph.node]
+        assert "SkipLayerNormalization" not in ops and "BiasGelu" not in ops, path.name
+        assert ops.count("LayerNormalization") == 2 * layers and ops.count("Gelu") == layers, path.name
 
 
 def test_exporting_leaves_the_models_own_attention_alone(engines):
