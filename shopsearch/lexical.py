@@ -207,7 +207,7 @@ class _Bm25:
         tf = self.tfs[start:end].astype(np.float64)
         return (self.idf[t] * (tf / (self.norm[self.rows[start:end]] + tf))).astype(np.float32)
 
-    def scores(self, tokens: list[str]) -> np.ndarray:
+    def scores(self, tokens: Iterable[str]) -> np.ndarray:
         """BM25 score of every document for `tokens`; a token listed twice counts twice, as in bm25s."""
         scores = np.zeros(self.size, dtype=np.float32)
         for token in tokens:
@@ -559,13 +559,20 @@ class LexicalIndex:
         self._pinyin = _Bm25.from_tokens(map(_name_pinyin, names)) if names is not None else None
         if self._pinyin is not None and self._pinyin.size != self.size:
             raise ValueError(f"{self._pinyin.size} names for {self.size} documents")
+        # A search reads its query's tokens twice (scores, then its top hit's coverage): the second time from here.
+        # One (query, tokens) tuple, replaced whole, so threads can share it.
+        self._last_query: tuple[str, tuple[tuple[str, ...], tuple[str, ...]]] | None = None
         return_freed_heap()
 
-    def _query_tokens(self, query: str) -> tuple[list[str], list[str]]:
+    def _query_tokens(self, query: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """The query's tokens in the text index, and its latin words the text index lacks read as pinyin (if indexed)."""
+        last = self._last_query
+        if last is not None and last[0] == query:
+            return last[1]
         tokens = tokenize(query)
-        text = [t for t in tokens if t in self._text.vocab]
-        pinyin = [t for t in as_pinyin(tokens, self._text.vocab) if t in self._pinyin.vocab] if self._pinyin else []
+        text = tuple(t for t in tokens if t in self._text.vocab)
+        pinyin = tuple(t for t in as_pinyin(tokens, self._text.vocab) if t in self._pinyin.vocab) if self._pinyin else ()
+        self._last_query = (query, (text, pinyin))
         return text, pinyin
 
     def holding(self, tokens: Iterable[str]) -> np.ndarray:

@@ -22,7 +22,7 @@ from shopsearch.intent import AUDIENCE_HINTS, AUDIENCE_NAMES, ParsedQuery, Price
 from shopsearch.lexical import LexicalIndex, return_freed_heap
 from shopsearch.no_answer import NoAnswerRule, Signals, content_words, word_coverage
 from shopsearch.onnx_encoder import OnnxEncoder
-from shopsearch.tokens import AnyTokenizer, view
+from shopsearch.tokens import AnyTokenizer, PlainTokenizer, view
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -174,6 +174,11 @@ def single_threaded_blas() -> None:
     threadpool_limits(1, user_api="blas")
 
 
+def _own_tokenizer(model: SentenceTransformer) -> AnyTokenizer:
+    """What `view` reads for a loaded model: a private copy of its fast tokenizer (the slow one as it is)."""
+    return PlainTokenizer.of(model.tokenizer) if getattr(model.tokenizer, "is_fast", False) else model.tokenizer
+
+
 class SearchEngine:
     """Search one catalog with one model. Build once; `search` is read-only and thread-safe.
 
@@ -198,7 +203,7 @@ class SearchEngine:
         self.model = model
         self.no_answer = no_answer
         self.encoder: Encoder = encoder or TorchEncoder(model)
-        self.tokenizer: AnyTokenizer = tokenizer if tokenizer is not None else model.tokenizer  # what `view` shows
+        self.tokenizer: AnyTokenizer = tokenizer if tokenizer is not None else _own_tokenizer(model)  # what `view` shows
         self.catalog = catalog
         self.vectors = vectors
         self.index: ExactIndex | IvfIndex = index or build_index(vectors, ann_threshold)

@@ -28,6 +28,15 @@ class PlainTokenizer:
     unk_token: str
 
     @classmethod
+    def of(cls, tokenizer: PreTrainedTokenizerBase) -> PlainTokenizer:
+        """A private copy of a loaded model's fast tokenizer: the same tokens as `from_dir` on its folder, and ~0.05 ms
+        less per `view` than calling the transformers tokenizer, which also other threads reconfigure."""
+        backend = Tokenizer.from_str(tokenizer.backend_tokenizer.to_str())
+        backend.no_truncation()
+        backend.no_padding()
+        return cls(backend, str(tokenizer.unk_token))
+
+    @classmethod
     def from_dir(cls, model_dir: str | Path) -> PlainTokenizer:
         """Example: PlainTokenizer.from_dir("model_chinese").backend.encode("猫", add_special_tokens=False).tokens -> ["猫"]"""
         model_dir = Path(model_dir)

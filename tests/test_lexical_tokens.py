@@ -112,8 +112,11 @@ def test_the_plain_tokenizer_sees_what_the_models_own_tokenizer_sees(model_name,
     plain = PlainTokenizer.from_dir({"shipped": MODEL_DIR, "chinese": CHINESE_DIR, "base": base_model_path()}[model_name])
     texts = catalog.documents + [q.query for q in load_queries(ROOT / "data" / "dev_queries.csv")]
     texts += ["", "   ", "Ｋ７ 全角", "emoji 😀 混合", "想" * 600]  # blank, full-width, emoji, beyond max_seq_length
-    assert [view(plain, t) for t in texts] == [view(model.tokenizer, t) for t in texts]
+    expected = [view(model.tokenizer, t) for t in texts]
+    assert [view(plain, t) for t in texts] == expected
     assert missing_cjk_chars(plain, texts) == missing_cjk_chars(model.tokenizer, texts)
+    # The copy an engine built from a loaded model reads (PlainTokenizer.of) sees the same.
+    assert [view(PlainTokenizer.of(model.tokenizer), t) for t in texts] == expected
 
 
 def test_the_plain_tokenizer_counts_tokens_as_the_models_own(shipped_model, catalog):
