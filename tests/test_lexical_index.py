@@ -187,3 +187,16 @@ def test_the_vocabulary_finds_cjk_tokens_by_integer_key_and_others_by_string(cat
     assert dict(vocab.items()).keys() == tokens and len(vocab) == len(tokens)
     assert {vocab.get(token) for token in tokens} == set(range(len(tokens)))
     assert "键盘" in vocab and "k7" in vocab and "猫粮" not in vocab and "猫" not in vocab and vocab.get("zzzz") is None
+
+
+def test_the_vocabulary_remembers_lookups_within_a_bound_and_answers_the_same(catalog, monkeypatch):
+    """Looked-up tokens (present or not) are remembered for the next query, but never more than VOCAB_MEMO of them,
+    so a stream of random queries cannot grow an engine's memory."""
+    monkeypatch.setattr(lexical, "VOCAB_MEMO", 50)
+    vocab = LexicalIndex(lexical_documents(catalog))._text.vocab
+    tokens = sorted({token for document in lexical_documents(catalog) for token in tokenize(document)})[:40]
+    junk = [f"zz{i}" for i in range(500)]
+    first = [vocab.get(t) for t in tokens + junk]
+    assert len(vocab._memo) <= 50
+    assert [vocab.get(t) for t in tokens + junk] == first == [vocab._lookup(t) for t in tokens + junk]
+    assert all(found is not None for found in first[:40]) and not any(found is not None for found in first[40:])
