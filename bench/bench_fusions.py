@@ -1,0 +1,133 @@
+"""Which onnxruntime fusions make a short query fastest: the export as shipped against every fusion the optimizer has.
+
+    python bench/bench_fusions.py                    # Chinese-aware model; ~1 minute
+    python bench/bench_fusions.py --model model --rounds 48
+
+The shipped export (`onnx_encoder.export`) fuses attention and the embeddings but leaves the residual adds as
+Add + LayerNormalization and the feed-forward bias as Add + Gelu. "all fusions" is the same plain export fused with
+the optimizer's defaults (SkipLayerNormalization, BiasGelu) and opened without disabling onnxruntime's own fusions:
+the recipe before session 9 (format fused2). Both run on one thread; the eval and dev queries are timed in turns of 25
+calls per graph (the order of the graphs shuffled each round) and then alternating every call. The worst cosine between
+the two graphs' vectors is printed too: leaving ops unfused must not move a vector.
+
+Prints one Markdown table. Timings are noisy on shared machines: compare within a run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import copy
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime
+import torch
+from onnxruntime.transformers.optimizer import optimize_model
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from shopsearch.embeddings import model_fingerprint  # noqa: E402
+from shopsearch.evaluation import load_queries  # noqa: E402
+from shopsearch.onnx_encoder import INPUT_NAMES, PROBE_TEXTS, OnnxEncoder, _last_hidden_state, _session  # noqa: E402
+from shopsearch.training import load_model  # noqa: E402
+
+TURN = 25
+
+
+def all_fusions(path: Path, model, target: Path) -> onnxruntime.InferenceSession:
+    """The shipped export's graph re-made with every default fusion, opened with onnxruntime's fusions on."""
+    transformer = copy.deepcopy(model[0].auto_model).eval()
+    transformer.set_attn_implementation("eager")
+    sample = model.tokenizer(list(PROBE_TEXTS[:2]), padding=True, return_tensors="pt")
+    plain = target.with_suffix(".plain.onnx")
+    with torch.no_grad():
+        torch.onnx.export(
+            _last_hidden_state(transformer), tuple(sample[n] for n in INPUT_NAMES), str(plain), input_names=list(INPUT_NAMES),
+            output_names=["last_hidden_state"], dynamic_axes={n: {0: "batch", 1: "sequence"} for n in INPUT_NAMES},
+            dynamo=False, external_data=False,
+        )
+    config = transformer.config
+    optimize_model(str(plain), model_type="bert", num_heads=config.num_attention_heads, hidden_size=config.hidden_size).save_model_to_file(str(target))
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = options.inter_op_num_threads = 1
+    options.optimized_model_filepath = str(target.with_suffix(".run.onnx"))
+    return onnxruntime.InferenceSession(str(target), options, providers=["CPUExecutionProvider"])
+
+
+def ops(session_path: Path) -> str:
+    counts = collections.Counter(node.op_type for node in onnx.load(str(session_path)).graph.node)
+    return ", ".join(f"{op} {n}" for op, n in sorted(counts.items()))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default="model_chinese", help="model folder under the repository (default: model_chinese)")
+    parser.add_argument("--rounds", type=int, default=48, help="turns of 25 calls per graph (default 48)")
+    args = parser.parse_args()
+    model_dir = ROOT / args.model
+    model = load_model(model_dir)
+    queries = [q.query for name in ("eval_queries.csv", "dev_queries.csv") for q in load_queries(ROOT / "data" / name)]
+    random.Random(0).shuffle(queries)
+    with tempfile.TemporaryDirectory() as folder:
+        shipped = OnnxEncoder.for_model(model, model_fingerprint(model_dir), folder)
+        if shipped is None:
+            sys.exit("the export failed (see the warning above)")
+        tokenize = shipped.tokenize
+        sessions = {
+            "as shipped": _session(shipped.path, save_optimized_to=Path(folder) / "shipped.run.onnx"),
+            "all fusions": all_fusions(shipped.path, model, Path(folder) / "all.onnx"),
+        }
+        graphs = {"as shipped": ops(Path(folder) / "shipped.run.onnx"), "all fusions": ops(Path(folder) / "all.run.onnx")}
+        feeds = [tokenize([q]) for q in queries]
+        vectors = {}
+        for name, session in sessions.items():
+            rows = []
+            for feed in feeds[:300]:
+                (hidden,) = session.run(None, feed)
+                mask = feed["attention_mask"][..., None]
+                mean = (hidden * mask).sum(axis=1) / mask.sum(axis=1)
+                rows.append(mean[0] / np.linalg.norm(mean[0]))
+            vectors[name] = np.array(rows)
+        cosine = float((vectors["as shipped"] * vectors["all fusions"]).sum(axis=1).min())
+        turns: dict[str, list[float]] = {name: [] for name in sessions}
+        names = list(sessions)
+        for feed in feeds[:20]:
+            for session in sessions.values():
+                session.run(None, feed)
+        for rnd in range(args.rounds):
+            random.Random(rnd).shuffle(names)
+            batch = [feeds[(rnd * TURN + i) % len(feeds)] for i in range(TURN)]
+            for name in names:
+                for feed in batch:
+                    start = time.perf_counter()
+                    sessions[name].run(None, feed)
+                    turns[name].append((time.perf_counter() - start) * 1000)
+        alternating: dict[str, list[float]] = {name: [] for name in sessions}
+        for i, feed in enumerate(feeds[: args.rounds * TURN]):
+            for name in names if i % 2 else names[::-1]:
+                start = time.perf_counter()
+                sessions[name].run(None, feed)
+                alternating[name].append((time.perf_counter() - start) * 1000)
+    tokens = statistics.median(f["input_ids"].shape[1] for f in feeds)
+    print(f"\n{args.model}: `session.run` p50 on one thread, {args.rounds * TURN} calls per graph, eval + dev queries "
+          f"(median {tokens:g} tokens); load average {os.getloadavg()[0]:.2f}\n")
+    print("| graph | in turns of 25 (ms) | alternating (ms) | ops as run |")
+    print("|---|---:|---:|---|")
+    for name in sessions:
+        print(f"| {name} | {statistics.median(turns[name]):.2f} | {statistics.median(alternating[name]):.2f} | {graphs[name]} |")
+    ratio = statistics.median(turns["all fusions"]) / statistics.median(turns["as shipped"])
+    print(f"\nall fusions / as shipped, in turns: {ratio:.3f}; worst cosine between the two graphs' vectors: {cosine:.7f}")
+
+
+if __name__ == "__main__":
+    main()
