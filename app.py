@@ -23,6 +23,7 @@ from shopsearch.errors import UserError
 from shopsearch.evaluation import load_queries
 from shopsearch.janitor import Janitor
 from shopsearch.models import ModelStore
+from shopsearch.onnx_encoder import remove_stale_exports
 from shopsearch.ui import finetune_tab, search_tab, similarity_tab, text
 from shopsearch.ui.context import AppContext, Visitor, session_id
 
@@ -98,6 +99,10 @@ def build_context(settings: Settings) -> AppContext:
     # so a zip of a run deleted with its process is never served again.
     context.downloads.clear()
     context.uploads.clear()
+    # Exports in a format this code no longer reads (~90 MB each) would otherwise stay in the cache for good.
+    stale = remove_stale_exports(settings.cache_dir)
+    if stale:
+        logging.getLogger(__name__).info("removed %d ONNX exports in an older format", len(stale))
     context.janitor.sweep()
     context.janitor.start(settings.sweep_seconds)
     return context

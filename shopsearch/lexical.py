@@ -126,7 +126,7 @@ K1 = 1.5
 B = 0.75
 EMPTY = "\x00"  # the one token of a document with none, as bm25s was given: it still counts as length 1
 BLOCK = 4096  # documents tokenised, counted and appended at a time
-VOCAB_MEMO = 20_000  # query tokens whose ids (or absence) a vocabulary remembers
+VOCAB_MEMO = 8_192  # query tokens whose ids (or absence) a vocabulary remembers
 # The weights of a token with this many postings or more are kept once a query computed them, up to WEIGHT_CACHE_BYTES
 # per index, least recently used dropped first. Only large catalogs have such tokens: at 1M products a common
 # character's ~10^5 postings cost ~1 ms to weigh, every query that has it, and were most of a lexical query's time.
@@ -304,6 +304,7 @@ class _Vocabulary:
         return None
 
     def get(self, token: str) -> int | None:
+        """The token's id, None if no document holds it; remembered for the next query (see `_memo`)."""
         try:
             return self._memo[token]
         except KeyError:
@@ -314,6 +315,7 @@ class _Vocabulary:
         return found
 
     def _lookup(self, token: str) -> int | None:
+        """The token's id from the arrays (or the dict), None if absent. Example: "键盘" -> its id; "猫粮" -> None"""
         if _packable(token):
             return _find(self._packed, self._packed_ids, int.from_bytes(token.encode("ascii"), "little"))
         key = self.cjk_key(token)

@@ -209,7 +209,7 @@ class ModelStore:
                 engine = self._engine_from_cache(model_id, session, info, catalog) or in_own_thread(
                     lambda: build_engine(
                         self.model(model_id, session), info.fingerprint, catalog, self.cache, self.ann_threshold, on_progress,
-                        model_dir=info.path, encoder=self._cached_encoder(info),
+                        model_dir=info.path, encoder=self._cached_encoder(info), tokenizer=self.tokenizer(model_id, session),
                     )
                 )
             except BaseException:

@@ -5,7 +5,7 @@ and cached on disk, then fused by onnxruntime's transformer optimizer (one Atten
 EmbedLayerNorm: 76 nodes instead of ~630), all in float32. Residual adds stay Add + LayerNormalization and the
 feed-forward's bias stays Add + Gelu: onnxruntime's fused SkipLayerNorm and BiasGelu kernels are slower on a CPU at
 query lengths (12 SkipLayerNorms took ~3× as long as the Adds and LayerNormalizations they replace, and a whole
-10-token query ~6 % longer: BENCHMARKS.md). Mean pooling over the attention mask and L2
+10-token query 3–10 % longer: bench/bench_fusions.py, BENCHMARKS.md). Mean pooling over the attention mask and L2
 normalisation run in numpy, exactly as the model's Pooling("mean") and Normalize modules do. Texts are tokenised by
 a private copy of the model's Rust tokenizer, configured once (truncation, pad to the longest in the batch).
 
@@ -73,7 +73,7 @@ class OnnxMismatch(RuntimeError):
 
 
 def export_path(cache_dir: str | Path, fingerprint: str) -> Path:
-    """Where the export of the model with this fingerprint lives. Example: ("/c", "ab12") -> /c/onnx/ab12.fused1.onnx"""
+    """Where the export of the model with this fingerprint lives. Example: ("/c", "ab12") -> /c/onnx/ab12.fused3.onnx"""
     return Path(cache_dir) / "onnx" / f"{fingerprint}.{EXPORT_FORMAT}.onnx"
 
 
@@ -250,6 +250,27 @@ def _remove_older_exports(path: Path, fingerprint: str) -> None:
     for other in path.parent.glob(f"{fingerprint}.*onnx"):
         if other != path and older.fullmatch(other.name):
             other.unlink(missing_ok=True)
+
+
+def remove_stale_exports(cache_dir: str | Path) -> list[str]:
+    """Delete every model's exports in an older format (`ab12.onnx`, `ab12.fused2.onnx`), which nothing reads again.
+
+    Called at start-up: a model exported again removes its own older files, but one that is not (an earlier version
+    of a shipped model, a model not opened since the format changed) would leave ~90 MB behind per format. Temp files of an export under way
+    (`ab12.fused3.<pid>.<thread>.tmp.onnx`) and other files are left alone.
+
+    Returns:
+        The names of the files deleted.
+    """
+    folder = Path(cache_dir) / "onnx"
+    export = re.compile(r"[0-9a-f]+(\.[a-z0-9]+)?\.onnx")
+    stale = [
+        path for path in (folder.glob("*.onnx") if folder.is_dir() else ())
+        if export.fullmatch(path.name) and not path.name.endswith(f".{EXPORT_FORMAT}.onnx")
+    ]
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return sorted(path.name for path in stale)
 
 
 def _session(path: Path, save_optimized_to: Path | None = None) -> onnxruntime.InferenceSession:

@@ -183,7 +183,7 @@ class SearchEngine:
     """Search one catalog with one model. Build once; `search` is read-only and thread-safe.
 
     Queries are embedded by `encoder` (default: the model in torch; `build_engine` gives it an OnnxEncoder);
-    the model's tokenizer still shows what the model sees.
+    `tokenizer` (default: a private copy of the model's) shows what the model sees.
     """
 
     def __init__(
@@ -578,6 +578,7 @@ def build_engine(
     onnx: bool = True,
     model_dir: str | Path | None = None,
     encoder: Encoder | None = None,
+    tokenizer: AnyTokenizer | None = None,
 ) -> SearchEngine:
     """Embed `catalog` with `model` (or take the vectors from the on-disk cache) and build the engine.
 
@@ -588,6 +589,7 @@ def build_engine(
             2–3× faster per short query on one core (bench/bench_encoder.py); torch when False or when the export fails.
         encoder: the query encoder to use, already open (ModelStore passes the model's, so no second ONNX session is
             opened and checked); None: as `onnx` says.
+        tokenizer: what the engine's `view` reads (ModelStore passes the model's one copy); None: a copy of the model's.
     """
     if encoder is None:
         encoder = (OnnxEncoder.for_model(model, model_fp, cache.directory) if onnx else None) or TorchEncoder(model)
@@ -598,5 +600,6 @@ def build_engine(
         TorchEncoder(model), model_fp, catalog.documents_fingerprint, catalog.documents, on_progress=on_progress
     )
     return SearchEngine(
-        model, catalog, vectors, ann_threshold=ann_threshold, encoder=encoder, no_answer=NoAnswerRule.for_model(model_dir)
+        model, catalog, vectors, ann_threshold=ann_threshold, encoder=encoder, no_answer=NoAnswerRule.for_model(model_dir),
+        tokenizer=tokenizer,
     )

@@ -200,3 +200,9 @@ def test_the_vocabulary_remembers_lookups_within_a_bound_and_answers_the_same(ca
     assert len(vocab._memo) <= 50
     assert [vocab.get(t) for t in tokens + junk] == first == [vocab._lookup(t) for t in tokens + junk]
     assert all(found is not None for found in first[:40]) and not any(found is not None for found in first[40:])
+    looked_up, lookup = [], vocab._lookup
+    monkeypatch.setattr(vocab, "_lookup", lambda token: looked_up.append(token) or lookup(token))
+    vocab._memo.clear()  # 30 tokens then fit without the memo being emptied in between
+    assert [vocab.get(t) for t in tokens[:30]] == first[:30]
+    assert looked_up == tokens[:30]  # not remembered yet: read from the arrays, once each
+    assert [vocab.get(t) for t in tokens[:30]] == first[:30] and looked_up == tokens[:30]  # remembered

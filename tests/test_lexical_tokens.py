@@ -115,7 +115,9 @@ def test_the_plain_tokenizer_sees_what_the_models_own_tokenizer_sees(model_name,
     expected = [view(model.tokenizer, t) for t in texts]
     assert [view(plain, t) for t in texts] == expected
     assert missing_cjk_chars(plain, texts) == missing_cjk_chars(model.tokenizer, texts)
-    # The copy an engine built from a loaded model reads (PlainTokenizer.of) sees the same.
+    # The copy an engine built from a loaded model reads (PlainTokenizer.of) sees the same, even when it is copied
+    # while the model's tokenizer is set to truncate and pad (as a padded, truncated call leaves it).
+    model.tokenizer(texts[:2], truncation=True, max_length=8, padding="max_length")
     assert [view(PlainTokenizer.of(model.tokenizer), t) for t in texts] == expected
 
 

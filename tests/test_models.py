@@ -129,3 +129,5 @@ def test_without_a_cached_export_the_model_is_loaded_in_torch(tmp_path, catalog)
     assert fresh._shared[SHIPPED] is None
     engine = fresh.engine(SHIPPED, None, catalog)
     assert engine.model is not None and fresh._shared[SHIPPED] is engine.model
+    # It reads tokens with the store's one private copy of the tokenizer, never the model's shared transformers one.
+    assert engine.tokenizer is fresh.tokenizer(SHIPPED, None)

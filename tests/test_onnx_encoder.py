@@ -23,7 +23,9 @@ from shopsearch.config import ROOT, base_model_path
 from shopsearch.embeddings import EmbeddingCache, TorchEncoder, encode, model_fingerprint
 from shopsearch.evaluation import load_queries
 from shopsearch.models import ModelStore
-from shopsearch.onnx_encoder import META_PROBES, OnnxEncoder, _session, export_path, mean_pool_normalize
+from shopsearch.onnx_encoder import (
+    EXPORT_FORMAT, META_PROBES, OnnxEncoder, _session, export_path, mean_pool_normalize, remove_stale_exports,
+)
 from shopsearch.search import build_engine
 from shopsearch.training import TrainParams, load_model, train
 from shopsearch.triplets import TripletSet
@@ -257,6 +259,19 @@ def test_an_export_in_an_older_format_is_deleted_when_the_model_is_exported_agai
     encoder = OnnxEncoder.for_model(shipped_model, fp, tmp_path)
     assert encoder is not None
     assert sorted(p.name for p in folder.iterdir()) == sorted([encoder.path.name, *names[1:]])
+
+
+def test_start_up_deletes_every_models_exports_in_an_older_format_and_nothing_else(tmp_path):
+    """A model not exported again would keep its old files for good; the app's start-up sweeps them (any model)."""
+    folder = tmp_path / "onnx"
+    folder.mkdir()
+    current = (f"0123456789abcdef.{EXPORT_FORMAT}.onnx", f"0123456789abcdef.{EXPORT_FORMAT}.99.7.tmp.onnx", "notes.onnx")
+    stale = ("0123456789abcdef.onnx", "fedcba9876543210.fused1.onnx", "fedcba9876543210.fused2.onnx")
+    for name in current + stale:
+        (folder / name).write_bytes(b"x")
+    assert remove_stale_exports(tmp_path) == sorted(stale)
+    assert sorted(p.name for p in folder.iterdir()) == sorted(current)
+    assert remove_stale_exports(tmp_path / "nothing here") == []
 
 
 def _train_seed(out: Path, cache: Path) -> None:
