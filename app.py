@@ -99,10 +99,7 @@ def build_context(settings: Settings) -> AppContext:
     # so a zip of a run deleted with its process is never served again.
     context.downloads.clear()
     context.uploads.clear()
-    # Exports in a format this code no longer reads (~90 MB each) would otherwise stay in the cache for good.
-    stale = remove_stale_exports(settings.cache_dir)
-    if stale:
-        logging.getLogger(__name__).info("removed %d ONNX exports in an older format", len(stale))
+    remove_stale_exports(settings.cache_dir)  # exports in a format this code no longer reads (~90 MB each)
     context.janitor.sweep()
     context.janitor.start(settings.sweep_seconds)
     return context

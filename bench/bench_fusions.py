@@ -6,8 +6,9 @@
 The shipped export (`onnx_encoder.export`) fuses attention and the embeddings but leaves the residual adds as
 Add + LayerNormalization and the feed-forward bias as Add + Gelu. "all fusions" is the same file opened without
 disabling onnxruntime's own fusions, which rebuild SkipLayerNormalization and BiasGelu: the graph of the recipe before
-session 9 (format fused2). Both run on one thread; the eval and dev queries are timed in turns of 25
-calls per graph (the order of the graphs shuffled each round) and then alternating every call. The worst cosine between
+session 9 (format fused2). Both run on one thread; the eval and dev queries are timed as bench_encoder.py times the
+encoders (its `interleaved`: warm-up calls, then turns of 25 calls per graph, which goes first alternating, then
+alternating every call). The worst cosine between
 the two graphs' vectors (every query) is printed too: leaving ops unfused must not move a vector.
 
 Prints one Markdown table. Timings are noisy on shared machines: compare within a run.
@@ -35,7 +36,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from shopsearch.embeddings import model_fingerprint  # noqa: E402
 from shopsearch.evaluation import load_queries  # noqa: E402
-from shopsearch.onnx_encoder import OnnxEncoder, _session  # noqa: E402
+from shopsearch.onnx_encoder import OnnxEncoder, _session, mean_pool_normalize  # noqa: E402
+
+from bench_encoder import interleaved  # noqa: E402  (the same timing loop: warm-up, turns, alternating order)
 from shopsearch.training import load_model  # noqa: E402
 
 TURN = 25
@@ -75,45 +78,23 @@ def main() -> None:
             "all fusions": all_fusions(shipped.path, Path(folder) / "all.run.onnx"),
         }
         graphs = {"as shipped": ops(Path(folder) / "shipped.run.onnx"), "all fusions": ops(Path(folder) / "all.run.onnx")}
-        feeds = [tokenize([q]) for q in queries]
-        vectors = {}
-        for name, session in sessions.items():
-            rows = []
-            for feed in feeds:
-                (hidden,) = session.run(None, feed)
-                mask = feed["attention_mask"][..., None]
-                mean = (hidden * mask).sum(axis=1) / mask.sum(axis=1)
-                rows.append(mean[0] / np.linalg.norm(mean[0]))
-            vectors[name] = np.array(rows)
+        feeds = {q: tokenize([q]) for q in queries}
+        vectors = {
+            name: np.concatenate([mean_pool_normalize(session.run(None, f)[0], f["attention_mask"]) for f in feeds.values()])
+            for name, session in sessions.items()
+        }
         cosine = float((vectors["as shipped"] * vectors["all fusions"]).sum(axis=1).min())
-        turns: dict[str, list[float]] = {name: [] for name in sessions}
-        names = list(sessions)
-        for feed in feeds[:20]:
-            for session in sessions.values():
-                session.run(None, feed)
-        for rnd in range(args.rounds):
-            random.Random(rnd).shuffle(names)
-            batch = [feeds[(rnd * TURN + i) % len(feeds)] for i in range(TURN)]
-            for name in names:
-                for feed in batch:
-                    start = time.perf_counter()
-                    sessions[name].run(None, feed)
-                    turns[name].append((time.perf_counter() - start) * 1000)
-        alternating: dict[str, list[float]] = {name: [] for name in sessions}
-        for i in range(args.rounds * TURN):
-            feed = feeds[i % len(feeds)]
-            for name in names if i % 2 else names[::-1]:
-                start = time.perf_counter()
-                sessions[name].run(None, feed)
-                alternating[name].append((time.perf_counter() - start) * 1000)
-    tokens = statistics.median(f["input_ids"].shape[1] for f in feeds)
+        calls = {name: (lambda q, s=session: s.run(None, feeds[q])) for name, session in sessions.items()}
+        n = args.rounds * TURN
+        turns, alternating = interleaved(calls, queries, n, TURN), interleaved(calls, queries, n)
+    tokens = statistics.median(f["input_ids"].shape[1] for f in feeds.values())
     print(f"\n{args.model}: `session.run` p50 on one thread, {args.rounds * TURN} calls per graph, eval + dev queries "
           f"(median {tokens:g} tokens); load average {os.getloadavg()[0]:.2f}\n")
     print("| graph | in turns of 25 (ms) | alternating (ms) | ops as run |")
     print("|---|---:|---:|---|")
     for name in sessions:
-        print(f"| {name} | {statistics.median(turns[name]):.2f} | {statistics.median(alternating[name]):.2f} | {graphs[name]} |")
-    ratio = statistics.median(turns["all fusions"]) / statistics.median(turns["as shipped"])
+        print(f"| {name} | {statistics.median(turns[name].wall):.2f} | {statistics.median(alternating[name].wall):.2f} | {graphs[name]} |")
+    ratio = statistics.median(turns["all fusions"].wall) / statistics.median(turns["as shipped"].wall)
     print(f"\nall fusions / as shipped, in turns: {ratio:.3f}; worst cosine between the two graphs' vectors: {cosine:.7f}")
 
 

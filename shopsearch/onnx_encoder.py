@@ -55,7 +55,7 @@ INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
 PROBE_TEXTS = ("寻找一款K7", "wireless router 无线路由器 AX3000，保温杯 500ml", "猫")
 MIN_PROBE_COSINE = 0.9999
 # Part of the file name: exports made by an older recipe (unfused; fused1 had no metadata; fused2 had SkipLayerNorm and
-# BiasGelu) are not picked up, and are deleted on re-export.
+# BiasGelu) are not picked up, and are deleted at start-up and on re-export (remove_stale_exports).
 EXPORT_FORMAT = "fused3"
 # onnxruntime's own session-time fusions that would rebuild what the export leaves unfused (see the module docstring).
 UNFUSED_AT_SESSION = ("SkipLayerNormFusion", "BiasGeluFusion")
@@ -244,32 +244,25 @@ def export(model: SentenceTransformer, path: Path) -> dict[str, int]:
         fused_tmp.unlink(missing_ok=True)
 
 
-def _remove_older_exports(path: Path, fingerprint: str) -> None:
-    """Delete this model's exports in an older format (e.g. `ab12.onnx` beside `ab12.fused1.onnx`); not temp files."""
-    older = re.compile(rf"{re.escape(fingerprint)}(\.[a-z0-9]+)?\.onnx")
-    for other in path.parent.glob(f"{fingerprint}.*onnx"):
-        if other != path and older.fullmatch(other.name):
-            other.unlink(missing_ok=True)
-
-
-def remove_stale_exports(cache_dir: str | Path) -> list[str]:
-    """Delete every model's exports in an older format (`ab12.onnx`, `ab12.fused2.onnx`), which nothing reads again.
-
-    Called at start-up: a model exported again removes its own older files, but one that is not (an earlier version
-    of a shipped model, a model not opened since the format changed) would leave ~90 MB behind per format. Temp files of an export under way
+def remove_stale_exports(cache_dir: str | Path, fingerprint: str | None = None) -> list[str]:
+    """Delete exports in an older format (`ab12.onnx`, `ab12.fused2.onnx`), which nothing reads again: one model's
+    (`fingerprint`, after it is exported anew), or every model's (None, at start-up: a model not exported again, such
+    as an earlier version of a shipped one, would leave ~90 MB behind per format). Temp files of an export under way
     (`ab12.fused3.<pid>.<thread>.tmp.onnx`) and other files are left alone.
 
     Returns:
         The names of the files deleted.
     """
     folder = Path(cache_dir) / "onnx"
-    export = re.compile(r"[0-9a-f]+(\.[a-z0-9]+)?\.onnx")
+    export = re.compile(rf"{re.escape(fingerprint) if fingerprint else '[0-9a-f]+'}(\.[a-z0-9]+)?\.onnx")
     stale = [
         path for path in (folder.glob("*.onnx") if folder.is_dir() else ())
         if export.fullmatch(path.name) and not path.name.endswith(f".{EXPORT_FORMAT}.onnx")
     ]
     for path in stale:
         path.unlink(missing_ok=True)
+    if stale and fingerprint is None:
+        log.info("removed %d ONNX exports in an older format", len(stale))
     return sorted(path.name for path in stale)
 
 
@@ -388,7 +381,7 @@ class OnnxEncoder:
                         log.warning("cached ONNX export %s unusable (%s); exporting again", path.name, err)
                 fused = export(model, path)
                 log.info("exported model %s to %s (fused: %s)", fingerprint, path, fused or "nothing")
-                _remove_older_exports(path, fingerprint)
+                remove_stale_exports(cache_dir, fingerprint)
                 try:
                     return cls._load_checked(model, path)
                 except Exception:
