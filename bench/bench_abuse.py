@@ -2,11 +2,17 @@
 
     python bench/bench_abuse.py                     # every attack (~20 min on 2 cores)
     python bench/bench_abuse.py --phases redos,huge --seconds 20
+    python bench/bench_abuse.py --phases shapes     # the CSV reader on adversarial shapes, no app (~30 s)
 
 For each attack: the other visitor's search p50/p95 (one client, back to back) and its ratio to the idle p95, that
 visitor's errors, what the attacker got, and the server's RSS and the on-disk bytes visitors leave (runs, their ONNX
 exports, downloads, gradio's uploads, stored catalogs) before and after. The app runs with a short TTL so the last
 rows can show that memory and disk come back once sessions expire. Results: bench/results/abuse.json.
+
+`shapes` times the upload reader (`csvio.parse_table`) on each adversarial table shape at growing sizes and prints
+its CPU seconds per MB: a reader linear in the file's size keeps that figure flat (or falling, as fixed costs and
+early refusals spread out). Each measurement runs in a worker process, so a quadratic path shows as a timeout
+instead of a hang. Results: bench/results/abuse_shapes.json; tests/test_csv_bounds.py asserts the same property.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import argparse
 import csv
 import http.client
 import json
+import multiprocessing
 import statistics
 import sys
 import tempfile
@@ -34,6 +41,8 @@ from bench_load import QUERIES, ROOT, start_app  # noqa: E402
 
 sys.path.insert(0, str(ROOT))
 from shopsearch.config import get_settings  # noqa: E402
+from shopsearch.csvio import parse_table  # noqa: E402
+from shopsearch.errors import UserError  # noqa: E402
 from shopsearch.janitor import disk_bytes  # noqa: E402
 
 HUGE = "键" * 20_000_000  # 20M characters, 60 MB of UTF-8
@@ -140,9 +149,127 @@ def write_catalog(path: Path, rows: int, tag: str, description_chars: int = 0) -
     return path
 
 
+# --- Adversarial table shapes ---------------------------------------------------------------------------------------
+
+MB = 2**20
+SHAPE_SIZES = (10 * 1024, 100 * 1024, MB, 5 * MB)  # 10 KB to the 5 MB upload cap
+
+
+def _repeat(head: str, unit: str | bytes, size: int, tail: str = "") -> bytes:
+    """`head`, then `unit` as many times as fit in `size` bytes, then `tail`. Example: ("a\n", "1\n", 8) -> b"a\n1\n1\n1\n" """
+    raw = unit.encode() if isinstance(unit, str) else unit
+    body = size - len(head.encode()) - len(tail.encode())
+    return head.encode() + raw * max(1, body // len(raw)) + tail.encode()
+
+
+def _distinct_names(size: int) -> bytes:
+    """A header of distinct column names c0,c1,… about `size` bytes long, then one data row."""
+    names, total = [], 0
+    while total < size:
+        names.append(f"c{len(names)}")
+        total += len(names[-1]) + 1
+    return (",".join(names) + "\n1\n").encode()
+
+
+def _quoted_cells(size: int, rows: int = 1000) -> bytes:
+    """An acceptable table: `rows` rows whose quoted cells hold newlines and escaped quotes, `size` bytes in all."""
+    cell = _repeat('"', '段落 ""引号"" x,\n', max(16, size // rows - 8), '"').decode()
+    return ("id,description\n" + "".join(f"{i},{cell}\n" for i in range(rows))).encode()
+
+
+_MIXED_LINES = ("1,机械师 K7 机械键盘\n".encode() + "2,网速 AX55 无线路由器\n".encode("gbk")
+                + "3,café ñ “quoted”\n".encode("cp1252"))
+
+# Each shape at `size` bytes. The names are what a script would send; each was once (or could be) a slow path.
+SHAPES: dict[str, Callable[[int], bytes]] = {
+    "wide_header": _distinct_names,  # pandas' column-name bookkeeping
+    "duplicate_names": lambda n: _repeat("", "a,", n - 3, "a\n1\n"),  # pandas de-duplicates names in quadratic time
+    "huge_quoted_field": lambda n: _repeat('id,name\n1,"', "键盘 x,\n", n, '"\n'),
+    "nested_quotes": lambda n: _repeat('id,name\n1,"', '""', n, '"\n'),  # escaped quotes only, "" × n/2
+    "quote_newline_flood": lambda n: _repeat("", '"\n', n),  # what took csv.Sniffer 15 s at 20 KB
+    "empty_rows": lambda n: _repeat("id,name\n", "\n", n),  # millions of blank lines
+    "short_rows": lambda n: _repeat("id,name\n", "1,a\n", n),  # rows far over the limit
+    "wide_row": lambda n: _repeat("id,name\n", "1,", n, "\n"),  # a normal header, then one row of cells
+    "single_line": lambda n: _repeat("", "键盘 keyboard ", n),  # one line, no delimiter, no newline
+    "mixed_encodings": lambda n: _repeat("id,name\n", _MIXED_LINES, n),  # UTF-8, GBK and cp1252 lines together
+    "quoted_cells_read": _quoted_cells,  # within every limit: pandas parses it all
+}
+
+
+def time_shape(shape: str, size: int, repeats: int = 3) -> tuple[float, str]:
+    """The median thread CPU seconds `parse_table` takes on `shape` at `size` bytes, and what it answered.
+
+    CPU time of this thread only, so another process on the cores barely moves it. Example: ("empty_rows", 10240)
+    -> (0.0004, "refused: The file has more than 5000 blank lines.")
+    """
+    data = SHAPES[shape](size)
+    seconds = []
+    for _ in range(repeats):
+        started = time.thread_time()
+        try:
+            outcome = f"read {len(parse_table(data).frame)} rows"
+        except UserError as err:
+            outcome = f"refused: {err.en}"
+        seconds.append(time.thread_time() - started)
+    return statistics.median(seconds), outcome[:90]
+
+
+def shape_growth(sizes: tuple[int, ...] = SHAPE_SIZES, repeats: int = 3, timeout: float = 30.0,
+                 shapes: tuple[str, ...] = tuple(SHAPES)) -> list[dict[str, object]]:
+    """Every shape at every size (seconds, seconds per MB, outcome), each in a worker process.
+
+    A measurement still running after `timeout` seconds is recorded as infinite, its worker killed and the shape's
+    larger sizes not run: a quadratic path fails the comparison in seconds instead of running for hours.
+    """
+    rows: list[dict[str, object]] = []
+    context = multiprocessing.get_context("spawn")  # a fresh interpreter: no lock of this process's threads inherited
+    pool = context.Pool(1)
+    try:
+        for shape in shapes:
+            timed_out = False
+            for size in sorted(sizes):
+                if timed_out:
+                    seconds, outcome = float("inf"), "not run: a smaller size timed out"
+                else:
+                    try:
+                        seconds, outcome = pool.apply_async(time_shape, (shape, size, repeats)).get(timeout)
+                    except multiprocessing.TimeoutError:
+                        pool.terminate()
+                        pool, timed_out = context.Pool(1), True
+                        seconds, outcome = float("inf"), f"still running after {timeout:.0f} s"
+                rows.append({"shape": shape, "bytes": size, "seconds": seconds, "s_per_mb": seconds / (size / MB),
+                             "outcome": outcome})
+    finally:
+        pool.terminate()
+    return rows
+
+
+def growth_ratio(rows: list[dict[str, object]], shape: str) -> float:
+    """Seconds per MB at the largest size over seconds per MB at the smallest: ≤ 1 is linear with fixed costs."""
+    mine = sorted((r for r in rows if r["shape"] == shape), key=lambda r: r["bytes"])
+    if mine[-1]["s_per_mb"] == float("inf"):
+        return float("inf")
+    return mine[-1]["s_per_mb"] / max(mine[0]["s_per_mb"], 1e-9)
+
+
+def print_shapes(rows: list[dict[str, object]]) -> None:
+    sizes = sorted({r["bytes"] for r in rows})
+    print(f"{'shape':22s}" + "".join(f"{s // 1024:>9d} KB" for s in sizes) + "   growth  outcome at the largest (CPU s/MB)")
+    for shape in dict.fromkeys(r["shape"] for r in rows):
+        mine = {r["bytes"]: r for r in rows if r["shape"] == shape}
+        cells = "".join(f"{mine[s]['s_per_mb']:12.4f}" for s in sizes)
+        print(f"{shape:22s}{cells}   {growth_ratio(rows, shape):6.2f}  {mine[sizes[-1]]['outcome']}", flush=True)
+
+
+def wide_csv(path: Path, columns: int) -> Path:
+    """The issue's attack: a header of one letter repeated `columns` times, then one data row."""
+    path.write_text(",".join(["a"] * columns) + "\n1\n", encoding="utf-8")
+    return path
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--phases", default="redos,huge,compare,finetunes,sessions")
+    parser.add_argument("--phases", default="shapes,redos,huge,wide,compare,finetunes,sessions")
     parser.add_argument("--seconds", type=float, default=40, help="length of each timed attack")
     parser.add_argument("--finetunes", type=int, default=30)
     parser.add_argument("--sessions", type=int, default=500)
@@ -150,6 +277,14 @@ def main() -> None:
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "abuse.json"))
     args = parser.parse_args()
     phases = args.phases.split(",")
+    if "shapes" in phases:
+        shape_rows = shape_growth()
+        print_shapes(shape_rows)
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).with_name("abuse_shapes.json").write_text(json.dumps(shape_rows, indent=2, ensure_ascii=False))
+        phases.remove("shapes")
+        if not phases:
+            return
     rows: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
@@ -207,6 +342,30 @@ def main() -> None:
 
                 phase("20M-character inputs to /search, /similarity, /similarity_source, /embedding_map, 2 loops",
                       lambda: attackers(2, args.seconds, post_huge, url))
+            if "wide" in phases:
+                wide = wide_csv(tmp_path / "wide.csv", 40_000)
+                answered: list[float] = []
+
+                def upload_wide(client: Client, i: int) -> str:
+                    """The 40,000-column catalog to /load_catalog, then as triplets to /finetune, and so on."""
+                    started = time.perf_counter()
+                    try:
+                        if i % 2:
+                            client.predict(handle_file(str(wide)), api_name="/finetune")
+                        else:
+                            client.predict(handle_file(str(wide)), api_name="/load_catalog")
+                        return "accepted"
+                    finally:
+                        answered.append(time.perf_counter() - started)
+
+                def wide_uploads() -> dict[str, object]:
+                    outcome: dict[str, object] = dict(attackers(2, args.seconds, upload_wide, url))
+                    ordered = sorted(answered)
+                    outcome["answer_ms_p50"] = round(1000 * statistics.median(ordered))
+                    outcome["answer_ms_max"] = round(1000 * ordered[-1])
+                    return outcome
+
+                phase("40,000-column CSV (80 KB) to /load_catalog and /finetune, 2 loops", wide_uploads)
             if "compare" in phases:
                 fresh = write_catalog(tmp_path / "fresh.csv", 1000, "CMP")
 

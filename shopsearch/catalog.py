@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from shopsearch.csvio import read_table
+from shopsearch.csvio import NO_ROW_LIMIT, read_table
 from shopsearch.errors import CatalogError, CsvFileError
 
 REQUIRED = ("id", "name")
@@ -152,6 +152,9 @@ def catalog_from_frame(frame: pd.DataFrame, max_rows: int | None = None) -> Cata
 def load_catalog(path: str | Path, max_mb: int = 200, max_rows: int | None = None) -> Catalog:
     """Read and validate a catalog CSV.
 
+    Args:
+        max_rows: an upload's limit, checked before the file is parsed; None for the app's own catalog (no limit).
+
     Raises:
         CatalogError: the file is missing, unreadable or invalid (message says which and how to fix it).
     """
@@ -159,7 +162,7 @@ def load_catalog(path: str | Path, max_mb: int = 200, max_rows: int | None = Non
     if not path.is_file():
         raise CatalogError(f"找不到目录文件 {path}。", f"Catalog file not found: {path}.")
     try:
-        table = read_table(path, max_mb=max_mb)
+        table = read_table(path, max_mb=max_mb, max_rows=NO_ROW_LIMIT if max_rows is None else max_rows)
     except CsvFileError as err:
         raise CatalogError(err.zh, err.en) from err
     except OSError as err:

@@ -49,6 +49,11 @@ class Settings:
     max_upload_mb: int  # a triplet or catalog upload; larger files are refused before reading
     max_triplet_rows: int
     max_catalog_rows: int  # embedding 5,000 products takes about a minute on 2 CPU cores
+    # The shape of any uploaded table, checked in one pass before pandas parses it (pandas de-duplicates column names
+    # in quadratic time: 20,000 columns took 4.5 s). Rows are the caller's limit above.
+    max_table_columns: int  # catalogs have 7 columns, triplets 3, a Shopify product export about 50
+    max_header_chars: int  # the header record: 64 names of 64 characters
+    max_line_chars: int  # any record, quoted newlines and all: ours are < 200 characters, tests/corpus.py reads a 100,000
     max_epochs: int
     max_chinese_steps: int  # the Chinese-aware recipe's steps in the tab (≈ 1.5 s each on one core)
     max_sentences: int  # rows of the similarity heatmap
@@ -81,6 +86,9 @@ def get_settings() -> Settings:
         max_upload_mb=_env_int("SHOPSEARCH_MAX_UPLOAD_MB", 5),
         max_triplet_rows=_env_int("SHOPSEARCH_MAX_TRIPLET_ROWS", 5000),
         max_catalog_rows=_env_int("SHOPSEARCH_MAX_CATALOG_ROWS", 5000),
+        max_table_columns=_env_int("SHOPSEARCH_MAX_TABLE_COLUMNS", 64),
+        max_header_chars=_env_int("SHOPSEARCH_MAX_HEADER_CHARS", 4096),
+        max_line_chars=_env_int("SHOPSEARCH_MAX_LINE_CHARS", 256 * 1024),
         max_epochs=_env_int("SHOPSEARCH_MAX_EPOCHS", 5),
         max_chinese_steps=_env_int("SHOPSEARCH_MAX_CHINESE_STEPS", 200),
         max_sentences=_env_int("SHOPSEARCH_MAX_SENTENCES", 50),

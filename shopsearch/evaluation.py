@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from shopsearch.catalog import Catalog, catalog_from_frame
-from shopsearch.csvio import read_table
+from shopsearch.csvio import NO_ROW_LIMIT, read_table
 from shopsearch.errors import CatalogError, CsvFileError, UserError
 
 # The `kind` column of data/dev_queries.csv and data/eval_queries.csv: one per query, so results are reported per slice.
@@ -61,16 +61,19 @@ def _pick(columns: Sequence[str], choices: Sequence[str]) -> str | None:
     return next((c for c in choices if c in columns), None)
 
 
-def load_queries(path: str | Path) -> list[EvalQuery]:
+def load_queries(path: str | Path, max_rows: int | None = None) -> list[EvalQuery]:
     """Read a query file: `query` and the expected ids (`product_ids`, or `expected_id`…), optionally `kind`.
 
     Ids are separated by `|`; an empty cell means no product fits. Rows with an empty query are skipped.
+
+    Args:
+        max_rows: refused beyond this before parsing; None: the settings' largest upload (visitors upload these files).
 
     Raises:
         QueryFileError: the file is missing or unreadable, or has no query or id column.
     """
     try:
-        frame = read_table(path, max_mb=50).frame
+        frame = read_table(path, max_mb=50, max_rows=max_rows).frame
     except (CsvFileError, OSError) as err:
         raise QueryFileError(f"无法读取查询文件 {path}：{err}", f"Cannot read the query file {path}: {err}") from err
     frame = frame.rename(columns={c: c.strip().lower() for c in frame.columns})
@@ -104,7 +107,7 @@ def load_eval_catalog(path: str | Path) -> Catalog:
     from shopsearch.catalog import load_catalog
 
     try:
-        frame = read_table(path, max_mb=200).frame
+        frame = read_table(path, max_mb=200, max_rows=NO_ROW_LIMIT).frame  # the CLI's: not an upload
     except (CsvFileError, OSError):
         return load_catalog(path)  # raises with the catalog loader's own, more specific message
     columns = {c: c.strip().lower() for c in frame.columns}
