@@ -89,6 +89,8 @@ def build_context(settings: Settings) -> AppContext:
     warming = store.warm(catalog, then_training=PAGE_SERVED)
     queries = load_queries(settings.eval_queries_path) if settings.eval_queries_path.is_file() else []
     context = AppContext.create(settings, store, catalog, queries, warming)
+    # The runs table shows the shared models' figures on the eval set: measured once their engines are warm.
+    threading.Thread(target=lambda: (warming.join(), context.finetuner.measure_shared()), name="measure-shared", daemon=True).start()
     # Expiry and the disk budget run on a timer: API clients never end their sessions, and nothing may wait for the
     # next fine-tune to clean up after them.
     context.janitor = Janitor(
@@ -118,11 +120,11 @@ def build_demo(ctx: AppContext) -> gr.Blocks:
         warming_timer = gr.Timer(2.0)
         with gr.Tabs():
             with gr.Tab(text.TAB_SEARCH, id="search"):
-                search_tab.build(ctx, visitor, active_md, pending_md)
+                model_choice = search_tab.build(ctx, visitor, active_md, pending_md)
             with gr.Tab(text.TAB_SIMILARITY, id="similarity"):
                 similarity_tab.build(ctx, visitor)
             with gr.Tab(text.TAB_FINETUNE, id="finetune"):
-                finetune_tab.build(ctx, visitor, active_md, pending_md)
+                finetune_tab.build(ctx, visitor, active_md, pending_md, model_choice)
 
         def _forget_session(request: gr.Request) -> None:
             ctx.store.drop_session(session_id(request) or "")

@@ -21,7 +21,7 @@ import random
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -34,9 +34,10 @@ from shopsearch.catalog import Catalog
 from shopsearch.glosses import frequent_words, glosses
 from shopsearch.onnx_encoder import export_saved_model
 from shopsearch.pairs import allowed, catalog_pairs
+from shopsearch.train_params import ChineseParams  # noqa: F401 — re-exported: callers import it from here
 from shopsearch.training import BASE_MODEL_ID, RunResult, StepLog, _ProgressCallback, load_model, save_atomically
 from shopsearch.triplets import TripletSet
-from shopsearch.vocab import FREQUENT_CHARS, chinese_vocabulary, extend_vocabulary
+from shopsearch.vocab import chinese_vocabulary, extend_vocabulary
 
 log = logging.getLogger(__name__)
 VOCAB_INITS = ("gloss", "random", "mean", "none")
@@ -45,28 +46,6 @@ VOCAB_INITS = ("gloss", "random", "mean", "none")
 # The shipped model adds a distillation stage first (dev semantic R@1 with product texts alone 0.860 → 0.876; with the
 # English tags the index adds, 0.922 vs 0.920). It roughly doubles the training time, so the Fine-tune tab skips it.
 SHIPPED_DISTILL_STEPS = 150
-
-
-@dataclass(frozen=True)
-class ChineseParams:
-    """The Fine-tune tab's settings are the defaults; the shipped model adds SHIPPED_DISTILL_STEPS of distillation."""
-
-    steps: int = 80  # MNRL optimizer steps
-    batch_size: int = 32  # distinct products per batch (in-batch negatives)
-    learning_rate: float = 1e-4  # transformer body
-    embedding_lr: float = 1e-3  # the word-embedding matrix (new characters move furthest)
-    vocab_init: str = "gloss"  # how new characters' rows start; "none" keeps the tokenizer as it is
-    frequent_chars: int = FREQUENT_CHARS  # generic characters added beyond the data's own
-    distill_steps: int = 0  # the optional first stage; 0 skips it
-    distill_batch: int = 128
-    max_seq_length: int = 64  # training only; the saved model keeps 256
-    seed: int = 42
-    threads: int | None = None
-    bf16: bool = False  # bfloat16 autocast (training.bf16_is_fast says where it pays)
-
-    def total_steps(self) -> int:
-        """Optimizer steps over both stages. Example: ChineseParams(distill_steps=150).total_steps() -> 230"""
-        return self.distill_steps + self.steps
 
 
 def _optimizer(model: SentenceTransformer, lr: float, embedding_lr: float) -> torch.optim.Optimizer:
@@ -157,11 +136,13 @@ def mnrl_datasets(
         kept = [t for t, keep in zip(zip(triplets.anchors, triplets.positives, triplets.negatives), ok) if keep]
     rounds = max(1, math.ceil(max(rows - len(kept), rows // 2) / max(1, len(catalog))))
     pairs = [p for batch in catalog_pairs(catalog, rounds, exclude, params.seed) for p in batch]
-    catalog_set = Dataset.from_dict({"anchor": [p.query for p in pairs], "positive": [p.text for p in pairs]})
+    anchors, positives = [p.query for p in pairs], [p.text for p in pairs]
     if len(kept) < params.batch_size:
-        # Too few triplets for a batch of their own: train on their anchor → positive as pairs.
-        extra = {"anchor": [a for a, _, _ in kept], "positive": [p for _, p, _ in kept]}
-        return Dataset.from_dict({k: catalog_set[k] + extra[k] for k in ("anchor", "positive")}) if kept else catalog_set
+        # Too few triplets for a batch of their own: train on their anchor → positive as pairs, among the catalog's.
+        anchors += [a for a, _, _ in kept]
+        positives += [p for _, p, _ in kept]
+        return Dataset.from_dict({"anchor": anchors, "positive": positives})
+    catalog_set = Dataset.from_dict({"anchor": anchors, "positive": positives})
     triplet_set = Dataset.from_dict({"anchor": [a for a, _, _ in kept], "positive": [p for _, p, _ in kept], "negative": [n for _, _, n in kept]})
     return DatasetDict({"catalog": catalog_set, "triplets": triplet_set})
 
@@ -219,6 +200,9 @@ def train_chinese(
             del teacher
         if params.steps and not callback.stopped:
             callback.offset = done
+            # In-batch negatives need distinct products: a small catalog fills only smaller batches (with 32 and 24
+            # products the sampler yields no batch at all, and nothing trains). The shipped catalog keeps 32.
+            params = replace(params, batch_size=min(params.batch_size, max(2, len(catalog) // 2)))
             dataset = mnrl_datasets(catalog, triplets, params, exclude)
             loss = MultipleNegativesRankingLoss(model, scale=20.0)
             with tempfile.TemporaryDirectory(prefix="mnrl-") as scratch:

@@ -2,7 +2,7 @@
 
 A run is: before training (load, vocabulary, the start model's evaluation), the steps, after training (save, the new
 model's evaluation). The defaults are this machine's measurements (bench/bench_app.py: a 40-step Chinese-aware run
-took 128 s end to end, 105 s of it in the trainer); each finished run moves them halfway to what it measured.
+took 128 s end to end, 105 s of it in the trainer); each finished run replaces them with what it measured.
 """
 
 from __future__ import annotations
@@ -57,9 +57,10 @@ class StopSignal:
 
 @dataclass
 class RunTimer:
-    """Seconds per step and around the steps, per recipe (one shared instance: runs are app-wide and sequential).
+    """Seconds per step and around the steps, per recipe, from the most recent run of each (one shared instance: runs
+    are app-wide and sequential), so an estimate follows how busy the machine is now.
 
-    The defaults are what the app's log showed for the tab's runs on 2 cores in bfloat16 (2026-11-30,
+    The defaults are what the app's log showed for the tab's runs on 2 idle cores in bfloat16 (2026-11-30,
     bench/bench_app.py): Chinese-aware 1.2–1.45 s a step, ~4 s evaluating the start model plus ~10 s in the trainer
     around the steps (vocabulary, save, ONNX export), 7.6–9.6 s evaluating the new model; seed 0.66–0.8 s a step,
     ~4 + ~4.6 s before, 6–9.5 s after.
@@ -68,6 +69,7 @@ class RunTimer:
     per_step: dict[str, float] = field(default_factory=lambda: {"chinese": 1.3, "seed": 0.75})
     before: dict[str, float] = field(default_factory=lambda: {"chinese": 15.0, "seed": 9.0})
     after: dict[str, float] = field(default_factory=lambda: {"chinese": 9.0, "seed": 8.0})
+    in_trainer: dict[str, float] = field(default_factory=lambda: {"chinese": 10.0, "seed": 5.0})  # load, vocabulary, save
 
     def estimate(self, recipe: str, steps: int) -> tuple[int, float, float]:
         """(steps, seconds per step, seconds for the whole run). Example: RunTimer().estimate("chinese", 40)[2] -> 76.0"""
@@ -82,9 +84,11 @@ class RunTimer:
         pace = elapsed_in_steps / step if step else self.per_step[recipe]
         return (max_steps - step) * pace + self.after[recipe]
 
-    def record(self, recipe: str, steps: int, before_s: float, steps_s: float, after_s: float) -> None:
-        """Move the estimates halfway to a finished run's measurements."""
+    def record(self, recipe: str, steps: int, before_s: float, steps_s: float, after_s: float, in_trainer: float | None = None) -> None:
+        """Take a finished run's measurements as the next estimate's (a run of no step keeps the last pace)."""
         if steps:
-            self.per_step[recipe] = (self.per_step[recipe] + steps_s / steps) / 2
-        self.before[recipe] = (self.before[recipe] + before_s) / 2
-        self.after[recipe] = (self.after[recipe] + after_s) / 2
+            self.per_step[recipe] = steps_s / steps
+        self.before[recipe] = before_s
+        self.after[recipe] = after_s
+        if in_trainer is not None:
+            self.in_trainer[recipe] = in_trainer

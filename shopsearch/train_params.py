@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 LOSSES = ("TripletLoss", "MultipleNegativesRankingLoss")
+FREQUENT_CHARS = 5000  # the shipped recipe's generic characters beyond the data's own (jieba's most frequent)
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,28 @@ class TrainParams:
     def steps(self, rows: int) -> int:
         """Optimizer steps for `rows` triplets. Example: TrainParams().steps(500) -> 64"""
         return -(-rows // self.batch_size) * self.epochs
+
+
+@dataclass(frozen=True)
+class ChineseParams:
+    """The Fine-tune tab's settings are the defaults; the shipped model adds SHIPPED_DISTILL_STEPS of distillation."""
+
+    steps: int = 80  # MNRL optimizer steps
+    batch_size: int = 32  # distinct products per batch (in-batch negatives)
+    learning_rate: float = 1e-4  # transformer body
+    embedding_lr: float = 1e-3  # the word-embedding matrix (new characters move furthest)
+    vocab_init: str = "gloss"  # how new characters' rows start; "none" keeps the tokenizer as it is
+    frequent_chars: int = FREQUENT_CHARS  # generic characters added beyond the data's own
+    distill_steps: int = 0  # the optional first stage; 0 skips it
+    distill_batch: int = 128
+    max_seq_length: int = 64  # training only; the saved model keeps 256
+    seed: int = 42
+    threads: int | None = None
+    bf16: bool = False  # bfloat16 autocast (training.bf16_is_fast says where it pays)
+
+    def total_steps(self) -> int:
+        """Optimizer steps over both stages. Example: ChineseParams(distill_steps=150).total_steps() -> 230"""
+        return self.distill_steps + self.steps
 
 
 @dataclass

@@ -204,17 +204,22 @@ def train(
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Rebuild a shipped model from the base model and the committed data.
+    """Rebuild a shipped model from the base model and the committed data, as a `FinetuneJob` (the app's job code).
 
     `--recipe seed` (the default) rebuilds `model/` with the seed model card's exact settings;
     `--recipe chinese` rebuilds `model_chinese/` (vocabulary + gloss rows, distillation, MNRL; float16 weights).
-    Each piece of the Chinese recipe has a flag, for the README's ablation.
+    Each piece of the Chinese recipe has a flag, for the README's ablation. The start and new models are measured on
+    the eval set (or `--queries` for another catalog) and both figures printed.
     """
     import pandas as pd
 
     from shopsearch.catalog import load_catalog
-    from shopsearch.chinese_recipe import SHIPPED_DISTILL_STEPS, VOCAB_INITS, ChineseParams, train_chinese
+    from shopsearch.chinese_recipe import SHIPPED_DISTILL_STEPS, VOCAB_INITS
+    from shopsearch.embeddings import EmbeddingCache
     from shopsearch.evaluation import load_queries
+    from shopsearch.finetune_job import Finetuner, FinetuneSpec, Finished, Limits, Started, Step
+    from shopsearch.models import BASE, ModelStore
+    from shopsearch.train_params import ChineseParams
     from shopsearch.triplets import check_frame
 
     settings = get_settings()
@@ -222,6 +227,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--recipe", choices=("seed", "chinese"), default="seed")
     parser.add_argument("--triplets", default=str(settings.triplets_path))
     parser.add_argument("--catalog", default=str(settings.catalog_path), help="chinese recipe: the catalog pairs come from")
+    parser.add_argument("--queries", default=None, help="evaluation queries (query,product_ids) for --catalog; default: the eval set")
     parser.add_argument("--start", default=None, help="start model folder (default: the base all-MiniLM-L6-v2)")
     parser.add_argument("--out", default=None, help="default: model/ (seed) or model_chinese/ (chinese)")
     seed = parser.add_argument_group("seed recipe")
@@ -239,31 +245,46 @@ def main(argv: list[str] | None = None) -> None:
     zh.add_argument("--fp32", action="store_true", help="save float32 weights (default float16)")
     args = parser.parse_args(argv)
 
-    frame = pd.read_csv(args.triplets, dtype=str, keep_default_na=False)
-    triplets, _ = check_frame(frame)
-    start = args.start or base_model_path()
-    if args.recipe == "seed":
-        params = TrainParams(
-            epochs=args.epochs, batch_size=args.batch_size or TrainParams.batch_size, learning_rate=args.lr or TrainParams.learning_rate,
-            loss=args.loss, extend_vocab=args.extend_vocab,
+    triplets, _ = check_frame(pd.read_csv(args.triplets, dtype=str, keep_default_na=False))
+    seed_params = TrainParams(
+        epochs=args.epochs, batch_size=args.batch_size or TrainParams.batch_size, learning_rate=args.lr or TrainParams.learning_rate,
+        loss=args.loss, extend_vocab=args.extend_vocab,
+    )
+    chinese_params = ChineseParams(
+        steps=args.steps, batch_size=args.batch_size or ChineseParams.batch_size, learning_rate=args.lr or ChineseParams.learning_rate,
+        vocab_init=args.vocab_init, frequent_chars=args.frequent_chars, distill_steps=args.distill_steps,
+    )
+    out = Path(args.out or (settings.model_dir if args.recipe == "seed" else settings.chinese_model_dir))
+    eval_queries = load_queries(settings.eval_queries_path)
+    with tempfile.TemporaryDirectory(prefix="cli-runs-") as runs:
+        chinese_dir = settings.chinese_model_dir if (settings.chinese_model_dir / "model.safetensors").is_file() else None
+        store = ModelStore(settings.model_dir, Path(base_model_path()), Path(runs), EmbeddingCache(settings.cache_dir), chinese_dir=chinese_dir)
+        start = BASE if args.start is None else store.add_run("cli", "start", Path(args.start), f"start: {args.start}", {}).id
+        finetuner = Finetuner(
+            store, load_catalog(settings.catalog_path), eval_queries, Limits(10**6, 10**9, 10**3, 10**6),
+            exclude=[q.query for q in load_queries(settings.dev_queries_path)],
         )
-        out = args.out or str(settings.model_dir)
-        print(f"seed recipe: {len(triplets)} triplets, {params.steps(len(triplets))} steps → {out}", flush=True)
-        result = train(start, triplets, out, params, onnx_cache_dir=settings.cache_dir)
-    else:
-        params = ChineseParams(
-            steps=args.steps, batch_size=args.batch_size or ChineseParams.batch_size, learning_rate=args.lr or ChineseParams.learning_rate,
-            vocab_init=args.vocab_init, frequent_chars=args.frequent_chars, distill_steps=args.distill_steps,
+        spec = FinetuneSpec(
+            recipe=args.recipe, triplets=None if args.no_triplets and args.recipe == "chinese" else triplets, start=start, current=start,
+            catalog=load_catalog(args.catalog), queries=load_queries(args.queries) if args.queries else None,
+            chinese=chinese_params, seed=seed_params, holdout=0.0, half=args.recipe == "chinese" and not args.fp32, fast=False,
         )
-        out = args.out or str(settings.chinese_model_dir)
-        exclude = [q.query for q in load_queries(settings.eval_queries_path)] + [q.query for q in load_queries(settings.dev_queries_path)]
-        print(f"chinese recipe: {params} → {out}", flush=True)
-        result = train_chinese(
-            start, load_catalog(args.catalog), None if args.no_triplets else triplets, out, params, exclude=exclude, half=not args.fp32,
-            onnx_cache_dir=settings.cache_dir,
-        )
-    final = f"; final loss {result.losses[-1].loss:.4f}" if result.losses else ""
-    print(f"done: {result.steps_done} steps in {result.seconds:.1f} s{final}; {result.added_tokens} tokens added")
+        for event in finetuner.job(spec, "cli", out_dir=out).run():
+            if isinstance(event, Started):
+                what = f"{event.train} triplets" if args.recipe == "seed" else chinese_params
+                print(f"{args.recipe} recipe: {what}, {event.steps} steps → {out}", flush=True)
+                print(event.measured_on.describe().split(" · ")[-1], flush=True)
+            elif isinstance(event, Step) and (event.log.step % 10 == 0 or event.log.step == event.log.max_steps):
+                print(f"step {event.log.step}/{event.log.max_steps} loss {event.log.loss:.4f}", flush=True)
+            elif isinstance(event, Finished):
+                report = event.report
+                result = report.result
+                final = f"; final loss {result.losses[-1].loss:.4f}" if result.losses else ""
+                print(f"done: {result.steps_done} steps in {result.seconds:.1f} s{final}; {result.added_tokens} tokens added")
+                before, after = report.column("current").scores, report.column("new").scores
+                for metric in ("recall@1", "mrr@10"):
+                    if metric in after:
+                        print(f"semantic {metric}: start model {before[metric]:.3f} → new {after[metric]:.3f}")
 
 
 if __name__ == "__main__":

@@ -14,9 +14,9 @@ import torch
 from sentence_transformers import SentenceTransformer
 
 from shopsearch.glosses import frequent_chars, glosses, is_cjk
+from shopsearch.train_params import FREQUENT_CHARS  # noqa: F401 — re-exported: the shipped recipe's generic characters
 
 INITS = ("gloss", "random", "mean")
-FREQUENT_CHARS = 5000  # the shipped recipe's generic characters beyond the data's own (jieba's most frequent)
 # WordPieces that carry no meaning in a gloss ("to pat", "a kind of shoe").
 _STOP = {
     "to", "a", "an", "the", "of", "and", "or", "in", "on", "for", "with", "by", "at", "as", "from", "be", "is", "it",

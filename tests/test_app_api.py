@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 from gradio_client import Client, handle_file
 
@@ -50,7 +52,7 @@ def test_similarity_api_gives_an_n_by_n_matrix(app_url):
 
 
 def test_finetune_changes_only_this_sessions_model(app_url, tmp_path):
-    """Client A fine-tunes; A's active model changes, B's search results stay exactly the same."""
+    """Client A fine-tunes and switches its run on; A's searches change, B's stay exactly the same."""
     rows = ["anchor,positive,negative"] + [
         f"寻找一款K{i}款,机械师 K{i} 机械键盘 测试商品{i},峰景 双人登山帐篷 1.8公斤轻量化设计的两人登山帐篷。" for i in range(30)
     ]
@@ -61,16 +63,16 @@ def test_finetune_changes_only_this_sessions_model(app_url, tmp_path):
     job = a.submit(handle_file(str(upload)), 1, 8, 5e-5, "TripletLoss", "shipped", False, "seed", api_name="/finetune")
     updates = list(job)
     assert len(updates) >= 3, "progress must stream"
-    status, *_rest, active = updates[-1][0], updates[-1][6]
-    assert "Done" in status or "Stopped" in status
-    assert "run" in active
+    status = updates[-1][0]
+    assert "Done" in status, status
+    run_id = updates[-1][7]
+    run_id = run_id["value"] if isinstance(run_id, dict) else run_id
+    assert isinstance(run_id, str) and len(run_id) >= 16
+    a.predict(run_id, api_name="/activate")  # kept (worse than the session's model), switched on by hand
     after_b = b.predict(query="跑步时戴不会掉的耳机", top_k=10, mode="semantic", api_name="/search")
     assert after_b["data"] == before_b["data"]
     after_a = a.predict(query="跑步时戴不会掉的耳机", top_k=10, mode="semantic", api_name="/search")
     assert after_a["data"] != before_b["data"], "A's searches must use A's new model"
-    run_id = updates[-1][7]
-    run_id = run_id["value"] if isinstance(run_id, dict) else run_id
-    assert isinstance(run_id, str) and len(run_id) >= 16
     with pytest.raises(Exception, match="does not exist"):
         b.predict(run_id, api_name="/activate")  # B knows A's run id and still cannot use it
     assert b.predict(query="跑步时戴不会掉的耳机", top_k=10, mode="semantic", api_name="/search")["data"] == before_b["data"]
@@ -80,20 +82,40 @@ def test_finetune_changes_only_this_sessions_model(app_url, tmp_path):
     assert a.predict(query="跑步时戴不会掉的耳机", top_k=10, mode="semantic", api_name="/search")["data"] == after_a["data"]
 
 
-def test_the_default_recipe_improves_the_model_it_started_from(app_url):
-    """The seed's triplets, the Chinese-aware recipe (10 steps) from the base model: Recall@1 and MRR@10 on the held-out
-    eval queries rise, and the session's active model becomes the run."""
+def test_a_run_worse_than_the_sessions_model_is_measured_against_it_and_not_switched_on(app_url):
+    """The seed's triplets, the Chinese-aware recipe (10 steps) from the base model: the run beats the model it started
+    from by far, but not the Chinese-aware model the session searches with, so the session keeps that one."""
     client = Client(app_url, verbose=False)
     upload = ROOT / "data" / "triplets.csv"
     job = client.submit(handle_file(str(upload)), 2, 16, 5e-5, "TripletLoss", "base", False, "chinese", 10, api_name="/finetune")
     updates = list(job)
-    status, metrics = updates[-1][0], updates[-1][2]
-    assert "Done" in status, status
+    status, metrics, active = updates[-1][0], updates[-1][2], updates[-1][6]
+    assert "Done" in status and "Not switched on" in status, status
     rows = {row[0]: row for row in metrics["data"]}
-    before, after = metrics["headers"].index("before"), metrics["headers"].index("after")
+    before, start, after = (metrics["headers"].index(h) for h in ("before", "start", "after"))
     for key in ("recall@1", "mrr@10"):
-        assert rows[key][after] > rows[key][before] + 0.2, rows[key]
-    assert "run" in updates[-1][6]
+        assert rows[key][after] > rows[key][start] + 0.2, rows[key]
+    assert rows["mrr@10"][after] < rows["mrr@10"][before]
+    assert f"{rows['mrr@10'][before]:.3f}" in status, "the line names the session model's figure"
+    assert "Chinese-aware" in active and "run" not in active
+    assert "Measured on the built-in eval set" in status
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("recipe", ["chinese", "seed"])
+@pytest.mark.parametrize("rows", [1, 3])
+def test_one_and_three_row_uploads_train_with_either_recipe(app_url, tmp_path, recipe, rows):
+    """The smallest uploads a visitor sends (3 = the app's own template) train to the end with either recipe."""
+    upload = tmp_path / "t.csv"
+    if rows == 3:
+        shutil.copy(ROOT / "assets" / "triplets_example.csv", upload)
+    else:
+        upload.write_text("anchor,positive,negative\n寻找一款K7,机械师 K7 机械键盘,峰景 双人登山帐篷\n", encoding="utf-8")
+    client = Client(app_url, verbose=False)
+    job = client.submit(handle_file(str(upload)), 1, 16, 5e-5, "TripletLoss", "active", False, recipe, 10, api_name="/finetune")
+    final = list(job)[-1]
+    assert "Done" in final[0] and ("Switched on" in final[0] or "Not switched on" in final[0]), final[0]
+    assert f"Training on {rows - (rows > 1)} triplets" in " ".join(str(u[0]) for u in job.outputs())
 
 
 def test_a_100_mb_upload_gets_the_bilingual_size_message_and_leaves_no_run(app_url, tmp_path):

@@ -28,10 +28,15 @@ def test_the_eta_follows_the_pace_this_run_measured():
     assert slow == pytest.approx(30 * 5.0 + timer.after["chinese"]) and fast < slow
 
 
-def test_a_finished_run_moves_the_estimate_toward_what_it_measured():
+def test_the_next_estimate_uses_the_pace_the_latest_run_measured():
+    """A busy machine makes steps slower: the pre-check after a run says so, instead of the idle machine's pace."""
     timer = RunTimer(per_step={"chinese": 2.0, "seed": 0.5})
     timer.record("chinese", steps=40, before_s=10.0, steps_s=160.0, after_s=10.0)
-    assert timer.per_step["chinese"] == pytest.approx(3.0)  # halfway from 2.0 to the measured 4.0
+    assert timer.per_step["chinese"] == pytest.approx(4.0)
+    assert timer.estimate("chinese", 40)[2] == pytest.approx(10.0 + 160.0 + 10.0)
+    timer.record("chinese", steps=0, before_s=10.0, steps_s=0.0, after_s=10.0)  # stopped before its first step
+    assert timer.per_step["chinese"] == pytest.approx(4.0)
+    assert timer.per_step["seed"] == pytest.approx(0.5), "one recipe's pace does not move the other's"
 
 
 def test_a_run_over_the_step_cap_is_refused_in_both_languages():

@@ -297,7 +297,7 @@ def test_column_names_in_the_triplet_check_report_are_escaped(write):
 
     path = write("t.csv", "<b>x</b>,[click](http://example.com),$$y$$\n寻找一款K7,机械师 K7 机械键盘,峰景 双人登山帐篷\n")
     triplets, report = read_triplets(path, max_mb=5, max_rows=100)
-    markdown = report_markdown(report, triplets, (1, 0.5, 0.5))
+    markdown = report_markdown(report, triplets)
     assert "&lt;b&gt;x&lt;/b&gt;" in markdown and not any(tag in markdown for tag in TAGS)
     assert "](" not in markdown and "$$" not in markdown
 

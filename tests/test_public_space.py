@@ -161,7 +161,7 @@ def test_waiting_triplets_are_stored_by_key_too(tmp_path):
     state = Visitor()
     ctx.set_pending(state, triplets)
     assert len(pickle.dumps(state)) < 5_000
-    assert list(ctx.pending_of(state).anchors) == list(triplets.anchors)
+    assert list(ctx.pending_of(state)[0].anchors) == list(triplets.anchors)
 
 
 def test_one_place_in_line_per_client_and_a_line_of_limited_length():

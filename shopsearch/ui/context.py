@@ -21,6 +21,7 @@ from shopsearch.downloads import Downloads
 from shopsearch.errors import UserError
 from shopsearch.feedback import FeedbackLog
 from shopsearch.evaluation import EvalQuery
+from shopsearch.finetune_job import Finetuner, Limits, merge
 from shopsearch.janitor import Janitor
 from shopsearch.models import SHIPPED, ModelStore
 from shopsearch.training_queue import TrainingQueue
@@ -41,6 +42,7 @@ class AppContext:
     uploads: SessionStore  # uploaded catalogs and waiting triplets, on disk; sessions hold only their keys
     downloads: Downloads  # inside gradio's cache folder, so a download is served from there, never copied
     training: TrainingQueue  # one fine-tune at a time, one place in line per session
+    finetuner: Finetuner  # fine-tune jobs: the line above, the pace of recent runs, measured figures
     warming: threading.Thread | None = None  # start-up warm-up of the other shared models (ModelStore.warm)
     janitor: Janitor | None = None  # expires runs and keeps visitors' files under the disk budget, on a timer
 
@@ -50,11 +52,14 @@ class AppContext:
         warming: threading.Thread | None = None,
     ) -> AppContext:
         """The context with its session store, downloads folder (inside gradio's cache) and training queue."""
+        line = TrainingQueue(settings.max_waiting_finetunes)
+        limits = Limits(max_steps=settings.max_train_steps, max_seconds=settings.max_train_seconds, max_epochs=settings.max_epochs,
+                        max_chinese_steps=settings.max_chinese_steps)
         return cls(
             settings=settings, store=store, catalog=catalog, eval_queries=eval_queries,
             uploads=SessionStore(settings.sessions_dir),
             downloads=Downloads(settings.gradio_cache_dir / "shopsearch-downloads"),
-            training=TrainingQueue(settings.max_waiting_finetunes), warming=warming,
+            training=line, finetuner=Finetuner(store, catalog, eval_queries, limits, line), warming=warming,
         )
 
     def catalog_of(self, state: Visitor) -> Catalog:
@@ -68,15 +73,25 @@ class AppContext:
             return self.catalog
         return catalog
 
-    def pending_of(self, state: Visitor) -> TripletSet | None:
-        """The triplets this session has waiting for a fine-tune, if any (and still stored)."""
-        pending = self.uploads.get(state.pending_key)
-        if pending is None:
-            state.pending_key = None
-        return pending
+    def pending_of(self, state: Visitor) -> tuple[TripletSet | None, TripletSet | None]:
+        """The triplets this session has waiting for a fine-tune: (from its file or generated, from its feedback)."""
+        upload, feedback = self.uploads.get(state.pending_key), self.uploads.get(state.feedback_key)
+        state.pending_key = state.pending_key if upload is not None else None
+        state.feedback_key = state.feedback_key if feedback is not None else None
+        return upload, feedback
+
+    def pending_triplets(self, state: Visitor) -> TripletSet | None:
+        """Everything waiting (file or generated, then feedback), each distinct triplet once; None when nothing is."""
+        upload, feedback = self.pending_of(state)
+        return merge(upload, feedback) if upload or feedback else None
 
     def set_pending(self, state: Visitor, triplets: TripletSet | None) -> None:
+        """The session's file or generated triplets (None: cleared); its feedback stays."""
         state.pending_key = None if triplets is None else self.uploads.put(triplets)
+
+    def set_feedback(self, state: Visitor, triplets: TripletSet | None) -> None:
+        """The feedback triplets sent to Fine-tune (None: cleared); a file's stay."""
+        state.feedback_key = None if not triplets else self.uploads.put(triplets)
 
 
 @dataclass
@@ -87,7 +102,8 @@ class Visitor:
     active: str = SHIPPED
     catalog_key: str | None = None  # the session's uploaded catalog, a key into AppContext.uploads (never the catalog)
     feedback: FeedbackLog = field(default_factory=FeedbackLog)  # 👍/👎 marks and the triplets they make
-    pending_key: str | None = None  # triplets generated, uploaded or sent from search, waiting for a fine-tune (a key)
+    pending_key: str | None = None  # triplets uploaded or generated, waiting for a fine-tune (a key)
+    feedback_key: str | None = None  # feedback triplets sent from search, waiting for a fine-tune (trained with the above)
 
     def active_model(self, store: ModelStore, session: str | None) -> tuple[str, str | None]:
         """The model this session searches with, and a one-line notice when its run expired (it falls back)."""

@@ -163,7 +163,8 @@ def tokens_html(tokenizer, query: str) -> str:
     )
 
 
-def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md: gr.Markdown) -> None:
+def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md: gr.Markdown) -> gr.Radio:
+    """The tab's components and handlers; returns the model switch (the Fine-tune tab keeps it showing the active model)."""
     settings = ctx.settings
     last = gr.State(None)
     with gr.Row(equal_height=True):
@@ -332,9 +333,9 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
     def _send_feedback(state: Visitor):
         if not state.feedback:
             raise UserError("还没有反馈三元组。", "No feedback triplets yet.")
-        triplets = state.feedback.to_triplets()
-        ctx.set_pending(state, triplets)
-        return state, f"{len(triplets)} 个来自搜索反馈的三元组待训练。 · {len(triplets)} feedback triplets ready to train."
+        ctx.set_feedback(state, state.feedback.to_triplets())
+        upload, feedback = ctx.pending_of(state)
+        return state, text.pending_line(len(upload) if upload else 0, len(feedback) if feedback else 0)
 
     @user_errors
     def _load_catalog(path: str | None, state: Visitor, request: gr.Request, progress=gr.Progress()):
@@ -400,3 +401,4 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
     send_btn.click(_send_feedback, [visitor], [visitor, pending_md], api_visibility="private")
     catalog_file.upload(_load_catalog, [catalog_file, visitor], [visitor, category, catalog_status], api_name="load_catalog", concurrency_limit=1)
     reset_catalog.click(_reset_catalog, [visitor], [visitor, category, catalog_status, catalog_file], api_visibility="private")
+    return model_choice

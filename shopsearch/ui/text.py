@@ -45,6 +45,19 @@ def active_model(label: str) -> str:
     return f"**当前模型 Active model:** {label}"
 
 
+def model_choices(shared: list[tuple[str, str]], runs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The search tab's model switch: the shared models, then this session's runs (so the active one is always shown)."""
+    return [*shared, *runs]
+
+
+def pending_line(from_file: int, from_feedback: int) -> str:
+    """What waits for a fine-tune, by source. Example: pending_line(3, 2) -> "… 3 from your file + 2 from feedback …" """
+    if not from_file and not from_feedback:
+        return ""
+    return (f"待训练的三元组：文件 {from_file} 个 + 反馈 {from_feedback} 个。 · "
+            f"Triplets ready to train: {from_file} from your file + {from_feedback} from feedback.")
+
+
 MODES = [("混合 hybrid", "hybrid"), ("语义 semantic", "semantic"), ("字词 lexical (BM25)", "lexical")]
 ALL_CATEGORIES = "全部类别 all categories"
 ALPHA_LABEL = "语义权重 Semantic weight (hybrid; scaled by how much of the query the model can see)"
@@ -114,8 +127,17 @@ WAITING = "排队中：前面还有 {ahead} 个微调。 · Waiting: {ahead} fin
 LEFT_QUEUE = "已离开队列，没有训练。 · Left the queue; nothing was trained."
 TIME_CAP = "已到 {minutes:.0f} 分钟的训练时间上限，正在保存已训练的模型。 · Reached the {minutes:.0f}-minute cap; saving what was trained."
 CAPPED = (
-    "已到 {minutes:.0f} 分钟上限：训练了 {done}/{total} 步，本会话现在使用这个模型。 · "
-    "Reached the {minutes:.0f}-minute cap after {done}/{total} steps; this session now uses that model."
+    "已到 {minutes:.0f} 分钟的训练时间上限：训练了 {done}/{total} 步，{seconds:.0f} 秒，已保存训练到的模型。 · "
+    "Reached the {minutes:.0f}-minute training cap after {done}/{total} steps ({seconds:.0f} s); what was trained is saved."
+)
+STOPPED = (
+    "已停止：{done}/{total} 步，{seconds:.0f} 秒。 · Stopped by you: {done}/{total} steps, {seconds:.0f} s."
+)
+DONE = "完成：{done} 步，{seconds:.0f} 秒。 · Done: {done} steps, {seconds:.0f} s."
+OVER_CAP = (
+    "⚠ 按最近的实测速度，训练约需 {training:.0f} 秒，超过 {cap} 秒的上限：到时会停止并保留已训练的部分。{fit} · "
+    "At the latest measured pace the training needs about {training:.0f} s, over the {cap} s cap: it would stop there and "
+    "keep what it trained.{fit_en}"
 )
 ZIP_READY = (
     "模型已打包（{mb:.0f} MB），点击“下载模型”。它会随这个模型一起删除。 · "
@@ -123,6 +145,13 @@ ZIP_READY = (
 )
 CATALOG_LIMITS = "自定义目录 Your catalog: CSV，至少需要 id 和 name 列 (only id and name required) · ≤ {mb} MB · ≤ {rows} 件商品 products"
 
+EVAL_FILE_HELP = (
+    "用你自己的查询衡量微调：CSV 两列 `query,product_ids`（多个 id 用 | 分隔，与 `python -m shopsearch evaluate` 相同），"
+    "id 必须在当前目录中。没有这个文件时：内置目录用内置评测集；你上传的目录用留出的三元组中正例在目录里的那些。 · "
+    "Measure the fine-tune with your own queries: a CSV `query,product_ids` (ids separated by |, as `python -m shopsearch "
+    "evaluate` reads), ids from the active catalog. Without it: the built-in catalog uses the built-in eval set; your "
+    "own catalog uses the held-out triplets whose positive is one of its products."
+)
 RECIPE_NAMES = {"chinese": "中文配方 Chinese-aware", "seed": "种子配方 seed"}
 RECIPE_HELP = (
     "中文配方：把数据中的汉字加入词表（新字从 CC-CEDICT 英文释义初始化），再用批内负例（MultipleNegativesRankingLoss）训练你的三元组"
@@ -133,7 +162,7 @@ RECIPE_HELP = (
 )
 
 BEFORE_AFTER_LABEL = (
-    "训练前后（语义搜索，留出的评测查询，训练从未见过）· Before / after (semantic search on held-out eval queries the run never trained on)"
+    "训练前后（语义搜索；before = 本会话正在使用的模型）· Before / after (semantic search; before = the model this session was using)"
 )
 STOPPING = "正在停止：当前这一步结束后停止，模型会保留。 · Stopping after the current step; the model is kept."
 NOTHING_RUNNING = "没有正在进行的微调。 · No fine-tune is running."
