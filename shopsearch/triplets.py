@@ -236,7 +236,7 @@ def read_triplets(
         TripletFileError: the file cannot be used; the message says why, in Chinese and English.
     """
     try:
-        table = read_table(path, max_mb=max_mb)
+        table = read_table(path, max_mb=max_mb, max_rows=max_rows)
     except CsvFileError as err:
         raise TripletFileError(err.zh, err.en) from err
     return check_frame(table.frame, table.encoding, table.delimiter, tokenizer, max_rows)
