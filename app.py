@@ -15,15 +15,15 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # no model hub here or on an offli
 import gradio as gr
 from starlette.middleware import Middleware
 
-from shopsearch.body_limit import BodyLimit
-from shopsearch.catalog import load_catalog
-from shopsearch.config import Settings, base_model_path, get_settings
-from shopsearch.embeddings import EmbeddingCache
-from shopsearch.errors import UserError
-from shopsearch.evaluation import load_queries
-from shopsearch.janitor import Janitor
-from shopsearch.models import ModelStore
-from shopsearch.onnx_encoder import remove_stale_exports
+from shopsearch.common.config import Settings, base_model_path, get_settings
+from shopsearch.common.errors import UserError
+from shopsearch.data.catalog import load_catalog
+from shopsearch.retrieval.embeddings import EmbeddingCache
+from shopsearch.retrieval.evaluation import load_queries
+from shopsearch.retrieval.onnx_encoder import remove_stale_exports
+from shopsearch.serving.body_limit import BodyLimit
+from shopsearch.serving.janitor import Janitor
+from shopsearch.serving.models import ModelStore
 from shopsearch.ui import finetune_tab, search_tab, similarity_tab, text
 from shopsearch.ui.context import AppContext, Visitor, session_id
 

@@ -40,10 +40,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_load import QUERIES, ROOT, start_app  # noqa: E402
 
 sys.path.insert(0, str(ROOT))
-from shopsearch.config import get_settings  # noqa: E402
-from shopsearch.csvio import parse_table  # noqa: E402
-from shopsearch.errors import UserError  # noqa: E402
-from shopsearch.janitor import disk_bytes  # noqa: E402
+from shopsearch.common.config import get_settings  # noqa: E402
+from shopsearch.common.errors import UserError  # noqa: E402
+from shopsearch.data.csvio import parse_table  # noqa: E402
+from shopsearch.serving.janitor import disk_bytes  # noqa: E402
 
 HUGE = "键" * 20_000_000  # 20M characters, 60 MB of UTF-8
 

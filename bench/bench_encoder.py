@@ -38,13 +38,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from shopsearch.catalog import Catalog, load_catalog  # noqa: E402
-from shopsearch.config import base_model_path  # noqa: E402
-from shopsearch.embeddings import EmbeddingCache, Encoder, TorchEncoder, encode, model_fingerprint  # noqa: E402
-from shopsearch.evaluation import load_queries  # noqa: E402
-from shopsearch.onnx_encoder import OnnxEncoder  # noqa: E402
-from shopsearch.search import SearchEngine, build_engine, single_threaded_blas  # noqa: E402
-from shopsearch.training import load_model  # noqa: E402
+from shopsearch.common.config import base_model_path  # noqa: E402
+from shopsearch.data.catalog import Catalog, load_catalog  # noqa: E402
+from shopsearch.retrieval.embeddings import EmbeddingCache, Encoder, TorchEncoder, encode, model_fingerprint  # noqa: E402
+from shopsearch.retrieval.evaluation import load_queries  # noqa: E402
+from shopsearch.retrieval.onnx_encoder import OnnxEncoder  # noqa: E402
+from shopsearch.retrieval.search import SearchEngine, build_engine, single_threaded_blas  # noqa: E402
+from shopsearch.training.seed import load_model  # noqa: E402
 
 WARM_UP = 16
 STREAM = 25  # calls per side per turn, for the "stream of searches" timings
@@ -97,7 +97,7 @@ def interleaved(calls: dict[str, Callable[[str], object]], queries: list[str], n
         for name in names if number % 2 else names[::-1]:
             for i in range(start, min(total, start + turn)):
                 query = queries[i % len(queries)]
-                wall, cpu = timed(lambda: calls[name](query))
+                wall, cpu = timed(lambda name=name, query=query: calls[name](query))
                 if i >= WARM_UP:
                     times[name].wall.append(wall)
                     times[name].cpu.append(cpu)

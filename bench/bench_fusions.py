@@ -23,7 +23,6 @@ import random
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -34,12 +33,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from shopsearch.embeddings import model_fingerprint  # noqa: E402
-from shopsearch.evaluation import load_queries  # noqa: E402
-from shopsearch.onnx_encoder import OnnxEncoder, _session, mean_pool_normalize  # noqa: E402
-
 from bench_encoder import interleaved  # noqa: E402  (the same timing loop: warm-up, turns, alternating order)
-from shopsearch.training import load_model  # noqa: E402
+
+from shopsearch.retrieval.embeddings import model_fingerprint  # noqa: E402
+from shopsearch.retrieval.evaluation import load_queries  # noqa: E402
+from shopsearch.retrieval.onnx_encoder import OnnxEncoder, _session, mean_pool_normalize  # noqa: E402
+from shopsearch.training.seed import load_model  # noqa: E402
 
 TURN = 25
 

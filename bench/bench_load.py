@@ -61,7 +61,7 @@ def start_app(runs_dir: Path, env_extra: dict[str, str] | None = None) -> tuple[
             return proc, url
         except OSError:
             if proc.poll() is not None:
-                raise RuntimeError("the app exited during start-up")
+                raise RuntimeError("the app exited during start-up") from None
             time.sleep(0.2)
     proc.kill()
     raise RuntimeError("the app did not start within 120 s")

@@ -41,14 +41,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from shopsearch.catalog import Catalog, Product, load_catalog  # noqa: E402
-from shopsearch.embeddings import MEMMAP_ABOVE_BYTES, EmbeddingCache, encode, model_fingerprint  # noqa: E402
-from shopsearch.evaluation import load_queries  # noqa: E402
-from shopsearch.index import build_index, row_blocks  # noqa: E402
-from shopsearch.lexical import return_freed_heap  # noqa: E402
-from shopsearch.onnx_encoder import OnnxEncoder  # noqa: E402
-from shopsearch.search import CANDIDATES, MODES, SearchEngine, build_engine  # noqa: E402
-from shopsearch.training import load_model  # noqa: E402
+from shopsearch.data.catalog import Catalog, Product, load_catalog  # noqa: E402
+from shopsearch.retrieval.embeddings import MEMMAP_ABOVE_BYTES, EmbeddingCache, encode, model_fingerprint  # noqa: E402
+from shopsearch.retrieval.evaluation import load_queries  # noqa: E402
+from shopsearch.retrieval.index import build_index, row_blocks  # noqa: E402
+from shopsearch.retrieval.onnx_encoder import OnnxEncoder  # noqa: E402
+from shopsearch.retrieval.search import CANDIDATES, MODES, SearchEngine, build_engine  # noqa: E402
+from shopsearch.text.lexical import return_freed_heap  # noqa: E402
+from shopsearch.training.seed import load_model  # noqa: E402
 
 RECALL_TARGET = 0.99
 LATENCY_QUERIES = 200
@@ -347,7 +347,6 @@ def main() -> None:
     print(f"model loaded in {report['model_load_s']:.1f} s; {len(queries)} queries")
 
     # 300: the real catalog — embedding from scratch, then cold start from the on-disk cache
-    import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
         cache = EmbeddingCache(tmp)
@@ -456,8 +455,8 @@ class FormerLexical:
     def __init__(self, documents: list[str], names: list[str]) -> None:
         import bm25s
 
-        from shopsearch.lexical import tokenize
-        from shopsearch.pinyin import pinyin_tokens
+        from shopsearch.text.lexical import tokenize
+        from shopsearch.text.pinyin import pinyin_tokens
 
         self.size = len(documents)
         self.parts = []
@@ -467,8 +466,8 @@ class FormerLexical:
             self.parts.append(bm25)
 
     def scores(self, query: str) -> np.ndarray:
-        from shopsearch.lexical import tokenize
-        from shopsearch.pinyin import as_pinyin
+        from shopsearch.text.lexical import tokenize
+        from shopsearch.text.pinyin import as_pinyin
 
         text_bm25, pinyin_bm25 = self.parts
         tokens = tokenize(query)
@@ -481,9 +480,9 @@ class FormerLexical:
 def lexical_study(real: Catalog, sizes: list[int], queries: list[str], former_up_to: int) -> list[dict]:
     """BM25 alone, the current LexicalIndex against the former bm25s one (up to `former_up_to` products), per catalog size: build seconds,
     RSS growth, and p50/p95 of scoring every product for a query (the content of each of `queries`)."""
-    from shopsearch.lexical import LexicalIndex
-    from shopsearch.query import content_text
-    from shopsearch.search import lexical_documents
+    from shopsearch.retrieval.search import lexical_documents
+    from shopsearch.text.lexical import LexicalIndex
+    from shopsearch.text.query import content_text
 
     rows = []
     contents = [content_text(q) for q in queries]
@@ -520,7 +519,7 @@ def lexical_study(real: Catalog, sizes: list[int], queries: list[str], former_up
 
 
 def get_threshold() -> int:
-    from shopsearch.config import get_settings
+    from shopsearch.common.config import get_settings
 
     return get_settings().ann_threshold
 

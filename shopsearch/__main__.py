@@ -9,12 +9,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from shopsearch.config import base_model_path, get_settings
+from shopsearch.common.config import base_model_path, get_settings
 
 
 def _cmd_triplets(args: argparse.Namespace) -> None:
-    from shopsearch.catalog import load_catalog
-    from shopsearch.triplets import generate
+    from shopsearch.data.catalog import load_catalog
+    from shopsearch.data.triplets import generate
 
     catalog = load_catalog(args.catalog)
     triplets = generate(catalog, n=args.n, seed=args.seed)
@@ -57,15 +57,23 @@ class _Progress:
 def _cmd_evaluate(args: argparse.Namespace) -> None:
     import torch
 
-    from shopsearch.embeddings import EmbeddingCache, model_fingerprint
-    from shopsearch.errors import UserError
-    from shopsearch.evaluation import (
-        check_ids, embed_catalog, encode_queries, ir_evaluator_check, load_eval_catalog, load_queries, ranked_ids,
-        results_table, sliced_metrics, slices_table,
+    from shopsearch.common.errors import UserError
+    from shopsearch.retrieval.embeddings import EmbeddingCache, model_fingerprint
+    from shopsearch.retrieval.evaluation import (
+        check_ids,
+        embed_catalog,
+        encode_queries,
+        ir_evaluator_check,
+        load_eval_catalog,
+        load_queries,
+        ranked_ids,
+        results_table,
+        sliced_metrics,
+        slices_table,
     )
-    from shopsearch.search import MODES, build_engine, single_threaded_blas
-    from shopsearch.tokens import unknown_rate
-    from shopsearch.training import load_model
+    from shopsearch.retrieval.search import MODES, build_engine, single_threaded_blas
+    from shopsearch.text.tokens import unknown_rate
+    from shopsearch.training.seed import load_model
 
     progress = _Progress()
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
@@ -154,7 +162,7 @@ def _write_per_query(path: Path, answered: list, ranked: dict[str, list[list[str
     """CSV: per answered query its kind and expected ids, then per method the rank of the first right hit and the top-1 title."""
     import pandas as pd
 
-    from shopsearch.evaluation import first_rank
+    from shopsearch.retrieval.evaluation import first_rank
 
     table = {"query": [q.query for q in answered], "kind": [q.kind for q in answered],
              "expected": ["|".join(sorted(q.relevant)) for q in answered]}
@@ -167,12 +175,12 @@ def _write_per_query(path: Path, answered: list, ranked: dict[str, list[list[str
 
 def _cmd_calibrate(args: argparse.Namespace) -> None:
     """Fit the "nothing relevant" rule on the dev queries, report it cross-validated, optionally save it."""
-    from shopsearch.catalog import load_catalog
-    from shopsearch.embeddings import EmbeddingCache, model_fingerprint
-    from shopsearch.evaluation import load_queries
-    from shopsearch.no_answer import cross_validate, fit_rule, flag_report, query_signals
-    from shopsearch.search import build_engine
-    from shopsearch.training import load_model
+    from shopsearch.data.catalog import load_catalog
+    from shopsearch.retrieval.embeddings import EmbeddingCache, model_fingerprint
+    from shopsearch.retrieval.evaluation import load_queries
+    from shopsearch.retrieval.no_answer import cross_validate, fit_rule, flag_report, query_signals
+    from shopsearch.retrieval.search import build_engine
+    from shopsearch.training.seed import load_model
 
     def show(name: str, report: dict[str, float]) -> None:
         print(f"{name}: precision {report['precision']:.3f}, recall {report['recall']:.3f} on {report['no_answer_queries']} "
@@ -202,7 +210,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> None:
 
 
 def _cmd_train(args: argparse.Namespace) -> None:
-    from shopsearch.training import main
+    from shopsearch.training.cli import main
 
     main(args.rest)
 

@@ -12,11 +12,11 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from shopsearch.catalog import Catalog, load_catalog  # noqa: E402
-from shopsearch.config import ROOT, base_model_path  # noqa: E402
-from shopsearch.embeddings import EmbeddingCache, model_fingerprint  # noqa: E402
-from shopsearch.search import SearchEngine, build_engine  # noqa: E402
-from shopsearch.training import load_model  # noqa: E402
+from shopsearch.common.config import ROOT, base_model_path  # noqa: E402
+from shopsearch.data.catalog import Catalog, load_catalog  # noqa: E402
+from shopsearch.retrieval.embeddings import EmbeddingCache, model_fingerprint  # noqa: E402
+from shopsearch.retrieval.search import SearchEngine, build_engine  # noqa: E402
+from shopsearch.training.seed import load_model  # noqa: E402
 
 MODEL_DIR = ROOT / "model"
 CHINESE_DIR = ROOT / "model_chinese"

@@ -7,7 +7,7 @@ import shutil
 import pytest
 from gradio_client import Client, handle_file
 
-from shopsearch.config import ROOT
+from shopsearch.common.config import ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -199,8 +199,9 @@ def test_the_queue_polls_every_10_ms_while_idle_not_every_1_ms(app_url):
     attribute, this fails rather than the setting silently doing nothing."""
     import inspect
 
-    import app
     from gradio import queueing
+
+    import app
 
     assert app.demo._queue.sleep_when_free == app.QUEUE_IDLE_POLL_S == 0.01
     assert "await asyncio.sleep(self.sleep_when_free)" in inspect.getsource(queueing.Queue.start_processing)

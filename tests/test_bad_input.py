@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from corpus import QUERY_CASES, FileCase, QueryCase, file_cases
-from shopsearch.catalog import load_catalog
-from shopsearch.errors import UserError
-from shopsearch.search import validate_query
-from shopsearch.triplets import read_triplets
+
+from shopsearch.common.errors import UserError
+from shopsearch.data.catalog import load_catalog
+from shopsearch.data.triplets import read_triplets
+from shopsearch.retrieval.search import validate_query
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 CASES = file_cases()

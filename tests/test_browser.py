@@ -8,7 +8,7 @@ import zipfile
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from shopsearch.config import ROOT
+from shopsearch.common.config import ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 OUTPUT = ROOT / "test-output"

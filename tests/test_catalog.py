@@ -7,9 +7,9 @@ from collections import Counter
 
 import pytest
 
-from shopsearch.catalog import load_catalog
-from shopsearch.config import ROOT
-from shopsearch.errors import CatalogError
+from shopsearch.common.config import ROOT
+from shopsearch.common.errors import CatalogError
+from shopsearch.data.catalog import load_catalog
 
 SEED = ROOT / "data" / "seed_products.csv"  # a copy of shared/seed/seed_products.csv
 

@@ -6,21 +6,21 @@ import copy
 
 import numpy as np
 import pytest
-
-from shopsearch.catalog import Catalog, Product, load_catalog
-from shopsearch.chinese_recipe import ChineseParams, mnrl_datasets, train_chinese
-from shopsearch.config import ROOT, base_model_path
-from shopsearch.embeddings import encode
-from shopsearch.evaluation import evaluate_engine, load_queries
-from shopsearch.glosses import clean_senses, glosses
-from shopsearch.pairs import _norm, catalog_pairs
-from shopsearch.search import SearchEngine
-from shopsearch.tokens import unknown_rate
-from shopsearch.training import load_model
-from shopsearch.triplets import TripletSet
-from shopsearch.vocab import chinese_vocabulary, extend_vocabulary
-
 from conftest import CHINESE_DIR, SEED_WIDGET_QUERIES
+
+from shopsearch.common.config import ROOT, base_model_path
+from shopsearch.data.catalog import Catalog, Product
+from shopsearch.data.triplets import TripletSet
+from shopsearch.retrieval.embeddings import encode
+from shopsearch.retrieval.evaluation import evaluate_engine, load_queries
+from shopsearch.retrieval.search import SearchEngine
+from shopsearch.text.glosses import clean_senses, glosses
+from shopsearch.text.tokens import unknown_rate
+from shopsearch.training.chinese import ChineseParams, mnrl_datasets, train_chinese
+from shopsearch.training.pairs import _norm, catalog_pairs
+from shopsearch.training.seed import load_model
+from shopsearch.training.vocab import chinese_vocabulary, extend_vocabulary
+
 
 @pytest.fixture
 def base_copy(base_model):
@@ -138,7 +138,7 @@ def test_the_shipped_chinese_model_reads_the_eval_queries(chinese_model, catalog
 @pytest.mark.slow
 def test_retraining_reproduces_the_shipped_chinese_model(tmp_path, chinese_model):
     """`python -m shopsearch.training --recipe chinese` rebuilds model_chinese/: cosine ≥ 0.99 on the widget sentences."""
-    from shopsearch.training import main
+    from shopsearch.training.cli import main
 
     main(["--recipe", "chinese", "--out", str(tmp_path / "rebuilt")])
     rebuilt = load_model(tmp_path / "rebuilt")

@@ -12,9 +12,9 @@ import time
 
 import pytest
 
-from shopsearch.config import ROOT, get_settings
-from shopsearch.csvio import NO_ROW_LIMIT, TableLimits, check_shape, parse_table
-from shopsearch.errors import CatalogError, CsvFileError, UserError
+from shopsearch.common.config import ROOT, get_settings
+from shopsearch.common.errors import CatalogError, CsvFileError, UserError
+from shopsearch.data.csvio import NO_ROW_LIMIT, TableLimits, check_shape, parse_table
 
 sys.path.insert(0, str(ROOT / "bench"))
 from bench_abuse import MB, SHAPES, growth_ratio, shape_growth, wide_csv  # noqa: E402
@@ -89,9 +89,9 @@ def test_the_limits_are_the_settings_and_the_environment_overrides_them(monkeypa
 
 def test_the_issues_40000_column_file_is_refused_by_every_table_reader_in_a_fraction_of_a_second(tmp_path):
     """Catalog upload, triplet upload (and the fine-tune API's own read), evaluation queries: one reader, one refusal."""
-    from shopsearch.catalog import load_catalog
-    from shopsearch.evaluation import QueryFileError, load_queries
-    from shopsearch.triplets import read_triplets
+    from shopsearch.data.catalog import load_catalog
+    from shopsearch.data.triplets import read_triplets
+    from shopsearch.retrieval.evaluation import QueryFileError, load_queries
 
     wide = wide_csv(tmp_path / "wide.csv", 40_000)
     assert 75_000 < wide.stat().st_size < 85_000

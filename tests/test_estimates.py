@@ -7,9 +7,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from shopsearch import estimates
-from shopsearch.errors import UserError
-from shopsearch.estimates import RunTimer, StopSignal, check_step_cap, planned_steps
+from shopsearch.common.errors import UserError
+from shopsearch.training import estimates
+from shopsearch.training.estimates import RunTimer, StopSignal, check_step_cap, planned_steps
 
 
 def test_the_estimate_counts_setup_steps_and_evaluation():

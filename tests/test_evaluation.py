@@ -10,9 +10,17 @@ import sys
 
 import pytest
 
-from shopsearch.config import ROOT
-from shopsearch.evaluation import (
-    KINDS, EvalQuery, QueryFileError, check_ids, ir_evaluator_check, load_eval_catalog, load_queries, metrics, sliced_metrics,
+from shopsearch.common.config import ROOT
+from shopsearch.retrieval.evaluation import (
+    KINDS,
+    EvalQuery,
+    QueryFileError,
+    check_ids,
+    ir_evaluator_check,
+    load_eval_catalog,
+    load_queries,
+    metrics,
+    sliced_metrics,
 )
 
 DATA = ROOT / "tests" / "data"
@@ -57,7 +65,7 @@ def test_eval_set_meets_the_spec(catalog):
 
 def test_our_metrics_match_the_library_evaluator(engine, shipped_model, catalog):
     """Semantic search through our engine scores the same as InformationRetrievalEvaluator."""
-    from shopsearch.evaluation import evaluate_engine
+    from shopsearch.retrieval.evaluation import evaluate_engine
 
     queries = load_queries(ROOT / "data" / "eval_queries.csv")[:60]
     ours = evaluate_engine(engine, queries, "semantic")
@@ -225,8 +233,8 @@ def test_triplet_accuracy_matches_the_library_evaluator_and_still_wrong_lists_th
     encoded them a second time before) and its "still wrong" table."""
     from sentence_transformers.sentence_transformer.evaluation import TripletEvaluator
 
-    from shopsearch.evaluation import margins_accuracy, still_wrong, triplet_margins
-    from shopsearch.triplets import read_triplets
+    from shopsearch.data.triplets import read_triplets
+    from shopsearch.retrieval.evaluation import margins_accuracy, still_wrong, triplet_margins
 
     triplets, _ = read_triplets(ROOT / "data" / "triplets.csv", 10, 10_000)
     triplets = triplets.split(0.1)[1]  # the 50 the tab holds out

@@ -9,15 +9,14 @@ import sys
 import time
 
 import pytest
-
-from shopsearch.config import ROOT, base_model_path
-from shopsearch.downloads import Downloads
-from shopsearch.embeddings import EmbeddingCache
-from shopsearch.models import ModelStore
-from shopsearch.training import TrainParams, load_model, train
-from shopsearch.triplets import TripletSet
-
 from conftest import MODEL_DIR
+
+from shopsearch.common.config import ROOT, base_model_path
+from shopsearch.data.triplets import TripletSet
+from shopsearch.retrieval.embeddings import EmbeddingCache
+from shopsearch.serving.downloads import Downloads
+from shopsearch.serving.models import ModelStore
+from shopsearch.training.seed import TrainParams, load_model, train
 
 
 @pytest.mark.slow
@@ -25,7 +24,7 @@ def test_killing_a_training_leaves_no_model_and_the_next_training_works(tmp_path
     out = tmp_path / "run"
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "shopsearch.training", "--start", str(MODEL_DIR), "--out", str(out), "--epochs", "1"],
+        [sys.executable, "-m", "shopsearch.training.seed", "--start", str(MODEL_DIR), "--out", str(out), "--epochs", "1"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     assert "seed recipe" in proc.stdout.readline()
@@ -83,7 +82,7 @@ def test_only_safetensors_weights_are_loaded_never_a_pickle(tmp_path):
 def test_internal_errors_are_logged_not_shown(caplog):
     import gradio as gr
 
-    from shopsearch.errors import QueryError
+    from shopsearch.common.errors import QueryError
     from shopsearch.ui import text
     from shopsearch.ui.context import user_errors
 

@@ -1,10 +1,10 @@
-"""👍/👎 marks → training triplets (the rules in shopsearch.feedback)."""
+"""👍/👎 marks → training triplets (the rules in shopsearch.data.feedback)."""
 
 from __future__ import annotations
 
-from shopsearch.csvio import read_table, to_safe_csv
-from shopsearch.feedback import FeedbackLog
-from shopsearch.triplets import check_frame
+from shopsearch.data.csvio import read_table, to_safe_csv
+from shopsearch.data.feedback import FeedbackLog
+from shopsearch.data.triplets import check_frame
 
 SHOWN = ["机械师 K7 机械键盘", "机械师 K8 机械键盘", "网速 AX55 无线路由器"]
 

@@ -5,25 +5,35 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 
 import pytest
-
-from shopsearch.catalog import Catalog, Product, load_catalog
-from shopsearch.chinese_recipe import mnrl_datasets
-from shopsearch.config import base_model_path
-from shopsearch.embeddings import EmbeddingCache
-from shopsearch.errors import UserError
-from shopsearch.evaluation import EvalQuery, load_queries
-from shopsearch.finetune_job import (
-    GOLDEN, Finetuner, FinetuneJob, FinetuneSpec, Finished, Limits, MeasureSet, Started, Step, Stopping, decide, measure_set, merge,
-)
-from shopsearch.models import BASE, CHINESE, SHIPPED, ModelStore
-from shopsearch.train_params import ChineseParams, TrainParams
-from shopsearch.training import train
-from shopsearch.triplets import TripletSet, read_triplets
-
 from conftest import CHINESE_DIR, MODEL_DIR, ROOT
+
+from shopsearch.common.config import base_model_path
+from shopsearch.common.errors import UserError
+from shopsearch.data.catalog import Catalog, Product, load_catalog
+from shopsearch.data.triplets import TripletSet, read_triplets
+from shopsearch.retrieval.embeddings import EmbeddingCache
+from shopsearch.retrieval.evaluation import EvalQuery, load_queries
+from shopsearch.serving.models import CHINESE, SHIPPED, ModelStore
+from shopsearch.training.chinese import mnrl_datasets
+from shopsearch.training.job import (
+    GOLDEN,
+    FinetuneJob,
+    Finetuner,
+    FinetuneSpec,
+    Finished,
+    Limits,
+    MeasureSet,
+    Started,
+    Step,
+    Stopping,
+    decide,
+    measure_set,
+    merge,
+)
+from shopsearch.training.params import ChineseParams, TrainParams
+from shopsearch.training.seed import train
 
 TEMPLATE = ROOT / "assets" / "triplets_example.csv"
 
@@ -200,7 +210,7 @@ def test_the_training_cli_runs_a_finetune_job(monkeypatch):
         yield  # a generator, like the real one
 
     monkeypatch.setattr(FinetuneJob, "run", spy)
-    from shopsearch.training import main
+    from shopsearch.training.cli import main
 
     with pytest.raises(Used):
         main(["--recipe", "seed", "--out", "/tmp/never-written"])

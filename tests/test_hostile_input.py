@@ -7,11 +7,10 @@ import time
 import numpy as np
 import pytest
 
-from shopsearch.csvio import parse_table
-from shopsearch.errors import UserError
-from shopsearch.search import validate_query
-from shopsearch.similarity import parse_sentences
-
+from shopsearch.common.errors import UserError
+from shopsearch.data.csvio import parse_table
+from shopsearch.retrieval.search import validate_query
+from shopsearch.retrieval.similarity import parse_sentences
 
 # --- CSV delimiter detection ----------------------------------------------------------------------------------------
 
@@ -95,12 +94,12 @@ def tab_handler(catalog, shipped_model, base_model, tmp_path_factory):
     """tab_handler(api_name) -> that event's handler, from the search and similarity tabs built as the app builds them
     (over 12 products, so the engine is quick to embed)."""
     import gradio as gr
-
     from conftest import MODEL_DIR
-    from shopsearch.catalog import Catalog
-    from shopsearch.config import base_model_path, get_settings
-    from shopsearch.embeddings import EmbeddingCache
-    from shopsearch.models import ModelStore
+
+    from shopsearch.common.config import base_model_path, get_settings
+    from shopsearch.data.catalog import Catalog
+    from shopsearch.retrieval.embeddings import EmbeddingCache
+    from shopsearch.serving.models import ModelStore
     from shopsearch.ui import search_tab, similarity_tab
     from shopsearch.ui.context import AppContext, Visitor
 
@@ -148,14 +147,14 @@ def test_the_map_draws_a_lone_surrogate_or_an_empty_box_without_an_error(run_map
 
 def tiny_catalog(*names: str):
     """A catalog of products with only these names (ids T0, T1, …; no description, so text == name)."""
-    from shopsearch.catalog import Catalog, Product
+    from shopsearch.data.catalog import Catalog, Product
 
     return Catalog([Product(f"T{i}", name, "", "", None, "", "") for i, name in enumerate(names)])
 
 
 def assert_well_formed(triplets, catalog) -> None:
     """Some triplets, all distinct, none whose negative is its positive or contains the anchor's keyword."""
-    from shopsearch.triplets import keyword_of
+    from shopsearch.data.triplets import keyword_of
 
     names = {p.text: p.name for p in catalog.products}
     rows = list(zip(triplets.anchors, triplets.positives, triplets.negatives))
@@ -170,7 +169,7 @@ PHONE_CASES = tiny_catalog(*(f"{colour} 手机壳" for colour in "红橙黄绿�
 @pytest.mark.timeout(60)
 def test_a_catalog_with_fewer_triplets_than_asked_gives_what_exists_and_stops():
     """9 phone cases + 1 charger hold fewer than 500 distinct triplets: generate() used to loop for ever."""
-    from shopsearch.triplets import generate
+    from shopsearch.data.triplets import generate
 
     triplets = generate(PHONE_CASES, n=500)
     assert 0 < len(triplets) < 500
@@ -180,7 +179,7 @@ def test_a_catalog_with_fewer_triplets_than_asked_gives_what_exists_and_stops():
 @pytest.mark.timeout(60)
 def test_a_single_brand_catalog_skips_the_brand_as_a_keyword():
     """Every name contains 小米, so "小米" has no valid negative (it used to raise IndexError); the other words do."""
-    from shopsearch.triplets import generate
+    from shopsearch.data.triplets import generate
 
     catalog = tiny_catalog("小米 14 手机", "小米 手环 8", "小米 充电宝", "小米 电视 S", "小米 扫地机器人")
     triplets = generate(catalog, n=15)
@@ -192,8 +191,8 @@ def test_a_single_brand_catalog_skips_the_brand_as_a_keyword():
 @pytest.mark.parametrize("names", [("机械师 K7 机械键盘",), ("小米", "小米", "小米")], ids=["one_product", "identical_names"])
 def test_a_catalog_with_no_possible_triplet_is_refused_in_both_languages(names):
     """One product has no negative at all; identical names have none without the keyword (was IndexError / a hang)."""
-    from shopsearch.errors import TripletFileError
-    from shopsearch.triplets import generate
+    from shopsearch.common.errors import TripletFileError
+    from shopsearch.data.triplets import generate
 
     with pytest.raises(TripletFileError) as err:
         generate(tiny_catalog(*names), n=30)
@@ -214,7 +213,7 @@ def test_a_catalog_with_no_possible_triplet_is_refused_in_both_languages(names):
 )
 def test_highlight_marks_exactly_the_matched_characters_of_the_original_name(name, query, expected):
     """Matching runs on a folded copy of the name whose every character maps back to the original one."""
-    from shopsearch.lexical import query_terms
+    from shopsearch.text.lexical import query_terms
     from shopsearch.ui.search_tab import highlight
 
     assert highlight(name, query_terms(query)) == expected
@@ -232,7 +231,7 @@ NAN, INF = float("nan"), float("inf")
 )
 def test_search_refuses_a_number_that_is_not_finite(engine, options):
     """NaN slips past every range check (it compares false): alpha = NaN gave every hit score NaN (JSON null)."""
-    from shopsearch.errors import QueryError
+    from shopsearch.common.errors import QueryError
 
     with pytest.raises(QueryError) as err:
         engine.search("寻找一款K7", **options)
@@ -242,8 +241,8 @@ def test_search_refuses_a_number_that_is_not_finite(engine, options):
 @pytest.mark.parametrize("bounds", [{"min_price": NAN}, {"max_price": NAN}, {"min_price": -INF}, {"max_price": INF}])
 def test_price_filters_refuse_a_number_that_is_not_finite(bounds):
     """A NaN price bound used to filter out every product without a word."""
-    from shopsearch.errors import QueryError
-    from shopsearch.search import Filters
+    from shopsearch.common.errors import QueryError
+    from shopsearch.retrieval.search import Filters
 
     with pytest.raises(QueryError) as err:
         Filters(**bounds)
@@ -280,7 +279,7 @@ def test_an_id_in_an_error_message_is_shown_as_text(write):
     """gr.Error renders its message as HTML: a duplicate id <img src=x onerror=…> must arrive escaped."""
     import gradio as gr
 
-    from shopsearch.catalog import load_catalog
+    from shopsearch.data.catalog import load_catalog
     from shopsearch.ui.context import user_errors
 
     path = write("c.csv", "id,name\n<img src=x onerror=alert(1)>,键盘\n<img src=x onerror=alert(1)>,鼠标\n")
@@ -292,7 +291,7 @@ def test_an_id_in_an_error_message_is_shown_as_text(write):
 
 def test_column_names_in_the_triplet_check_report_are_escaped(write):
     """A column named <b>x</b> (or a Markdown link) shows as typed in the report, not as bold text or a link."""
-    from shopsearch.triplets import read_triplets
+    from shopsearch.data.triplets import read_triplets
     from shopsearch.ui.finetune_tab import report_markdown
 
     path = write("t.csv", "<b>x</b>,[click](http://example.com),$$y$$\n寻找一款K7,机械师 K7 机械键盘,峰景 双人登山帐篷\n")
@@ -325,7 +324,7 @@ EVIL = '<span style="font-size:200px">巨</span><a href="javascript:alert(1)">�
 
 def test_map_legends_labels_and_hovers_escape_user_text():
     """Plotly renders <span style>, <a href> and <b> in legends and labels: a category or name must not restyle the map."""
-    from shopsearch import figures
+    from shopsearch.ui import figures
 
     points = np.zeros((2, 2))
     maps = figures.embedding_map(points, [EVIL, "键盘"], [EVIL, "键盘"], np.zeros((1, 2)), [EVIL])
@@ -358,7 +357,7 @@ def test_highlight_marks_words_and_bigrams_not_lone_characters(name, query, mark
 
 def test_the_map_gives_36_categories_36_looks_and_numbers_its_stars():
     """Colours used to repeat after 10 categories; sentence labels on the map overlapped (now numbers, text on hover)."""
-    from shopsearch import figures
+    from shopsearch.ui import figures
 
     cats = [f"类别{i}" for i in range(36)]
     fig = figures.embedding_map(np.random.default_rng(0).normal(size=(36, 2)), cats, cats, np.zeros((2, 2)), ["第一句", "第二句"])

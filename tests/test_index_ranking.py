@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from shopsearch import index
-from shopsearch.index import ranks_of, top_k
+from shopsearch.retrieval import index
+from shopsearch.retrieval.index import ranks_of, top_k
 
 
 def scores_with_ties(n: int, distinct: int | None, zeros: float, seed: int) -> np.ndarray:

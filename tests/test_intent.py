@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from shopsearch.intent import PriceRange, mentions, parse_number, parse_query
+from shopsearch.text.intent import PriceRange, mentions, parse_number, parse_query
 
 
 @pytest.mark.parametrize(
@@ -163,8 +163,8 @@ def test_not_4g_ranks_the_model_without_4g_first(chinese_engine):
 
 def test_a_product_with_a_negated_term_is_demoted_below_all_others_not_removed(chinese_model, session_cache, write):
     """On a small catalog every product is shown: the two 4G listings, the best lexical matches for "Pad 4G", come last."""
-    from shopsearch.catalog import load_catalog
-    from shopsearch.search import build_engine
+    from shopsearch.data.catalog import load_catalog
+    from shopsearch.retrieval.search import build_engine
 
     catalog = load_catalog(write("small.csv", (
         "id,name,description\n"
@@ -184,8 +184,8 @@ def test_only_the_best_scoring_holders_of_a_negated_term_are_read_and_the_hits_a
     """The engine reads a product's text to see whether it mentions a negated term only while that can change the top
     `top`: the hits (ids, scores, demotions) equal those of demoting every product that mentions it, over the whole
     catalog and within a category (where the demoted products come last among the hits)."""
-    from shopsearch.intent import mentions
-    from shopsearch.search import Filters
+    from shopsearch.retrieval.search import Filters
+    from shopsearch.text.intent import mentions
 
     engine = chinese_engine
     queries = ["平板 不要4G", "跑鞋 不要白色", "机械键盘 不要青轴", "耳机 without noise cancelling"]
@@ -258,7 +258,7 @@ def test_a_price_limit_nothing_meets_becomes_a_preference_and_says_so(chinese_en
 
 
 def test_the_form_filters_and_the_query_price_both_apply(chinese_engine):
-    from shopsearch.search import Filters
+    from shopsearch.retrieval.search import Filters
 
     hits = chinese_engine.search("耳机 五百以内", top=50, filters=Filters(min_price=200)).hits
     assert hits and all(200 <= h.price <= 500 for h in hits)
@@ -308,8 +308,8 @@ def test_audience_marks_read_only_products_the_index_finds_and_mark_the_same_as_
     """Every product whose text names an audience holds one of its AUDIENCE_NAMES (which name it) or AUDIENCE_HINTS
     (whose holders are read): at 1M products, reading every text had made one query take 60 s. The marks equal a pass
     over every text."""
-    from shopsearch.intent import has_audience
-    from shopsearch.search import OPPOSITE_AUDIENCE, lexical_document
+    from shopsearch.retrieval.search import OPPOSITE_AUDIENCE, lexical_document
+    from shopsearch.text.intent import has_audience
 
     documents = [lexical_document(p) for p in chinese_engine.catalog.products]
     opposite = OPPOSITE_AUDIENCE.get(audience)

@@ -10,15 +10,15 @@ import bm25s
 import numpy as np
 import pytest
 
-from shopsearch import lexical
-from shopsearch.catalog import Catalog
-from shopsearch.config import ROOT
-from shopsearch.evaluation import load_queries
-from shopsearch.index import top_k
-from shopsearch.lexical import LexicalIndex, tokenize
-from shopsearch.pinyin import as_pinyin, pinyin_tokens
-from shopsearch.query import content_text
-from shopsearch.search import lexical_documents
+from shopsearch.common.config import ROOT
+from shopsearch.data.catalog import Catalog
+from shopsearch.retrieval.evaluation import load_queries
+from shopsearch.retrieval.index import top_k
+from shopsearch.retrieval.search import lexical_documents
+from shopsearch.text import lexical
+from shopsearch.text.lexical import LexicalIndex, tokenize
+from shopsearch.text.pinyin import as_pinyin, pinyin_tokens
+from shopsearch.text.query import content_text
 
 
 def reference_bm25(corpus: list[list[str]], query: list[str], k1: float = 1.5, b: float = 0.75) -> np.ndarray:

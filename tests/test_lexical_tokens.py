@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import pytest
-
-from shopsearch.config import ROOT, base_model_path
-from shopsearch.evaluation import load_queries
-from shopsearch.lexical import LexicalIndex, query_terms, tokenize
-from shopsearch.tokens import PlainTokenizer, missing_cjk_chars, view
-
 from conftest import CHINESE_DIR, MODEL_DIR
+
+from shopsearch.common.config import ROOT, base_model_path
+from shopsearch.retrieval.evaluation import load_queries
+from shopsearch.text.lexical import LexicalIndex, query_terms, tokenize
+from shopsearch.text.tokens import PlainTokenizer, missing_cjk_chars, view
 
 
 @pytest.mark.parametrize(
@@ -123,7 +122,7 @@ def test_the_plain_tokenizer_sees_what_the_models_own_tokenizer_sees(model_name,
 
 def test_the_plain_tokenizer_counts_tokens_as_the_models_own(shipped_model, catalog):
     """The triplet check flags over-long rows by token count: the torch-free count must be the model's."""
-    from shopsearch.tokens import token_counts
+    from shopsearch.text.tokens import token_counts
 
     texts = catalog.documents + ["", "想" * 600]
     assert token_counts(PlainTokenizer.from_dir(MODEL_DIR), texts) == token_counts(shipped_model.tokenizer, texts)

@@ -8,7 +8,7 @@ import time
 import pytest
 from gradio_client import Client, handle_file
 
-from shopsearch.config import ROOT
+from shopsearch.common.config import ROOT
 
 sys.path.insert(0, str(ROOT / "bench"))
 from bench_load import search_load, small_triplets  # noqa: E402

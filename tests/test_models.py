@@ -6,13 +6,12 @@ import shutil
 import time
 
 import pytest
-
-from shopsearch.config import base_model_path
-from shopsearch.embeddings import EmbeddingCache
-from shopsearch.errors import UserError
-from shopsearch.models import BASE, SHIPPED, ModelStore
-
 from conftest import MODEL_DIR
+
+from shopsearch.common.config import base_model_path
+from shopsearch.common.errors import UserError
+from shopsearch.retrieval.embeddings import EmbeddingCache
+from shopsearch.serving.models import BASE, SHIPPED, ModelStore
 
 
 @pytest.fixture
@@ -73,7 +72,7 @@ def test_parallel_requests_for_one_engine_build_it_once(store, catalog, monkeypa
     """Ten visitors asking at once for the same (model, catalog) engine share one build (single-flight)."""
     import threading
 
-    import shopsearch.models as models
+    import shopsearch.serving.models as models
 
     builds = []
     real_build = models.build_engine

@@ -7,10 +7,17 @@ import json
 import numpy as np
 import pytest
 
-from shopsearch.intent import parse_query
-from shopsearch.no_answer import (
-    NO_ANSWER_FILE, NoAnswerRule, Signals, content_words, cross_validate, fit_rule, flag_report, word_coverage,
+from shopsearch.retrieval.no_answer import (
+    NO_ANSWER_FILE,
+    NoAnswerRule,
+    Signals,
+    content_words,
+    cross_validate,
+    fit_rule,
+    flag_report,
+    word_coverage,
 )
+from shopsearch.text.intent import parse_query
 
 
 @pytest.mark.parametrize(

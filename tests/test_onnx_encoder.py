@@ -15,22 +15,27 @@ import numpy as np
 import onnx
 import pytest
 import torch
+from conftest import CHINESE_DIR, MODEL_DIR
 from onnxruntime.transformers import optimizer
 
-from shopsearch.catalog import Catalog, Product, load_catalog
-from shopsearch.chinese_recipe import ChineseParams, train_chinese
-from shopsearch.config import ROOT, base_model_path
-from shopsearch.embeddings import EmbeddingCache, TorchEncoder, encode, model_fingerprint
-from shopsearch.evaluation import load_queries
-from shopsearch.models import ModelStore
-from shopsearch.onnx_encoder import (
-    EXPORT_FORMAT, META_PROBES, OnnxEncoder, _session, export_path, mean_pool_normalize, remove_stale_exports,
+from shopsearch.common.config import ROOT, base_model_path
+from shopsearch.data.catalog import Catalog, Product, load_catalog
+from shopsearch.data.triplets import TripletSet
+from shopsearch.retrieval.embeddings import EmbeddingCache, TorchEncoder, encode, model_fingerprint
+from shopsearch.retrieval.evaluation import load_queries
+from shopsearch.retrieval.onnx_encoder import (
+    EXPORT_FORMAT,
+    META_PROBES,
+    OnnxEncoder,
+    _session,
+    export_path,
+    mean_pool_normalize,
+    remove_stale_exports,
 )
-from shopsearch.search import build_engine
-from shopsearch.training import TrainParams, load_model, train
-from shopsearch.triplets import TripletSet
-
-from conftest import CHINESE_DIR, MODEL_DIR
+from shopsearch.retrieval.search import build_engine
+from shopsearch.serving.models import ModelStore
+from shopsearch.training.chinese import ChineseParams, train_chinese
+from shopsearch.training.seed import TrainParams, load_model, train
 
 MODEL_DIRS = {"chinese": CHINESE_DIR, "shipped": MODEL_DIR, "base": Path(base_model_path())}
 MIN_COSINE = 0.9999
@@ -215,7 +220,7 @@ def test_a_cached_export_of_another_model_is_replaced(shipped_model, base_model,
     fp = model_fingerprint(MODEL_DIR)
     export_path(tmp_path, fp).parent.mkdir(parents=True)
     shutil.copy(base.path, export_path(tmp_path, fp))
-    with caplog.at_level(logging.WARNING, logger="shopsearch.onnx_encoder"):
+    with caplog.at_level(logging.WARNING, logger="shopsearch.retrieval.onnx_encoder"):
         encoder = OnnxEncoder.for_model(shipped_model, fp, tmp_path)
     assert "exporting again" in caplog.text
     assert encoder is not None
@@ -227,7 +232,7 @@ def test_a_broken_export_falls_back_to_torch(shipped_model, tmp_path, monkeypatc
     """When the exporter raises, the engine searches with torch, says so in the log, and leaves no file behind."""
     monkeypatch.setattr(torch.onnx, "export", _refuse_export)
     fp = model_fingerprint(MODEL_DIR)
-    with caplog.at_level(logging.WARNING, logger="shopsearch.onnx_encoder"):
+    with caplog.at_level(logging.WARNING, logger="shopsearch.retrieval.onnx_encoder"):
         assert OnnxEncoder.for_model(shipped_model, fp, tmp_path) is None
         engine = build_engine(shipped_model, fp, load_catalog(write("c.csv", "id,name\nA,机械师 K7 机械键盘\n")), EmbeddingCache(tmp_path))
     assert "falling back to torch" in caplog.text and "exporter broke" in caplog.text
@@ -239,7 +244,7 @@ def test_a_broken_export_falls_back_to_torch(shipped_model, tmp_path, monkeypatc
 def test_a_failed_fusion_keeps_the_plain_export(shipped_model, tmp_path, monkeypatch, caplog):
     """If onnxruntime cannot fuse the graph, the plain export is used (still like torch) and the log says so."""
     monkeypatch.setattr(optimizer, "optimize_model", _refuse_fusion)
-    with caplog.at_level(logging.WARNING, logger="shopsearch.onnx_encoder"):
+    with caplog.at_level(logging.WARNING, logger="shopsearch.retrieval.onnx_encoder"):
         encoder = OnnxEncoder.for_model(shipped_model, model_fingerprint(MODEL_DIR), tmp_path)
     assert "could not fuse" in caplog.text and "fusion broke" in caplog.text
     assert encoder is not None and "Attention" not in _graph_ops(encoder.path)
@@ -322,7 +327,7 @@ def test_a_cached_export_encodes_as_torch_without_importing_torch(engines, expor
     texts = catalog.documents[:40] + ["寻找一款K7", ""]
     code = (
         "import json, sys\n"
-        "from shopsearch.onnx_encoder import OnnxEncoder\n"
+        "from shopsearch.retrieval.onnx_encoder import OnnxEncoder\n"
         f"encoder = OnnxEncoder.cached({str(export_root)!r}, {fp!r})\n"
         f"vectors = encoder.encode({texts!r})\n"
         f"print(json.dumps({{'heavy': [m for m in {HEAVY!r} if m in sys.modules], 'vectors': vectors.tolist()}}))\n"

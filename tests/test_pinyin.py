@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from shopsearch.catalog import Catalog
-from shopsearch.lexical import LexicalIndex
-from shopsearch.pinyin import pinyin_tokens
-from shopsearch.search import lexical_documents
+from shopsearch.data.catalog import Catalog
+from shopsearch.retrieval.search import lexical_documents
+from shopsearch.text.lexical import LexicalIndex
+from shopsearch.text.pinyin import pinyin_tokens
 
 
 @pytest.fixture(scope="module")

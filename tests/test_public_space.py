@@ -16,19 +16,18 @@ import urllib.error
 import urllib.request
 
 import pytest
-
-from shopsearch.catalog import Catalog, Product, load_catalog
-from shopsearch.config import base_model_path, get_settings
-from shopsearch.downloads import Downloads
-from shopsearch.embeddings import EmbeddingCache
-from shopsearch.errors import UserError
-from shopsearch.janitor import Janitor, disk_bytes
-from shopsearch.models import ModelStore
-from shopsearch.session_store import SessionStore
-from shopsearch.training_queue import TrainingQueue
-from shopsearch.triplets import TripletSet
-
 from conftest import MODEL_DIR, ROOT
+
+from shopsearch.common.config import base_model_path, get_settings
+from shopsearch.common.errors import UserError
+from shopsearch.data.catalog import Catalog, Product, load_catalog
+from shopsearch.data.triplets import TripletSet
+from shopsearch.retrieval.embeddings import EmbeddingCache
+from shopsearch.serving.downloads import Downloads
+from shopsearch.serving.janitor import Janitor
+from shopsearch.serving.models import ModelStore
+from shopsearch.serving.session_store import SessionStore
+from shopsearch.training.line import TrainingQueue
 
 
 @pytest.fixture
@@ -213,8 +212,9 @@ def test_a_finetune_over_the_step_cap_is_refused_naming_the_cap(app_url, tmp_pat
 def test_a_runs_zip_is_made_on_request_and_is_unreachable_once_the_run_is_deleted(app_url, tmp_path):
     """Finding 9: a zip was made for every run, copied into gradio's cache, and served after its run was deleted (even
     after a restart). Now it is made when asked for, served from where it was made, and deleted with the run."""
-    import app
     from gradio_client import Client, handle_file
+
+    import app
 
     client = Client(app_url, verbose=False)
     job = client.submit(handle_file(str(_triplet_csv(tmp_path / "t.csv", 20))), 1, 8, 5e-5, "TripletLoss", "shipped",
@@ -243,9 +243,8 @@ def test_a_runs_zip_is_made_on_request_and_is_unreachable_once_the_run_is_delete
 def test_a_20_million_character_request_is_refused_before_gradio_parses_it(app_url):
     """Finding 2: the length checks ran only after gradio had parsed and validated a 60 MB body (+0.5 GB, seconds of
     the event loop). Bodies over 1 MB are now refused at the door, with a bilingual message; small ones pass."""
-    import json
-
     import http.client
+    import json
     from urllib.parse import urlparse
 
     declared = len(json.dumps({"data": ["键" * 20_000_000, 10]}).encode())  # what a 20M-character query sends

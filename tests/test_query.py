@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from shopsearch.lexical import query_terms
-from shopsearch.query import content_text, split_filler
+from shopsearch.text.lexical import query_terms
+from shopsearch.text.query import content_text, split_filler
 
 
 @pytest.mark.parametrize(

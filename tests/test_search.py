@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from shopsearch.catalog import load_catalog
-from shopsearch.embeddings import EmbeddingCache
-from shopsearch.errors import QueryError
-from shopsearch.search import DEFAULT_ALPHA, Filters, SearchEngine, build_engine, validate_query
+from shopsearch.common.errors import QueryError
+from shopsearch.data.catalog import load_catalog
+from shopsearch.retrieval.embeddings import EmbeddingCache
+from shopsearch.retrieval.search import DEFAULT_ALPHA, Filters, SearchEngine, build_engine, validate_query
 
 
 def top_name(engine, query: str, mode: str) -> str:
@@ -59,7 +59,7 @@ def test_hybrid_weight_follows_what_the_model_can_see(engine):
 
 def test_approximate_index_agrees_with_exact_search(engine, shipped_model, catalog):
     """The IVF index (used from 200k products) finds ≥ 99% of the exact top-10 on clustered vectors."""
-    from shopsearch.index import ExactIndex, IvfIndex
+    from shopsearch.retrieval.index import ExactIndex, IvfIndex
 
     rng = np.random.default_rng(0)
     centres = engine.vectors[rng.integers(0, len(engine.vectors), 20_000)]
@@ -108,8 +108,8 @@ def test_filters_exclude_what_they_should(engine):
 def test_a_filtered_search_over_an_approximate_index_scores_candidates_among_the_filtered_rows(engine, catalog, monkeypatch):
     """Above MASKED_ALL_ROWS kept rows (0 here), the IVF index picks the candidates within the filter instead of every
     kept row being read; probing every list, the top hits are those of exact search under the same filter."""
-    import shopsearch.search as search_module
-    from shopsearch.index import IvfIndex
+    import shopsearch.retrieval.search as search_module
+    from shopsearch.retrieval.index import IvfIndex
 
     ivf = IvfIndex(engine.vectors)
     ivf.nprobe, ivf.probe_margin = ivf.nlist, None
@@ -139,7 +139,7 @@ def test_a_large_catalog_scores_bm25_in_another_thread_while_the_query_is_encode
     those of scoring it after. Lexical mode, which encodes nothing, scores in the caller's thread."""
     import threading
 
-    import shopsearch.search as search_module
+    import shopsearch.retrieval.search as search_module
 
     queries = ["蓝牙耳机 降噪", "a tent for camping", "寻找一款K7 不要青轴", "保温杯 两百以内"]
     serial = {(q, mode): engine.search(q, mode=mode, top=5).hits for q in queries for mode in ("hybrid", "semantic")}

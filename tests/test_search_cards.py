@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shopsearch.search import SearchHit, SearchResult
+from shopsearch.retrieval.search import SearchHit, SearchResult
 from shopsearch.ui.search_tab import result_cards
 
 
@@ -24,7 +24,7 @@ def test_a_list_of_close_scores_has_no_separator_and_says_its_ranks_in_both_lang
 
 
 def test_a_demoted_hit_says_why_it_is_last_and_a_negated_term_is_not_highlighted():
-    from shopsearch.intent import parse_query
+    from shopsearch.text.intent import parse_query
 
     hits = [_hit(1, 0.9), SearchHit(2, "P2", "星耀 Pad 11 4G版", "平板", 2599.0, -0.5, 0.5, 1.0, 2, 2, demoted=("4g",))]
     html = result_cards(SearchResult("Pad 不要4G", "hybrid", hits, 1.0, 1.0, parsed=parse_query("Pad 不要4G")))
@@ -34,7 +34,7 @@ def test_a_demoted_hit_says_why_it_is_last_and_a_negated_term_is_not_highlighted
 
 def test_chips_list_every_intent_and_tick_the_ones_in_force():
     """Unticking a chip removes its intent; it stays listed, unticked, so it can be ticked again; a new query resets."""
-    from shopsearch.intent import parse_query
+    from shopsearch.text.intent import parse_query
     from shopsearch.ui.search_tab import chip_choices, removed_chips
 
     parsed = parse_query("耳机 不要4G 两百以内")

@@ -12,7 +12,7 @@ import urllib.request
 import pytest
 from huggingface_hub import SpaceCard
 
-from shopsearch.config import ROOT
+from shopsearch.common.config import ROOT
 
 
 def test_readme_front_matter_is_a_valid_space_card():

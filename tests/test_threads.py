@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from shopsearch.threads import in_own_thread
+from shopsearch.common.threads import in_own_thread
 
 
 def test_the_work_runs_in_another_thread_that_has_ended_and_its_result_comes_back():

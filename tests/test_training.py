@@ -6,12 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-
-from shopsearch.config import ROOT, base_model_path
-from shopsearch.training import TrainParams, bf16_is_fast, load_model, train
-from shopsearch.triplets import TripletSet, check_frame
-
 from conftest import MODEL_DIR, SEED_WIDGET_QUERIES
+
+from shopsearch.common.config import ROOT, base_model_path
+from shopsearch.data.triplets import TripletSet, check_frame
+from shopsearch.training.seed import TrainParams, bf16_is_fast, load_model, train
 
 
 def test_shipped_model_loads_offline_and_encodes_384_dimensions(shipped_model):

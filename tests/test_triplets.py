@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from shopsearch.config import ROOT
-from shopsearch.errors import TripletFileError
-from shopsearch.triplets import TEMPLATES, generate, read_triplets
+from shopsearch.common.config import ROOT
+from shopsearch.common.errors import TripletFileError
+from shopsearch.data.triplets import TEMPLATES, generate, read_triplets
 
 LIMITS = {"max_mb": 5, "max_rows": 5000}
 
@@ -111,7 +111,7 @@ def test_files_over_the_row_and_size_limits_are_refused(write):
 
 
 def test_keyword_of_recovers_the_template_keyword():
-    from shopsearch.triplets import keyword_of
+    from shopsearch.data.triplets import keyword_of
 
     assert keyword_of("寻找一款K7") == "K7"
     assert keyword_of("最近在看童趣派，有什么建议？") == "童趣派"
@@ -121,7 +121,7 @@ def test_keyword_of_recovers_the_template_keyword():
 def test_hard_negatives_are_closer_than_random_ones_and_never_right_answers(catalog, shipped_model):
     import numpy as np
 
-    from shopsearch.triplets import keyword_of, with_hard_negatives
+    from shopsearch.data.triplets import keyword_of, with_hard_negatives
 
     triplets = generate(catalog, n=60, seed=7)
     mined, replaced = with_hard_negatives(triplets, catalog, shipped_model)

@@ -19,7 +19,7 @@ import httpx
 import pytest
 from gradio_client import Client, handle_file
 
-from shopsearch.config import ROOT
+from shopsearch.common.config import ROOT
 
 sys.path.insert(0, str(ROOT / "bench"))
 from bench_abuse import Victim, wide_csv  # noqa: E402
@@ -108,8 +108,8 @@ def test_a_40000_column_csv_is_refused_fast_by_every_table_upload_while_another_
 @pytest.mark.slow
 def test_uploads_are_parsed_in_a_worker_thread_not_on_the_event_loop(app_url, wide, monkeypatch):
     """A parse on the event loop's thread would stall every request, even the ones that never queue."""
-    import shopsearch.catalog
-    import shopsearch.triplets
+    import shopsearch.data.catalog
+    import shopsearch.data.triplets
 
     seen: list[tuple[str, bool]] = []
 
@@ -127,9 +127,9 @@ def test_uploads_are_parsed_in_a_worker_thread_not_on_the_event_loop(app_url, wi
 
         monkeypatch.setattr(module, "read_table", reading)
 
-    spy(shopsearch.catalog)
-    spy(shopsearch.triplets)
+    spy(shopsearch.data.catalog)
+    spy(shopsearch.data.triplets)
     client = Client(app_url, verbose=False)
     for kind in ("/load_catalog", "/finetune", "triplet check"):
         assert REFUSAL in send_wide(app_url, client, wide, kind)
-    assert sorted(seen) == [("shopsearch.catalog", False), ("shopsearch.triplets", False), ("shopsearch.triplets", False)]
+    assert sorted(seen) == [("shopsearch.data.catalog", False), ("shopsearch.data.triplets", False), ("shopsearch.data.triplets", False)]

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from shopsearch.embeddings import EmbeddingCache, TorchEncoder, encode
-from shopsearch.index import IvfIndex, RowReader, row_blocks, top_k
+from shopsearch.retrieval.embeddings import EmbeddingCache, TorchEncoder, encode
+from shopsearch.retrieval.index import IvfIndex, RowReader, row_blocks, top_k
 
 
 def unit_rows(rows: int, dim: int, seed: int = 0) -> np.ndarray:
@@ -135,7 +135,7 @@ def test_an_ivf_build_uses_every_core_and_leaves_faiss_as_it_found_it():
     import faiss
     from threadpoolctl import threadpool_info
 
-    from shopsearch.index import all_cores_for_faiss
+    from shopsearch.retrieval.index import all_cores_for_faiss
 
     faiss.omp_set_num_threads(1)
     try:

@@ -4,28 +4,28 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import inspect
-import threading
 import html
+import inspect
 import logging
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import ParamSpec, TypeVar
 
 import gradio as gr
 
-from shopsearch.catalog import Catalog
-from shopsearch.session_store import SessionStore
-from shopsearch.config import Settings
-from shopsearch.downloads import Downloads
-from shopsearch.errors import UserError
-from shopsearch.feedback import FeedbackLog
-from shopsearch.evaluation import EvalQuery
-from shopsearch.finetune_job import Finetuner, Limits, merge
-from shopsearch.janitor import Janitor
-from shopsearch.models import SHIPPED, ModelStore
-from shopsearch.training_queue import TrainingQueue
-from shopsearch.triplets import TripletSet
+from shopsearch.common.config import Settings
+from shopsearch.common.errors import UserError
+from shopsearch.data.catalog import Catalog
+from shopsearch.data.feedback import FeedbackLog
+from shopsearch.data.triplets import TripletSet
+from shopsearch.retrieval.evaluation import EvalQuery
+from shopsearch.serving.downloads import Downloads
+from shopsearch.serving.janitor import Janitor
+from shopsearch.serving.models import SHIPPED, ModelStore
+from shopsearch.serving.session_store import SessionStore
+from shopsearch.training.job import Finetuner, Limits, merge
+from shopsearch.training.line import TrainingQueue
 from shopsearch.ui import text
 
 log = logging.getLogger("shopsearch.ui")

@@ -12,18 +12,27 @@ from pathlib import Path
 import gradio as gr
 import pandas as pd
 
-from shopsearch import figures
-from shopsearch.csvio import to_safe_csv
-from shopsearch.errors import UserError
-from shopsearch.evaluation import QueryFileError, check_ids, load_queries
-from shopsearch.finetune_job import (
-    METRICS, Evaluating, Finished, FinetuneSpec, LeftLine, Plan, Report, Started, Step, Stopping, Waiting,
+from shopsearch.common.errors import UserError
+from shopsearch.common.threads import in_own_thread
+from shopsearch.data.csvio import to_safe_csv
+from shopsearch.data.triplets import DROP_REASONS, CheckReport, TripletSet, generate, read_triplets, with_hard_negatives
+from shopsearch.retrieval.evaluation import QueryFileError, check_ids, load_queries
+from shopsearch.serving.models import BASE, CHINESE, SHIPPED
+from shopsearch.training.job import (
+    METRICS,
+    Evaluating,
+    FinetuneSpec,
+    Finished,
+    LeftLine,
+    Plan,
+    Report,
+    Started,
+    Step,
+    Stopping,
+    Waiting,
 )
-from shopsearch.models import BASE, CHINESE, SHIPPED
-from shopsearch.threads import in_own_thread
-from shopsearch.train_params import LOSSES, ChineseParams, TrainParams
-from shopsearch.triplets import DROP_REASONS, CheckReport, TripletSet, generate, read_triplets, with_hard_negatives
-from shopsearch.ui import text
+from shopsearch.training.params import LOSSES, ChineseParams, TrainParams
+from shopsearch.ui import figures, text
 from shopsearch.ui.context import AppContext, Visitor, session_id, user_errors
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "assets" / "triplets_example.csv"
@@ -347,16 +356,15 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         """The search tab switched the model: the runs table and the picker follow."""
         return runs_frame(ctx, session_id(request), state.active), gr.update(value=state.active)
 
-    private = dict(api_visibility="private")
     upload_outputs = [visitor, report_md, preview, pending_md]
-    triplet_file.upload(_check_upload, [triplet_file, visitor], upload_outputs, **private)
-    triplet_file.clear(_check_upload, [triplet_file, visitor], upload_outputs, **private)
-    recipe.input(lambda r: DEFAULT_START[r], [recipe], [start_from], queue=False, **private)
-    generate_btn.click(_generate, [hard_negatives, visitor], [visitor, report_md, preview, generated_file, pending_md], **private)
+    triplet_file.upload(_check_upload, [triplet_file, visitor], upload_outputs, api_visibility="private")
+    triplet_file.clear(_check_upload, [triplet_file, visitor], upload_outputs, api_visibility="private")
+    recipe.input(lambda r: DEFAULT_START[r], [recipe], [start_from], queue=False, api_visibility="private")
+    generate_btn.click(_generate, [hard_negatives, visitor], [visitor, report_md, preview, generated_file, pending_md], api_visibility="private")
     # The plan follows everything it depends on: the waiting triplets (pending_md changes with them) and the settings.
     plan_inputs = [recipe, epochs, batch_size, steps, visitor]
     for component in (pending_md, recipe, epochs, batch_size, steps):
-        component.change(_plan, plan_inputs, [plan_md], queue=False, **private)
+        component.change(_plan, plan_inputs, [plan_md], queue=False, api_visibility="private")
     start_btn.click(
         _start_finetune,
         [triplet_file, epochs, batch_size, learning_rate, loss, start_from, extend_vocab, recipe, steps, eval_file, visitor],
@@ -364,7 +372,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         # Several handlers may be in flight, but the training line lets one train; the others show their place in line.
         api_name="finetune", concurrency_limit=settings.max_waiting_finetunes + 1, concurrency_id="finetune",
     )
-    stop_btn.click(_stop, None, [status], queue=False, **private)
+    stop_btn.click(_stop, None, [status], queue=False, api_visibility="private")
     activate_btn.click(_activate, [run_picker, visitor], [visitor, active_md, runs, model_choice], api_name="activate")
     zip_btn.click(_prepare_zip, [run_picker, visitor], [model_zip, zip_md], api_name="model_zip", concurrency_limit=1)
-    model_choice.input(_after_switch, [visitor], [runs, run_picker], queue=False, **private)
+    model_choice.input(_after_switch, [visitor], [runs, run_picker], queue=False, api_visibility="private")

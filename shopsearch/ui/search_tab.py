@@ -9,15 +9,15 @@ import unicodedata
 import gradio as gr
 import pandas as pd
 
-from shopsearch.catalog import load_catalog
-from shopsearch.csvio import to_safe_csv
-from shopsearch.errors import UserError
-from shopsearch.glosses import is_cjk
-from shopsearch.intent import ParsedQuery
-from shopsearch.lexical import tokenize
-from shopsearch.models import SHIPPED
-from shopsearch.search import DEFAULT_ALPHA, Filters, SearchResult, validate_query
-from shopsearch.tokens import view
+from shopsearch.common.errors import UserError
+from shopsearch.data.catalog import load_catalog
+from shopsearch.data.csvio import to_safe_csv
+from shopsearch.retrieval.search import DEFAULT_ALPHA, Filters, SearchResult, validate_query
+from shopsearch.serving.models import SHIPPED
+from shopsearch.text.glosses import is_cjk
+from shopsearch.text.intent import ParsedQuery
+from shopsearch.text.lexical import tokenize
+from shopsearch.text.tokens import view
 from shopsearch.ui import text
 from shopsearch.ui.context import AppContext, Visitor, session_id, user_errors
 
@@ -365,7 +365,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
             validate_query(query, settings.max_query_chars)  # a query the search refuses builds nothing
             state = state or Visitor()
             waits = ctx.store.needs_build(state.active, session_id(request), ctx.catalog_of(state))
-        except Exception:  # only a message depends on it: never an error of its own
+        except Exception:  # noqa: BLE001 — only a message depends on it: never an error of its own
             return gr.skip()
         return text.PREPARING_SEARCH if waits else gr.skip()
 

@@ -6,11 +6,12 @@ import gradio as gr
 import numpy as np
 import pandas as pd
 
-from shopsearch import figures, similarity
-from shopsearch.csvio import to_safe_csv
-from shopsearch.embeddings import Encoder
-from shopsearch.errors import UserError
-from shopsearch.models import BASE, SHIPPED, ModelStore
+from shopsearch.common.errors import UserError
+from shopsearch.data.csvio import to_safe_csv
+from shopsearch.retrieval import similarity
+from shopsearch.retrieval.embeddings import Encoder
+from shopsearch.serving.models import BASE, SHIPPED, ModelStore
+from shopsearch.ui import figures
 from shopsearch.ui.context import AppContext, Visitor, session_id, user_errors
 
 # The seed model card's widget groups: a source sentence and three candidates.

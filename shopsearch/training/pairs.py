@@ -13,9 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from shopsearch.catalog import Catalog, Product
-from shopsearch.glosses import is_cjk
-from shopsearch.triplets import TEMPLATES
+from shopsearch.data.catalog import Catalog, Product
+from shopsearch.data.triplets import TEMPLATES
+from shopsearch.text.glosses import is_cjk
 
 _CLAUSE = re.compile(r"[，。、；！？,.;!?]+")
 EXTRA_TEMPLATES = ("{kw}", "{kw}推荐", "买{kw}", "{kw} 哪款好", "想要{kw}", "求推荐{kw}", "{kw}有吗")

@@ -11,8 +11,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from shopsearch.errors import UserError
-from shopsearch.train_params import TrainParams
+from shopsearch.common.errors import UserError
+from shopsearch.training.params import TrainParams
 
 
 def planned_steps(recipe: str, rows: int, epochs: int, batch: int, steps: int) -> int:

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from tokenizers import Tokenizer
 
-from shopsearch.embeddings import model_fingerprint
+from shopsearch.retrieval.embeddings import model_fingerprint
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -227,7 +227,7 @@ def export(model: SentenceTransformer, path: Path) -> dict[str, int]:
                     hidden_size=config.hidden_size,
                     optimization_options=options,
                 )
-            except Exception as err:  # the plain graph is still right; the probes check whichever file is kept
+            except Exception as err:  # noqa: BLE001 — the plain graph is still right; the probes check whichever file is kept
                 log.warning("onnxruntime could not fuse the export (%s: %s); keeping the plain graph", type(err).__name__, err)
                 graph = onnx.load(str(plain))
                 onnx.helper.set_model_props(graph, metadata)
@@ -342,7 +342,7 @@ class OnnxEncoder:
             return None
         try:
             return cls.from_export(path)
-        except Exception as err:  # the caller takes the torch path, which exports again
+        except Exception as err:  # noqa: BLE001 — the caller takes the torch path, which exports again
             log.warning("cached ONNX export %s unusable (%s); the model will be loaded in torch", path.name, err)
             return None
 
@@ -377,7 +377,7 @@ class OnnxEncoder:
                 if path.is_file():
                     try:
                         return cls._load_checked(model, path)
-                    except Exception as err:  # any unusable cached file (corrupt, stale, wrong key) is re-exported
+                    except Exception as err:  # noqa: BLE001 — any unusable cached file (corrupt, stale, wrong key) is re-exported
                         log.warning("cached ONNX export %s unusable (%s); exporting again", path.name, err)
                 fused = export(model, path)
                 log.info("exported model %s to %s (fused: %s)", fingerprint, path, fused or "nothing")
@@ -387,7 +387,7 @@ class OnnxEncoder:
                 except Exception:
                     path.unlink(missing_ok=True)  # a bad fresh export must not be picked up by the next call
                     raise
-        except Exception as err:  # broad on purpose: search must keep working on torch whatever ONNX raised
+        except Exception as err:  # noqa: BLE001 — broad on purpose: search must keep working on torch whatever ONNX raised
             log.warning("no ONNX encoder for model %s (%s: %s): falling back to torch", fingerprint, type(err).__name__, err)
             return None
 

@@ -1,7 +1,7 @@
 """What a fine-tune is asked to do and what it reports: plain data, importable without torch.
 
 The app's page is built from these (the fine-tune tab's defaults, its step estimates) before the training stack
-(torch, transformers, sentence-transformers: ~6 CPU-seconds of imports) has loaded; `shopsearch.training` runs them.
+(torch, transformers, sentence-transformers: ~6 CPU-seconds of imports) has loaded; `shopsearch.training.seed` runs them.
 """
 
 from __future__ import annotations

@@ -23,14 +23,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from shopsearch.catalog import Catalog
-from shopsearch.embeddings import EmbeddingCache, Encoder, Progress, TorchEncoder, model_fingerprint
-from shopsearch.errors import UserError
-from shopsearch.no_answer import NoAnswerRule
-from shopsearch.onnx_encoder import OnnxEncoder, export_path
-from shopsearch.search import SearchEngine, build_engine
-from shopsearch.threads import in_own_thread
-from shopsearch.tokens import PlainTokenizer
+from shopsearch.common.errors import UserError
+from shopsearch.common.threads import in_own_thread
+from shopsearch.data.catalog import Catalog
+from shopsearch.retrieval.embeddings import EmbeddingCache, Encoder, Progress, TorchEncoder, model_fingerprint
+from shopsearch.retrieval.no_answer import NoAnswerRule
+from shopsearch.retrieval.onnx_encoder import OnnxEncoder, export_path
+from shopsearch.retrieval.search import SearchEngine, build_engine
+from shopsearch.text.tokens import PlainTokenizer
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -137,7 +137,7 @@ class ModelStore:
 
     def model(self, model_id: str, session: str | None) -> SentenceTransformer:
         """The model in torch, loaded on first use (for a shared model, once: it is kept)."""
-        from shopsearch.training import load_model  # the training stack: imported on first need, not with the page
+        from shopsearch.training.seed import load_model  # the training stack: imported on first need, not with the page
 
         info = self.info(model_id, session)
         if info.owner is None:
@@ -298,7 +298,7 @@ class ModelStore:
                 # right after the page appears would wait behind it (first search 1.4-1.7 s instead of 0.2-0.3 s).
                 time.sleep(TRAINING_STACK_DELAY_S)
                 started = time.perf_counter()
-                import shopsearch.chinese_recipe  # noqa: F401 — torch, transformers, sentence-transformers, datasets
+                import shopsearch.training.chinese  # noqa: F401 — torch, transformers, sentence-transformers, datasets
 
                 log.info("imported the training stack in %.1f s", time.perf_counter() - started)
 

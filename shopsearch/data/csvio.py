@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from shopsearch.config import get_settings
-from shopsearch.errors import CsvFileError
+from shopsearch.common.config import get_settings
+from shopsearch.common.errors import CsvFileError
 
 _DELIMITERS = ",;\t|"
 # Cells starting with these are run as formulas by Excel/LibreOffice when a CSV is opened.

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from shopsearch.triplets import TripletSet
+from shopsearch.data.triplets import TripletSet
 
 
 @dataclass

@@ -18,13 +18,13 @@ import threading
 import unicodedata
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
-from functools import lru_cache
+from functools import cache, lru_cache
 from itertools import chain, islice
 
 import numpy as np
 
-from shopsearch.pinyin import as_pinyin, pinyin_tokens
-from shopsearch.query import content_text
+from shopsearch.text.pinyin import as_pinyin, pinyin_tokens
+from shopsearch.text.query import content_text
 
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _RUN = re.compile(rf"[{_CJK}]+|[a-z0-9]+(?:[-.][a-z0-9]+)*")
@@ -240,7 +240,7 @@ def _codes(text: str) -> np.ndarray:
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int64)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _nfkc_char(code: int) -> str | None:
     """NFKC of one character if NFKC changes it, else None. Example: 0xFF0C ("，") -> ","; 0x952E ("键") -> None"""
     folded = unicodedata.normalize("NFKC", chr(code))

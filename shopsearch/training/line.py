@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 
-from shopsearch.errors import UserError
+from shopsearch.common.errors import UserError
 
 
 class Ticket:

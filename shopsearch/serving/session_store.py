@@ -15,10 +15,9 @@ import threading
 import time
 from collections import OrderedDict
 from pathlib import Path
-
 from typing import Any
 
-from shopsearch.catalog import Catalog
+from shopsearch.data.catalog import Catalog
 
 
 class SessionStore:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from shopsearch.csvio import NO_ROW_LIMIT, read_table
-from shopsearch.errors import CatalogError, CsvFileError
+from shopsearch.common.errors import CatalogError, CsvFileError
+from shopsearch.data.csvio import NO_ROW_LIMIT, read_table
 
 REQUIRED = ("id", "name")
 OPTIONAL = ("brand", "category", "price", "description", "tags")

@@ -13,16 +13,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from shopsearch.catalog import Catalog, Product
-from shopsearch.embeddings import EmbeddingCache, Encoder, Progress, TorchEncoder
-from shopsearch.errors import QueryError
-from shopsearch.index import ExactIndex, IvfIndex, RowReader, build_index, ranks_of, top_k
-from shopsearch.inputs import clean_text, finite_number
-from shopsearch.intent import AUDIENCE_HINTS, AUDIENCE_NAMES, ParsedQuery, PriceRange, has_audience, key_tokens, mentions, parse_query
-from shopsearch.lexical import LexicalIndex, return_freed_heap
-from shopsearch.no_answer import NoAnswerRule, Signals, content_words, word_coverage
-from shopsearch.onnx_encoder import OnnxEncoder
-from shopsearch.tokens import AnyTokenizer, PlainTokenizer, view
+from shopsearch.common.errors import QueryError
+from shopsearch.data.catalog import Catalog, Product
+from shopsearch.retrieval.embeddings import EmbeddingCache, Encoder, Progress, TorchEncoder
+from shopsearch.retrieval.index import ExactIndex, IvfIndex, RowReader, build_index, ranks_of, top_k
+from shopsearch.retrieval.no_answer import NoAnswerRule, Signals, content_words, word_coverage
+from shopsearch.retrieval.onnx_encoder import OnnxEncoder
+from shopsearch.text.inputs import clean_text, finite_number
+from shopsearch.text.intent import AUDIENCE_HINTS, AUDIENCE_NAMES, ParsedQuery, PriceRange, has_audience, key_tokens, mentions, parse_query
+from shopsearch.text.lexical import LexicalIndex, return_freed_heap
+from shopsearch.text.tokens import AnyTokenizer, PlainTokenizer, view
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -46,7 +46,7 @@ MASKED_ALL_ROWS = 10_000
 # well under a millisecond and a thread hand-off would cost more than it saves.
 PARALLEL_LEXICAL_FROM = 50_000
 ROW_READ_COST = 50  # reading one row costs about as much as this many rows of a whole matrix product (see _cosines)
-# What the query's intents (shopsearch.intent) do to the ranking, as shares of the best candidate's score: small
+# What the query's intents (shopsearch.text.intent) do to the ranking, as shares of the best candidate's score: small
 # enough that relevance decides and they only reorder near-ties. On data/dev_queries.csv the hard price filter and
 # negation moved hybrid R@1 0.959 → 0.968 (BM25 0.950 → 0.956); the boosts barely matter there (audience 0–0.2 and
 # price 0–0.2 all gave 0.968–0.970). The harder dev set (30 price, 28 audience queries) then chose them: hybrid R@1

@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from shopsearch.embeddings import Encoder, as_encoder
-from shopsearch.errors import QueryError
-from shopsearch.inputs import check_raw_length, clean_text
+from shopsearch.common.errors import QueryError
+from shopsearch.retrieval.embeddings import Encoder, as_encoder
+from shopsearch.text.inputs import check_raw_length, clean_text
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer

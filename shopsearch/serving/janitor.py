@@ -20,9 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from shopsearch.session_store import SessionStore
-from shopsearch.downloads import Downloads
-from shopsearch.models import ModelStore
+from shopsearch.serving.downloads import Downloads
+from shopsearch.serving.models import ModelStore
+from shopsearch.serving.session_store import SessionStore
 
 log = logging.getLogger(__name__)
 

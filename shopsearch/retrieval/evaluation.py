@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from shopsearch.catalog import Catalog, catalog_from_frame
-from shopsearch.csvio import NO_ROW_LIMIT, read_table
-from shopsearch.errors import CatalogError, CsvFileError, UserError
+from shopsearch.common.errors import CatalogError, CsvFileError, UserError
+from shopsearch.data.catalog import Catalog, catalog_from_frame
+from shopsearch.data.csvio import NO_ROW_LIMIT, read_table
 
 # The `kind` column of data/dev_queries.csv and data/eval_queries.csv: one per query, so results are reported per slice.
 # Rows that existed before the column were classified by fixed rules, in this order of precedence: no answer; latin-only
@@ -104,7 +104,7 @@ def load_eval_catalog(path: str | Path) -> Catalog:
     Raises:
         CatalogError: the file is unreadable or has no name/title column (or an id is empty or repeated).
     """
-    from shopsearch.catalog import load_catalog
+    from shopsearch.data.catalog import load_catalog
 
     try:
         frame = read_table(path, max_mb=200, max_rows=NO_ROW_LIMIT).frame  # the CLI's: not an upload
@@ -255,7 +255,7 @@ def ranked_ids(
         query_vectors: the queries' vectors (`encode_queries`), so that no method encodes a query again; None lets
             `engine.search` encode each query itself.
     """
-    from shopsearch.search import DEFAULT_ALPHA
+    from shopsearch.retrieval.search import DEFAULT_ALPHA
 
     weight = DEFAULT_ALPHA if alpha is None else alpha
     vectors = [None] * len(queries) if query_vectors is None or mode == "lexical" else list(query_vectors)

@@ -30,7 +30,7 @@ def in_own_thread(work: Callable[[], T]) -> T:
     def run() -> None:
         try:
             outcome["result"] = work()
-        except BaseException as err:  # handed to the caller, which raises it as its own
+        except BaseException as err:  # noqa: BLE001 — handed to the caller, which raises it as its own
             outcome["error"] = err
 
     thread = threading.Thread(target=contextvars.copy_context().run, args=(run,), name="torch-work")

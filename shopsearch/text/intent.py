@@ -18,8 +18,8 @@ import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from shopsearch.lexical import latin_tokens
-from shopsearch.query import content_text, word_boundaries
+from shopsearch.text.lexical import latin_tokens
+from shopsearch.text.query import content_text, word_boundaries
 
 AUDIENCES = {"男": "men", "女": "women", "儿童": "kids", "老人": "elderly"}
 # Words of a query naming who the product is for, folded (NFKC, lower case). Chinese ones count only as whole
@@ -476,7 +476,7 @@ def mentions(document: str, term: str) -> bool:
 
     Example: mentions("星耀 Pad 11 4G版", "4G") -> True; mentions("内胆不含涂层", "涂层") -> False
     """
-    from shopsearch.lexical import tokenize
+    from shopsearch.text.lexical import tokenize
 
     keys = key_tokens(term)
     if not keys:

@@ -26,13 +26,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from shopsearch.intent import ParsedQuery
-from shopsearch.lexical import latin_tokens, tokenize
-from shopsearch.pinyin import PREFIX, pinyin_tokens
-from shopsearch.query import content_text, word_boundaries
+from shopsearch.text.intent import ParsedQuery
+from shopsearch.text.lexical import latin_tokens, tokenize
+from shopsearch.text.pinyin import PREFIX, pinyin_tokens
+from shopsearch.text.query import content_text, word_boundaries
 
 if TYPE_CHECKING:
-    from shopsearch.search import SearchEngine
+    from shopsearch.retrieval.search import SearchEngine
 
 NO_ANSWER_FILE = "no_answer.json"  # in a model's folder: its calibrated rule (python -m shopsearch calibrate --save)
 PARTIAL = 0.5  # credit for a word of 2+ characters whose characters all appear in the hit, but not together
@@ -42,8 +42,8 @@ _MEASURES = "寸升速号人米克瓦码岁层档核件只双片张瓶包袋盒�
 _RUN = re.compile(rf"\d+(?:\.\d+)?[{_MEASURES}]|[{_CJK}]+|[a-z0-9]+(?:[-.][a-z0-9]+)*")
 _IS_CJK = re.compile(rf"[{_CJK}]")
 # Words of a query that name no thing: covering them says nothing about the hit.
-_STOP = frozenset("的 了 和 与 及 或 用 给 在 是 有 很 也 都 要 能 带 买 个 款 把 让 被 就 还 又 等 对 上 下".split()) | frozenset(
-    "a an the and or of for with to in on at by is are my me i you it some any that this".split()
+_STOP = frozenset(["的", "了", "和", "与", "及", "或", "用", "给", "在", "是", "有", "很", "也", "都", "要", "能", "带", "买", "个", "款", "把", "让", "被", "就", "还", "又", "等", "对", "上", "下"]) | frozenset(
+    ["a", "an", "the", "and", "or", "of", "for", "with", "to", "in", "on", "at", "by", "is", "are", "my", "me", "i", "you", "it", "some", "any", "that", "this"]
 )
 
 

@@ -29,17 +29,17 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from shopsearch.catalog import Catalog
-from shopsearch.errors import UserError
-from shopsearch.estimates import RunTimer, StopSignal, check_step_cap
-from shopsearch.evaluation import EvalQuery, WrongTriplet, evaluate_engine, margins_accuracy, still_wrong, triplet_margins
-from shopsearch.threads import in_own_thread
-from shopsearch.train_params import LOSSES, ChineseParams, RunResult, StepLog, TrainParams
-from shopsearch.training_queue import TrainingQueue
-from shopsearch.triplets import TripletSet
+from shopsearch.common.errors import UserError
+from shopsearch.common.threads import in_own_thread
+from shopsearch.data.catalog import Catalog
+from shopsearch.data.triplets import TripletSet
+from shopsearch.retrieval.evaluation import EvalQuery, WrongTriplet, evaluate_engine, margins_accuracy, still_wrong, triplet_margins
+from shopsearch.training.estimates import RunTimer, StopSignal, check_step_cap
+from shopsearch.training.line import TrainingQueue
+from shopsearch.training.params import LOSSES, ChineseParams, RunResult, StepLog, TrainParams
 
 if TYPE_CHECKING:
-    from shopsearch.models import ModelStore
+    from shopsearch.serving.models import ModelStore
 
 log = logging.getLogger(__name__)
 
@@ -422,7 +422,7 @@ class FinetuneJob:
             def work() -> None:
                 try:
                     outcome["result"] = self._train(train_set, exclude, logged.put)
-                except Exception as err:  # raised again in run(), where the caller logs it
+                except Exception as err:  # noqa: BLE001 — raised again in run(), where the caller logs it
                     outcome["error"] = err
 
             worker = threading.Thread(target=contextvars.copy_context().run, args=(work,), name="finetune", daemon=True)
@@ -490,8 +490,8 @@ class FinetuneJob:
     # --- the parts ------------------------------------------------------------------------------------------------
     def _train(self, train_set: TripletSet, exclude: list[str], on_step) -> RunResult:
         """The recipe itself, in the worker thread (imports the training stack on first use)."""
-        from shopsearch.chinese_recipe import train_chinese
-        from shopsearch.training import bf16_is_fast, train, training_threads
+        from shopsearch.training.chinese import train_chinese
+        from shopsearch.training.seed import bf16_is_fast, train, training_threads
 
         spec, store = self.spec, self.owner.store
         start = store.info(spec.start, self.session).path

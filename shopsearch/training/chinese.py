@@ -5,10 +5,10 @@ model → vocabulary (new characters initialised from their English glosses) →
 trainer → save.
 
 1. Vocabulary: every CJK character of the catalog and triplets (plus, for the shipped model, jieba's most frequent
-   characters) becomes a token whose embedding row starts at its CC-CEDICT glosses (`shopsearch.vocab`).
+   characters) becomes a token whose embedding row starts at its CC-CEDICT glosses (`shopsearch.training.vocab`).
 2. Distillation (optional): the student's embedding of a Chinese word or product name is pulled onto the frozen
    base model's embedding of its English gloss or tags (`EmbedDistillLoss`, cosine); the English side is kept too.
-3. MNRL: (query → product text) pairs generated fresh per round from the catalog (`shopsearch.pairs`) plus the
+3. MNRL: (query → product text) pairs generated fresh per round from the catalog (`shopsearch.training.pairs`) plus the
    triplets (anchor → positive, the negative as a hard negative), distinct products per batch, with a higher
    learning rate for the embedding matrix than for the transformer body.
 """
@@ -30,14 +30,14 @@ from sentence_transformers import SentenceTransformer, SentenceTransformerTraine
 from sentence_transformers.base.sampler import BatchSamplers, MultiDatasetBatchSamplers
 from sentence_transformers.sentence_transformer.losses import EmbedDistillLoss, MultipleNegativesRankingLoss
 
-from shopsearch.catalog import Catalog
-from shopsearch.glosses import frequent_words, glosses
-from shopsearch.onnx_encoder import export_saved_model
-from shopsearch.pairs import allowed, catalog_pairs
-from shopsearch.train_params import ChineseParams  # noqa: F401 — re-exported: callers import it from here
-from shopsearch.training import BASE_MODEL_ID, RunResult, StepLog, _ProgressCallback, load_model, save_atomically
-from shopsearch.triplets import TripletSet
-from shopsearch.vocab import chinese_vocabulary, extend_vocabulary
+from shopsearch.data.catalog import Catalog
+from shopsearch.data.triplets import TripletSet
+from shopsearch.retrieval.onnx_encoder import export_saved_model
+from shopsearch.text.glosses import frequent_words, glosses
+from shopsearch.training.pairs import allowed, catalog_pairs
+from shopsearch.training.params import ChineseParams  # noqa: F401 — re-exported: callers import it from here
+from shopsearch.training.seed import BASE_MODEL_ID, RunResult, StepLog, _ProgressCallback, load_model, save_atomically
+from shopsearch.training.vocab import chinese_vocabulary, extend_vocabulary
 
 log = logging.getLogger(__name__)
 VOCAB_INITS = ("gloss", "random", "mean", "none")

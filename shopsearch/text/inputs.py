@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from shopsearch.errors import QueryError
+from shopsearch.common.errors import QueryError
 
 # Raw text may be this many times the limit before cleaning: invisible characters and spaces that cleaning drops.
 RAW_SLACK = 2

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from shopsearch.catalog import Catalog
-from shopsearch.csvio import read_table
-from shopsearch.errors import CsvFileError, TripletFileError
-from shopsearch.tokens import missing_cjk_chars, token_counts, unknown_rate
+from shopsearch.common.errors import CsvFileError, TripletFileError
+from shopsearch.data.catalog import Catalog
+from shopsearch.data.csvio import read_table
+from shopsearch.text.tokens import missing_cjk_chars, token_counts, unknown_rate
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase

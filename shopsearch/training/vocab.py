@@ -13,8 +13,8 @@ from collections.abc import Iterable
 import torch
 from sentence_transformers import SentenceTransformer
 
-from shopsearch.glosses import frequent_chars, glosses, is_cjk
-from shopsearch.train_params import FREQUENT_CHARS  # noqa: F401 — re-exported: the shipped recipe's generic characters
+from shopsearch.text.glosses import frequent_chars, glosses, is_cjk
+from shopsearch.training.params import FREQUENT_CHARS  # noqa: F401 — re-exported: the shipped recipe's generic characters
 
 INITS = ("gloss", "random", "mean")
 # WordPieces that carry no meaning in a gloss ("to pat", "a kind of shoe").
