@@ -76,8 +76,13 @@ def build_context(settings: Settings) -> AppContext:
     if chinese_dir is None:
         logging.getLogger(__name__).warning("no Chinese-aware model at %s: searching with the seed model", settings.chinese_model_dir)
     store = ModelStore(
-        settings.model_dir, base_model_path(), settings.runs_dir, cache,
-        max_loaded_runs=settings.max_session_models, ttl_seconds=settings.run_ttl_seconds, ann_threshold=settings.ann_threshold,
+        settings.model_dir,
+        base_model_path(),
+        settings.runs_dir,
+        cache,
+        max_loaded_runs=settings.max_session_models,
+        ttl_seconds=settings.run_ttl_seconds,
+        ann_threshold=settings.ann_threshold,
         chinese_dir=chinese_dir,
     )
     if store.is_cached(store.default_id, catalog):
@@ -94,7 +99,12 @@ def build_context(settings: Settings) -> AppContext:
     # Expiry and the disk budget run on a timer: API clients never end their sessions, and nothing may wait for the
     # next fine-tune to clean up after them.
     context.janitor = Janitor(
-        store, context.uploads, context.downloads, settings.gradio_cache_dir, settings.disk_budget_mb * 2**20, settings.run_ttl_seconds,
+        store,
+        context.uploads,
+        context.downloads,
+        settings.gradio_cache_dir,
+        settings.disk_budget_mb * 2**20,
+        settings.run_ttl_seconds,
         training=lambda: context.training.busy,
     )
     # Sessions never outlive the process: what a previous one left for its visitors (zips, uploaded catalogs) goes now,
@@ -182,7 +192,9 @@ demo = build_demo(context)
 if __name__ == "__main__":
     settings = get_settings()
     with_queue(demo).launch(
-        server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"), server_port=settings.port, prevent_thread_lock=True,
+        server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+        server_port=settings.port,
+        prevent_thread_lock=True,
         **launch_kwargs(settings),
     )
     PAGE_SERVED.set()

@@ -83,8 +83,12 @@ class Victim:
         assert self._thread is not None
         self._thread.join(timeout=300)
         ordered = sorted(self.latencies) or [float("nan")]
-        return {"searches": len(ordered), "p50_ms": statistics.median(ordered),
-                "p95_ms": ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], "errors": len(self.errors)}
+        return {
+            "searches": len(ordered),
+            "p50_ms": statistics.median(ordered),
+            "p95_ms": ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))],
+            "errors": len(self.errors),
+        }
 
 
 def attackers(n: int, seconds: float, attack: Callable[[Client, int], str], url: str) -> dict[str, int]:
@@ -101,7 +105,7 @@ def attackers(n: int, seconds: float, attack: Callable[[Client, int], str], url:
                 outcome = attack(client, i)
             except Exception as err:
                 text = str(err)
-                outcome = "refused: " + (text[text.find("·") + 2:][:70] if "·" in text else text[:70])
+                outcome = "refused: " + (text[text.find("·") + 2 :][:70] if "·" in text else text[:70])
             with lock:
                 outcomes[outcome] = outcomes.get(outcome, 0) + 1
             i += 1
@@ -177,8 +181,7 @@ def _quoted_cells(size: int, rows: int = 1000) -> bytes:
     return ("id,description\n" + "".join(f"{i},{cell}\n" for i in range(rows))).encode()
 
 
-_MIXED_LINES = ("1,机械师 K7 机械键盘\n".encode() + "2,网速 AX55 无线路由器\n".encode("gbk")
-                + "3,café ñ “quoted”\n".encode("cp1252"))
+_MIXED_LINES = "1,机械师 K7 机械键盘\n".encode() + "2,网速 AX55 无线路由器\n".encode("gbk") + "3,café ñ “quoted”\n".encode("cp1252")
 
 # Each shape at `size` bytes. The names are what a script would send; each was once (or could be) a slow path.
 SHAPES: dict[str, Callable[[int], bytes]] = {
@@ -214,8 +217,9 @@ def time_shape(shape: str, size: int, repeats: int = 3) -> tuple[float, str]:
     return statistics.median(seconds), outcome[:90]
 
 
-def shape_growth(sizes: tuple[int, ...] = SHAPE_SIZES, repeats: int = 3, timeout: float = 30.0,
-                 shapes: tuple[str, ...] = tuple(SHAPES)) -> list[dict[str, object]]:
+def shape_growth(
+    sizes: tuple[int, ...] = SHAPE_SIZES, repeats: int = 3, timeout: float = 30.0, shapes: tuple[str, ...] = tuple(SHAPES)
+) -> list[dict[str, object]]:
     """Every shape at every size (seconds, seconds per MB, outcome), each in a worker process.
 
     A measurement still running after `timeout` seconds is recorded as infinite, its worker killed and the shape's
@@ -237,8 +241,7 @@ def shape_growth(sizes: tuple[int, ...] = SHAPE_SIZES, repeats: int = 3, timeout
                         pool.terminate()
                         pool, timed_out = context.Pool(1), True
                         seconds, outcome = float("inf"), f"still running after {timeout:.0f} s"
-                rows.append({"shape": shape, "bytes": size, "seconds": seconds, "s_per_mb": seconds / (size / MB),
-                             "outcome": outcome})
+                rows.append({"shape": shape, "bytes": size, "seconds": seconds, "s_per_mb": seconds / (size / MB), "outcome": outcome})
     finally:
         pool.terminate()
     return rows
@@ -297,8 +300,12 @@ def main() -> None:
 
         def disk() -> int:
             """What visitors left: runs, their ONNX exports (beyond the shared models'), gradio's folder, uploads."""
-            return (disk_bytes(runs_dir) + disk_bytes(tmp_path / "runs-sessions") + disk_bytes(tmp_path / "gradio")
-                    + max(0, disk_bytes(cache_onnx) - shared_exports))
+            return (
+                disk_bytes(runs_dir)
+                + disk_bytes(tmp_path / "runs-sessions")
+                + disk_bytes(tmp_path / "gradio")
+                + max(0, disk_bytes(cache_onnx) - shared_exports)
+            )
 
         def rss() -> int:
             return server.memory_info().rss
@@ -317,31 +324,58 @@ def main() -> None:
                 victim.start()
                 outcome = run()
                 stats = victim.stop()
-                rows.append({"phase": name, **stats, "p95_ratio": stats["p95_ms"] / idle["p95_ms"], "attacker": outcome,
-                             "rss_mb_before": rss0 / 2**20, "rss_mb_after": rss() / 2**20,
-                             "disk_mb_before": disk0 / 2**20, "disk_mb_after": disk() / 2**20,
-                             "victim_errors": victim.errors[:3]})
+                rows.append(
+                    {
+                        "phase": name,
+                        **stats,
+                        "p95_ratio": stats["p95_ms"] / idle["p95_ms"],
+                        "attacker": outcome,
+                        "rss_mb_before": rss0 / 2**20,
+                        "rss_mb_after": rss() / 2**20,
+                        "disk_mb_before": disk0 / 2**20,
+                        "disk_mb_after": disk() / 2**20,
+                        "victim_errors": victim.errors[:3],
+                    }
+                )
                 print(json.dumps(rows[-1], ensure_ascii=False), flush=True)
 
             if "redos" in phases:
                 redos = tmp_path / "redos.csv"
                 redos.write_bytes(b'"\n' * 10000)
-                phase("ReDoS file (b'\"\\n' × 10,000) to /finetune, 2 loops", lambda: attackers(2, args.seconds, lambda c, i: (
-                    c.predict(handle_file(str(redos)), 1, 16, 5e-5, "TripletLoss", "base", False, "seed", api_name="/finetune"), "accepted")[1], url))
+                phase(
+                    "ReDoS file (b'\"\\n' × 10,000) to /finetune, 2 loops",
+                    lambda: attackers(
+                        2,
+                        args.seconds,
+                        lambda c, i: (
+                            c.predict(handle_file(str(redos)), 1, 16, 5e-5, "TripletLoss", "base", False, "seed", api_name="/finetune"),
+                            "accepted",
+                        )[1],
+                        url,
+                    ),
+                )
             if "huge" in phases:
                 # Raw HTTP with the bodies built once, as a script would: the attacker's own JSON encoding must not
                 # eat the shared cores and pass for the server's cost.
                 config = json.loads(urllib.request.urlopen(f"{url}config", timeout=30).read())
                 ids = {d.get("api_name"): d.get("id", i) for i, d in enumerate(config["dependencies"])}
-                bodies = [json.dumps({"data": [HUGE, *extra], "fn_index": ids[name], "session_hash": "attacker"}).encode()
-                          for name, extra in (("search", [10]), ("similarity", ["active"]), ("similarity_source", ["active"]),
-                                              ("embedding_map", ["active"]))]
+                bodies = [
+                    json.dumps({"data": [HUGE, *extra], "fn_index": ids[name], "session_hash": "attacker"}).encode()
+                    for name, extra in (
+                        ("search", [10]),
+                        ("similarity", ["active"]),
+                        ("similarity_source", ["active"]),
+                        ("embedding_map", ["active"]),
+                    )
+                ]
 
                 def post_huge(_client: Client, i: int) -> str:
                     return raw_post(url, "/gradio_api/queue/join", bodies[i % len(bodies)])
 
-                phase("20M-character inputs to /search, /similarity, /similarity_source, /embedding_map, 2 loops",
-                      lambda: attackers(2, args.seconds, post_huge, url))
+                phase(
+                    "20M-character inputs to /search, /similarity, /similarity_source, /embedding_map, 2 loops",
+                    lambda: attackers(2, args.seconds, post_huge, url),
+                )
             if "wide" in phases:
                 wide = wide_csv(tmp_path / "wide.csv", 40_000)
                 answered: list[float] = []
@@ -376,12 +410,13 @@ def main() -> None:
                     client.predict(api_name="/compare")
                     return "compared"
 
-                phase("10 sessions: a fresh 1,000-product catalog, then /compare in parallel",
-                      lambda: attackers(10, args.seconds, compare, url))
+                phase("10 sessions: a fresh 1,000-product catalog, then /compare in parallel", lambda: attackers(10, args.seconds, compare, url))
             if "finetunes" in phases:
                 triplets = tmp_path / "t.csv"
-                triplets.write_text("anchor,positive,negative\n" + "\n".join(
-                    f"寻找一款K{i}款,机械师 K{i} 机械键盘,峰景 双人登山帐篷" for i in range(20)), encoding="utf-8")
+                triplets.write_text(
+                    "anchor,positive,negative\n" + "\n".join(f"寻找一款K{i}款,机械师 K{i} 机械键盘,峰景 双人登山帐篷" for i in range(20)),
+                    encoding="utf-8",
+                )
                 kept: list[Client] = []  # never closed: like a script that never sends the heartbeat or unload
 
                 def loop_finetunes() -> dict[str, int]:
@@ -390,8 +425,9 @@ def main() -> None:
                         client = Client(url, verbose=False)
                         kept.append(client)
                         try:
-                            final = list(client.submit(handle_file(str(triplets)), 1, 8, 5e-5, "TripletLoss", "shipped",
-                                                       False, "seed", api_name="/finetune"))[-1]
+                            final = list(
+                                client.submit(handle_file(str(triplets)), 1, 8, 5e-5, "TripletLoss", "shipped", False, "seed", api_name="/finetune")
+                            )[-1]
                             run_id = final[7]["value"] if isinstance(final[7], dict) else final[7]
                             client.predict(run_id, api_name="/model_zip")
                             key = "trained + zipped"
@@ -404,6 +440,7 @@ def main() -> None:
             if "sessions" in phases:
                 big = write_catalog(tmp_path / "big.csv", 5000, "BIG", description_chars=260)
                 print(f"catalog of {big.stat().st_size / 2**20:.1f} MB", flush=True)
+
                 def sessions() -> dict[str, int]:
                     """Each upload from a new session (a new client), 4 at a time, as a script would."""
                     outcome: dict[str, int] = {}
@@ -420,8 +457,7 @@ def main() -> None:
                         for done, key in enumerate(pool.map(one, range(args.sessions)), 1):
                             outcome[key] = outcome.get(key, 0) + 1
                             if done % 50 == 0:
-                                print(f"  {done} sessions, {time.perf_counter() - started:.0f} s, RSS {rss() / 2**20:.0f} MB",
-                                      flush=True)
+                                print(f"  {done} sessions, {time.perf_counter() - started:.0f} s, RSS {rss() / 2**20:.0f} MB", flush=True)
                     return outcome
 
                 phase(f"{args.sessions} sessions each uploading a {big.stat().st_size / 2**20:.1f} MB catalog", sessions)

@@ -26,7 +26,16 @@ from pathlib import Path
 from gradio_client import Client, handle_file
 
 ROOT = Path(__file__).resolve().parent.parent
-QUERIES = ["寻找一款K7", "我想买一个羽毛球拍", "跑步时戴不会掉的耳机", "AX3000 路由器", "wireless router", "保温杯 500ml", "儿童平板", "机械键盘 青轴"]
+QUERIES = [
+    "寻找一款K7",
+    "我想买一个羽毛球拍",
+    "跑步时戴不会掉的耳机",
+    "AX3000 路由器",
+    "wireless router",
+    "保温杯 500ml",
+    "儿童平板",
+    "机械键盘 青轴",
+]
 
 
 def main() -> None:
@@ -67,17 +76,24 @@ def main() -> None:
                 client.predict(query=q, top_k=10, api_name="/search")
                 times.append((time.perf_counter() - t) * 1000)
         times.sort()
-        print(f"search round-trip via gradio_client: median {statistics.median(times):.0f} ms, p95 {times[int(0.95 * len(times)) - 1]:.0f} ms ({len(times)} calls)")
+        print(
+            f"search round-trip via gradio_client: median {statistics.median(times):.0f} ms, p95 {times[int(0.95 * len(times)) - 1]:.0f} ms ({len(times)} calls)"
+        )
         if "--seed-only" not in sys.argv:
             chinese_defaults(client)
         # The seed recipe on the same file (TripletLoss, 2 epochs × batch 16 from the seed model): the issue's
         # "seed-size retrain", from a new session so it starts from the shared models.
         seed_client = Client(url, verbose=False)
         t = time.perf_counter()
-        updates = list(seed_client.submit(handle_file(str(ROOT / "data" / "triplets.csv")), 2, 16, 5e-5, "TripletLoss",
-                                          "shipped", False, "seed", api_name="/finetune"))
-        print(f"seed recipe via /finetune (450 + 50 triplets x 2 epochs): {time.perf_counter() - t:.0f} s end to end; "
-              f"last status: {updates[-1][0][:200]}")
+        updates = list(
+            seed_client.submit(
+                handle_file(str(ROOT / "data" / "triplets.csv")), 2, 16, 5e-5, "TripletLoss", "shipped", False, "seed", api_name="/finetune"
+            )
+        )
+        print(
+            f"seed recipe via /finetune (450 + 50 triplets x 2 epochs): {time.perf_counter() - t:.0f} s end to end; "
+            f"last status: {updates[-1][0][:200]}"
+        )
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -88,8 +104,10 @@ def chinese_defaults(client: Client) -> None:
     t = time.perf_counter()
     job = client.submit(handle_file(str(ROOT / "data" / "triplets.csv")), api_name="/finetune")  # every default
     updates = list(job)
-    print(f"seed-size fine-tune via /finetune with the tab's defaults (450 train + 50 held-out triplets): "
-          f"{time.perf_counter() - t:.0f} s end to end, {len(updates)} streamed updates; last status: {updates[-1][0][:200]}")
+    print(
+        f"seed-size fine-tune via /finetune with the tab's defaults (450 train + 50 held-out triplets): "
+        f"{time.perf_counter() - t:.0f} s end to end, {len(updates)} streamed updates; last status: {updates[-1][0][:200]}"
+    )
     for name, table in (("before/after (held-out eval queries, semantic)", updates[-1][2]), ("golden queries", updates[-1][3])):
         print(f"{name}:")
         for row in table["data"]:

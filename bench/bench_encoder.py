@@ -159,15 +159,26 @@ def bench_model(name: str, model_dir: Path, catalog: Catalog, queries: list[str]
 
     all_queries = sorted(set(queries))
     query_vectors = {key: encoder.encode(all_queries) for key, encoder in encoders.items()}
-    all_onnx = SearchEngine(model, catalog, catalog_vectors["ONNX"], lexical=torch_engine.lexical, encoder=onnx_encoder,
-                            no_answer=onnx_engine.no_answer)
+    all_onnx = SearchEngine(
+        model, catalog, catalog_vectors["ONNX"], lexical=torch_engine.lexical, encoder=onnx_encoder, no_answer=onnx_engine.no_answer
+    )
     identical = {
         "engine": (same_top10(torch_engine, query_vectors["torch"], onnx_engine, query_vectors["ONNX"], all_queries), len(all_queries)),
         "all ONNX": (same_top10(torch_engine, query_vectors["torch"], all_onnx, query_vectors["ONNX"], all_queries), len(all_queries)),
     }
     return ModelReport(
-        name, encode_ms, hybrid_ms, encode_stream_ms, hybrid_stream_ms, onnx_split_ms, catalog_s, cosine_min, identical, export_s,
-        fused, float16,
+        name,
+        encode_ms,
+        hybrid_ms,
+        encode_stream_ms,
+        hybrid_stream_ms,
+        onnx_split_ms,
+        catalog_s,
+        cosine_min,
+        identical,
+        export_s,
+        fused,
+        float16,
     )
 
 
@@ -194,12 +205,18 @@ def print_table(reports: list[ModelReport]) -> None:
         ("hybrid top-10 p95, torch / ONNX engine (ms)", lambda r: f"{p95(r.hybrid_ms['torch'].wall):.2f} / {p95(r.hybrid_ms['ONNX'].wall):.2f}"),
         ("hybrid top-10 p50 in CPU time, ONNX engine (ms)", lambda r: f"{p50(r.hybrid_ms['ONNX'].cpu):.2f}"),
         ("… of which encode / rest, ONNX engine p50 (ms)", lambda r: f"{r.onnx_split_ms[0]:.2f} / {r.onnx_split_ms[1]:.2f}"),
-        (f"query encode p50, torch / **ONNX**, in turns of {STREAM} calls (ms)",
-         lambda r: f"{p50(r.encode_stream_ms['torch'].wall):.2f} / **{p50(r.encode_stream_ms['ONNX'].wall):.2f}**"),
-        (f"**speed-up** in turns of {STREAM} calls, p50 / p50",
-         lambda r: f"**{p50(r.encode_stream_ms['torch'].wall) / p50(r.encode_stream_ms['ONNX'].wall):.2f}×**"),
-        (f"hybrid top-10 p50, torch / **ONNX** engine, in turns of {STREAM} calls (ms)",
-         lambda r: f"{p50(r.hybrid_stream_ms['torch'].wall):.2f} / **{p50(r.hybrid_stream_ms['ONNX'].wall):.2f}**"),
+        (
+            f"query encode p50, torch / **ONNX**, in turns of {STREAM} calls (ms)",
+            lambda r: f"{p50(r.encode_stream_ms['torch'].wall):.2f} / **{p50(r.encode_stream_ms['ONNX'].wall):.2f}**",
+        ),
+        (
+            f"**speed-up** in turns of {STREAM} calls, p50 / p50",
+            lambda r: f"**{p50(r.encode_stream_ms['torch'].wall) / p50(r.encode_stream_ms['ONNX'].wall):.2f}×**",
+        ),
+        (
+            f"hybrid top-10 p50, torch / **ONNX** engine, in turns of {STREAM} calls (ms)",
+            lambda r: f"{p50(r.hybrid_stream_ms['torch'].wall):.2f} / **{p50(r.hybrid_stream_ms['ONNX'].wall):.2f}**",
+        ),
         ("cosine torch·ONNX, min over catalog docs", lambda r: f"{r.cosine_min:.7f}"),
         ("same top-10, engine as shipped", lambda r: "{}/{}".format(*r.identical["engine"])),
         ("same top-10, all ONNX (catalog too)", lambda r: "{}/{}".format(*r.identical["all ONNX"])),
@@ -224,10 +241,12 @@ def main() -> None:
     random.Random(0).shuffle(queries)
     load_before = os.getloadavg()[0]
     reports = [bench_model(name, MODELS[name], catalog, queries, args.calls) for name in args.models]
-    print(f"\n{len(catalog)} products; {args.calls} timed calls per side after {WARM_UP} warm-up ones (eval + dev queries, "
-          f"shuffled, the same for both); top-10 checked on all {reports[0].identical['engine'][1]} distinct eval + dev queries, "
-          f"semantic and hybrid; 1 thread each; load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after, "
-          f"on {os.cpu_count()} cores\n")
+    print(
+        f"\n{len(catalog)} products; {args.calls} timed calls per side after {WARM_UP} warm-up ones (eval + dev queries, "
+        f"shuffled, the same for both); top-10 checked on all {reports[0].identical['engine'][1]} distinct eval + dev queries, "
+        f"semantic and hybrid; 1 thread each; load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after, "
+        f"on {os.cpu_count()} cores\n"
+    )
     print_table(reports)
 
 

@@ -105,8 +105,19 @@ def main() -> None:
 
         shutil.rmtree(cache)
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "SHOPSEARCH_CACHE_DIR": str(cache)}
-    cli = ["--catalog", str(titles), "--queries", str(queries), "--models", args.models, "--methods", args.methods,
-           "--json", str(out / "result.json"), *args.extra.split()]
+    cli = [
+        "--catalog",
+        str(titles),
+        "--queries",
+        str(queries),
+        "--models",
+        args.models,
+        "--methods",
+        args.methods,
+        "--json",
+        str(out / "result.json"),
+        *args.extra.split(),
+    ]
     figures = run_cli(cli, env, Path(args.code))
     print(
         f"\nevaluate on {TITLES} titles × {QUERIES} queries, models {args.models}, methods {args.methods}"

@@ -60,9 +60,11 @@ def main() -> None:
                 figures = ", ".join(f"{h} {rows['mrr@10'][headers.index(h)]}" for h in headers if h in ("before", "start", "after"))
                 decision = "switched on" if "Switched on" in final else "kept, not switched on"
                 done = re.search(r"Done: (\d+) steps, (\d+) s", final) or re.search(r"(\d+)/\d+ steps \((\d+) s\)", final)
-                print(f"- {name}: estimate {estimate.group(1) if estimate else '?'} s, end to end {seconds:.0f} s, "
-                      f"{done.group(1) if done else '?'} steps in {done.group(2) if done else '?'} s in the trainer; "
-                      f"MRR@10 {figures}; {decision}")
+                print(
+                    f"- {name}: estimate {estimate.group(1) if estimate else '?'} s, end to end {seconds:.0f} s, "
+                    f"{done.group(1) if done else '?'} steps in {done.group(2) if done else '?'} s in the trainer; "
+                    f"MRR@10 {figures}; {decision}"
+                )
         finally:
             if hog is not None:
                 hog.terminate()

@@ -87,8 +87,10 @@ def main() -> None:
         n = args.rounds * TURN
         turns, alternating = interleaved(calls, queries, n, TURN), interleaved(calls, queries, n)
     tokens = statistics.median(f["input_ids"].shape[1] for f in feeds.values())
-    print(f"\n{args.model}: `session.run` p50 on one thread, {args.rounds * TURN} calls per graph, eval + dev queries "
-          f"(median {tokens:g} tokens); load average {os.getloadavg()[0]:.2f}\n")
+    print(
+        f"\n{args.model}: `session.run` p50 on one thread, {args.rounds * TURN} calls per graph, eval + dev queries "
+        f"(median {tokens:g} tokens); load average {os.getloadavg()[0]:.2f}\n"
+    )
     print("| graph | in turns of 25 (ms) | alternating (ms) | ops as run |")
     print("|---|---:|---:|---|")
     for name in sessions:

@@ -30,8 +30,20 @@ import psutil
 from gradio_client import Client, handle_file
 
 ROOT = Path(__file__).resolve().parent.parent
-QUERIES = ["寻找一款K7", "我想买一个羽毛球拍", "跑步时戴不会掉的耳机", "AX3000 路由器", "wireless router", "保温杯 500ml",
-           "儿童平板", "机械键盘 青轴", "有什么好的斯伯丁街头篮球推荐吗？", "露营 帐篷 四人", "电动牙刷", "noise cancelling"]
+QUERIES = [
+    "寻找一款K7",
+    "我想买一个羽毛球拍",
+    "跑步时戴不会掉的耳机",
+    "AX3000 路由器",
+    "wireless router",
+    "保温杯 500ml",
+    "儿童平板",
+    "机械键盘 青轴",
+    "有什么好的斯伯丁街头篮球推荐吗？",
+    "露营 帐篷 四人",
+    "电动牙刷",
+    "noise cancelling",
+]
 
 
 @dataclass
@@ -41,8 +53,12 @@ class LoadResult:
 
     def summary(self) -> dict[str, float]:
         ordered = sorted(self.latencies_ms) or [float("nan")]
-        return {"requests": len(self.latencies_ms), "errors": len(self.errors), "p50_ms": statistics.median(ordered),
-                "p95_ms": ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]}
+        return {
+            "requests": len(self.latencies_ms),
+            "errors": len(self.errors),
+            "p50_ms": statistics.median(ordered),
+            "p95_ms": ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))],
+        }
 
 
 def start_app(runs_dir: Path, env_extra: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
@@ -50,8 +66,15 @@ def start_app(runs_dir: Path, env_extra: dict[str, str] | None = None) -> tuple[
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False", "GRADIO_SERVER_PORT": str(port),
-           "SHOPSEARCH_RUNS_DIR": str(runs_dir), "GRADIO_TEMP_DIR": str(runs_dir.parent / "gradio"), **(env_extra or {})}
+    env = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "GRADIO_SERVER_PORT": str(port),
+        "SHOPSEARCH_RUNS_DIR": str(runs_dir),
+        "GRADIO_TEMP_DIR": str(runs_dir.parent / "gradio"),
+        **(env_extra or {}),
+    }
     proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.time() + 120
@@ -137,8 +160,7 @@ def sessions_in_turn(url: str, pid: int, runs_dir: Path, sessions: int, triplets
         seconds, status = finetune(url, triplets, 1)
         peak = max(peak, server.memory_info().rss)
         folders.append(len([p for p in runs_dir.iterdir() if p.is_dir()]) if runs_dir.is_dir() else 0)
-    return {"sessions": sessions, "peak_rss_mb": peak / 2**20, "run_folders_after_each": folders,
-            "last_status": status[:120]}
+    return {"sessions": sessions, "peak_rss_mb": peak / 2**20, "run_folders_after_each": folders, "last_status": status[:120]}
 
 
 def small_triplets(path: Path, rows: int = 48) -> Path:

@@ -213,7 +213,11 @@ class Hnswlib(Lib):
 
 
 LIBS: dict[str, Callable[[], Lib]] = {
-    "exact": Exact, "faiss-hnsw": FaissHnsw, "faiss-ivf": FaissIvf, "usearch": Usearch, "hnswlib": Hnswlib,
+    "exact": Exact,
+    "faiss-hnsw": FaissHnsw,
+    "faiss-ivf": FaissIvf,
+    "usearch": Usearch,
+    "hnswlib": Hnswlib,
 }
 
 
@@ -253,10 +257,21 @@ def ann_study(vectors: np.ndarray, queries: np.ndarray, libs: list[str], k: int 
                 times.append((time.perf_counter() - t) * 1000)
                 hits += len(want & set(ids.tolist()))
             p50, p95 = pct(times)
-            row = {"lib": lib.name, "key": key, "rows": len(vectors), "build_s": build_s, "memory_mb": memory,
-                   "knob": knob, "recall": hits / (k * len(queries)), "p50_ms": p50, "p95_ms": p95}
-            print(f"  {lib.name:24} knob {knob:4}: recall@{k} {row['recall']:.3f}  p50 {p50:.2f} ms  p95 {p95:.2f} ms"
-                  f"  (build {build_s:.1f} s, +{memory:.0f} MB)")
+            row = {
+                "lib": lib.name,
+                "key": key,
+                "rows": len(vectors),
+                "build_s": build_s,
+                "memory_mb": memory,
+                "knob": knob,
+                "recall": hits / (k * len(queries)),
+                "p50_ms": p50,
+                "p95_ms": p95,
+            }
+            print(
+                f"  {lib.name:24} knob {knob:4}: recall@{k} {row['recall']:.3f}  p50 {p50:.2f} ms  p95 {p95:.2f} ms"
+                f"  (build {build_s:.1f} s, +{memory:.0f} MB)"
+            )
             chosen = row
             if row["recall"] >= RECALL_TARGET:
                 break
@@ -277,9 +292,12 @@ def mode_latency(engine: SearchEngine, queries: list[str]) -> dict[str, dict[str
             engine.search(q, mode=mode, top=10)
         results = [engine.search(q, mode=mode, top=10) for q in queries]
         total = pct([r.total_ms for r in results])
-        out[mode] = {"p50_ms": total[0], "p95_ms": total[1],
-                     "encode_p50_ms": pct([r.encode_ms for r in results])[0],
-                     "search_p50_ms": pct([r.search_ms for r in results])[0]}
+        out[mode] = {
+            "p50_ms": total[0],
+            "p95_ms": total[1],
+            "encode_p50_ms": pct([r.encode_ms for r in results])[0],
+            "search_p50_ms": pct([r.search_ms for r in results])[0],
+        }
     return out
 
 
@@ -321,7 +339,9 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="reuse the 10k embeddings of an earlier run (no throughput figure)")
     parser.add_argument("--no-ann-study", action="store_true", help="skip the library comparison: the engine's figures only")
     parser.add_argument("--lexical-study", default=None, help="only BM25: sizes to compare, e.g. 328,10000,100000")
-    parser.add_argument("--former-up-to", type=int, default=100_000, help="with --lexical-study: build the former bm25s index up to this size (it needs ~15 GB at 1M)")
+    parser.add_argument(
+        "--former-up-to", type=int, default=100_000, help="with --lexical-study: build the former bm25s index up to this size (it needs ~15 GB at 1M)"
+    )
     parser.add_argument("--source-size", type=int, default=10_000, help="synthetic products embedded for real (noisy copies above)")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "search.json"))
     args = parser.parse_args()
@@ -360,10 +380,11 @@ def main() -> None:
             engine = build_engine(model, fp, load_catalog(ROOT / "catalog.csv"), cache)
             starts.append(time.perf_counter() - t)
     report["cold_start_from_cache_s"] = statistics.median(starts)
-    report["sizes"][len(real)] = {"embed_texts_per_s": len(real) / first, "index": engine.index.kind,
-                                  "modes": mode_latency(engine, queries)}
-    print(f"real catalog: first build {first:.1f} s ({len(real) / first:.0f} texts/s); engine from cache "
-          f"(catalog read + vectors + BM25 + index) median {report['cold_start_from_cache_s'] * 1000:.0f} ms of 5")
+    report["sizes"][len(real)] = {"embed_texts_per_s": len(real) / first, "index": engine.index.kind, "modes": mode_latency(engine, queries)}
+    print(
+        f"real catalog: first build {first:.1f} s ({len(real) / first:.0f} texts/s); engine from cache "
+        f"(catalog read + vectors + BM25 + index) median {report['cold_start_from_cache_s'] * 1000:.0f} ms of 5"
+    )
 
     # The source vectors: args.source_size synthetic products embedded for real (kept in bench/results/ for reruns).
     saved = ROOT / "bench" / "results" / f"synthetic-{args.source_size}-{model_fingerprint(ROOT / 'model')}.npy"
@@ -422,23 +443,40 @@ def main() -> None:
                 if exact_agree >= RECALL_TARGET:
                     break
         report["sizes"][n] = {
-            "embed_texts_per_s": throughput, "index": engine.index.kind, "index_build_s": index_s, "engine_build_s": build_s,
-            "index_build_cpu_s": index_cpu, "engine_build_cpu_s": build_cpu, "semantic_recall_at_10": exact_agree, "nprobe_sweep": sweep,
-            "nprobe": getattr(engine.index, "nprobe", None), "nlist": getattr(engine.index, "nlist", None),
+            "embed_texts_per_s": throughput,
+            "index": engine.index.kind,
+            "index_build_s": index_s,
+            "engine_build_s": build_s,
+            "index_build_cpu_s": index_cpu,
+            "engine_build_cpu_s": build_cpu,
+            "semantic_recall_at_10": exact_agree,
+            "nprobe_sweep": sweep,
+            "nprobe": getattr(engine.index, "nprobe", None),
+            "nlist": getattr(engine.index, "nlist", None),
             "bm25_postings": engine.lexical._text.postings + (engine.lexical._pinyin.postings if engine.lexical._pinyin else 0),
             "bm25_mb": (engine.lexical._text.nbytes + (engine.lexical._pinyin.nbytes if engine.lexical._pinyin else 0)) / 2**20,
             "modes": mode_latency(engine, queries),
         }
         gc.collect()
-        report["sizes"][n].update({"rss_growth_steps_mb": steps, "rss_mb": rss_mb(), "rss_file_mb": file_backed_mb(), "rss_growth_mb": rss_mb() - before,
-                                   "peak_rss_mb": peak_rss_mb()})
+        report["sizes"][n].update(
+            {
+                "rss_growth_steps_mb": steps,
+                "rss_mb": rss_mb(),
+                "rss_file_mb": file_backed_mb(),
+                "rss_growth_mb": rss_mb() - before,
+                "peak_rss_mb": peak_rss_mb(),
+            }
+        )
         # What the app's janitor does after each sweep (gc + malloc_trim): the queries' freed arrays leave the heap.
         return_freed_heap()
         report["sizes"][n].update({"rss_trimmed_mb": rss_mb(), "rss_trimmed_file_mb": file_backed_mb()})
         row = report["sizes"][n]
-        print(f"{n:,}: nprobe {getattr(engine.index, 'nprobe', '-')}; {engine.index.kind} index built in {index_s:.1f} s ({index_cpu:.1f} CPU s), BM25 + engine in {build_s:.1f} s ({build_cpu:.1f} CPU s); "
-              f"RSS {row['rss_mb']:.0f} MB ({row['rss_file_mb']:.0f} MB of it file-backed; {row['rss_trimmed_mb']:.0f} MB after malloc_trim), peak {row['peak_rss_mb']:.0f} MB; "
-              f"BM25 {row['bm25_postings']:,} postings in {row['bm25_mb']:.0f} MB; semantic recall@10 vs exact {exact_agree}", flush=True)
+        print(
+            f"{n:,}: nprobe {getattr(engine.index, 'nprobe', '-')}; {engine.index.kind} index built in {index_s:.1f} s ({index_cpu:.1f} CPU s), BM25 + engine in {build_s:.1f} s ({build_cpu:.1f} CPU s); "
+            f"RSS {row['rss_mb']:.0f} MB ({row['rss_file_mb']:.0f} MB of it file-backed; {row['rss_trimmed_mb']:.0f} MB after malloc_trim), peak {row['peak_rss_mb']:.0f} MB; "
+            f"BM25 {row['bm25_postings']:,} postings in {row['bm25_mb']:.0f} MB; semantic recall@10 vs exact {exact_agree}",
+            flush=True,
+        )
         del engine, catalog, vectors, index
         gc.collect()
     scratch.cleanup()
@@ -507,14 +545,29 @@ def lexical_study(real: Catalog, sizes: list[int], queries: list[str], former_up
                 index.scores(q)
                 times.append((time.perf_counter() - t) * 1000)
             p50, p95 = pct(times)
-            rows.append({"products": len(catalog), "index": label, "build_s": build_s, "build_cpu_s": build_cpu, "rss_growth_mb": growth, "p50_ms": p50, "p95_ms": p95})
-            print(f"  BM25 {label:15} {len(catalog):>9,}: build {build_s:6.1f} s ({build_cpu:.1f} CPU s), RSS +{growth:6.0f} MB, scoring p50 {p50:.2f} ms p95 {p95:.2f} ms", flush=True)
+            rows.append(
+                {
+                    "products": len(catalog),
+                    "index": label,
+                    "build_s": build_s,
+                    "build_cpu_s": build_cpu,
+                    "rss_growth_mb": growth,
+                    "p50_ms": p50,
+                    "p95_ms": p95,
+                }
+            )
+            print(
+                f"  BM25 {label:15} {len(catalog):>9,}: build {build_s:6.1f} s ({build_cpu:.1f} CPU s), RSS +{growth:6.0f} MB, scoring p50 {p50:.2f} ms p95 {p95:.2f} ms",
+                flush=True,
+            )
             del index
         del catalog, documents, names
     print("\n| products | BM25 index | build s (CPU s) | RSS growth MB | scoring p50 / p95 ms |")
     print("|---:|---|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['products']:,} | {r['index']} | {r['build_s']:.1f} ({r['build_cpu_s']:.1f}) | {r['rss_growth_mb']:.0f} | {r['p50_ms']:.2f} / {r['p95_ms']:.2f} |")
+        print(
+            f"| {r['products']:,} | {r['index']} | {r['build_s']:.1f} ({r['build_cpu_s']:.1f}) | {r['rss_growth_mb']:.0f} | {r['p50_ms']:.2f} / {r['p95_ms']:.2f} |"
+        )
     return rows
 
 
@@ -525,7 +578,9 @@ def get_threshold() -> int:
 
 
 def print_tables(report: dict) -> None:
-    print("\n| products | index | hybrid p50 / p95 ms | semantic p50 / p95 ms | lexical p50 / p95 ms | encode p50 ms | index build s | BM25 + engine s | semantic recall@10 | RSS MB (file-backed) | peak RSS MB |")
+    print(
+        "\n| products | index | hybrid p50 / p95 ms | semantic p50 / p95 ms | lexical p50 / p95 ms | encode p50 ms | index build s | BM25 + engine s | semantic recall@10 | RSS MB (file-backed) | peak RSS MB |"
+    )
     print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for n, row in report["sizes"].items():
         m = row["modes"]
@@ -540,8 +595,10 @@ def print_tables(report: dict) -> None:
     print("|---:|---|---:|---:|---:|---:|---:|---:|")
     for n, rows in report["ann"].items():
         for r in rows:
-            print(f"| {int(n):,} | {r['lib']} | {r['build_s']:.1f} | {r['memory_mb']:.0f} | {r['knob']} | {r['recall']:.3f} | "
-                  f"{r['p50_ms']:.2f} | {r['p95_ms']:.2f} |")
+            print(
+                f"| {int(n):,} | {r['lib']} | {r['build_s']:.1f} | {r['memory_mb']:.0f} | {r['knob']} | {r['recall']:.3f} | "
+                f"{r['p50_ms']:.2f} | {r['p95_ms']:.2f} |"
+            )
     throughputs = [f"{r['embed_texts_per_s']:.0f} texts/s at {int(n):,}" for n, r in report["sizes"].items() if r.get("embed_texts_per_s")]
     print(f"\nembedding throughput: {', '.join(throughputs)}; model load {report['model_load_s']:.1f} s")
 

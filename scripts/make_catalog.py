@@ -1,4 +1,5 @@
 """Writes catalog.csv: the product catalog, written by hand as data blocks (python scripts/make_catalog.py)."""
+
 import csv
 import pathlib
 

@@ -135,8 +135,9 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
     by_slice = {label: sliced_metrics(r, answered) for label, r in ranked.items()}
     overall = {label: values["all"] for label, values in by_slice.items()}
     kinds = {k: v["queries"] for k, v in next(iter(by_slice.values())).items()} if by_slice else {}
-    print(f"{len(answered)} queries with an answer ({len(queries) - len(answered)} without), {len(catalog)} products "
-          f"({args.queries}, {args.catalog})\n")
+    print(
+        f"{len(answered)} queries with an answer ({len(queries) - len(answered)} without), {len(catalog)} products ({args.queries}, {args.catalog})\n"
+    )
     print(results_table(overall))
     if len(kinds) > 2:  # "all" and one kind say nothing new
         print("\nPer kind of query (Recall@1 / MRR@10; number of queries in brackets):\n")
@@ -148,12 +149,20 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
     print(f"took {time.perf_counter() - progress.start:.1f} s")
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(
-            {"methods": overall, "slices": by_slice, "ir_evaluator": checks, "unk_rate": unk,
-             "queries": {"answered": len(answered), "no_answer": len(queries) - len(answered), "by_kind": kinds},
-             "catalog": {"path": str(args.catalog), "products": len(catalog)}},
-            indent=2, ensure_ascii=False,
-        ))
+        Path(args.json).write_text(
+            json.dumps(
+                {
+                    "methods": overall,
+                    "slices": by_slice,
+                    "ir_evaluator": checks,
+                    "unk_rate": unk,
+                    "queries": {"answered": len(answered), "no_answer": len(queries) - len(answered), "by_kind": kinds},
+                    "catalog": {"path": str(args.catalog), "products": len(catalog)},
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
     if args.per_query:
         _write_per_query(Path(args.per_query), answered, ranked, {p.id: p.name for p in catalog.products})
 
@@ -164,8 +173,7 @@ def _write_per_query(path: Path, answered: list, ranked: dict[str, list[list[str
 
     from shopsearch.retrieval.evaluation import first_rank
 
-    table = {"query": [q.query for q in answered], "kind": [q.kind for q in answered],
-             "expected": ["|".join(sorted(q.relevant)) for q in answered]}
+    table = {"query": [q.query for q in answered], "kind": [q.kind for q in answered], "expected": ["|".join(sorted(q.relevant)) for q in answered]}
     for label, result in ranked.items():
         table[f"rank · {label}"] = [first_rank(r, q.relevant) for r, q in zip(result, answered)]
         table[f"top-1 · {label}"] = [titles.get(r[0], "") if r else "" for r in result]
@@ -183,8 +191,10 @@ def _cmd_calibrate(args: argparse.Namespace) -> None:
     from shopsearch.training.seed import load_model
 
     def show(name: str, report: dict[str, float]) -> None:
-        print(f"{name}: precision {report['precision']:.3f}, recall {report['recall']:.3f} on {report['no_answer_queries']} "
-              f"no-answer queries; false alarms {report['false_alarms_on_answered']:.1%} of {report['answered_queries']} answered")
+        print(
+            f"{name}: precision {report['precision']:.3f}, recall {report['recall']:.3f} on {report['no_answer_queries']} "
+            f"no-answer queries; false alarms {report['false_alarms_on_answered']:.1%} of {report['answered_queries']} answered"
+        )
 
     settings = get_settings()
     model_dir = Path(_model_path(args.model))
@@ -198,8 +208,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> None:
     fitted = flag_report([rule.flags(s) for s in signals], truth)
     print(f"rule fitted on all of {args.dev}: {rule.describe()}")
     show("dev, fitted on itself", fitted)
-    report = {"dev": fitted, "dev_cross_validated": cv, "max_false_alarms": args.max_false_alarms,
-              "calibrated_on": Path(args.dev).name}
+    report = {"dev": fitted, "dev_cross_validated": cv, "max_false_alarms": args.max_false_alarms, "calibrated_on": Path(args.dev).name}
     if args.report_eval:
         held = load_queries(args.queries)
         held_signals = query_signals(engine, [q.query for q in held])
@@ -226,15 +235,20 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--seed", type=int, default=42)
     p.set_defaults(func=_cmd_triplets)
     p = sub.add_parser("evaluate", help="Recall/MRR/NDCG of every search method on held-out queries, overall and per kind")
-    p.add_argument("--catalog", default=str(settings.catalog_path),
-                   help="CSV with id,name (or item_id/product_id and title; titles alone are numbered 1, 2, 3…)")
-    p.add_argument("--queries", default=str(settings.eval_queries_path),
-                   help="CSV with query and product_ids (or expected_id; ids separated by |), optionally kind")
+    p.add_argument(
+        "--catalog", default=str(settings.catalog_path), help="CSV with id,name (or item_id/product_id and title; titles alone are numbered 1, 2, 3…)"
+    )
+    p.add_argument(
+        "--queries",
+        default=str(settings.eval_queries_path),
+        help="CSV with query and product_ids (or expected_id; ids separated by |), optionally kind",
+    )
     p.add_argument("--models", default=",".join(MODEL_NAMES), help=f"comma-separated: {', '.join(MODEL_NAMES)} or model folders")
     p.add_argument("--methods", default="semantic,hybrid,lexical", help="comma-separated: semantic, hybrid, lexical")
     p.add_argument("--per-query", default=None, help="CSV: query, kind, expected, rank and top-1 of every method")
-    p.add_argument("--cross-check", action="store_true",
-                   help="also run sentence-transformers' InformationRetrievalEvaluator on the same catalog vectors")
+    p.add_argument(
+        "--cross-check", action="store_true", help="also run sentence-transformers' InformationRetrievalEvaluator on the same catalog vectors"
+    )
     p.add_argument("--threads", type=int, default=1, help="torch threads for embedding the catalog (queries always use 1)")
     p.add_argument("--json", default=None, help="write the overall and per-kind results here")
     p.set_defaults(func=_cmd_evaluate)
@@ -243,8 +257,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--dev", default=str(settings.eval_queries_path.with_name("dev_queries.csv")))
     p.add_argument("--queries", default=str(settings.eval_queries_path), help="the eval set, read only with --report-eval")
     p.add_argument("--model", default="chinese", help=f"{', '.join(MODEL_NAMES)} or a model folder")
-    p.add_argument("--no-cosine", action="store_true",
-                   help="fit on word coverage and length only: the model-independent default rule (NoAnswerRule())")
+    p.add_argument(
+        "--no-cosine", action="store_true", help="fit on word coverage and length only: the model-independent default rule (NoAnswerRule())"
+    )
     p.add_argument("--folds", type=int, default=5, help="k of the k-fold cross-validation on dev")
     p.add_argument("--max-false-alarms", type=float, default=0.03, help="largest share of answered dev queries flagged")
     p.add_argument("--report-eval", action="store_true", help="also report the fitted rule on the eval set (once, at the end)")

@@ -103,6 +103,7 @@ def app_url():
     yield f"http://127.0.0.1:{port}/"
     app.demo.close()
 
+
 @pytest.hookimpl(tryfirst=True, hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     """Expose each phase's report on the item (the browser fixture screenshots failed tests)."""

@@ -38,13 +38,27 @@ def file_cases() -> list[FileCase]:
         FileCase("header_only.csv", _utf8(HEADER), "triplets", "error", "no data rows"),
         FileCase("one_row.csv", _utf8(HEADER + ROW), "triplets", "ok", 1),
         FileCase("missing_column.csv", _utf8("anchor,positive\n寻找一款K7,机械师 K7 机械键盘\n"), "triplets", "error", "Missing column"),
-        FileCase("extra_columns.csv", _utf8("id,anchor,positive,negative,note\n" + "".join(f"{i},{r.strip()},备注\n" for i, r in enumerate(ROWS.splitlines()))), "triplets", "ok", 20),
-        FileCase("duplicate_headers.csv", _utf8("anchor,anchor,negative\n" + ROWS), "triplets", "ok", 20),  # read as three columns in order, with a notice
+        FileCase(
+            "extra_columns.csv",
+            _utf8("id,anchor,positive,negative,note\n" + "".join(f"{i},{r.strip()},备注\n" for i, r in enumerate(ROWS.splitlines()))),
+            "triplets",
+            "ok",
+            20,
+        ),
+        FileCase(
+            "duplicate_headers.csv", _utf8("anchor,anchor,negative\n" + ROWS), "triplets", "ok", 20
+        ),  # read as three columns in order, with a notice
         FileCase("reordered_headers.csv", _utf8("negative,anchor,positive\n峰景 双人登山帐篷,寻找一款K7,机械师 K7 机械键盘\n"), "triplets", "ok", 1),
         FileCase("seed_columns.csv", _utf8("sentence_0,sentence_1,sentence_2\n" + ROWS), "triplets", "ok", 20),
         FileCase("semicolon.csv", _utf8((HEADER + ROWS).replace(",", ";")), "triplets", "ok", 20),
         FileCase("tab.tsv.csv", _utf8((HEADER + ROWS).replace(",", "\t")), "triplets", "ok", 20),
-        FileCase("quoted_newlines_commas.csv", _utf8(HEADER + '"寻找一款K7","机械师 K7, 机械键盘\n第二行描述","峰景 ""双人"" 帐篷"\n' + ROWS), "triplets", "ok", 21),
+        FileCase(
+            "quoted_newlines_commas.csv",
+            _utf8(HEADER + '"寻找一款K7","机械师 K7, 机械键盘\n第二行描述","峰景 ""双人"" 帐篷"\n' + ROWS),
+            "triplets",
+            "ok",
+            21,
+        ),
         FileCase("gbk.csv", (HEADER + ROWS).encode("gbk"), "triplets", "ok", 20),
         FileCase("gb18030.csv", (HEADER + ROWS + "寻找一款𠀀,商品 𠀀 描述,另一个\n").encode("gb18030"), "triplets", "ok", 21),
         FileCase("utf8_bom.csv", b"\xef\xbb\xbf" + _utf8(HEADER + ROWS), "triplets", "ok", 20),
@@ -57,14 +71,22 @@ def file_cases() -> list[FileCase]:
         FileCase("line_10mb.csv", _utf8(HEADER + "x" * (10 * 1024 * 1024) + ",b,c\n"), "triplets", "error", "over the 5 MB limit"),
         FileCase("rows_100k.csv", _utf8(big_rows), "triplets", "error", "over the limit of 5000"),
         FileCase("over_size_limit.csv", _utf8(HEADER + ROW * 140_000), "triplets", "error", "over the 5 MB limit"),
-        FileCase("html_script.csv", _utf8(HEADER + '<script>alert(1)</script>,<img src=x onerror=alert(1)> 键盘,<b>帐篷</b>\n'), "triplets", "ok", 1),
-        FileCase("formula_injection.csv", _utf8(HEADER + "=1+1,+cmd|' /C calc'!A0,-2+3\n@SUM(A1),=HYPERLINK(\"http://x\"),商品\n"), "triplets", "ok", 2),
+        FileCase("html_script.csv", _utf8(HEADER + "<script>alert(1)</script>,<img src=x onerror=alert(1)> 键盘,<b>帐篷</b>\n"), "triplets", "ok", 1),
+        FileCase(
+            "formula_injection.csv", _utf8(HEADER + "=1+1,+cmd|' /C calc'!A0,-2+3\n@SUM(A1),=HYPERLINK(\"http://x\"),商品\n"), "triplets", "ok", 2
+        ),
         FileCase("only_numbers.csv", _utf8("1,2,3\n4,5,6\n7,8,9\n"), "triplets", "ok", 2),
         FileCase("all_rows_invalid.csv", _utf8(HEADER + "a,a,b\n,x,y\nq,p,p\n"), "triplets", "error", "No usable triplets"),
         FileCase("anchor_equals_positive.csv", _utf8(HEADER + "同一句话,同一句话,别的\n" + ROW), "triplets", "ok", 1),
         FileCase("unbalanced_quotes.csv", _utf8(HEADER + '"寻找一款K7,机械师 K7 机械键盘,峰景\n' + ROW), "triplets", "error", ""),
         FileCase("catalog_ok_minimal.csv", _utf8("id,name\nA1,机械师 K7 机械键盘\nA2,网速 AX55 无线路由器\n"), "catalog", "ok", 2),
-        FileCase("catalog_gbk_with_price.csv", "id,name,price,category\nA1,机械师 K7 机械键盘,299,键盘\nA2,网速 AX55,199,路由器\n".encode("gbk"), "catalog", "ok", 2),
+        FileCase(
+            "catalog_gbk_with_price.csv",
+            "id,name,price,category\nA1,机械师 K7 机械键盘,299,键盘\nA2,网速 AX55,199,路由器\n".encode("gbk"),
+            "catalog",
+            "ok",
+            2,
+        ),
         FileCase("catalog_missing_name.csv", _utf8("id,title\nA1,机械师 K7\n"), "catalog", "error", "name"),
         FileCase("catalog_duplicate_ids.csv", _utf8("id,name\nA1,机械师 K7\nA1,网速 AX55\n"), "catalog", "error", "Duplicate id"),
         FileCase("catalog_bad_price.csv", _utf8("id,name,price\nA1,机械师 K7,about ten\n"), "catalog", "error", "price"),

@@ -205,4 +205,3 @@ def test_the_queue_polls_every_10_ms_while_idle_not_every_1_ms(app_url):
 
     assert app.demo._queue.sleep_when_free == app.QUEUE_IDLE_POLL_S == 0.01
     assert "await asyncio.sleep(self.sleep_when_free)" in inspect.getsource(queueing.Queue.start_processing)
-

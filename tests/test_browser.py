@@ -68,7 +68,8 @@ def wait_for_new_results(page, timing_before: str) -> None:
     try:
         page.wait_for_function(
             f"before => ({settled})() && (document.querySelector('#timing')?.innerText || '') !== before",
-            arg=timing_before, timeout=20_000,
+            arg=timing_before,
+            timeout=20_000,
         )
     except PlaywrightTimeoutError:
         page.wait_for_function(settled, timeout=10_000)

@@ -96,7 +96,10 @@ def test_each_round_has_one_query_per_product_and_the_triplets_keep_their_negati
 @pytest.mark.slow
 def test_a_run_on_chinese_triplets_lowers_the_unk_rate_of_its_own_queries_to_zero(tmp_path):
     """Characters the uploaded triplets use and the model lacks are added, so the model sees every one of them."""
-    products = [Product(f"T{i}", f"云朵 {n}", "云朵", "宠物", 99.0, f"适合猫狗的{n}，柔软耐咬。", "pet") for i, n in enumerate(["猫爬架", "狗窝", "猫砂盆", "逗猫棒"])]
+    products = [
+        Product(f"T{i}", f"云朵 {n}", "云朵", "宠物", 99.0, f"适合猫狗的{n}，柔软耐咬。", "pet")
+        for i, n in enumerate(["猫爬架", "狗窝", "猫砂盆", "逗猫棒"])
+    ]
     catalog = Catalog(products)
     anchors = ["给主子买个猫爬架", "狗狗睡觉的窝", "猫砂盆要除臭的", "逗猫棒羽毛款"]
     triplets = TripletSet(anchors, [p.text for p in products], [f"峰景 双人登山帐篷 {i} 号" for i in range(4)])

@@ -65,8 +65,7 @@ def test_a_table_within_the_limits_passes(text):
 def test_the_shipped_tables_pass_with_a_wide_margin():
     """catalog.csv and data/*.csv fit an eighth of the column limit, a tenth of the header's and a thousandth of a record's."""
     settings = get_settings()
-    tight = TableLimits(NO_ROW_LIMIT, settings.max_table_columns // 8, settings.max_header_chars // 10,
-                        settings.max_line_chars // 1000)
+    tight = TableLimits(NO_ROW_LIMIT, settings.max_table_columns // 8, settings.max_header_chars // 10, settings.max_line_chars // 1000)
     paths = [ROOT / "catalog.csv", *sorted((ROOT / "data").glob("*.csv"))]
     assert len(paths) >= 5
     for path in paths:

@@ -93,8 +93,21 @@ def test_the_evaluate_cli_runs_on_an_outside_catalog_and_writes_per_query_ranks(
 
     catalog, queries = _outside_data(tmp_path)
     out = tmp_path / "per_query.csv"
-    main(["evaluate", "--catalog", str(catalog), "--queries", str(queries), "--models", "base",
-          "--methods", "lexical,semantic", "--per-query", str(out)])
+    main(
+        [
+            "evaluate",
+            "--catalog",
+            str(catalog),
+            "--queries",
+            str(queries),
+            "--models",
+            "base",
+            "--methods",
+            "lexical,semantic",
+            "--per-query",
+            str(out),
+        ]
+    )
     printed = capsys.readouterr().out
     assert "lexical · BM25" in printed and "semantic · base" in printed
     table = pd.read_csv(out)
@@ -113,8 +126,7 @@ def test_the_evaluate_cli_names_query_ids_missing_from_the_catalog(tmp_path):
 
 def test_each_kind_is_scored_on_its_own_queries_and_all_on_every_answered_one():
     """Two name queries (one right first) and one short query (missed): all 1/3, name 1/2, short 0; no-answer left out."""
-    queries = [EvalQuery("a", frozenset({"P1"}), "name"), EvalQuery("b", frozenset({"P2"}), "name"),
-               EvalQuery("c", frozenset({"P3"}), "short")]
+    queries = [EvalQuery("a", frozenset({"P1"}), "name"), EvalQuery("b", frozenset({"P2"}), "name"), EvalQuery("c", frozenset({"P3"}), "short")]
     result = sliced_metrics([["P1"], ["P9", "P2"], ["P9"]], queries)
     assert list(result) == ["all", "name", "short"]
     assert result["all"]["recall@1"] == pytest.approx(1 / 3)
@@ -189,10 +201,29 @@ def test_the_cli_evaluates_an_outside_catalog_in_a_child_process(tmp_path):
     out, per_query = tmp_path / "result.json", tmp_path / "per_query.csv"
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "SHOPSEARCH_CACHE_DIR": str(tmp_path / "cache"), "OMP_NUM_THREADS": "1"}
     done = subprocess.run(
-        [sys.executable, "-m", "shopsearch", "evaluate", "--catalog", str(DATA / "outside_titles.csv"),
-         "--queries", str(DATA / "outside_queries.csv"), "--models", "base", "--methods", "lexical,hybrid",
-         "--json", str(out), "--per-query", str(per_query)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "shopsearch",
+            "evaluate",
+            "--catalog",
+            str(DATA / "outside_titles.csv"),
+            "--queries",
+            str(DATA / "outside_queries.csv"),
+            "--models",
+            "base",
+            "--methods",
+            "lexical,hybrid",
+            "--json",
+            str(out),
+            "--per-query",
+            str(per_query),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "| lexical · BM25" in done.stdout and "| hybrid · base" in done.stdout
@@ -211,8 +242,9 @@ def test_the_cli_reports_each_kind_of_query(tmp_path, capsys):
     from shopsearch.__main__ import main
 
     queries = tmp_path / "q.csv"
-    queries.write_text("query,product_ids,kind\n疾光 88 羽毛球拍,P0001,name\n疾光88,P0001,model_number\n"
-                       "jiguang,P0001,pinyin\n猫粮,,no_answer\n", encoding="utf-8")
+    queries.write_text(
+        "query,product_ids,kind\n疾光 88 羽毛球拍,P0001,name\n疾光88,P0001,model_number\njiguang,P0001,pinyin\n猫粮,,no_answer\n", encoding="utf-8"
+    )
     out = tmp_path / "r.json"
     main(["evaluate", "--queries", str(queries), "--models", "base", "--methods", "lexical", "--json", str(out)])
     assert "Per kind of query" in capsys.readouterr().out

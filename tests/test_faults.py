@@ -25,7 +25,11 @@ def test_killing_a_training_leaves_no_model_and_the_next_training_works(tmp_path
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "shopsearch.training.seed", "--start", str(MODEL_DIR), "--out", str(out), "--epochs", "1"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     assert "seed recipe" in proc.stdout.readline()
     time.sleep(8)  # model loaded, some steps done

@@ -46,8 +46,16 @@ def triplets(n: int) -> TripletSet:
 @pytest.fixture(scope="module")
 def finetuner(tmp_path_factory, catalog, shipped_model, base_model, chinese_model):
     folder = tmp_path_factory.mktemp("finetune-job")
-    store = ModelStore(MODEL_DIR, base_model_path(), folder / "runs", EmbeddingCache(folder / "cache"), shipped=shipped_model,
-                       base=base_model, chinese_dir=CHINESE_DIR, chinese=chinese_model)
+    store = ModelStore(
+        MODEL_DIR,
+        base_model_path(),
+        folder / "runs",
+        EmbeddingCache(folder / "cache"),
+        shipped=shipped_model,
+        base=base_model,
+        chinese_dir=CHINESE_DIR,
+        chinese=chinese_model,
+    )
     queries = [q for q in load_queries(ROOT / "data" / "eval_queries.csv") if q.relevant][::4]  # ~100: enough to rank models
     return Finetuner(store, catalog, queries, Limits(), exclude=GOLDEN)
 
@@ -133,8 +141,9 @@ def test_file_and_feedback_are_trained_together_each_triplet_once():
 # --- measured on the visitor's data --------------------------------------------------------------------------------
 def shop(n: int = 24) -> Catalog:
     names = ["羊毛围巾", "真丝睡衣", "棉麻衬衫", "牛仔外套", "羽绒背心", "针织开衫"]
-    return Catalog([Product(f"S{i:03d}", f"{names[i % 6]} {i}号款", "", "服装", 100.0 + i, f"第{i}款{names[i % 6]}，舒适耐穿。", "")
-                    for i in range(n)])
+    return Catalog(
+        [Product(f"S{i:03d}", f"{names[i % 6]} {i}号款", "", "服装", 100.0 + i, f"第{i}款{names[i % 6]}，舒适耐穿。", "") for i in range(n)]
+    )
 
 
 def test_on_an_uploaded_catalog_the_held_out_triplets_whose_positive_is_a_product_become_the_queries(catalog):
@@ -154,22 +163,38 @@ def test_with_an_uploaded_catalog_and_evaluation_file_the_report_equals_the_eval
 
     mine = shop()
     catalog_csv = tmp_path / "shop.csv"
-    catalog_csv.write_text("id,name,description,category,price\n" + "\n".join(
-        f"{p.id},{p.name},{p.description},{p.category},{p.price}" for p in mine.products), encoding="utf-8")
+    catalog_csv.write_text(
+        "id,name,description,category,price\n" + "\n".join(f"{p.id},{p.name},{p.description},{p.category},{p.price}" for p in mine.products),
+        encoding="utf-8",
+    )
     queries_csv = tmp_path / "queries.csv"
     rows = [(f"{p.name.split()[0]} {p.id[1:].lstrip('0') or '0'}号", p.id) for p in mine.products[:12]]
     queries_csv.write_text("query,product_ids\n" + "\n".join(f"{q},{i}" for q, i in rows), encoding="utf-8")
     uploaded = load_catalog(catalog_csv)
-    spec = FinetuneSpec("chinese", triplets(3), start=CHINESE, current=CHINESE, catalog=uploaded,
-                        queries=load_queries(queries_csv), chinese=ChineseParams(steps=2))
+    spec = FinetuneSpec(
+        "chinese", triplets(3), start=CHINESE, current=CHINESE, catalog=uploaded, queries=load_queries(queries_csv), chinese=ChineseParams(steps=2)
+    )
     _, done = run(finetuner, spec)
     report = done.report
     assert report.measured_on.source == "file" and len(report.measured_on.queries) == 12
     assert report.result.steps_done == 2, "a 24-product catalog fills smaller batches instead of none"
     out = tmp_path / "eval.json"
     run_dir = finetuner.store.info(report.run_id, "s").path
-    cli(["evaluate", "--catalog", str(catalog_csv), "--queries", str(queries_csv), "--models", f"{CHINESE_DIR},{run_dir}",
-         "--methods", "semantic", "--json", str(out)])
+    cli(
+        [
+            "evaluate",
+            "--catalog",
+            str(catalog_csv),
+            "--queries",
+            str(queries_csv),
+            "--models",
+            f"{CHINESE_DIR},{run_dir}",
+            "--methods",
+            "semantic",
+            "--json",
+            str(out),
+        ]
+    )
     figures = json.loads(out.read_text())
     by_model = {key: value for key, value in _flatten(figures)}
     for role, folder in (("current", CHINESE_DIR), ("new", run_dir)):

@@ -257,7 +257,8 @@ def test_alpha_outside_0_to_1_is_clamped_like_top_k(engine):
 
 
 @pytest.mark.parametrize(
-    "options", [{"alpha": NAN}, {"top_k": NAN}, {"top_k": INF}, {"min_price": NAN}, {"max_price": INF}],
+    "options",
+    [{"alpha": NAN}, {"top_k": NAN}, {"top_k": INF}, {"min_price": NAN}, {"max_price": INF}],
     ids=["alpha_nan", "top_k_nan", "top_k_inf", "min_price_nan", "max_price_inf"],
 )
 def test_the_search_endpoint_answers_a_non_finite_number_in_both_languages(tab_handler, options):

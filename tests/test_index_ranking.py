@@ -19,8 +19,15 @@ def scores_with_ties(n: int, distinct: int | None, zeros: float, seed: int) -> n
 
 
 CASES = [  # (n, distinct values, share of zeros)
-    (1, None, 0.0), (7, 2, 0.0), (300, None, 0.0), (300, 3, 0.5), (5_000, None, 0.9), (5_000, 1, 0.0),
-    (300_000, None, 0.0), (300_000, 40, 0.6), (300_000, None, 0.9999),
+    (1, None, 0.0),
+    (7, 2, 0.0),
+    (300, None, 0.0),
+    (300, 3, 0.5),
+    (5_000, None, 0.9),
+    (5_000, 1, 0.0),
+    (300_000, None, 0.0),
+    (300_000, 40, 0.6),
+    (300_000, None, 0.9999),
 ]
 
 

@@ -33,8 +33,18 @@ def test_an_explicit_negation_excludes_its_term_from_the_scored_text(query, excl
 
 @pytest.mark.parametrize(
     "query",
-    ["无线耳机", "无糖饮料", "非常轻的跑鞋", "电池特别大的手机", "MIPS头盔 和 速降全盔 有什么区别", "要不要买4G版",
-     "water bottle that does not leak", "不需要插电的风扇", "出门不用连wifi", "非要4G的"],
+    [
+        "无线耳机",
+        "无糖饮料",
+        "非常轻的跑鞋",
+        "电池特别大的手机",
+        "MIPS头盔 和 速降全盔 有什么区别",
+        "要不要买4G版",
+        "water bottle that does not leak",
+        "不需要插电的风扇",
+        "出门不用连wifi",
+        "非要4G的",
+    ],
 )
 def test_words_that_only_look_like_negation_are_not_read_as_one(query):
     """无 names what a product is (无线 = wireless, 无糖 = sugar-free); 非常 is "very", 特别 "especially", 区别
@@ -45,8 +55,22 @@ def test_words_that_only_look_like_negation_are_not_read_as_one(query):
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("两百", 200), ("五百", 500), ("三千", 3000), ("一千五", 1500), ("两千五", 2500), ("2千5", 2500), ("1.5万", 15000),
-     ("一万五", 15000), ("一百零五", 105), ("十五", 15), ("千", 1000), ("1,200", 1200), ("300", 300), ("两三百", None)],
+    [
+        ("两百", 200),
+        ("五百", 500),
+        ("三千", 3000),
+        ("一千五", 1500),
+        ("两千五", 2500),
+        ("2千5", 2500),
+        ("1.5万", 15000),
+        ("一万五", 15000),
+        ("一百零五", 105),
+        ("十五", 15),
+        ("千", 1000),
+        ("1,200", 1200),
+        ("300", 300),
+        ("两三百", None),
+    ],
 )
 def test_chinese_numerals_are_read_as_they_are_said(text, value):
     assert parse_number(text) == value
@@ -98,9 +122,19 @@ def test_cheap_is_a_soft_preference_whose_words_stay_scored():
 
 @pytest.mark.parametrize(
     ("query", "audience"),
-    [("跑步鞋 男", "男"), ("男士长款羽绒服", "男"), ("女款防晒衣", "女"), ("女生用的羽毛球拍", "女"), ("小孩跑鞋 魔术贴", "儿童"),
-     ("table tennis paddle for kids", "儿童"), ("心电 SOS 老人手表", "老人"), ("fall detection watch for elderly", "老人"),
-     ("running shoes for women", "女"), ("男女通用", None), ("老师录课 摄像头", None)],
+    [
+        ("跑步鞋 男", "男"),
+        ("男士长款羽绒服", "男"),
+        ("女款防晒衣", "女"),
+        ("女生用的羽毛球拍", "女"),
+        ("小孩跑鞋 魔术贴", "儿童"),
+        ("table tennis paddle for kids", "儿童"),
+        ("心电 SOS 老人手表", "老人"),
+        ("fall detection watch for elderly", "老人"),
+        ("running shoes for women", "女"),
+        ("男女通用", None),
+        ("老师录课 摄像头", None),
+    ],
 )
 def test_audience_words_are_normalised(query, audience):
     """Whole words only: 男女通用 names no one audience, 老师 is not 老人."""
@@ -166,11 +200,16 @@ def test_a_product_with_a_negated_term_is_demoted_below_all_others_not_removed(c
     from shopsearch.data.catalog import load_catalog
     from shopsearch.retrieval.search import build_engine
 
-    catalog = load_catalog(write("small.csv", (
-        "id,name,description\n"
-        "A,星耀 Pad 11 4G版,支持插卡4G上网\nB,星耀 Pad 11,安卓平板\nC,机械师 K7 机械键盘,青轴\n"
-        "D,极客 Tab 4G,4g lte 平板\nE,内存 14GB 的平板,大内存\n"
-    )))
+    catalog = load_catalog(
+        write(
+            "small.csv",
+            (
+                "id,name,description\n"
+                "A,星耀 Pad 11 4G版,支持插卡4G上网\nB,星耀 Pad 11,安卓平板\nC,机械师 K7 机械键盘,青轴\n"
+                "D,极客 Tab 4G,4g lte 平板\nE,内存 14GB 的平板,大内存\n"
+            ),
+        )
+    )
     engine = build_engine(chinese_model, "chinese", catalog, session_cache, onnx=False)
     for mode in ("hybrid", "lexical", "semantic"):
         hits = engine.search("平板 Pad 不要4G", mode=mode, top=10).hits
@@ -189,8 +228,12 @@ def test_only_the_best_scoring_holders_of_a_negated_term_are_read_and_the_hits_a
 
     engine = chinese_engine
     queries = ["平板 不要4G", "跑鞋 不要白色", "机械键盘 不要青轴", "耳机 without noise cancelling"]
-    searches = [(q, mode, f) for q in queries for mode in ("hybrid", "lexical", "semantic")
-                for f in (Filters(), Filters(category=engine.search(q, top=1).hits[0].category))]
+    searches = [
+        (q, mode, f)
+        for q in queries
+        for mode in ("hybrid", "lexical", "semantic")
+        for f in (Filters(), Filters(category=engine.search(q, top=1).hits[0].category))
+    ]
     read = []
     original = engine._document
     monkeypatch.setattr(engine, "_document", lambda row: read.append(row) or original(row))

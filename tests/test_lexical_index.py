@@ -146,9 +146,21 @@ def test_names_must_match_documents_one_to_one():
         LexicalIndex(["a", "b", "c"], names=["甲", "乙"])
 
 
-TRICKY = ["网速 AX55 Wi-Fi 6", "K7键盘 Pro 2", "Pro 键盘 2", "ＡＸ５５ lf 50 12.4", "", "😀!!", "羽毛球拍，一对 e ink usb c",
-          "豈 更 (compatibility ideographs)", "a\x00b 键\x00盘", "x" * 3 + " 重" * 70_000,
-          "ΟΔΟΣ ΑΣ", "café cafe\u0301 ｶﾞ ﬁ ①②", "（全角）：Ｐｒｏ　２"]
+TRICKY = [
+    "网速 AX55 Wi-Fi 6",
+    "K7键盘 Pro 2",
+    "Pro 键盘 2",
+    "ＡＸ５５ lf 50 12.4",
+    "",
+    "😀!!",
+    "羽毛球拍，一对 e ink usb c",
+    "豈 更 (compatibility ideographs)",
+    "a\x00b 键\x00盘",
+    "x" * 3 + " 重" * 70_000,
+    "ΟΔΟΣ ΑΣ",
+    "café cafe\u0301 ｶﾞ ﬁ ①②",
+    "（全角）：Ｐｒｏ　２",
+]
 
 
 def postings_by_token(part) -> dict[str, tuple[list[int], list[float]]]:

@@ -66,7 +66,7 @@ def test_model_numbers_match_however_they_are_spaced_hyphenated_or_cased(typed, 
 
 
 def test_bm25_ranks_the_exact_model_number_above_its_shorter_sibling():
-    """"清视Pro2" is the Pro 2, not the Pro; "lf-50" finds the ES-LF50 kettle."""
+    """ "清视Pro2" is the Pro 2, not the Pro; "lf-50" finds the ES-LF50 kettle."""
     index = LexicalIndex(["清视 Pro 会议摄像头", "清视 Pro 2 会议摄像头", "ES-LF50 电热水壶", "清视 C1 电脑摄像头"])
     pro2 = index.scores("清视Pro2")
     assert pro2.argmax() == 1 and pro2[1] > pro2[0] > pro2[3]

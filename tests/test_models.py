@@ -16,8 +16,16 @@ from shopsearch.serving.models import BASE, SHIPPED, ModelStore
 
 @pytest.fixture
 def store(tmp_path, shipped_model, base_model):
-    return ModelStore(MODEL_DIR, base_model_path(), tmp_path / "runs", EmbeddingCache(tmp_path / "cache"),
-                      max_loaded_runs=1, ttl_seconds=60, shipped=shipped_model, base=base_model)
+    return ModelStore(
+        MODEL_DIR,
+        base_model_path(),
+        tmp_path / "runs",
+        EmbeddingCache(tmp_path / "cache"),
+        max_loaded_runs=1,
+        ttl_seconds=60,
+        shipped=shipped_model,
+        base=base_model,
+    )
 
 
 def add_run(store: ModelStore, session: str):

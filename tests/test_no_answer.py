@@ -74,8 +74,14 @@ def test_fitting_finds_the_separating_line_within_the_false_alarm_budget():
     and cross-validation says so too."""
     rng = np.random.default_rng(0)
     truth = [True] * 30 + [False] * 270
-    signals = [Signals(float(rng.uniform(0.1, 0.4) if t else rng.uniform(0.3, 0.8)),
-                       float(rng.uniform(0.0, 0.4) if t else rng.uniform(0.6, 1.0)), int(rng.integers(1, 4))) for t in truth]
+    signals = [
+        Signals(
+            float(rng.uniform(0.1, 0.4) if t else rng.uniform(0.3, 0.8)),
+            float(rng.uniform(0.0, 0.4) if t else rng.uniform(0.6, 1.0)),
+            int(rng.integers(1, 4)),
+        )
+        for t in truth
+    ]
     rule = fit_rule(signals, truth, max_false_alarms=0.03)
     report = flag_report([rule.flags(s) for s in signals], truth)
     assert report["recall"] == 1.0 and report["false_alarms_on_answered"] <= 0.03
@@ -102,9 +108,7 @@ def test_the_chinese_model_flags_what_the_catalog_lacks_and_not_what_it_has(chin
     assert result.nothing_relevant is flagged, (query, result.signals, result.content_words, result.hits[0].name)
 
 
-@pytest.mark.parametrize(
-    ("query", "flagged"), [("电动剃须刀", True), ("iphone 充电器", True), ("跑步鞋 男", False), ("寻找一款K7", False)]
-)
+@pytest.mark.parametrize(("query", "flagged"), [("电动剃须刀", True), ("iphone 充电器", True), ("跑步鞋 男", False), ("寻找一款K7", False)])
 def test_an_uncalibrated_model_flags_by_word_coverage(engine, query, flagged):
     """The seed model has no no_answer.json: the default rule (no cosine) decides. The old lexical coverage missed
     电动剃须刀 and iphone 充电器 (words no product uses were dropped) and flagged 跑步鞋 男."""

@@ -186,8 +186,7 @@ def test_an_extended_vocabulary_is_exported_with_its_new_rows(extended_dir, base
 
 def test_a_runs_export_is_deleted_with_the_run(extended_dir, shipped_model, base_model, export_root, write):
     """A fine-tuned run is searched through ONNX too; ending its session deletes its export."""
-    store = ModelStore(MODEL_DIR, base_model_path(), export_root / "runs", EmbeddingCache(export_root),
-                       shipped=shipped_model, base=base_model)
+    store = ModelStore(MODEL_DIR, base_model_path(), export_root / "runs", EmbeddingCache(export_root), shipped=shipped_model, base=base_model)
     run_id, path = store.new_run_dir()
     shutil.copytree(extended_dir, path)
     info = store.add_run("alice", run_id, path, "run", {})
@@ -285,7 +284,9 @@ def _train_seed(out: Path, cache: Path) -> None:
 
 
 def _train_chinese_half(out: Path, cache: Path) -> None:
-    products = [Product(f"T{i}", f"云朵 {n}", "云朵", "宠物", 99.0, f"适合猫狗的{n}。", "pet") for i, n in enumerate(["猫爬架", "狗窝", "猫砂盆", "逗猫棒"])]
+    products = [
+        Product(f"T{i}", f"云朵 {n}", "云朵", "宠物", 99.0, f"适合猫狗的{n}。", "pet") for i, n in enumerate(["猫爬架", "狗窝", "猫砂盆", "逗猫棒"])
+    ]
     params = ChineseParams(steps=1, batch_size=4, frequent_chars=0, vocab_init="none")
     train_chinese(MODEL_DIR, Catalog(products), None, out, params, half=True, onnx_cache_dir=cache)
 

@@ -32,8 +32,9 @@ from shopsearch.training.line import TrainingQueue
 
 @pytest.fixture
 def store(tmp_path, shipped_model, base_model):
-    return ModelStore(MODEL_DIR, base_model_path(), tmp_path / "runs", EmbeddingCache(tmp_path / "cache"),
-                      ttl_seconds=3600, shipped=shipped_model, base=base_model)
+    return ModelStore(
+        MODEL_DIR, base_model_path(), tmp_path / "runs", EmbeddingCache(tmp_path / "cache"), ttl_seconds=3600, shipped=shipped_model, base=base_model
+    )
 
 
 def add_run(store: ModelStore, session: str):
@@ -46,8 +47,7 @@ def make_janitor(tmp_path, store, budget_mb: float, max_age: int = 3600) -> Jani
     gradio_cache = tmp_path / "gradio"
     (gradio_cache / "app-asset").mkdir(parents=True)  # cached while the app was built: never a visitor's
     (gradio_cache / "app-asset" / "template.csv").write_bytes(b"x" * 1000)
-    return Janitor(store, SessionStore(tmp_path / "sessions"), Downloads(gradio_cache / "downloads"), gradio_cache,
-                   int(budget_mb * 2**20), max_age)
+    return Janitor(store, SessionStore(tmp_path / "sessions"), Downloads(gradio_cache / "downloads"), gradio_cache, int(budget_mb * 2**20), max_age)
 
 
 def test_the_janitor_expires_idle_runs_on_its_own_timer(tmp_path, store):
@@ -70,8 +70,15 @@ def test_the_janitor_hands_memory_back_only_between_fine_tunes(tmp_path, store):
     """A fine-tune's steps were slower in the app than in a script; gc.collect and malloc_trim every 30 s were part of
     it. A tick during training sweeps the disk but leaves memory alone; the first tick after it trims."""
     training = threading.Event()
-    janitor = Janitor(store, SessionStore(tmp_path / "sessions"), Downloads(tmp_path / "gradio" / "downloads"), tmp_path / "gradio",
-                      2**40, 3600, training=training.is_set)
+    janitor = Janitor(
+        store,
+        SessionStore(tmp_path / "sessions"),
+        Downloads(tmp_path / "gradio" / "downloads"),
+        tmp_path / "gradio",
+        2**40,
+        3600,
+        training=training.is_set,
+    )
     idle = add_run(store, "script")
     idle.last_used = time.time() - 10 * store.ttl_seconds
     training.set()
@@ -118,10 +125,12 @@ def test_old_uploads_and_downloads_are_deleted_by_age(tmp_path, store):
 
 
 def _catalog(n: int, price: float = 99.0) -> Catalog:
-    return Catalog([
-        Product(id=f"P{i}", name=f"测试商品 {i}", brand="牌子", category="类别", price=price, description=f"描述{i} " * 1000, tags="")
-        for i in range(n)
-    ])
+    return Catalog(
+        [
+            Product(id=f"P{i}", name=f"测试商品 {i}", brand="牌子", category="类别", price=price, description=f"描述{i} " * 1000, tags="")
+            for i in range(n)
+        ]
+    )
 
 
 def test_a_session_holds_a_key_not_its_catalog(tmp_path):
@@ -217,8 +226,9 @@ def test_a_runs_zip_is_made_on_request_and_is_unreachable_once_the_run_is_delete
     import app
 
     client = Client(app_url, verbose=False)
-    job = client.submit(handle_file(str(_triplet_csv(tmp_path / "t.csv", 20))), 1, 8, 5e-5, "TripletLoss", "shipped",
-                        False, "seed", api_name="/finetune")
+    job = client.submit(
+        handle_file(str(_triplet_csv(tmp_path / "t.csv", 20))), 1, 8, 5e-5, "TripletLoss", "shipped", False, "seed", api_name="/finetune"
+    )
     final = list(job)[-1]
     assert "Done" in final[0], final[0]
     run_id = final[7]["value"] if isinstance(final[7], dict) else final[7]
@@ -259,7 +269,8 @@ def test_a_20_million_character_request_is_refused_before_gradio_parses_it(app_u
     assert "too large" in json.loads(response.read())["error"]
     connection.close()
     chunked = urllib.request.Request(  # no length declared: counted as it arrives
-        f"{app_url}gradio_api/queue/join", data=iter([b'{"data": ["' + b"a" * 600_000 for _ in range(3)]),
+        f"{app_url}gradio_api/queue/join",
+        data=iter([b'{"data": ["' + b"a" * 600_000 for _ in range(3)]),
         headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked"},
     )
     try:

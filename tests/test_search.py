@@ -20,24 +20,24 @@ def test_lexical_finds_a_pure_model_number(engine):
 
 
 def test_lexical_finds_a_brand_the_model_sees_as_unk(engine):
-    """"鹰击" (a dev query) is two [UNK]s to the model; BM25 matches the characters."""
+    """ "鹰击" (a dev query) is two [UNK]s to the model; BM25 matches the characters."""
     assert top_name(engine, "鹰击", "lexical") == "鹰击 Pro 羽毛球拍"
     assert top_name(engine, "鹰击", "semantic") != "鹰击 Pro 羽毛球拍"
 
 
 def test_semantic_finds_a_product_bm25_misses(engine):
-    """"badminton racket for a 7 year old" (a dev query) names the child only as an age: BM25 has no word for it."""
+    """ "badminton racket for a 7 year old" (a dev query) names the child only as an age: BM25 has no word for it."""
     assert top_name(engine, "badminton racket for a 7 year old", "semantic") == "飞羽 儿童羽毛球拍"
     assert top_name(engine, "badminton racket for a 7 year old", "lexical") != "飞羽 儿童羽毛球拍"
 
 
 def test_lexical_finds_a_model_number_typed_without_its_space(engine):
-    """"星耀Watch4" (a dev query) is the listing's "Watch 4": both give the joined token "watch4"."""
+    """ "星耀Watch4" (a dev query) is the listing's "Watch 4": both give the joined token "watch4"."""
     assert top_name(engine, "星耀Watch4", "lexical") == "星耀 Watch 4"
 
 
 def test_lexical_finds_a_product_typed_in_pinyin(engine):
-    """"saodijiqiren" spells 扫地机器人 (robot vacuum): the engine indexes the names' pinyin, and says it found something."""
+    """ "saodijiqiren" spells 扫地机器人 (robot vacuum): the engine indexes the names' pinyin, and says it found something."""
     result = engine.search("saodijiqiren", mode="lexical", top=1)
     assert "扫地机器人" in result.hits[0].name and not result.nothing_relevant
 
@@ -84,8 +84,13 @@ def test_semantic_ranks_by_cosine_and_finds_a_product_from_its_own_text(engine, 
 
 
 def test_hybrid_finds_every_seed_widget_product_first(engine):
-    expected = {"我想买一个羽毛球拍": "羽毛球拍", "有什么好的斯伯丁街头篮球推荐吗？": "斯伯丁街头篮球", "寻找一款K7": "机械师 K7 机械键盘",
-                "寻找一款网速": "网速", "最近在看童趣派，有什么建议？": "童趣派"}
+    expected = {
+        "我想买一个羽毛球拍": "羽毛球拍",
+        "有什么好的斯伯丁街头篮球推荐吗？": "斯伯丁街头篮球",
+        "寻找一款K7": "机械师 K7 机械键盘",
+        "寻找一款网速": "网速",
+        "最近在看童趣派，有什么建议？": "童趣派",
+    }
     for query, fragment in expected.items():
         assert fragment in top_name(engine, query, "hybrid"), query
 
@@ -113,8 +118,7 @@ def test_a_filtered_search_over_an_approximate_index_scores_candidates_among_the
 
     ivf = IvfIndex(engine.vectors)
     ivf.nprobe, ivf.probe_margin = ivf.nlist, None
-    approximate = SearchEngine(None, catalog, engine.vectors, index=ivf, lexical=engine.lexical, encoder=engine.encoder,
-                               tokenizer=engine.tokenizer)
+    approximate = SearchEngine(None, catalog, engine.vectors, index=ivf, lexical=engine.lexical, encoder=engine.encoder, tokenizer=engine.tokenizer)
     monkeypatch.setattr(search_module, "MASKED_ALL_ROWS", 0)
     monkeypatch.setattr(search_module, "CANDIDATES", 30)  # per side: fewer than the products under 300
     rows = []
@@ -218,7 +222,9 @@ def test_top_k_over_the_limit_is_capped_and_said(engine):
     assert len(result.hits) == 50 and any("50" in n for n in result.notes)
 
 
-@pytest.mark.parametrize(("query", "flagged"), [("猫粮", True), ("婴儿纸尿裤", True), ("跑步鞋 男", False), ("iphone 充电器", True), ("寻找一款K7", False)])
+@pytest.mark.parametrize(
+    ("query", "flagged"), [("猫粮", True), ("婴儿纸尿裤", True), ("跑步鞋 男", False), ("iphone 充电器", True), ("寻找一款K7", False)]
+)
 def test_nothing_relevant_uses_the_calibrated_rule_of_the_chinese_model(chinese_engine, query, flagged):
     """The catalog sells no cat food, diapers or phone chargers (only power banks); it has 11 running shoes and the K7.
     (More in tests/test_no_answer.py.)"""

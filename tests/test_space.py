@@ -31,9 +31,16 @@ def test_app_starts_offline_and_serves_the_page(tmp_path):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_SERVER_PORT": str(port), "HTTPS_PROXY": "http://127.0.0.1:9",
-           "HTTP_PROXY": "http://127.0.0.1:9", "NO_PROXY": "127.0.0.1,localhost", "SHOPSEARCH_RUNS_DIR": str(tmp_path / "runs"),
-           "GRADIO_TEMP_DIR": str(tmp_path / "gradio")}  # its own: a starting app clears its downloads folder
+    env = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "GRADIO_SERVER_PORT": str(port),
+        "HTTPS_PROXY": "http://127.0.0.1:9",
+        "HTTP_PROXY": "http://127.0.0.1:9",
+        "NO_PROXY": "127.0.0.1,localhost",
+        "SHOPSEARCH_RUNS_DIR": str(tmp_path / "runs"),
+        "GRADIO_TEMP_DIR": str(tmp_path / "gradio"),
+    }  # its own: a starting app clears its downloads folder
     proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.time() + 180

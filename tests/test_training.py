@@ -50,8 +50,12 @@ def test_stop_flag_stops_training_within_two_steps(tmp_path):
     triplets = TripletSet([f"查询{i} K{i}" for i in range(64)], [f"商品 K{i}" for i in range(64)], ["帐篷"] * 64)
     seen = []
     result = train(
-        MODEL_DIR, triplets, tmp_path / "run", TrainParams(epochs=1, batch_size=8),
-        on_step=lambda s: seen.append(s.step), should_stop=lambda: len(seen) >= 2,
+        MODEL_DIR,
+        triplets,
+        tmp_path / "run",
+        TrainParams(epochs=1, batch_size=8),
+        on_step=lambda s: seen.append(s.step),
+        should_stop=lambda: len(seen) >= 2,
     )
     assert result.stopped and result.steps_done <= 4 and result.max_steps == 8
     assert (tmp_path / "run" / "model.safetensors").is_file()
@@ -75,8 +79,7 @@ def test_bfloat16_training_learns_what_float32_training_learns(tmp_path):
     frame = pd.read_csv(ROOT / "data" / "triplets.csv", dtype=str, keep_default_na=False).head(96)
     triplets, _ = check_frame(frame)
     runs = {
-        bf16: load_model(train(base_model_path(), triplets, tmp_path / str(bf16), TrainParams(epochs=1, bf16=bf16)).path)
-        for bf16 in (False, True)
+        bf16: load_model(train(base_model_path(), triplets, tmp_path / str(bf16), TrainParams(epochs=1, bf16=bf16)).path) for bf16 in (False, True)
     }
     texts = SEED_WIDGET_QUERIES + list(triplets.positives[:20])
     ours, theirs = (runs[b].encode(texts, normalize_embeddings=True) for b in (True, False))

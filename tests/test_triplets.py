@@ -39,9 +39,7 @@ def test_negative_never_contains_the_keyword(catalog):
         assert keyword not in text_to_name[negative]
 
 
-@pytest.mark.parametrize(
-    "header", ["sentence_0,sentence_1,sentence_2", "anchor,positive,negative", "query,pos,neg", "Anchor, Positive, Negative"]
-)
+@pytest.mark.parametrize("header", ["sentence_0,sentence_1,sentence_2", "anchor,positive,negative", "query,pos,neg", "Anchor, Positive, Negative"])
 def test_known_column_names_are_accepted(write, header):
     path = write("t.csv", f"{header}\n寻找一款K7,机械师 K7 机械键盘,峰景 双人登山帐篷\n")
     triplets, report = read_triplets(path, **LIMITS)
@@ -69,9 +67,7 @@ def test_bad_rows_are_dropped_and_counted(write):
     assert dict(report.dropped) == {"duplicate": 1, "empty": 1, "anchor_is_positive": 1, "positive_is_negative": 1}
 
 
-@pytest.mark.parametrize(
-    ("encoding", "expected"), [("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"), ("gbk", "gb18030"), ("utf-16", "utf-16")]
-)
+@pytest.mark.parametrize(("encoding", "expected"), [("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"), ("gbk", "gb18030"), ("utf-16", "utf-16")])
 def test_encodings_are_detected(write, encoding, expected):
     content = "anchor,positive,negative\n我想买一个羽毛球拍,疾光 77 羽毛球拍,恒温瓶 1升\n"
     triplets, report = read_triplets(write("t.csv", content.encode(encoding)), **LIMITS)

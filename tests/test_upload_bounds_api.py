@@ -45,8 +45,9 @@ def triplet_check(app_url: str, path) -> str:
             served = http.post("gradio_api/upload", files={"files": (path.name, handle, "text/csv")}).json()[0]
         upload = {"path": served, "orig_name": path.name, "meta": {"_type": "gradio.FileData"}}
         data = [upload if block is box else None for block in check.inputs]  # the rest: session state, kept server-side
-        http.post("gradio_api/queue/join", json={"data": data, "fn_index": fn_index, "trigger_id": box._id,
-                                                 "session_hash": session}).raise_for_status()
+        http.post(
+            "gradio_api/queue/join", json={"data": data, "fn_index": fn_index, "trigger_id": box._id, "session_hash": session}
+        ).raise_for_status()
         with http.stream("GET", "gradio_api/queue/data", params={"session_hash": session}) as stream:
             for line in stream.iter_lines():
                 message = json.loads(line[5:]) if line.startswith("data:") else {}

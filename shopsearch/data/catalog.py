@@ -56,9 +56,7 @@ class Catalog:
     def __init__(self, products: list[Product]) -> None:
         self.products = products
         self._by_id = {p.id: i for i, p in enumerate(products)}
-        self.fingerprint = _digest(
-            [[p.id, p.name, p.brand, p.category, repr(p.price), p.description, p.tags] for p in products]
-        )
+        self.fingerprint = _digest([[p.id, p.name, p.brand, p.category, repr(p.price), p.description, p.tags] for p in products])
         self.documents_fingerprint = _digest([[p.id, p.document] for p in products])
 
     def __len__(self) -> int:
@@ -97,9 +95,7 @@ def _price(value: str, row: int) -> float | None:
     try:
         return float(value)
     except ValueError as err:
-        raise CatalogError(
-            f"第 {row} 行的价格 “{value[:20]}” 不是数字。", f"Row {row}: price '{value[:20]}' is not a number."
-        ) from err
+        raise CatalogError(f"第 {row} 行的价格 “{value[:20]}” 不是数字。", f"Row {row}: price '{value[:20]}' is not a number.") from err
 
 
 def catalog_from_frame(frame: pd.DataFrame, max_rows: int | None = None) -> Catalog:

@@ -172,9 +172,7 @@ def check_shape(text: str, delimiter: str, limits: TableLimits) -> None:
             if len(record) <= 1 and not (record and record[0].strip()):
                 blank += 1
                 if blank > limits.max_rows:
-                    raise CsvFileError(
-                        f"文件的空行超过 {limits.max_rows} 个。", f"The file has more than {limits.max_rows} blank lines."
-                    )
+                    raise CsvFileError(f"文件的空行超过 {limits.max_rows} 个。", f"The file has more than {limits.max_rows} blank lines.")
                 continue
             rows += 1
             if rows > limits.max_rows:
@@ -191,9 +189,7 @@ def check_shape(text: str, delimiter: str, limits: TableLimits) -> None:
             chars = sum(map(len, record)) + len(record) - 1
             cap = limits.max_line_chars if rows else limits.max_header_chars
             if chars > cap:
-                raise CsvFileError(
-                    f"{zh}有 {chars} 个字符，超过上限 {cap} 个。", f"{en} is {chars} characters long, over the limit of {cap}."
-                )
+                raise CsvFileError(f"{zh}有 {chars} 个字符，超过上限 {cap} 个。", f"{en} is {chars} characters long, over the limit of {cap}.")
     except csv.Error as err:
         raise _unparseable() from err
 

@@ -166,8 +166,7 @@ def _find_columns(columns: list[str]) -> tuple[dict[str, str], list[str]]:
     missing = [role for role, col in found.items() if not col]
     raise TripletFileError(
         f"找不到列：{', '.join(missing)}。请使用 anchor,positive,negative（或 sentence_0,sentence_1,sentence_2）三列。",
-        f"Missing column(s): {', '.join(missing)}. Use anchor,positive,negative "
-        "(or sentence_0,sentence_1,sentence_2), or exactly three columns.",
+        f"Missing column(s): {', '.join(missing)}. Use anchor,positive,negative (or sentence_0,sentence_1,sentence_2), or exactly three columns.",
     )
 
 

@@ -47,9 +47,7 @@ class TorchEncoder:
         self.dim = model.get_embedding_dimension()
 
     def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
-        return self.model.encode(
-            list(texts), batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
-        )
+        return self.model.encode(list(texts), batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
 
 
 def as_encoder(model: SentenceTransformer | Encoder) -> Encoder:

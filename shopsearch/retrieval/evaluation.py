@@ -167,10 +167,7 @@ def sliced_metrics(ranked: Sequence[list[str]], queries: Sequence[EvalQuery]) ->
     Example: ranked [["P1"], ["P9"]] for a name query and a short one, both expecting P1
         -> {"all": {recall@1 0.5…}, "name": {recall@1 1.0…}, "short": {recall@1 0.0…}}
     """
-    return {
-        name: metrics([ranked[i] for i in members], [queries[i].relevant for i in members])
-        for name, members in slices(queries).items()
-    }
+    return {name: metrics([ranked[i] for i in members], [queries[i].relevant for i in members]) for name, members in slices(queries).items()}
 
 
 def results_table(rows: dict[str, dict[str, float]]) -> str:
@@ -259,10 +256,7 @@ def ranked_ids(
 
     weight = DEFAULT_ALPHA if alpha is None else alpha
     vectors = [None] * len(queries) if query_vectors is None or mode == "lexical" else list(query_vectors)
-    return [
-        [h.product_id for h in engine.search(q.query, mode=mode, top=top, alpha=weight, query_vector=v).hits]
-        for q, v in zip(queries, vectors)
-    ]
+    return [[h.product_id for h in engine.search(q.query, mode=mode, top=top, alpha=weight, query_vector=v).hits] for q, v in zip(queries, vectors)]
 
 
 def evaluate_engine(engine, queries: list[EvalQuery], mode: str, alpha: float | None = None) -> dict[str, float]:
@@ -293,9 +287,7 @@ def first_rank(ranked: list[str], relevant: frozenset[str]) -> int | None:
     return next((i for i, doc in enumerate(ranked, start=1) if doc in relevant), None)
 
 
-def ir_evaluator_check(
-    model, catalog, queries: list[EvalQuery], name: str, corpus_embeddings: np.ndarray | None = None
-) -> dict[str, float]:
+def ir_evaluator_check(model, catalog, queries: list[EvalQuery], name: str, corpus_embeddings: np.ndarray | None = None) -> dict[str, float]:
     """The same metrics from sentence-transformers' InformationRetrievalEvaluator (a cross-check).
 
     Args:

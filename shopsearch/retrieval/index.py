@@ -192,9 +192,7 @@ class IvfIndex:
         self.rows = RowReader(vectors)
         rows, dim = vectors.shape
         nlist = max(1, int(np.sqrt(rows)))
-        self._index = faiss.IndexIVFScalarQuantizer(
-            faiss.IndexFlatIP(dim), dim, nlist, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
-        )
+        self._index = faiss.IndexIVFScalarQuantizer(faiss.IndexFlatIP(dim), dim, nlist, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
         # k-means costs samples × lists × iterations, which grows as N^1.5: from LIGHT_KMEANS_FROM lists on it runs 10
         # iterations instead of faiss's 25. At 1M vectors (1,000 lists, 64k samples) training took 27 instead of 67 CPU s
         # with the same recall, 0.990 at nprobe 250 against brute force (39 samples a list: 0.980; scratch runs, 2026-11-29).
@@ -250,8 +248,15 @@ class IvfIndex:
         scores, ids = np.empty((1, k), dtype=np.float32), np.empty((1, k), dtype=np.int64)
         # The lists chosen above, searched (faiss's Python wrapper of this call takes no parameters, so the C++ one).
         self._index.search_preassigned_c(
-            1, faiss.swig_ptr(x), k, faiss.swig_ptr(lists), faiss.swig_ptr(centroid_scores),
-            faiss.swig_ptr(scores), faiss.swig_ptr(ids), False, params,
+            1,
+            faiss.swig_ptr(x),
+            k,
+            faiss.swig_ptr(lists),
+            faiss.swig_ptr(centroid_scores),
+            faiss.swig_ptr(scores),
+            faiss.swig_ptr(ids),
+            False,
+            params,
         )
         if allowed is not None:
             del selector, bitmap  # faiss read the bitmap in place; both were needed until here

@@ -42,8 +42,66 @@ _MEASURES = "寸升速号人米克瓦码岁层档核件只双片张瓶包袋盒�
 _RUN = re.compile(rf"\d+(?:\.\d+)?[{_MEASURES}]|[{_CJK}]+|[a-z0-9]+(?:[-.][a-z0-9]+)*")
 _IS_CJK = re.compile(rf"[{_CJK}]")
 # Words of a query that name no thing: covering them says nothing about the hit.
-_STOP = frozenset(["的", "了", "和", "与", "及", "或", "用", "给", "在", "是", "有", "很", "也", "都", "要", "能", "带", "买", "个", "款", "把", "让", "被", "就", "还", "又", "等", "对", "上", "下"]) | frozenset(
-    ["a", "an", "the", "and", "or", "of", "for", "with", "to", "in", "on", "at", "by", "is", "are", "my", "me", "i", "you", "it", "some", "any", "that", "this"]
+_STOP = frozenset(
+    [
+        "的",
+        "了",
+        "和",
+        "与",
+        "及",
+        "或",
+        "用",
+        "给",
+        "在",
+        "是",
+        "有",
+        "很",
+        "也",
+        "都",
+        "要",
+        "能",
+        "带",
+        "买",
+        "个",
+        "款",
+        "把",
+        "让",
+        "被",
+        "就",
+        "还",
+        "又",
+        "等",
+        "对",
+        "上",
+        "下",
+    ]
+) | frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "of",
+        "for",
+        "with",
+        "to",
+        "in",
+        "on",
+        "at",
+        "by",
+        "is",
+        "are",
+        "my",
+        "me",
+        "i",
+        "you",
+        "it",
+        "some",
+        "any",
+        "that",
+        "this",
+    ]
 )
 
 
@@ -147,10 +205,7 @@ class NoAnswerRule:
         if self.uses_cosine and signals.cosine is None:
             return NoAnswerRule().relevance(signals)
         return (
-            self.cosine_weight * (signals.cosine or 0.0)
-            + self.coverage_weight * signals.coverage
-            + self.length_weight * signals.length
-            + self.bias
+            self.cosine_weight * (signals.cosine or 0.0) + self.coverage_weight * signals.coverage + self.length_weight * signals.length + self.bias
         )
 
     def flags(self, signals: Signals) -> bool:
@@ -222,7 +277,7 @@ def fit_rule(signals: Sequence[Signals], truth: Sequence[bool], use_cosine: bool
     """
     from sklearn.linear_model import LogisticRegression
 
-    x = _matrix(signals, use_cosine)[:, (0 if use_cosine else 1):]
+    x = _matrix(signals, use_cosine)[:, (0 if use_cosine else 1) :]
     truth_arr = np.asarray(truth, dtype=bool)
     # Predict "answered", so weights come out positive: more cosine, more coverage = more relevant.
     weights = LogisticRegression(C=1.0, class_weight="balanced").fit(x, ~truth_arr).coef_[0]
@@ -243,8 +298,12 @@ def fit_rule(signals: Sequence[Signals], truth: Sequence[bool], use_cosine: bool
 
 
 def cross_validate(
-    signals: Sequence[Signals], truth: Sequence[bool], use_cosine: bool = True, folds: int = 5,
-    max_false_alarms: float = 0.03, seeds: Sequence[int] = (0, 1, 2, 3, 4),
+    signals: Sequence[Signals],
+    truth: Sequence[bool],
+    use_cosine: bool = True,
+    folds: int = 5,
+    max_false_alarms: float = 0.03,
+    seeds: Sequence[int] = (0, 1, 2, 3, 4),
 ) -> dict[str, float]:
     """Out-of-fold precision, recall and false alarms: a rule fitted on k−1 folds flags the held-out fold.
 
@@ -262,8 +321,13 @@ def cross_validate(
             flagged[test] = [rule.flags(signals[i]) for i in test]
         reports.append(flag_report(flagged, truth_arr))
     mean = {k: float(np.mean([r[k] for r in reports])) for k in ("precision", "recall", "false_alarms_on_answered")}
-    return {**mean, "no_answer_queries": reports[0]["no_answer_queries"], "answered_queries": reports[0]["answered_queries"],
-            "folds": folds, "shuffles": len(seeds)}
+    return {
+        **mean,
+        "no_answer_queries": reports[0]["no_answer_queries"],
+        "answered_queries": reports[0]["answered_queries"],
+        "folds": folds,
+        "shuffles": len(seeds),
+    }
 
 
 def query_signals(engine: SearchEngine, queries: Sequence[str]) -> list[Signals]:

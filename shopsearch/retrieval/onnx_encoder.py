@@ -147,11 +147,7 @@ def _quiet_export_logs() -> Iterator[None]:
     """
     import torch
 
-    loggers = [
-        logging.getLogger(name)
-        for name in list(logging.root.manager.loggerDict)
-        if name.startswith(_OPTIMIZER_LOGGERS)
-    ]
+    loggers = [logging.getLogger(name) for name in list(logging.root.manager.loggerDict) if name.startswith(_OPTIMIZER_LOGGERS)]
     levels = [logger.level for logger in loggers]
     for logger in loggers:
         logger.setLevel(logging.WARNING)
@@ -256,7 +252,8 @@ def remove_stale_exports(cache_dir: str | Path, fingerprint: str | None = None) 
     folder = Path(cache_dir) / "onnx"
     export = re.compile(rf"{re.escape(fingerprint) if fingerprint else '[0-9a-f]+'}(\.[a-z0-9]+)?\.onnx")
     stale = [
-        path for path in (folder.glob("*.onnx") if folder.is_dir() else ())
+        path
+        for path in (folder.glob("*.onnx") if folder.is_dir() else ())
         if export.fullmatch(path.name) and not path.name.endswith(f".{EXPORT_FORMAT}.onnx")
     ]
     for path in stale:
@@ -279,9 +276,7 @@ def _session(path: Path, save_optimized_to: Path | None = None) -> onnxruntime.I
     options.inter_op_num_threads = 1
     options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-    return onnxruntime.InferenceSession(
-        str(path), options, providers=["CPUExecutionProvider"], disabled_optimizers=list(UNFUSED_AT_SESSION)
-    )
+    return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"], disabled_optimizers=list(UNFUSED_AT_SESSION))
 
 
 def private_tokenizer(tokenizer: PreTrainedTokenizerBase, max_length: int) -> Tokenizer:
@@ -295,9 +290,7 @@ def private_tokenizer(tokenizer: PreTrainedTokenizerBase, max_length: int) -> To
     """
     backend = Tokenizer.from_str(tokenizer.backend_tokenizer.to_str())
     backend.enable_truncation(max_length, stride=0, strategy="longest_first", direction=tokenizer.truncation_side)
-    backend.enable_padding(
-        direction="right", pad_id=tokenizer.pad_token_id, pad_type_id=tokenizer.pad_token_type_id, pad_token=tokenizer.pad_token
-    )
+    backend.enable_padding(direction="right", pad_id=tokenizer.pad_token_id, pad_type_id=tokenizer.pad_token_type_id, pad_token=tokenizer.pad_token)
     return backend
 
 
@@ -353,7 +346,6 @@ class OnnxEncoder:
             cosine = float((ours * reference).sum(axis=1).min())
             if cosine < MIN_PROBE_COSINE:
                 raise OnnxMismatch(f"cosine to torch {cosine:.6f} < {MIN_PROBE_COSINE}")
-
 
     @classmethod
     def for_model(cls, model: SentenceTransformer, fingerprint: str, cache_dir: str | Path) -> OnnxEncoder | None:

@@ -275,10 +275,21 @@ class SearchEngine:
         signals = self.no_answer_signals(words, hits[0], qvec is not None) if hits else None
         t2 = time.perf_counter()
         return SearchResult(
-            query, mode, hits, encode_ms=(t1 - t0) * 1000, search_ms=(t2 - t1 + t0 - started) * 1000,
-            nothing_relevant=signals is None or self.no_answer.flags(signals), coverage=coverage, semantic_weight=weight,
-            alpha=alpha, model_coverage=model_coverage, notes=notes, best_cosine=best_cosine, parsed=parsed,
-            signals=signals, content_words=words,
+            query,
+            mode,
+            hits,
+            encode_ms=(t1 - t0) * 1000,
+            search_ms=(t2 - t1 + t0 - started) * 1000,
+            nothing_relevant=signals is None or self.no_answer.flags(signals),
+            coverage=coverage,
+            semantic_weight=weight,
+            alpha=alpha,
+            model_coverage=model_coverage,
+            notes=notes,
+            best_cosine=best_cosine,
+            parsed=parsed,
+            signals=signals,
+            content_words=words,
         )
 
     def no_answer_signals(self, words: tuple[str, ...], top: SearchHit, encoded: bool) -> Signals:
@@ -302,10 +313,7 @@ class SearchEngine:
         if base is not None and not base.any():  # the form's own filters already leave nothing
             return narrowed, price
         words = "、".join(price.words)
-        notes.append(
-            f"没有商品符合“{words}”，改为优先显示价格接近的商品。 · "
-            f"No product matches “{words}”; showing the closest prices first instead."
-        )
+        notes.append(f"没有商品符合“{words}”，改为优先显示价格接近的商品。 · No product matches “{words}”; showing the closest prices first instead.")
         return filters, replace(price, soft=True)
 
     def match_coverage(self, query: str, product_id: str) -> float:
@@ -424,9 +432,7 @@ class SearchEngine:
             )
         return hits, (float(sem.max()) if sem is not None else None)
 
-    def _boost(
-        self, rows: np.ndarray | slice, fused: np.ndarray, parsed: ParsedQuery | None, price: PriceRange | None
-    ) -> np.ndarray | None:
+    def _boost(self, rows: np.ndarray | slice, fused: np.ndarray, parsed: ParsedQuery | None, price: PriceRange | None) -> np.ndarray | None:
         """What the audience and the soft price add to each candidate's score (shares of the best score), or None
         when the query has neither.
 
@@ -470,9 +476,7 @@ class SearchEngine:
             self._audiences[audience] = marks
         return self._audiences[audience]
 
-    def _mentioning(
-        self, terms: tuple[str, ...], fused: np.ndarray, ids: np.ndarray | None, top: int
-    ) -> dict[int, tuple[str, ...]]:
+    def _mentioning(self, terms: tuple[str, ...], fused: np.ndarray, ids: np.ndarray | None, top: int) -> dict[int, tuple[str, ...]]:
         """Positions in `fused` (the scores of rows `ids`; None: of every row) whose product's text mentions a negated
         term (`intent.mentions`), with the terms each mentions; only as many as decide the top `top`.
 
@@ -596,10 +600,13 @@ def build_engine(
     # Catalogs are embedded by torch: in batches of 64 it uses both cores, where the one-thread ONNX session (made for
     # single queries, leaving the other core to the next search) was slower (bench_encoder.py). The vectors agree to a
     # cosine of 0.9999999, so torch's catalog vectors and ONNX query vectors rank exactly as either alone.
-    vectors = cache.get_or_encode(
-        TorchEncoder(model), model_fp, catalog.documents_fingerprint, catalog.documents, on_progress=on_progress
-    )
+    vectors = cache.get_or_encode(TorchEncoder(model), model_fp, catalog.documents_fingerprint, catalog.documents, on_progress=on_progress)
     return SearchEngine(
-        model, catalog, vectors, ann_threshold=ann_threshold, encoder=encoder, no_answer=NoAnswerRule.for_model(model_dir),
+        model,
+        catalog,
+        vectors,
+        ann_threshold=ann_threshold,
+        encoder=encoder,
+        no_answer=NoAnswerRule.for_model(model_dir),
         tokenizer=tokenizer,
     )

@@ -35,9 +35,7 @@ def parse_sentences(text: str | None, max_sentences: int, max_chars: int = 500, 
     if required and not sentences:
         raise QueryError("请至少输入一个句子（每行一个）。", "Enter at least one sentence (one per line).")
     if len(sentences) > max_sentences:
-        raise QueryError(
-            f"最多 {max_sentences} 个句子，当前 {len(sentences)} 个。", f"At most {max_sentences} sentences; got {len(sentences)}."
-        )
+        raise QueryError(f"最多 {max_sentences} 个句子，当前 {len(sentences)} 个。", f"At most {max_sentences} sentences; got {len(sentences)}.")
     return sentences
 
 

@@ -208,8 +208,15 @@ class ModelStore:
                 # The torch path in a thread of its own: the OpenMP pool it makes goes with it (threads.py).
                 engine = self._engine_from_cache(model_id, session, info, catalog) or in_own_thread(
                     lambda: build_engine(
-                        self.model(model_id, session), info.fingerprint, catalog, self.cache, self.ann_threshold, on_progress,
-                        model_dir=info.path, encoder=self._cached_encoder(info), tokenizer=self.tokenizer(model_id, session),
+                        self.model(model_id, session),
+                        info.fingerprint,
+                        catalog,
+                        self.cache,
+                        self.ann_threshold,
+                        on_progress,
+                        model_dir=info.path,
+                        encoder=self._cached_encoder(info),
+                        tokenizer=self.tokenizer(model_id, session),
                     )
                 )
             except BaseException:
@@ -234,8 +241,13 @@ class ModelStore:
         if encoder is None:
             return None
         return SearchEngine(
-            None, catalog, vectors, ann_threshold=self.ann_threshold, encoder=encoder,
-            no_answer=NoAnswerRule.for_model(info.path), tokenizer=self.tokenizer(model_id, session),
+            None,
+            catalog,
+            vectors,
+            ann_threshold=self.ann_threshold,
+            encoder=encoder,
+            no_answer=NoAnswerRule.for_model(info.path),
+            tokenizer=self.tokenizer(model_id, session),
         )
 
     def needs_build(self, model_id: str, session: str | None, catalog: Catalog) -> bool:
@@ -355,7 +367,8 @@ class ModelStore:
         with self._lock:
             return [
                 (i.last_used, i.id, [i.path, *i.attachments, export_path(self.cache.directory, i.fingerprint)])
-                for i in self._infos.values() if i.owner is not None
+                for i in self._infos.values()
+                if i.owner is not None
             ]
 
     def forget_run(self, run_id: str) -> bool:

@@ -28,10 +28,24 @@ AUDIENCES = {"男": "men", "女": "women", "儿童": "kids", "老人": "elderly"
 AUDIENCE_WORDS = {
     "男": ("男", "男士", "男款", "男生", "男式", "男性", "男装", "男子", "男人", "men", "men's", "mens", "male"),
     "女": ("女", "女士", "女款", "女生", "女式", "女性", "女装", "女子", "女人", "women", "women's", "womens", "female", "ladies"),
-    "儿童": ("儿童", "孩子", "小孩", "宝宝", "小朋友", "幼儿", "童", "男孩", "女孩", "男童", "女童", "kids", "kid", "child",
-             "children", "toddler"),
-    "老人": ("老人", "老年人", "老年", "长辈", "爸妈", "父母", "老人家", "爷爷", "奶奶", "外公", "外婆", "elderly", "senior",
-             "seniors", "grandparents"),
+    "儿童": ("儿童", "孩子", "小孩", "宝宝", "小朋友", "幼儿", "童", "男孩", "女孩", "男童", "女童", "kids", "kid", "child", "children", "toddler"),
+    "老人": (
+        "老人",
+        "老年人",
+        "老年",
+        "长辈",
+        "爸妈",
+        "父母",
+        "老人家",
+        "爷爷",
+        "奶奶",
+        "外公",
+        "外婆",
+        "elderly",
+        "senior",
+        "seniors",
+        "grandparents",
+    ),
 }
 # What in a product's text says it is for that audience (a product is boosted, never removed, for it).
 AUDIENCE_MARKS = {
@@ -102,7 +116,9 @@ _PREFER_HIGH = re.compile(r"贵一点|贵点|高端|高档|premium|high[- ]end|e
 # Explicit negations only. Chinese ones must start a word (要不要 is not 不要); 非 and 别 must be words of their own
 # (非常 is "very", 特别 "especially"). English "not" after an auxiliary negates a verb ("does not leak"), not a feature.
 _CN_NEGATIONS = ("不要", "不含", "不带", "非", "别")
-_EN_NEGATION = re.compile(r"(?<![a-z])(?P<aux>(?:do|does|did|is|are|was|will|can|should|would|could|must)\s+)?(?:without|no|not)\s+(?:(?:a|an|the|any)\s+)?(?=\S)")
+_EN_NEGATION = re.compile(
+    r"(?<![a-z])(?P<aux>(?:do|does|did|is|are|was|will|can|should|would|could|must)\s+)?(?:without|no|not)\s+(?:(?:a|an|the|any)\s+)?(?=\S)"
+)
 _EN_NOT_A_TERM = {"more", "longer", "need", "matter", "problem", "less", "too", "very", "so", "way"}
 _LATIN_TERM = re.compile(r"[a-z0-9](?:[a-z0-9.+\-]*[a-z0-9+])?")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")

@@ -281,8 +281,8 @@ class _Vocabulary:
 
     def __init__(self, strings: dict[str, int], cjk_keys: np.ndarray, cjk_ids: np.ndarray) -> None:
         """Args:
-            strings: every non-CJK token -> id (short ASCII ones move to the packed array).
-            cjk_keys, cjk_ids: the CJK tokens' keys (sorted) and ids.
+        strings: every non-CJK token -> id (short ASCII ones move to the packed array).
+        cjk_keys, cjk_ids: the CJK tokens' keys (sorted) and ids.
         """
         tokens = list(strings)
         short = np.fromiter(map(_packable, tokens), dtype=bool, count=len(tokens))
@@ -567,8 +567,8 @@ class LexicalIndex:
 
     def __init__(self, documents: Iterable[str], names: Iterable[str] | None = None) -> None:
         """Args:
-            documents: the text indexed per product (tokenised one at a time; no token list is kept).
-            names: the products' names (same order), whose pinyin is indexed; None indexes no pinyin.
+        documents: the text indexed per product (tokenised one at a time; no token list is kept).
+        names: the products' names (same order), whose pinyin is indexed; None indexes no pinyin.
         """
         self._text = _Bm25.from_texts(documents)
         self.size = self._text.size

@@ -111,20 +111,27 @@ def distill(
     loss = EmbedDistillLoss(model, distance_metric="cosine")
     with tempfile.TemporaryDirectory(prefix="distill-") as scratch:
         args = _args(
-            scratch, params.distill_steps, params.distill_batch, params.learning_rate, params.seed, BatchSamplers.BATCH_SAMPLER,
+            scratch,
+            params.distill_steps,
+            params.distill_batch,
+            params.learning_rate,
+            params.seed,
+            BatchSamplers.BATCH_SAMPLER,
             params.bf16,
         )
         trainer = SentenceTransformerTrainer(
-            model=model, args=args, train_dataset=dataset, loss=loss, callbacks=[callback],
+            model=model,
+            args=args,
+            train_dataset=dataset,
+            loss=loss,
+            callbacks=[callback],
             optimizers=(_optimizer(model, params.learning_rate, params.embedding_lr * 2), None),
         )
         trainer.train()
         return trainer.state.global_step
 
 
-def mnrl_datasets(
-    catalog: Catalog, triplets: TripletSet | None, params: ChineseParams, exclude: Sequence[str] = ()
-) -> Dataset | DatasetDict:
+def mnrl_datasets(catalog: Catalog, triplets: TripletSet | None, params: ChineseParams, exclude: Sequence[str] = ()) -> Dataset | DatasetDict:
     """The MNRL stage's data: enough fresh catalog pairs for `params.steps` batches, plus the triplets.
 
     Triplets whose anchor is in `exclude` are dropped, like generated queries.
@@ -207,11 +214,20 @@ def train_chinese(
             loss = MultipleNegativesRankingLoss(model, scale=20.0)
             with tempfile.TemporaryDirectory(prefix="mnrl-") as scratch:
                 args = _args(
-                    scratch, params.steps, params.batch_size, params.learning_rate, params.seed, BatchSamplers.NO_DUPLICATES,
+                    scratch,
+                    params.steps,
+                    params.batch_size,
+                    params.learning_rate,
+                    params.seed,
+                    BatchSamplers.NO_DUPLICATES,
                     params.bf16,
                 )
                 trainer = SentenceTransformerTrainer(
-                    model=model, args=args, train_dataset=dataset, loss=loss, callbacks=[callback],
+                    model=model,
+                    args=args,
+                    train_dataset=dataset,
+                    loss=loss,
+                    callbacks=[callback],
                     optimizers=(_optimizer(model, params.learning_rate, params.embedding_lr), None),
                 )
                 trainer.train()

@@ -54,12 +54,19 @@ def main(argv: list[str] | None = None) -> None:
 
     triplets, _ = check_frame(pd.read_csv(args.triplets, dtype=str, keep_default_na=False))
     seed_params = TrainParams(
-        epochs=args.epochs, batch_size=args.batch_size or TrainParams.batch_size, learning_rate=args.lr or TrainParams.learning_rate,
-        loss=args.loss, extend_vocab=args.extend_vocab,
+        epochs=args.epochs,
+        batch_size=args.batch_size or TrainParams.batch_size,
+        learning_rate=args.lr or TrainParams.learning_rate,
+        loss=args.loss,
+        extend_vocab=args.extend_vocab,
     )
     chinese_params = ChineseParams(
-        steps=args.steps, batch_size=args.batch_size or ChineseParams.batch_size, learning_rate=args.lr or ChineseParams.learning_rate,
-        vocab_init=args.vocab_init, frequent_chars=args.frequent_chars, distill_steps=args.distill_steps,
+        steps=args.steps,
+        batch_size=args.batch_size or ChineseParams.batch_size,
+        learning_rate=args.lr or ChineseParams.learning_rate,
+        vocab_init=args.vocab_init,
+        frequent_chars=args.frequent_chars,
+        distill_steps=args.distill_steps,
     )
     out = Path(args.out or (settings.model_dir if args.recipe == "seed" else settings.chinese_model_dir))
     eval_queries = load_queries(settings.eval_queries_path)
@@ -68,13 +75,24 @@ def main(argv: list[str] | None = None) -> None:
         store = ModelStore(settings.model_dir, Path(base_model_path()), Path(runs), EmbeddingCache(settings.cache_dir), chinese_dir=chinese_dir)
         start = BASE if args.start is None else store.add_run("cli", "start", Path(args.start), f"start: {args.start}", {}).id
         finetuner = Finetuner(
-            store, load_catalog(settings.catalog_path), eval_queries, Limits(10**6, 10**9, 10**3, 10**6),
+            store,
+            load_catalog(settings.catalog_path),
+            eval_queries,
+            Limits(10**6, 10**9, 10**3, 10**6),
             exclude=[q.query for q in load_queries(settings.dev_queries_path)],
         )
         spec = FinetuneSpec(
-            recipe=args.recipe, triplets=None if args.no_triplets and args.recipe == "chinese" else triplets, start=start, current=start,
-            catalog=load_catalog(args.catalog), queries=load_queries(args.queries) if args.queries else None,
-            chinese=chinese_params, seed=seed_params, holdout=0.0, half=args.recipe == "chinese" and not args.fp32, fast=False,
+            recipe=args.recipe,
+            triplets=None if args.no_triplets and args.recipe == "chinese" else triplets,
+            start=start,
+            current=start,
+            catalog=load_catalog(args.catalog),
+            queries=load_queries(args.queries) if args.queries else None,
+            chinese=chinese_params,
+            seed=seed_params,
+            holdout=0.0,
+            half=args.recipe == "chinese" and not args.fp32,
+            fast=False,
         )
         for event in finetuner.job(spec, "cli", out_dir=out).run():
             if isinstance(event, Started):
@@ -92,4 +110,3 @@ def main(argv: list[str] | None = None) -> None:
                 for metric in ("recall@1", "mrr@10"):
                     if metric in after:
                         print(f"semantic {metric}: start model {before[metric]:.3f} → new {after[metric]:.3f}")
-

@@ -101,13 +101,16 @@ class MeasureSet:
         }[self.source]
         line = f"衡量于 {where[0]}：{n} 条查询。 · Measured on {where[1]}: {n} queries."
         if self.too_few:
-            line += (f" 少于 {MIN_QUERIES} 条，这些数字说明不了多少。 · Fewer than {MIN_QUERIES}: these figures mean little; "
-                     "upload an evaluation file (query,product_ids) for a real measure.")
+            line += (
+                f" 少于 {MIN_QUERIES} 条，这些数字说明不了多少。 · Fewer than {MIN_QUERIES}: these figures mean little; "
+                "upload an evaluation file (query,product_ids) for a real measure."
+            )
         return line
 
 
-def measure_set(catalog: Catalog, shipped: Catalog, eval_queries: list[EvalQuery], uploaded: list[EvalQuery] | None,
-                held_out: TripletSet) -> MeasureSet:
+def measure_set(
+    catalog: Catalog, shipped: Catalog, eval_queries: list[EvalQuery], uploaded: list[EvalQuery] | None, held_out: TripletSet
+) -> MeasureSet:
     """The queries that measure a run on this catalog (see the module docstring for the order).
 
     Example: an uploaded catalog, no file, held-out ("寻找台灯", "<a product's name>", …) -> [EvalQuery("寻找台灯", {id})]
@@ -209,16 +212,22 @@ def decide(ended: str, current: dict[str, float], new: dict[str, float], label: 
         return False, "你停止了训练：模型已保留，可在下方启用。 · You stopped the run: the model is kept; activate it below."
     metric = next((m for m in (DECIDING_METRIC, "triplet_acc") if _known(current.get(m)) and _known(new.get(m))), None)
     if metric is None:
-        return False, ("没有可以衡量新模型的查询或留出的三元组，所以没有自动启用；模型已保留，可在下方启用。 · "
-                       "Nothing to measure the new model on (no queries, no held-out triplets), so it was not switched on; "
-                       "it is kept: activate it below if you want it.")
+        return False, (
+            "没有可以衡量新模型的查询或留出的三元组，所以没有自动启用；模型已保留，可在下方启用。 · "
+            "Nothing to measure the new model on (no queries, no held-out triplets), so it was not switched on; "
+            "it is kept: activate it below if you want it."
+        )
     after, before = new[metric], current[metric]
     if after >= before:
-        return True, (f"已启用：{metric} {after:.3f} ≥ 之前的模型（{label}）{before:.3f}。 · "
-                      f"Switched on: {metric} {after:.3f} ≥ {before:.3f} for the model this session used ({label}).")
-    return False, (f"没有启用：{metric} {after:.3f} < 当前模型（{label}）的 {before:.3f}，本会话继续使用当前模型；新模型已保留，可在下方启用。 · "
-                   f"Not switched on: {metric} {after:.3f} < {before:.3f} for this session's model ({label}); the session "
-                   "keeps it. The new model is kept: activate it below if you want it anyway.")
+        return True, (
+            f"已启用：{metric} {after:.3f} ≥ 之前的模型（{label}）{before:.3f}。 · "
+            f"Switched on: {metric} {after:.3f} ≥ {before:.3f} for the model this session used ({label})."
+        )
+    return False, (
+        f"没有启用：{metric} {after:.3f} < 当前模型（{label}）的 {before:.3f}，本会话继续使用当前模型；新模型已保留，可在下方启用。 · "
+        f"Not switched on: {metric} {after:.3f} < {before:.3f} for this session's model ({label}); the session "
+        "keeps it. The new model is kept: activate it below if you want it anyway."
+    )
 
 
 def _known(value: float | None) -> bool:
@@ -304,13 +313,14 @@ class Finetuner:
         if not 1 <= seed.epochs <= self.limits.max_epochs:
             raise UserError(f"轮数须在 1 到 {self.limits.max_epochs} 之间。", f"Epochs must be between 1 and {self.limits.max_epochs}.")
         if spec.recipe == "chinese" and not 0 <= chinese.steps <= self.limits.max_chinese_steps:
-            raise UserError(f"步数须在 1 到 {self.limits.max_chinese_steps} 之间。",
-                            f"Steps must be between 1 and {self.limits.max_chinese_steps}.")
+            raise UserError(f"步数须在 1 到 {self.limits.max_chinese_steps} 之间。", f"Steps must be between 1 and {self.limits.max_chinese_steps}.")
         if not (1 <= seed.batch_size <= 256 and 1e-7 <= seed.learning_rate <= 1e-2):
             raise UserError("批大小或学习率超出范围。", "Batch size or learning rate out of range.")
         if spec.recipe == "seed" and not spec.triplets:
-            raise UserError("种子配方需要三元组：请上传 CSV、从目录生成或发送反馈。",
-                            "The seed recipe needs triplets: upload a CSV, generate them, or send feedback.")
+            raise UserError(
+                "种子配方需要三元组：请上传 CSV、从目录生成或发送反馈。",
+                "The seed recipe needs triplets: upload a CSV, generate them, or send feedback.",
+            )
         check_step_cap(spec.planned_steps(), self.limits.max_steps)
 
     # --- running ------------------------------------------------------------------------------------------------------
@@ -391,8 +401,10 @@ class FinetuneJob:
         owner, spec, store, session = self.owner, self.spec, self.owner.store, self.session
         with owner._lock:
             if session in owner._running:
-                raise UserError("你已经有一个微调在运行或排队，请等它结束（或先停止它）。",
-                                "You already have a fine-tune running or waiting; wait for it to finish (or stop it) first.")
+                raise UserError(
+                    "你已经有一个微调在运行或排队，请等它结束（或先停止它）。",
+                    "You already have a fine-tune running or waiting; wait for it to finish (or stop it) first.",
+                )
             owner._running[session] = self
         ticket = owner.line.enter(session) if owner.line is not None else None
         worker: threading.Thread | None = None
@@ -451,8 +463,10 @@ class FinetuneJob:
             yield Evaluating()
             ended = "done" if not result.stopped else "stopped" if self._pressed.is_set() else "time_cap"
             how = f"{spec.recipe} · {len(train_set)} triplets · {result.steps_done}/{result.max_steps} steps"
-            label = f"微调 run {time.strftime('%H:%M:%S')} · {how}" + {"done": "", "stopped": " · 已停止 stopped",
-                                                                       "time_cap": " · 时间上限 time cap"}[ended]
+            label = (
+                f"微调 run {time.strftime('%H:%M:%S')} · {how}"
+                + {"done": "", "stopped": " · 已停止 stopped", "time_cap": " · 时间上限 time cap"}[ended]
+            )
             info = store.add_run(session, self.run_id, result.path, label, {})
             new_scores, margins = in_own_thread(lambda: self._measure(self.run_id, measured, held_out))
             info.metrics.update(new_scores)
@@ -464,15 +478,33 @@ class FinetuneJob:
             columns = [Column(role, model_id, store.info(model_id, session).label, before[role]) for role, model_id in models]
             columns.append(Column("new", self.run_id, label, new_scores))
             steps_s = history[-1].elapsed_s if history else 0.0
-            owner.timer.record(spec.recipe, result.steps_done, worker_started - started, steps_s, time.perf_counter() - trained,
-                               in_trainer=result.seconds - steps_s)
-            log.info("fine-tune (%s, %d steps, %s): measured before in %.1f s; %.1f s of steps, %.1f s more in the trainer; "
-                     "measured after in %.1f s; %s", spec.recipe, result.steps_done, ended, worker_started - started, steps_s,
-                     result.seconds - steps_s, time.perf_counter() - trained, "activated" if activate else "kept, not activated")
-            yield Finished(Report(
-                self.run_id, result, ended, measured, columns, activate, decision,
-                list(zip(golden_queries, golden_before, golden_after)), still_wrong(margins),
-            ))
+            owner.timer.record(
+                spec.recipe, result.steps_done, worker_started - started, steps_s, time.perf_counter() - trained, in_trainer=result.seconds - steps_s
+            )
+            log.info(
+                "fine-tune (%s, %d steps, %s): measured before in %.1f s; %.1f s of steps, %.1f s more in the trainer; measured after in %.1f s; %s",
+                spec.recipe,
+                result.steps_done,
+                ended,
+                worker_started - started,
+                steps_s,
+                result.seconds - steps_s,
+                time.perf_counter() - trained,
+                "activated" if activate else "kept, not activated",
+            )
+            yield Finished(
+                Report(
+                    self.run_id,
+                    result,
+                    ended,
+                    measured,
+                    columns,
+                    activate,
+                    decision,
+                    list(zip(golden_queries, golden_before, golden_after)),
+                    still_wrong(margins),
+                )
+            )
         finally:
             if ticket is not None:
                 ticket.leave()
@@ -482,8 +514,7 @@ class FinetuneJob:
             if self._owned_dir:
                 kept = any(i.id == self.run_id for i in store.runs(session))
                 if worker is not None and worker.is_alive():
-                    threading.Thread(target=lambda w=worker: (w.join(), shutil.rmtree(self.out_dir, ignore_errors=True)),
-                                     daemon=True).start()
+                    threading.Thread(target=lambda w=worker: (w.join(), shutil.rmtree(self.out_dir, ignore_errors=True)), daemon=True).start()
                 elif not (saved and kept):
                     shutil.rmtree(self.out_dir, ignore_errors=True)
 
@@ -499,10 +530,19 @@ class FinetuneJob:
         fast = dict(threads=training_threads(), bf16=bf16_is_fast()) if spec.fast else {}
         onnx_dir = store.cache.directory  # exported at save time: the new model's first search loads it
         if spec.recipe == "chinese":
-            return train_chinese(start, self.catalog, train_set or None, self.out_dir, replace(spec.chinese, **fast), exclude=exclude,
-                                 on_step=on_step, should_stop=self.signal, half=spec.half, onnx_cache_dir=onnx_dir)
-        return train(start, train_set, self.out_dir, replace(spec.seed, **fast), on_step=on_step, should_stop=self.signal,
-                     onnx_cache_dir=onnx_dir)
+            return train_chinese(
+                start,
+                self.catalog,
+                train_set or None,
+                self.out_dir,
+                replace(spec.chinese, **fast),
+                exclude=exclude,
+                on_step=on_step,
+                should_stop=self.signal,
+                half=spec.half,
+                onnx_cache_dir=onnx_dir,
+            )
+        return train(start, train_set, self.out_dir, replace(spec.seed, **fast), on_step=on_step, should_stop=self.signal, onnx_cache_dir=onnx_dir)
 
     def _measure(self, model_id: str, measured: MeasureSet, held_out: TripletSet) -> tuple[dict[str, float], list[WrongTriplet]]:
         """A model's search metrics on the measure set and its accuracy on the held-out triplets (with their margins)."""

@@ -43,9 +43,7 @@ class _ProgressCallback(TrainerCallback):
     of all stages, so the reported step counts up once across the whole run.
     """
 
-    def __init__(
-        self, on_step: Callable[[StepLog], None] | None, should_stop: Callable[[], bool] | None, total: int | None = None
-    ) -> None:
+    def __init__(self, on_step: Callable[[StepLog], None] | None, should_stop: Callable[[], bool] | None, total: int | None = None) -> None:
         self.on_step = on_step
         self.should_stop = should_stop
         self.total = total
@@ -180,9 +178,7 @@ def train(
                 multi_dataset_batch_sampler="round_robin",
                 bf16=params.bf16,
             )
-            trainer = SentenceTransformerTrainer(
-                model=model, args=args, train_dataset=dataset, loss=loss, callbacks=[progress]
-            )
+            trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=dataset, loss=loss, callbacks=[progress])
             trainer.train()
             steps_done = trainer.state.global_step
             max_steps = trainer.state.max_steps

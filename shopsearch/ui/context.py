@@ -48,18 +48,31 @@ class AppContext:
 
     @classmethod
     def create(
-        cls, settings: Settings, store: ModelStore, catalog: Catalog, eval_queries: list[EvalQuery],
+        cls,
+        settings: Settings,
+        store: ModelStore,
+        catalog: Catalog,
+        eval_queries: list[EvalQuery],
         warming: threading.Thread | None = None,
     ) -> AppContext:
         """The context with its session store, downloads folder (inside gradio's cache) and training queue."""
         line = TrainingQueue(settings.max_waiting_finetunes)
-        limits = Limits(max_steps=settings.max_train_steps, max_seconds=settings.max_train_seconds, max_epochs=settings.max_epochs,
-                        max_chinese_steps=settings.max_chinese_steps)
+        limits = Limits(
+            max_steps=settings.max_train_steps,
+            max_seconds=settings.max_train_seconds,
+            max_epochs=settings.max_epochs,
+            max_chinese_steps=settings.max_chinese_steps,
+        )
         return cls(
-            settings=settings, store=store, catalog=catalog, eval_queries=eval_queries,
+            settings=settings,
+            store=store,
+            catalog=catalog,
+            eval_queries=eval_queries,
             uploads=SessionStore(settings.sessions_dir),
             downloads=Downloads(settings.gradio_cache_dir / "shopsearch-downloads"),
-            training=line, finetuner=Finetuner(store, catalog, eval_queries, limits, line), warming=warming,
+            training=line,
+            finetuner=Finetuner(store, catalog, eval_queries, limits, line),
+            warming=warming,
         )
 
     def catalog_of(self, state: Visitor) -> Catalog:

@@ -85,9 +85,13 @@ def similarity_heatmap(sentences: Sequence[str], matrix: np.ndarray, title: str 
     fig = go.Figure(heat)
     size = max(380, min(900, 120 + 28 * n))
     fig.update_layout(
-        title=title, height=size, font={"family": FONT}, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        title=title,
+        height=size,
+        font={"family": FONT},
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
         # Columns are labelled by row number only: on a 390 px phone, slanted sentence labels took most of the plot.
-        yaxis={"autorange": "reversed"}, xaxis={"tickmode": "array", "tickvals": labels, "ticktext": [str(i + 1) for i in range(n)]},
+        yaxis={"autorange": "reversed"},
+        xaxis={"tickmode": "array", "tickvals": labels, "ticktext": [str(i + 1) for i in range(n)]},
     )
     fig.update_traces(colorbar={"thickness": 12})
     return fig
@@ -100,13 +104,22 @@ def score_bars(source: str, sentences: Sequence[str], scores: np.ndarray) -> go.
     labels = [plain(unique_labels(sentences, 24)[i]) for i in order]
     fig = go.Figure(
         go.Bar(
-            x=scores[order], y=labels, orientation="h", text=[f"{s:.3f}" for s in scores[order]], textposition="auto",
-            customdata=[plain(sentences[i]) for i in order], hovertemplate="%{customdata}<br>%{x:.3f}<extra></extra>",
+            x=scores[order],
+            y=labels,
+            orientation="h",
+            text=[f"{s:.3f}" for s in scores[order]],
+            textposition="auto",
+            customdata=[plain(sentences[i]) for i in order],
+            hovertemplate="%{customdata}<br>%{x:.3f}<extra></extra>",
         )
     )
     fig.update_layout(
-        title=plain(short_label(source, 30)), height=max(260, 60 + 34 * len(sentences)), font={"family": FONT},
-        yaxis={"autorange": "reversed"}, xaxis={"range": [min(0.0, float(scores.min())), 1]}, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        title=plain(short_label(source, 30)),
+        height=max(260, 60 + 34 * len(sentences)),
+        font={"family": FONT},
+        yaxis={"autorange": "reversed"},
+        xaxis={"range": [min(0.0, float(scores.min())), 1]},
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
     )
     return fig
 
@@ -115,15 +128,22 @@ def score_bars(source: str, sentences: Sequence[str], scores: np.ndarray) -> go.
 def loss_curve(steps: Sequence[int], losses: Sequence[float], max_steps: int | None = None) -> go.Figure:
     fig = go.Figure(go.Scatter(x=list(steps), y=list(losses), mode="lines+markers", name="loss"))
     fig.update_layout(
-        height=280, xaxis_title="步 step", yaxis_title="损失 loss", margin={"l": 10, "r": 10, "t": 20, "b": 10},
-        xaxis={"range": [0, max_steps]} if max_steps else {}, font={"family": FONT},
+        height=280,
+        xaxis_title="步 step",
+        yaxis_title="损失 loss",
+        margin={"l": 10, "r": 10, "t": 20, "b": 10},
+        xaxis={"range": [0, max_steps]} if max_steps else {},
+        font={"family": FONT},
     )
     return fig
 
 
 @failsafe
 def embedding_map(
-    points: np.ndarray, names: Sequence[str], categories: Sequence[str], extra_points: np.ndarray | None = None,
+    points: np.ndarray,
+    names: Sequence[str],
+    categories: Sequence[str],
+    extra_points: np.ndarray | None = None,
     extra_labels: Sequence[str] = (),
 ) -> go.Figure:
     """The catalog in 2-D (PCA), one colour and marker shape per category, with entered sentences as numbered stars.
@@ -137,17 +157,27 @@ def embedding_map(
         rows = np.flatnonzero(cats == cat)
         fig.add_trace(
             go.Scattergl(
-                x=points[rows, 0], y=points[rows, 1], mode="markers", name=plain(cat),
+                x=points[rows, 0],
+                y=points[rows, 1],
+                mode="markers",
+                name=plain(cat),
                 marker={"size": 7, "opacity": 0.8, "color": PALETTE[k % len(PALETTE)], "symbol": SYMBOLS[k // len(PALETTE) % len(SYMBOLS)]},
-                text=[plain(names[i]) for i in rows], hovertemplate="%{text}<extra>%{fullData.name}</extra>",
+                text=[plain(names[i]) for i in rows],
+                hovertemplate="%{text}<extra>%{fullData.name}</extra>",
             )
         )
     if extra_points is not None and len(extra_points):
         fig.add_trace(
             go.Scatter(
-                x=extra_points[:, 0], y=extra_points[:, 1], mode="markers+text", name="输入 input",
-                marker={"symbol": "star", "size": 16, "color": "black"}, text=[str(i + 1) for i in range(len(extra_labels))],
-                textposition="top center", hovertext=[plain(t) for t in extra_labels], hovertemplate="%{hovertext}<extra></extra>",
+                x=extra_points[:, 0],
+                y=extra_points[:, 1],
+                mode="markers+text",
+                name="输入 input",
+                marker={"symbol": "star", "size": 16, "color": "black"},
+                text=[str(i + 1) for i in range(len(extra_labels))],
+                textposition="top center",
+                hovertext=[plain(t) for t in extra_labels],
+                hovertemplate="%{hovertext}<extra></extra>",
             )
         )
     fig.update_layout(height=520, font={"family": FONT}, margin={"l": 10, "r": 10, "t": 20, "b": 10}, legend={"font": {"size": 10}})

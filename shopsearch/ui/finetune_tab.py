@@ -69,15 +69,24 @@ def report_markdown(report: CheckReport, triplets: TripletSet) -> str:
 
 def plan_markdown(plan: Plan, from_file: int, from_feedback: int, recipe: str) -> str:
     """What Start would do: the triplets by source, the split, the estimate, and a warning when it passes the time cap."""
-    lines = [text.pending_line(from_file, from_feedback) or
-             ("没有三元组：中文配方只用从目录生成的查询–商品对。 · No triplets: the Chinese-aware recipe trains on query–product "
-              "pairs from the catalog only." if recipe == "chinese" else "")]
+    lines = [
+        text.pending_line(from_file, from_feedback)
+        or (
+            "没有三元组：中文配方只用从目录生成的查询–商品对。 · No triplets: the Chinese-aware recipe trains on query–product "
+            "pairs from the catalog only."
+            if recipe == "chinese"
+            else ""
+        )
+    ]
     if from_file or from_feedback:
         lines.append(f"训练 {plan.train} 个，留出 {plan.held_out} 个评估。 · {plan.train} to train on, {plan.held_out} held out.")
     lines.append(text.ESTIMATE.format(steps=plan.steps, seconds=plan.seconds, per_step=plan.per_step))
     if plan.over_cap:
-        fit, fit_en = ("", "") if plan.fitting_steps is None else (
-            f"把步数设为 {plan.fitting_steps} 可在上限内完成。", f" Set the steps to {plan.fitting_steps} to finish within it.")
+        fit, fit_en = (
+            ("", "")
+            if plan.fitting_steps is None
+            else (f"把步数设为 {plan.fitting_steps} 可在上限内完成。", f" Set the steps to {plan.fitting_steps} to finish within it.")
+        )
         if recipe == "seed":
             fit, fit_en = "减少轮数或行数可在上限内完成。", " Use fewer epochs or rows to finish within it."
         lines.append(text.OVER_CAP.format(training=plan.training_seconds, cap=plan.cap_seconds, fit=fit, fit_en=fit_en))
@@ -104,15 +113,30 @@ def runs_frame(ctx: AppContext, session: str | None, active: str) -> pd.DataFram
     rows = []
     for info in ctx.store.shared():
         scores = ctx.finetuner.shipped_scores(info.id) or {}
-        rows.append({"": "●" if active == info.id else "", "model": info.id, "label": info.label, "measured on": "eval set" if scores else "…",
-                     "Recall@1": _round(scores.get("recall@1")), "MRR@10": _round(scores.get("mrr@10")), "triplet acc": None})
+        rows.append(
+            {
+                "": "●" if active == info.id else "",
+                "model": info.id,
+                "label": info.label,
+                "measured on": "eval set" if scores else "…",
+                "Recall@1": _round(scores.get("recall@1")),
+                "MRR@10": _round(scores.get("mrr@10")),
+                "triplet acc": None,
+            }
+        )
     for info in ctx.store.runs(session):
         m = info.metrics
-        rows.append({
-            "": "●" if active == info.id else "", "model": info.id[:6], "label": info.label,
-            "measured on": f"{SOURCE_NAMES.get(str(m.get('measured_on')), '—')} ({m.get('queries', 0)})",
-            "Recall@1": _round(m.get("recall@1")), "MRR@10": _round(m.get("mrr@10")), "triplet acc": _round(m.get("triplet_acc")),
-        })
+        rows.append(
+            {
+                "": "●" if active == info.id else "",
+                "model": info.id[:6],
+                "label": info.label,
+                "measured on": f"{SOURCE_NAMES.get(str(m.get('measured_on')), '—')} ({m.get('queries', 0)})",
+                "Recall@1": _round(m.get("recall@1")),
+                "MRR@10": _round(m.get("mrr@10")),
+                "triplet acc": _round(m.get("triplet_acc")),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -127,10 +151,16 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         runs = [(i.label, i.id) for i in ctx.store.runs(session)]
         return gr.update(choices=text.model_choices(text.SHARED_MODELS, runs), value=active)
 
-    gr.Markdown(text.LIMITS.format(
-        mb=settings.max_upload_mb, rows=settings.max_triplet_rows, epochs=settings.max_epochs, steps=settings.max_train_steps,
-        minutes=settings.max_train_seconds / 60, waiting=settings.max_waiting_finetunes,
-    ))
+    gr.Markdown(
+        text.LIMITS.format(
+            mb=settings.max_upload_mb,
+            rows=settings.max_triplet_rows,
+            epochs=settings.max_epochs,
+            steps=settings.max_train_steps,
+            minutes=settings.max_train_seconds / 60,
+            waiting=settings.max_waiting_finetunes,
+        )
+    )
     with gr.Row():
         triplet_file = gr.File(label="三元组 CSV · Triplet CSV (anchor, positive, negative)", file_types=[".csv"], elem_id="triplet-file", scale=3)
         with gr.Column(scale=2):
@@ -146,7 +176,9 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
     recipe = gr.Radio(RECIPES, value="chinese", label="配方 Recipe", info=text.RECIPE_HELP, elem_id="recipe")
     with gr.Accordion("超参数 Hyper-parameters", open=False):
         with gr.Row():
-            steps = gr.Slider(10, settings.max_chinese_steps, value=TAB_STEPS, step=10, label="中文配方：步数 Chinese-aware recipe: steps", elem_id="steps")
+            steps = gr.Slider(
+                10, settings.max_chinese_steps, value=TAB_STEPS, step=10, label="中文配方：步数 Chinese-aware recipe: steps", elem_id="steps"
+            )
             start_from = gr.Radio(START_CHOICES, value=DEFAULT_START["chinese"], label="起点 Start from")
         gr.Markdown("种子配方 Seed recipe (TripletLoss)")
         with gr.Row():
@@ -164,12 +196,17 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
     loss_plot = gr.Plot(label="损失曲线 Loss curve", elem_id="loss-plot")
     metrics = gr.Dataframe(EMPTY["metrics"], interactive=False, label=text.BEFORE_AFTER_LABEL, elem_id="before-after")
     golden = gr.Dataframe(EMPTY["golden"], interactive=False, label="查询示例 Example queries (semantic top-1)", wrap=True, elem_id="golden")
-    wrong = gr.Dataframe(EMPTY["wrong"], interactive=False, label="训练后仍然错误 Still wrong after training (held-out, worst first)", wrap=True, max_height=300)
+    wrong = gr.Dataframe(
+        EMPTY["wrong"], interactive=False, label="训练后仍然错误 Still wrong after training (held-out, worst first)", wrap=True, max_height=300
+    )
     with gr.Accordion("本会话的模型 This session's models", open=True):
         runs = gr.Dataframe(runs_frame(ctx, None, ctx.store.default_id), interactive=False, elem_id="runs")
         with gr.Row():
             run_picker = gr.Dropdown(
-                _model_choices(None), value=ctx.store.default_id, label="切换模型 Activate a model", scale=3,
+                _model_choices(None),
+                value=ctx.store.default_id,
+                label="切换模型 Activate a model",
+                scale=3,
                 allow_custom_value=True,  # ownership is checked by the store, with a bilingual message
             )
             activate_btn = gr.Button("启用 Activate", size="sm", scale=1)
@@ -177,13 +214,29 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
             model_zip = gr.DownloadButton("下载模型 .zip · Download model", size="sm", visible=False, scale=1, elem_id="model-zip")
         zip_md = gr.Markdown(elem_id="zip-status")
 
-    def _spec(state: Visitor, recipe: str, epochs: float, batch: float, steps: float, start: str = "active",
-              queries: list | None = None, learning_rate: float = 5e-5, loss: str = "TripletLoss", extend_vocab: bool = False) -> FinetuneSpec:
+    def _spec(
+        state: Visitor,
+        recipe: str,
+        epochs: float,
+        batch: float,
+        steps: float,
+        start: str = "active",
+        queries: list | None = None,
+        learning_rate: float = 5e-5,
+        loss: str = "TripletLoss",
+        extend_vocab: bool = False,
+    ) -> FinetuneSpec:
         return FinetuneSpec(
-            recipe=recipe, triplets=ctx.pending_triplets(state), start=state.active if start == "active" else start,
-            current=state.active, catalog=ctx.catalog_of(state), queries=queries, chinese=ChineseParams(steps=int(steps)),
-            seed=TrainParams(epochs=int(epochs), batch_size=int(batch), learning_rate=float(learning_rate), loss=loss,
-                             extend_vocab=bool(extend_vocab)),
+            recipe=recipe,
+            triplets=ctx.pending_triplets(state),
+            start=state.active if start == "active" else start,
+            current=state.active,
+            catalog=ctx.catalog_of(state),
+            queries=queries,
+            chinese=ChineseParams(steps=int(steps)),
+            seed=TrainParams(
+                epochs=int(epochs), batch_size=int(batch), learning_rate=float(learning_rate), loss=loss, extend_vocab=bool(extend_vocab)
+            ),
         )
 
     def _plan(recipe: str, epochs: float, batch: float, steps: float, state: Visitor) -> str:
@@ -203,9 +256,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
             ctx.set_pending(state, None)
             return state, "", EMPTY["preview"], _pending(state)
         try:
-            triplets, report = read_triplets(
-                path, settings.max_upload_mb, settings.max_triplet_rows, tokenizer=ctx.store.tokenizer(BASE, None)
-            )
+            triplets, report = read_triplets(path, settings.max_upload_mb, settings.max_triplet_rows, tokenizer=ctx.store.tokenizer(BASE, None))
         except UserError as err:  # the message stays in the report, not only in a toast that fades
             ctx.set_pending(state, None)
             return state, text.file_problem(str(err)), EMPTY["preview"], _pending(state)
@@ -223,8 +274,10 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         if hard:
             model = ctx.store.model(state.active, session_id(request))
             triplets, replaced = in_own_thread(lambda: with_hard_negatives(triplets, catalog, model))  # torch: threads.py
-            mined_note = (f"困难负例：{replaced} 个负例换成了当前模型最容易混淆的商品。 · Hard negatives: {replaced} negatives "
-                          "replaced by the products the active model confuses most.")
+            mined_note = (
+                f"困难负例：{replaced} 个负例换成了当前模型最容易混淆的商品。 · Hard negatives: {replaced} negatives "
+                "replaced by the products the active model confuses most."
+            )
         ctx.set_pending(state, triplets)
         path = ctx.downloads.new_path("generated_triplets.csv")
         to_safe_csv(_preview_all(triplets), path)
@@ -239,8 +292,10 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
             return None
         size = Path(path).stat().st_size
         if size > settings.max_upload_mb * 2**20:
-            raise QueryFileError(f"评估文件 {size / 2**20:.1f} MB，超过上限 {settings.max_upload_mb} MB。",
-                                 f"The evaluation file is {size / 2**20:.1f} MB, over the {settings.max_upload_mb} MB limit.")
+            raise QueryFileError(
+                f"评估文件 {size / 2**20:.1f} MB，超过上限 {settings.max_upload_mb} MB。",
+                f"The evaluation file is {size / 2**20:.1f} MB, over the {settings.max_upload_mb} MB limit.",
+            )
         queries = load_queries(path)
         check_ids(queries, ctx.catalog_of(state))
         if not any(q.relevant for q in queries):
@@ -274,8 +329,9 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
                 raise UserError(f"请填写 {name}。", f"Please give the {name}.")
         spec = _spec(state, recipe, epochs, batch_size, steps, start_from, queries, learning_rate, loss, extend_vocab)
         if not spec.triplets and recipe == "chinese" and ctx.catalog_of(state) is ctx.catalog:
-            raise UserError("请先上传三元组 CSV、从目录生成，或从搜索发送反馈。",
-                            "Upload a triplet CSV, generate triplets, or send feedback from Search first.")
+            raise UserError(
+                "请先上传三元组 CSV、从目录生成，或从搜索发送反馈。", "Upload a triplet CSV, generate triplets, or send feedback from Search first."
+            )
         job = finetuner.job(spec, session)
         skip10 = [gr.skip()] * 11
         for event in job.run():
@@ -288,7 +344,11 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
                     f"训练 {event.train} 个三元组（留出 {event.held_out} 个评估），{event.steps} 步，预计 {event.seconds:.0f} 秒。 · "
                     f"Training on {event.train} triplets ({event.held_out} held out), {event.steps} steps, about {event.seconds:.0f} s."
                     f"\n\n{event.measured_on.describe()}",
-                    figures.loss_curve([], [], event.steps), EMPTY["metrics"], EMPTY["golden"], EMPTY["wrong"], *[gr.skip()] * 7,
+                    figures.loss_curve([], [], event.steps),
+                    EMPTY["metrics"],
+                    EMPTY["golden"],
+                    EMPTY["wrong"],
+                    *[gr.skip()] * 7,
                 )
             elif isinstance(event, Step):
                 last = event.log
@@ -313,8 +373,9 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         ended = {
             "done": text.DONE.format(done=result.steps_done, seconds=result.seconds),
             "stopped": text.STOPPED.format(done=result.steps_done, total=result.max_steps, seconds=result.seconds),
-            "time_cap": text.CAPPED.format(minutes=settings.max_train_seconds / 60, done=result.steps_done,
-                                           total=result.max_steps, seconds=result.seconds),
+            "time_cap": text.CAPPED.format(
+                minutes=settings.max_train_seconds / 60, done=result.steps_done, total=result.max_steps, seconds=result.seconds
+            ),
         }[report.ended]
         golden_df = pd.DataFrame(report.golden, columns=["query", "before", "after"])
         wrong_df = pd.DataFrame(
@@ -323,9 +384,16 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         )
         return (
             "\n\n".join([ended, f"**{report.decision}**", report.measured_on.describe()]),
-            gr.skip(), metrics_frame(report), golden_df, wrong_df, runs_frame(ctx, session, state.active),
+            gr.skip(),
+            metrics_frame(report),
+            golden_df,
+            wrong_df,
+            runs_frame(ctx, session, state.active),
             text.active_model(ctx.store.info(state.active, session).label),
-            gr.update(choices=_model_choices(session), value=report.run_id), gr.update(value=None, visible=False), state, gr.skip(),
+            gr.update(choices=_model_choices(session), value=report.run_id),
+            gr.update(value=None, visible=False),
+            state,
+            gr.skip(),
             _switch_choices(session, state.active),
         )
 
@@ -346,8 +414,10 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         model_id = model_id or state.active
         info = ctx.store.info(model_id, session)
         if info.owner is None:
-            raise UserError("共享模型就在代码仓库里（model/、model_chinese/），这里只打包你微调的模型。",
-                            "Shared models are in the repository (model/, model_chinese/); only your fine-tuned runs are zipped here.")
+            raise UserError(
+                "共享模型就在代码仓库里（model/、model_chinese/），这里只打包你微调的模型。",
+                "Shared models are in the repository (model/, model_chinese/); only your fine-tuned runs are zipped here.",
+            )
         archive = ctx.downloads.zip_of(info.path, f"finetuned-{info.id[:6]}.zip", info.attachments)
         size_mb = archive.stat().st_size / 2**20
         return gr.update(value=str(archive), visible=True), text.ZIP_READY.format(mb=size_mb)
@@ -370,7 +440,9 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         [triplet_file, epochs, batch_size, learning_rate, loss, start_from, extend_vocab, recipe, steps, eval_file, visitor],
         [status, loss_plot, metrics, golden, wrong, runs, active_md, run_picker, model_zip, visitor, pending_md, model_choice],
         # Several handlers may be in flight, but the training line lets one train; the others show their place in line.
-        api_name="finetune", concurrency_limit=settings.max_waiting_finetunes + 1, concurrency_id="finetune",
+        api_name="finetune",
+        concurrency_limit=settings.max_waiting_finetunes + 1,
+        concurrency_id="finetune",
     )
     stop_btn.click(_stop, None, [status], queue=False, api_visibility="private")
     activate_btn.click(_activate, [run_picker, visitor], [visitor, active_md, runs, model_choice], api_name="activate")

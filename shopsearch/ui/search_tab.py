@@ -42,9 +42,16 @@ def results_frame(result: SearchResult) -> pd.DataFrame:
     """The API's table: plain text, rank order, float64 rounded (float32 would show 0.7436000108718872)."""
     rows = [
         {
-            "rank": h.rank, "name": h.name, "category": h.category, "price": h.price,
-            "score": round(float(h.score), 4), "semantic": round(float(h.semantic), 4), "lexical": round(float(h.lexical), 3),
-            "rank_semantic": h.rank_semantic, "rank_lexical": h.rank_lexical, "id": h.product_id,
+            "rank": h.rank,
+            "name": h.name,
+            "category": h.category,
+            "price": h.price,
+            "score": round(float(h.score), 4),
+            "semantic": round(float(h.semantic), 4),
+            "lexical": round(float(h.lexical), 3),
+            "rank_semantic": h.rank_semantic,
+            "rank_lexical": h.rank_lexical,
+            "id": h.product_id,
         }
         for h in result.hits
     ]
@@ -152,9 +159,7 @@ def result_cards(result: SearchResult) -> str:
 
 def tokens_html(tokenizer, query: str) -> str:
     seen = view(tokenizer, query)
-    chips = "".join(
-        f"<span class='tok{' unk' if t == tokenizer.unk_token else ''}'>{html.escape(t)}</span>" for t in seen.tokens
-    )
+    chips = "".join(f"<span class='tok{' unk' if t == tokenizer.unk_token else ''}'>{html.escape(t)}</span>" for t in seen.tokens)
     unknown = "".join(dict.fromkeys(seen.unknown_chars))
     return (
         f"<div class='tokens'>{chips}</div><p>覆盖率 coverage: <b>{seen.coverage:.0%}</b> "
@@ -171,7 +176,11 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         query = gr.Textbox(label="查询 Query", placeholder="例如 e.g. 寻找一款K7", elem_id="query", scale=5, max_lines=1)
         search_btn = gr.Button("搜索 Search", variant="primary", scale=1, min_width=90, elem_id="search-btn")
     model_choice = gr.Radio(
-        text.SHARED_MODELS, value=ctx.store.default_id, label=text.MODEL_CHOICE_LABEL, info=text.MODEL_CHOICE_INFO, elem_id="model-choice",
+        text.SHARED_MODELS,
+        value=ctx.store.default_id,
+        label=text.MODEL_CHOICE_LABEL,
+        info=text.MODEL_CHOICE_INFO,
+        elem_id="model-choice",
     )
     gr.Examples(EXAMPLES, inputs=[query], label="示例 Examples")
     with gr.Accordion("选项 Options", open=False):
@@ -208,7 +217,6 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         catalog_file = gr.File(label="目录 CSV · catalog CSV", file_types=[".csv"], elem_id="catalog-file")
         catalog_status = gr.Markdown(elem_id="catalog-status")
         reset_catalog = gr.Button("恢复默认目录 Use the shipped catalog", size="sm")
-
 
     def _search(query, ignore, top_k, mode, alpha, category, min_price, max_price, state, request):
         state = state or Visitor()
@@ -293,8 +301,15 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         for h in result.hits:
             before = other_rank.get(h.product_id)
             move = "new" if before is None else ("=" if before == h.rank else (f"↑{before - h.rank}" if before > h.rank else f"↓{h.rank - before}"))
-            rows.append({"当前 active": h.rank, other_name: before or "—", "变化 move": move, "name": h.name,
-                         f"{other_name} 的第 rank 位 hit": other.hits[h.rank - 1].name if h.rank <= len(other.hits) else ""})
+            rows.append(
+                {
+                    "当前 active": h.rank,
+                    other_name: before or "—",
+                    "变化 move": move,
+                    "name": h.name,
+                    f"{other_name} 的第 rank 位 hit": other.hits[h.rank - 1].name if h.rank <= len(other.hits) else "",
+                }
+            )
         return pd.DataFrame(rows)
 
     @user_errors
@@ -319,6 +334,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
                 state.feedback.dislike(result.query, product_text)
             n = len(state.feedback)
             return state, f"已收集 {n} 个三元组。 · {n} triplet(s) collected.", _feedback_file(state)
+
         return handler
 
     def _feedback_file(state: Visitor):
@@ -345,9 +361,13 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         progress(0, desc="嵌入目录 Embedding the catalog")
         ctx.store.engine(state.active, session_id(request), catalog, on_progress=lambda done, total: progress(done / total, desc=f"{done}/{total}"))
         state.catalog_key = ctx.uploads.put(catalog)
-        return state, _category_choices(catalog), (
-            f"已载入 {len(catalog)} 件商品，本会话的搜索和相似度使用它。 · "
-            f"Loaded {len(catalog)} products; this session's search and similarity use it."
+        return (
+            state,
+            _category_choices(catalog),
+            (
+                f"已载入 {len(catalog)} 件商品，本会话的搜索和相似度使用它。 · "
+                f"Loaded {len(catalog)} products; this session's search and similarity use it."
+            ),
         )
 
     def _reset_catalog(state: Visitor):
@@ -376,8 +396,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
     search_inputs = [query, top_k, mode, alpha, category, min_price, max_price, visitor]
     announce = dict(fn=_announce_wait, inputs=[query, visitor], outputs=[cards], api_visibility="private", queue=False, show_progress="hidden")
     show = dict(fn=_show_search, inputs=[last, visitor], outputs=[warning, timing, cards, tokens, pick, chips], api_visibility="private")
-    unannounce = dict(fn=_clear_announcement, inputs=[cards], outputs=[cards], api_visibility="private", queue=False,
-                      show_progress="hidden")
+    unannounce = dict(fn=_clear_announcement, inputs=[cards], outputs=[cards], api_visibility="private", queue=False, show_progress="hidden")
     # Enter and the button run the same search; only the button's event is the public /search endpoint.
     for trigger, visibility in ((search_btn.click, dict(api_name="search")), (query.submit, dict(api_visibility="private"))):
         trigger(**announce)
@@ -390,11 +409,17 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         return _run_search(query, *rest) if (query or "").strip() else (gr.skip(), None)
 
     model_choice.input(_switch_model, [model_choice, visitor], [visitor, active_md], api_visibility="private").success(
-        _rerun_search, search_inputs, [table, last], api_visibility="private", concurrency_limit=4, concurrency_id="search",
+        _rerun_search,
+        search_inputs,
+        [table, last],
+        api_visibility="private",
+        concurrency_limit=4,
+        concurrency_id="search",
     ).success(**show)
     # Unticking a chip searches again without that intent (`.input`: only the user's clicks, not the update above).
-    chips.input(_refine_search, [chips, last, *search_inputs[1:]], [table, last], api_visibility="private",
-                concurrency_limit=4, concurrency_id="search").success(**show)
+    chips.input(
+        _refine_search, [chips, last, *search_inputs[1:]], [table, last], api_visibility="private", concurrency_limit=4, concurrency_id="search"
+    ).success(**show)
     compare_btn.click(_compare, [last, visitor], [compare], api_name="compare", concurrency_limit=4, concurrency_id="search")
     like_btn.click(_mark(True), [pick, last, visitor], [visitor, feedback_md, download_btn], api_visibility="private")
     dislike_btn.click(_mark(False), [pick, last, visitor], [visitor, feedback_md, download_btn], api_visibility="private")

@@ -16,13 +16,43 @@ from shopsearch.ui.context import AppContext, Visitor, session_id, user_errors
 
 # The seed model card's widget groups: a source sentence and three candidates.
 PRESETS = {
-    "羽毛球拍 badminton": ["我想买一个羽毛球拍", "疾光 77 羽毛球拍 攻防兼备的4U轻量级平衡型羽毛球拍。", "恒温瓶 1升 1升容量，双层真空不锈钢保温瓶，可保温12小时。", "台湾百条必走步道全图解 包含地图、交通、难易度分级的健行步道工具书。"],
-    "篮球 basketball": ["有什么好的斯伯丁街头篮球推荐吗？", "童趣派 10寸儿童平板 专为儿童设计的10英寸平板电脑，内置家长控制功能并附赠防摔保护套。", "气流 Pro 自行车头盔 轻量化、高通风性的专业自行车头盔。", "斯伯丁街头篮球 采用耐磨合成皮的室内外两用7号篮球。"],
-    "网速 router": ["寻找一款网速", "清视 Pro 会议摄像头 支持1080p 60fps和120度广角的视频会议摄像头，内置降噪麦克风。", "网速 AX55 无线路由器 AX3000级别的Wi-Fi 6无线路由器，适合中小坪数家庭。", "力动 Pro 无线运动耳机 IPX7级防水，超长续航的运动无线蓝牙耳机，采用耳挂式设计，运动时不易脱落。"],
-    "K7 keyboard": ["寻找一款K7", "野径大师 X4 越野跑鞋 专业级越野跑鞋，具有出色的抓地力和Gore-Tex防水性能。", "机械师 K7 机械键盘 采用Gateron青轴的104键RGB机械键盘。", "力动 Pro 无线运动耳机 IPX7级防水，超长续航的运动无线蓝牙耳机，采用耳挂式设计，运动时不易脱落。"],
-    "童趣派 kids tablet": ["最近在看童趣派，有什么建议？", "童趣派 10寸儿童平板 专为儿童设计的10英寸平板电脑，内置家长控制功能并附赠防摔保护套。", "重力感应车载手机支架 采用重力联动设计的冷气出风口夹式车载手机支架。", "罗马的黄昏：一部帝国衰亡史 一本关于罗马帝国晚期社会变迁的畅销历史著作。"],
+    "羽毛球拍 badminton": [
+        "我想买一个羽毛球拍",
+        "疾光 77 羽毛球拍 攻防兼备的4U轻量级平衡型羽毛球拍。",
+        "恒温瓶 1升 1升容量，双层真空不锈钢保温瓶，可保温12小时。",
+        "台湾百条必走步道全图解 包含地图、交通、难易度分级的健行步道工具书。",
+    ],
+    "篮球 basketball": [
+        "有什么好的斯伯丁街头篮球推荐吗？",
+        "童趣派 10寸儿童平板 专为儿童设计的10英寸平板电脑，内置家长控制功能并附赠防摔保护套。",
+        "气流 Pro 自行车头盔 轻量化、高通风性的专业自行车头盔。",
+        "斯伯丁街头篮球 采用耐磨合成皮的室内外两用7号篮球。",
+    ],
+    "网速 router": [
+        "寻找一款网速",
+        "清视 Pro 会议摄像头 支持1080p 60fps和120度广角的视频会议摄像头，内置降噪麦克风。",
+        "网速 AX55 无线路由器 AX3000级别的Wi-Fi 6无线路由器，适合中小坪数家庭。",
+        "力动 Pro 无线运动耳机 IPX7级防水，超长续航的运动无线蓝牙耳机，采用耳挂式设计，运动时不易脱落。",
+    ],
+    "K7 keyboard": [
+        "寻找一款K7",
+        "野径大师 X4 越野跑鞋 专业级越野跑鞋，具有出色的抓地力和Gore-Tex防水性能。",
+        "机械师 K7 机械键盘 采用Gateron青轴的104键RGB机械键盘。",
+        "力动 Pro 无线运动耳机 IPX7级防水，超长续航的运动无线蓝牙耳机，采用耳挂式设计，运动时不易脱落。",
+    ],
+    "童趣派 kids tablet": [
+        "最近在看童趣派，有什么建议？",
+        "童趣派 10寸儿童平板 专为儿童设计的10英寸平板电脑，内置家长控制功能并附赠防摔保护套。",
+        "重力感应车载手机支架 采用重力联动设计的冷气出风口夹式车载手机支架。",
+        "罗马的黄昏：一部帝国衰亡史 一本关于罗马帝国晚期社会变迁的畅销历史著作。",
+    ],
 }
-MODEL_CHOICES = [("当前模型 active", "active"), ("种子模型 seed", "seed"), ("基础模型 base", "base"), ("差值 difference (active − base)", "difference")]
+MODEL_CHOICES = [
+    ("当前模型 active", "active"),
+    ("种子模型 seed", "seed"),
+    ("基础模型 base", "base"),
+    ("差值 difference (active − base)", "difference"),
+]
 
 
 def _model_id(choice: str, state: Visitor, store: ModelStore, session: str | None) -> str:
@@ -41,11 +71,17 @@ def build(ctx: AppContext, visitor: gr.State) -> None:
     with gr.Row():
         preset = gr.Dropdown(list(PRESETS), value=None, label="预设 Presets (seed widget)", scale=2)
         products = gr.Dropdown(
-            [(f"{p.name}", p.id) for p in ctx.catalog.products], multiselect=True, label="从目录挑选商品 Pick products from the catalog",
-            scale=3, max_choices=settings.max_sentences,
+            [(f"{p.name}", p.id) for p in ctx.catalog.products],
+            multiselect=True,
+            label="从目录挑选商品 Pick products from the catalog",
+            scale=3,
+            max_choices=settings.max_sentences,
         )
     sentences = gr.Textbox(
-        "\n".join(PRESETS["K7 keyboard"]), lines=6, max_lines=20, elem_id="sentences",
+        "\n".join(PRESETS["K7 keyboard"]),
+        lines=6,
+        max_lines=20,
+        elem_id="sentences",
         label=f"句子，每行一个（最多 {settings.max_sentences} 个） · Sentences, one per line (up to {settings.max_sentences})",
     )
     model_choice = gr.Radio(MODEL_CHOICES, value="active", label="模型 Model")
@@ -91,7 +127,8 @@ def build(ctx: AppContext, visitor: gr.State) -> None:
         session = session_id(request)
         if model_choice == "difference":
             scores = similarity.source_scores(_model_for("active", state, session), lines[0], lines[1:]) - similarity.source_scores(
-                _model_for("base", state, session), lines[0], lines[1:])
+                _model_for("base", state, session), lines[0], lines[1:]
+            )
         else:
             scores = similarity.source_scores(_model_for(model_choice, state, session), lines[0], lines[1:])
         frame = pd.DataFrame({"sentence": lines[1:], "score": np.round(scores.astype(np.float64), 4)}).sort_values("score", ascending=False)

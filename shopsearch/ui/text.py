@@ -26,14 +26,16 @@ INTRO = (
     "The seed model (the user's TripletLoss fine-tune of all-MiniLM-L6-v2) has only 244 Chinese characters in its "
     "vocabulary, so most Chinese is `[UNK]` to it. The default **Chinese-aware model** adds 4,813 characters, each "
     "initialised from its CC-CEDICT English glosses, then trained with in-batch negatives: it reads the query. "
-    "Default search fuses it with character-level BM25; \"What the model sees\" shows each query as the model sees it — "
+    'Default search fuses it with character-level BM25; "What the model sees" shows each query as the model sees it — '
     "switch to the seed model to compare."
 )
 ABOUT_LABEL = "关于这个演示：模型为什么能读中文 · About: how the model learned to read Chinese"
 SHARED_MODELS = [("中文模型（默认）Chinese-aware (default)", "chinese"), ("种子模型 seed model (TripletLoss)", "shipped")]
 SHORT_NAMES = {"chinese": "中文模型 Chinese-aware", "shipped": "种子模型 seed", "base": "基础模型 base"}
 MODEL_CHOICE_LABEL = "模型 Model"
-MODEL_CHOICE_INFO = "种子模型把大多数汉字看成 [UNK]；中文模型学会了它们。 · The seed model sees most Chinese as [UNK]; the Chinese-aware one learned it."
+MODEL_CHOICE_INFO = (
+    "种子模型把大多数汉字看成 [UNK]；中文模型学会了它们。 · The seed model sees most Chinese as [UNK]; the Chinese-aware one learned it."
+)
 TAB_SEARCH = "搜索 Search"
 TAB_SIMILARITY = "相似度 Similarity"
 TAB_FINETUNE = "微调 Fine-tune"
@@ -54,8 +56,10 @@ def pending_line(from_file: int, from_feedback: int) -> str:
     """What waits for a fine-tune, by source. Example: pending_line(3, 2) -> "… 3 from your file + 2 from feedback …" """
     if not from_file and not from_feedback:
         return ""
-    return (f"待训练的三元组：文件 {from_file} 个 + 反馈 {from_feedback} 个。 · "
-            f"Triplets ready to train: {from_file} from your file + {from_feedback} from feedback.")
+    return (
+        f"待训练的三元组：文件 {from_file} 个 + 反馈 {from_feedback} 个。 · "
+        f"Triplets ready to train: {from_file} from your file + {from_feedback} from feedback."
+    )
 
 
 MODES = [("混合 hybrid", "hybrid"), ("语义 semantic", "semantic"), ("字词 lexical (BM25)", "lexical")]
@@ -89,10 +93,7 @@ def unk_warning(coverage: float) -> str:
 
 
 def timing(encode_ms: float, search_ms: float, total_ms: float, products: int) -> str:
-    return (
-        f"编码 encode {encode_ms:.1f} ms · 检索 search {search_ms:.1f} ms · 合计 total {total_ms:.1f} ms · "
-        f"{products} 件商品 products"
-    )
+    return f"编码 encode {encode_ms:.1f} ms · 检索 search {search_ms:.1f} ms · 合计 total {total_ms:.1f} ms · {products} 件商品 products"
 
 
 def hybrid_weight(alpha: float, coverage: float, weight: float) -> str:
@@ -130,9 +131,7 @@ CAPPED = (
     "已到 {minutes:.0f} 分钟的训练时间上限：训练了 {done}/{total} 步，{seconds:.0f} 秒，已保存训练到的模型。 · "
     "Reached the {minutes:.0f}-minute training cap after {done}/{total} steps ({seconds:.0f} s); what was trained is saved."
 )
-STOPPED = (
-    "已停止：{done}/{total} 步，{seconds:.0f} 秒。 · Stopped by you: {done}/{total} steps, {seconds:.0f} s."
-)
+STOPPED = "已停止：{done}/{total} 步，{seconds:.0f} 秒。 · Stopped by you: {done}/{total} steps, {seconds:.0f} s."
 DONE = "完成：{done} 步，{seconds:.0f} 秒。 · Done: {done} steps, {seconds:.0f} s."
 OVER_CAP = (
     "⚠ 按最近的实测速度，训练约需 {training:.0f} 秒，超过 {cap} 秒的上限：到时会停止并保留已训练的部分。{fit} · "
@@ -172,6 +171,8 @@ EVALUATING = "评估新模型（留出的查询）… · Evaluating the new mode
 def file_problem(message: str) -> str:
     """An upload that cannot be used, said in the report area (escaped: the message may quote the file)."""
     return f"**无法使用这个文件 · This file cannot be used:** {escape_markdown(message)}"
+
+
 WEAK_HITS = "以下结果与查询关系较弱 · Weaker matches below"
 RUN_EXPIRED = "你微调的模型已过期并被删除，现在使用默认的中文模型。 · Your fine-tuned model expired and was deleted; searching with the default Chinese-aware model."
 # Shown where the results will appear while a search waits for its model's first engine (~15 s on a first start).
