@@ -138,7 +138,7 @@ def test_the_shipped_chinese_model_reads_the_eval_queries(chinese_model, catalog
     assert metrics["recall@1"] >= 0.85
 
 
-@pytest.mark.slow
+@pytest.mark.reproduce
 def test_retraining_reproduces_the_shipped_chinese_model(tmp_path, chinese_model):
     """`python -m shopsearch.training --recipe chinese` rebuilds model_chinese/: cosine ≥ 0.99 on the widget sentences."""
     from shopsearch.training.cli import main

@@ -32,7 +32,7 @@ def test_shipped_model_was_trained_on_the_committed_triplets(shipped_model, base
     assert margin(shipped_model) > margin(base_model) + 0.05
 
 
-@pytest.mark.slow
+@pytest.mark.reproduce
 def test_retraining_reproduces_the_committed_model(tmp_path, shipped_model):
     """The training CLI's recipe rebuilds model/: cosine ≥ 0.99 on the seed widget sentences."""
     frame = pd.read_csv(ROOT / "data" / "triplets.csv", dtype=str, keep_default_na=False)
