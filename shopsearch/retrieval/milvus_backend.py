@@ -1,0 +1,516 @@
+"""Search served from Milvus: Milvus Lite (a local file) in tests and on one machine, Milvus Standalone / Distributed
+or Zilliz Cloud (`http://host:19530`) past one machine, through the same `pymilvus` API.
+
+One collection per (model, catalog) holds, per product: its id, its dense vector (our encoder's, the same vectors as
+in-process), its BM25 as a SPARSE vector, its category and price as scalar fields, and a content hash. The sparse
+vectors carry the project's own BM25 (`text.lexical`): a document keeps tf / (tf + norm(d)) per token and a query
+idf × count, so their inner product is `LexicalIndex.scores` (text and name-pinyin tokens in one vector, under
+separate keys). Milvus's own BM25 function cannot tokenise as lexical.py does (Milvus Lite offers the `standard` and
+`jieba` tokenizers only; lexical.py reads CJK characters and bigrams, joined model numbers and pinyin): measured in
+bench/bench_milvus.py --compare-bm25 and BENCHMARKS.md.
+
+A search asks Milvus's hybrid search for the dense top-N and the sparse top-N under the filters (RRF only to merge the
+two lists into one answer); the candidates come back with their vectors, so their cosine and BM25 are exact, and the
+engine's own fusion, intents, score breakdown and "nothing relevant" run on them exactly as in-process
+(`MilvusEngine` is a `SearchEngine` whose candidates come from Milvus).
+
+Loading: new products are inserted in batches, with progress; a changed catalog upserts the products whose content
+hash changed and deletes those that left (`MilvusCatalog.sync`); the dense index is FLAT below FLAT_BELOW products,
+HNSW from there on (`choose_index`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from shopsearch.data.catalog import Catalog, Product
+from shopsearch.retrieval.search import CANDIDATES, Filters, SearchEngine, lexical_document
+from shopsearch.text.lexical import EMPTY, LexicalIndex, tokenize
+from shopsearch.text.pinyin import pinyin_tokens
+
+if TYPE_CHECKING:
+    from pymilvus import MilvusClient
+
+    from shopsearch.text.intent import ParsedQuery, PriceRange
+
+log = logging.getLogger(__name__)
+
+BACKENDS = ("memory", "milvus")
+SPARSE_KEYS = 2**32 - 1  # Milvus sparse vector indices are uint32 below 2**32 - 1
+INSERT_BATCH = 2_000  # products per insert/upsert request (≈ 2000 × (1.5 kB dense + ~1 kB sparse) < gRPC's 64 MB)
+# Dense index by size: below this many products FLAT (exact; at 100k a query scans 150 MB, a few ms), from it on HNSW.
+# HNSW is what Milvus recommends for in-memory serving at high recall; IVF_FLAT is accepted too (index_type=...).
+FLAT_BELOW = 100_000
+HNSW_PARAMS = {"M": 16, "efConstruction": 200}
+HNSW_EF = 2 * CANDIDATES  # ef ≥ limit; 2× the candidates asked for keeps recall@200 high (bench_milvus.py measures)
+RRF_K = 60  # only merges the two candidate lists into one answer: the engine re-scores every candidate itself
+
+
+def token_key(kind: str, token: str) -> int:
+    """The sparse-vector index of a BM25 token: a stable 32-bit hash, the same for every catalog version (vocabulary
+    ids are not: they follow first sight). `kind` keeps the text and name-pinyin indexes apart.
+
+    Example: token_key("t", "键盘") -> 3 123 456 789 (some fixed number below 2**32 - 1)
+    """
+    digest = hashlib.blake2b(f"{kind}\x00{token}".encode(), digest_size=4).digest()
+    return int.from_bytes(digest, "little") % SPARSE_KEYS
+
+
+def content_hash(product: Product) -> str:
+    """What decides whether a stored product must be written again: its embedded text, its BM25 text, category, price.
+
+    Example: content_hash(p) -> "9f2c1a0b77e4d3c1"
+    """
+    parts = (product.document, lexical_document(product), product.category, repr(product.price))
+    return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=8).hexdigest()
+
+
+def choose_index(size: int, index_type: str | None = None) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """(index type, build params, search params) for a dense index over `size` vectors.
+
+    Example: choose_index(10_000) -> ("FLAT", {}, {}); choose_index(1_000_000)[0] -> "HNSW"
+    """
+    kind = (index_type or ("FLAT" if size < FLAT_BELOW else "HNSW")).upper()
+    if kind == "FLAT":
+        return kind, {}, {}
+    if kind == "HNSW":
+        return kind, dict(HNSW_PARAMS), {"ef": HNSW_EF}
+    if kind == "IVF_FLAT":
+        nlist = max(1, int(np.sqrt(size)))
+        return kind, {"nlist": nlist}, {"nprobe": max(1, nlist // 8)}
+    raise ValueError(f"unknown dense index type {index_type!r} (FLAT, HNSW or IVF_FLAT)")
+
+
+class SparseBm25:
+    """The project's BM25 (`LexicalIndex`) as sparse vectors whose inner product is `LexicalIndex.scores`.
+
+    A document's vector holds tf / (tf + norm(d)) for each of its text tokens and name-pinyin tokens; a query's holds
+    idf(t) × its count. The norms and idfs are this catalog's: after an incremental update the products that did not
+    change keep the norms of the catalog they were written with (the mean length moves by well under 1% for a 10%
+    change), and queries use the new idfs.
+    """
+
+    def __init__(self, lexical: LexicalIndex) -> None:
+        self.lexical = lexical
+        # The index's arrays are private to text.lexical, read here without copying: its per-document length norms
+        # and per-token idfs are exactly what the sparse vectors must carry.
+        self._text = lexical._text
+        self._pinyin = lexical._pinyin
+
+    def document(self, row: int, product: Product) -> dict[int, float]:
+        """The sparse vector of product `row` (its position in the catalog the index was built over)."""
+        vector: dict[int, float] = {}
+        self._add_document(vector, "t", tokenize(lexical_document(product)) or [EMPTY], float(self._text.norm[row]))
+        if self._pinyin is not None:
+            self._add_document(vector, "p", pinyin_tokens(product.name) or [EMPTY], float(self._pinyin.norm[row]))
+        return vector
+
+    @staticmethod
+    def _add_document(vector: dict[int, float], kind: str, tokens: list[str], norm: float) -> None:
+        for token, tf in Counter(tokens).items():
+            key = token_key(kind, token)
+            # Two tokens sharing a hash (rare: see `collisions`) add up, as one merged token would.
+            vector[key] = vector.get(key, 0.0) + tf / (tf + norm)
+
+    def query(self, text: str) -> dict[int, float]:
+        """The sparse vector of a query's content (empty when none of its tokens is indexed)."""
+        tokens, pinyin = self.lexical._query_tokens(text)
+        vector: dict[int, float] = {}
+        for kind, index, listed in (("t", self._text, tokens), ("p", self._pinyin, pinyin)):
+            for token in listed:  # a token listed twice counts twice, as in LexicalIndex.scores
+                t = index.vocab.get(token)
+                if t is not None:
+                    key = token_key(kind, token)
+                    vector[key] = vector.get(key, 0.0) + float(index.idf[t])
+        return vector
+
+    def collisions(self) -> int:
+        """How many indexed tokens share their sparse key with another one (counted once per extra token)."""
+        keys = [token_key("t", token) for token, _ in self._text.vocab.items()]
+        if self._pinyin is not None:
+            keys += [token_key("p", token) for token, _ in self._pinyin.vocab.items()]
+        return len(keys) - len(set(keys))
+
+
+def filter_expression(filters: Filters) -> str:
+    """The Milvus boolean expression of the category and price filters ("" for none). A product without a price passes
+    no price bound, as in `Filters.mask` (NaN) — a null field fails every comparison.
+
+    Example: Filters("键盘", None, 500) -> 'category == "键盘" and price <= 500.0'
+    """
+    parts = []
+    if filters.category:
+        parts.append(f"category == {_string_literal(filters.category)}")
+    if filters.min_price is not None:
+        parts.append(f"price >= {float(filters.min_price)!r}")
+    if filters.max_price is not None:
+        parts.append(f"price <= {float(filters.max_price)!r}")
+    return " and ".join(parts)
+
+
+def _string_literal(value: str) -> str:
+    """A Milvus string literal (Milvus Lite takes no expression templates). Example: 'a"b' -> '"a\\"b"'"""
+    return '"' + re.sub(r'(["\\])', r"\\\1", value) + '"'
+
+
+@dataclass
+class SyncReport:
+    collection: str
+    products: int
+    inserted: int
+    updated: int
+    deleted: int
+    unchanged: int
+    index_type: str
+    seconds: float
+
+    def describe(self) -> str:
+        return (
+            f"{self.collection}: {self.products} products — {self.inserted} inserted, {self.updated} updated, "
+            f"{self.deleted} deleted, {self.unchanged} unchanged; dense index {self.index_type}; {self.seconds:.1f} s"
+        )
+
+
+Progress = Callable[[int, int], None]
+
+_CLIENTS: dict[str, MilvusClient] = {}
+_CLIENTS_LOCK = threading.Lock()
+
+
+def client_for(uri: str) -> MilvusClient:
+    """One client per URI for the whole process (a Milvus Lite file may be opened only once)."""
+    from pymilvus import MilvusClient
+
+    with _CLIENTS_LOCK:
+        if uri not in _CLIENTS:
+            _CLIENTS[uri] = MilvusClient(uri)
+        return _CLIENTS[uri]
+
+
+def collection_name(model_fp: str, catalog_key: str) -> str:
+    """A valid collection name for (model, catalog). Example: ("ab12…", "shop") -> "shopsearch_ab12cd34ef56_shop" """
+    return re.sub(r"[^0-9A-Za-z_]", "_", f"shopsearch_{model_fp[:12]}_{catalog_key}")[:255]
+
+
+class MilvusCatalog:
+    """One catalog's collection: created, synced with a catalog, searched for candidates."""
+
+    def __init__(self, uri: str, name: str, dim: int) -> None:
+        self.uri = uri
+        self.name = name
+        self.dim = dim
+        self.client = client_for(uri)
+        self.index_type = self._stored_index_type()
+
+    @property
+    def kind(self) -> str:
+        """What the engine reports as its vector index. Example: "milvus-hnsw" """
+        return f"milvus-{(self.index_type or 'none').lower()}"
+
+    def _stored_index_type(self) -> str | None:
+        if not self.client.has_collection(self.name):
+            return None
+        described = self.client.describe_index(self.name, "dense")
+        return described.get("index_type") if described else None
+
+    def count(self) -> int:
+        rows = self.client.query(self.name, filter="", output_fields=["count(*)"])
+        return int(rows[0]["count(*)"])
+
+    def stored_hashes(self) -> dict[str, str]:
+        """Every stored product id and its content hash (a scan, in batches)."""
+        found: dict[str, str] = {}
+        iterator = self.client.query_iterator(self.name, batch_size=10_000, output_fields=["hash"])
+        try:
+            while batch := iterator.next():
+                found.update((row["id"], row["hash"]) for row in batch)
+        finally:
+            iterator.close()
+        return found
+
+    def _create(self, size: int, index_type: str | None) -> None:
+        from pymilvus import DataType
+
+        schema = self.client.create_schema(auto_id=False, description="shopsearch products: dense + BM25 sparse")
+        schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=512)
+        schema.add_field("dense", DataType.FLOAT_VECTOR, dim=self.dim)
+        schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
+        schema.add_field("category", DataType.VARCHAR, max_length=1024)
+        schema.add_field("price", DataType.DOUBLE, nullable=True)
+        schema.add_field("hash", DataType.VARCHAR, max_length=32)
+        self.client.create_collection(self.name, schema=schema)
+        self._planned_index = choose_index(size, index_type)
+
+    def _build_index(self) -> None:
+        kind, params, _ = self._planned_index
+        index_params = self.client.prepare_index_params()
+        index_params.add_index("dense", index_type=kind, metric_type="IP", params=params)
+        index_params.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="IP")
+        self.client.create_index(self.name, index_params)
+        self.client.load_collection(self.name)
+        self.index_type = kind
+
+    def sync(
+        self,
+        catalog: Catalog,
+        vectors: np.ndarray,
+        bm25: SparseBm25,
+        on_progress: Progress | None = None,
+        index_type: str | None = None,
+        batch: int = INSERT_BATCH,
+    ) -> SyncReport:
+        """Make the collection hold exactly `catalog`: insert what is new, upsert what changed (by content hash),
+        delete what left. A new collection is filled first and indexed after (FLAT or HNSW by size: `choose_index`).
+
+        Args:
+            vectors: the catalog's dense vectors, row for row.
+            bm25: the catalog's BM25 (its norms and idfs weight the sparse vectors written).
+            on_progress: called with (products written, products to write) after each batch.
+            index_type: force a dense index type for a new collection (FLAT, HNSW, IVF_FLAT); None: by size.
+        """
+        started = time.perf_counter()
+        new = not self.client.has_collection(self.name)
+        if new:
+            self._create(len(catalog), index_type)
+            stored: dict[str, str] = {}
+        else:
+            self.client.load_collection(self.name)
+            stored = self.stored_hashes()
+        hashes = [content_hash(p) for p in catalog.products]
+        write = [row for row, (p, h) in enumerate(zip(catalog.products, hashes)) if stored.get(p.id) != h]
+        gone = list(set(stored) - {p.id for p in catalog.products})
+        updated = sum(catalog[row].id in stored for row in write)
+        for start in range(0, len(write), batch):
+            rows = write[start : start + batch]
+            block = np.asarray(vectors[np.asarray(rows)], dtype=np.float32)
+            data = [
+                {
+                    "id": catalog[row].id,
+                    "dense": block[i].tolist(),
+                    "sparse": bm25.document(row, catalog[row]),
+                    "category": catalog[row].category,
+                    "price": catalog[row].price,
+                    "hash": hashes[row],
+                }
+                for i, row in enumerate(rows)
+            ]
+            (self.client.insert if new else self.client.upsert)(self.name, data)
+            if on_progress is not None:
+                on_progress(start + len(rows), len(write))
+        for start in range(0, len(gone), batch):
+            self.client.delete(self.name, ids=gone[start : start + batch])
+        if new:
+            self._build_index()
+        elif self.index_type is None:
+            self._planned_index = choose_index(len(catalog), index_type)
+            self._build_index()
+        report = SyncReport(
+            self.name,
+            len(catalog),
+            inserted=len(write) - updated,
+            updated=updated,
+            deleted=len(gone),
+            unchanged=len(catalog) - len(write),
+            index_type=self.index_type or "?",
+            seconds=time.perf_counter() - started,
+        )
+        log.info("milvus sync %s", report.describe())
+        return report
+
+    def candidates(self, dense: np.ndarray | None, sparse: dict[int, float], expression: str, per_side: int) -> list[dict[str, Any]]:
+        """The dense top `per_side` ∪ the sparse top `per_side` under `expression`, each with its id, dense vector and
+        sparse vector (one hybrid search; a single search when one side has nothing to ask)."""
+        from pymilvus import AnnSearchRequest, RRFRanker
+
+        _, _, dense_params = choose_index(0, self.index_type)
+        dense_search = {"metric_type": "IP", "params": dense_params}
+        sparse_search = {"metric_type": "IP", "params": {"drop_ratio_search": 0.0}}
+        fields = ["dense", "sparse"]
+        if dense is not None and sparse:
+            requests = [
+                AnnSearchRequest([dense.tolist()], "dense", dense_search, limit=per_side, expr=expression or None),
+                AnnSearchRequest([sparse], "sparse", sparse_search, limit=per_side, expr=expression or None),
+            ]
+            found = self.client.hybrid_search(self.name, requests, RRFRanker(RRF_K), limit=2 * per_side, output_fields=fields)
+        elif dense is not None:
+            found = self.client.search(
+                self.name, [dense.tolist()], anns_field="dense", search_params=dense_search, limit=per_side, filter=expression, output_fields=fields
+            )
+        elif sparse:
+            found = self.client.search(
+                self.name, [sparse], anns_field="sparse", search_params=sparse_search, limit=per_side, filter=expression, output_fields=fields
+            )
+        else:
+            return []
+        return [{"id": hit["id"], **hit["entity"]} for hit in found[0]]
+
+
+class _Candidates:
+    """What Milvus returned for one query, standing in for the engine's every-row BM25 scores: `SearchEngine._rank`
+    reads `lex_all[ids]` for the candidate rows, and those are exactly `rows`."""
+
+    def __init__(self, rows: np.ndarray, cosines: np.ndarray | None, lexical: np.ndarray) -> None:
+        self.rows, self.cosines, self.lexical = rows, cosines, lexical
+
+    def __getitem__(self, ids: np.ndarray) -> np.ndarray:
+        if ids is not self.rows:
+            raise IndexError("Milvus candidates are read only for their own rows")
+        return self.lexical
+
+
+class _DeferredLexical:
+    """The engine's lexical index for the helpers that read it (coverage, intents' holding/holding_all); its `scores`
+    does not score every product: the BM25 of the candidates comes from Milvus."""
+
+    def __init__(self, lexical: LexicalIndex) -> None:
+        self._lexical = lexical
+        self.size = lexical.size
+
+    def scores(self, query: str) -> None:
+        return None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._lexical, name)
+
+
+class MilvusEngine(SearchEngine):
+    """A SearchEngine whose candidates come from Milvus: the dense and sparse top `per_side` under the filters, with
+    exact cosines and BM25 scores, then fused, boosted, demoted and checked for "nothing relevant" by SearchEngine.
+
+    In-process it still holds the catalog's records (names, prices, texts read by the intents and shown) and the BM25
+    vocabulary with its postings (query idfs, coverage, the intents' token look-ups); no vector index.
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        catalog: Catalog,
+        vectors: np.ndarray,
+        collection: MilvusCatalog,
+        lexical: LexicalIndex,
+        per_side: int = CANDIDATES,
+        **kwargs: Any,
+    ) -> None:
+        self.collection = collection
+        self.bm25 = SparseBm25(lexical)
+        self.per_side = per_side
+        super().__init__(model, catalog, vectors, lexical=_DeferredLexical(lexical), index=collection, **kwargs)  # type: ignore[arg-type]
+
+    def _rank(
+        self,
+        query: str,
+        qvec: np.ndarray | None,
+        mode: str,
+        top: int,
+        weight: float,
+        filters: Filters,
+        parsed: ParsedQuery | None = None,
+        price: PriceRange | None = None,
+        lex_all: np.ndarray | None = None,
+    ) -> tuple[list[Any], float | None]:
+        found = self.fetch(query, qvec, filters)
+        return super()._rank(query, qvec, mode, top, weight, filters, parsed, price, found)  # type: ignore[arg-type]
+
+    def fetch(self, query: str, qvec: np.ndarray | None, filters: Filters) -> _Candidates:
+        """The candidates Milvus returns for `query` (BM25 text) and `qvec` under `filters`: catalog rows ascending,
+        their cosines (None without a vector) and BM25 scores, computed here from the returned vectors."""
+        sparse = self.bm25.query(query)
+        hits = self.collection.candidates(qvec, sparse, filter_expression(filters), self.per_side)
+        hits = [h for h in hits if h["id"] in self.catalog]  # a product the store has but this catalog lacks: not shown
+        rows = np.fromiter((self.catalog.index_of(h["id"]) for h in hits), dtype=np.int64, count=len(hits))
+        order = np.argsort(rows, kind="stable")
+        rows, hits = rows[order], [hits[i] for i in order.tolist()]
+        lexical = np.fromiter((sum(h["sparse"].get(k, 0.0) * w for k, w in sparse.items()) for h in hits), dtype=np.float32, count=len(hits))
+        if qvec is None and len(rows) < self.per_side:
+            rows, lexical = self._pad_with_unmatched(rows, lexical, filters)
+        cosines = None
+        if qvec is not None:
+            dense = np.asarray([h["dense"] for h in hits], dtype=np.float32).reshape(len(hits), -1)
+            cosines = dense @ np.asarray(qvec, dtype=np.float32)
+        return _Candidates(rows, cosines, lexical)
+
+    def _pad_with_unmatched(self, rows: np.ndarray, lexical: np.ndarray, filters: Filters) -> tuple[np.ndarray, np.ndarray]:
+        """Lexical mode ranks every product in-process, those BM25 scores 0 after the rest, in catalog order; Milvus returns
+        only products that match. The first unmatched products under the filters fill the candidates up to `per_side`."""
+        mask = filters.mask(self._categories, self._prices)
+        allowed = np.arange(len(self.catalog)) if mask is None else np.flatnonzero(mask)
+        extra = np.setdiff1d(allowed[: self.per_side + len(rows)], rows, assume_unique=True)[: self.per_side - len(rows)]
+        merged = np.concatenate([rows, extra])
+        order = np.argsort(merged, kind="stable")
+        return merged[order], np.concatenate([lexical, np.zeros(len(extra), dtype=np.float32)])[order]
+
+    def _candidates(self, qvec: np.ndarray | None, lex: Any, mask: np.ndarray | None) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
+        """The rows Milvus returned (it applied the filters), and their cosines, already computed."""
+        return lex.rows, ((lex.rows, lex.cosines) if qvec is not None else None)
+
+
+def milvus_engine(
+    catalog: Catalog,
+    vectors: np.ndarray,
+    uri: str,
+    model_fp: str,
+    catalog_key: str | None = None,
+    lexical: LexicalIndex | None = None,
+    on_progress: Progress | None = None,
+    index_type: str | None = None,
+    **engine_kwargs: Any,
+) -> MilvusEngine:
+    """An engine over `catalog` searched through Milvus at `uri`, its collection synced first (a no-op when it already
+    holds this catalog: one scan of ids and hashes).
+
+    Args:
+        catalog_key: names the catalog's collection (with the model): a stable key (say "shop") lets the next version of
+            the catalog update it in place; None: the catalog's fingerprint (every distinct catalog its own collection).
+        engine_kwargs: passed to SearchEngine (model, encoder, tokenizer, no_answer, …); `model` defaults to None.
+    """
+    lexical = lexical or LexicalIndex(map(lexical_document, catalog.products), names=(p.name for p in catalog.products))
+    collection = MilvusCatalog(uri, collection_name(model_fp, catalog_key or catalog.fingerprint[:16]), int(vectors.shape[1]))
+    collection.sync(catalog, vectors, SparseBm25(lexical), on_progress=on_progress, index_type=index_type)
+    model = engine_kwargs.pop("model", None)
+    return MilvusEngine(model, catalog, vectors, collection, lexical, **engine_kwargs)
+
+
+def as_milvus_engine(
+    engine: SearchEngine,
+    uri: str,
+    model_fp: str,
+    catalog_key: str | None = None,
+    on_progress: Progress | None = None,
+    index_type: str | None = None,
+) -> MilvusEngine:
+    """The same search as an in-process `engine` (its model, encoder, tokenizer, "nothing relevant" rule, vectors and
+    BM25 index), served from Milvus at `uri`. See `milvus_engine`."""
+    lexical = engine.lexical._lexical if isinstance(engine.lexical, _DeferredLexical) else engine.lexical
+    return milvus_engine(
+        engine.catalog,
+        engine.vectors,
+        uri,
+        model_fp,
+        catalog_key=catalog_key,
+        lexical=lexical,
+        on_progress=on_progress,
+        index_type=index_type,
+        model=engine.model,
+        encoder=engine.encoder,
+        tokenizer=engine.tokenizer,
+        no_answer=engine.no_answer,
+    )
+
+
+def sparse_scores(bm25: SparseBm25, query: str, documents: Iterable[tuple[int, Product]]) -> np.ndarray:
+    """The sparse inner products of a query with documents (row, product): what Milvus computes, for tests.
+
+    Example: sparse_scores(bm25, "键盘", enumerate(catalog.products)) ≈ LexicalIndex.scores("键盘")
+    """
+    q = bm25.query(query)
+    return np.array([sum(bm25.document(row, p).get(k, 0.0) * w for k, w in q.items()) for row, p in documents], dtype=np.float32)
