@@ -115,6 +115,13 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
         fingerprint = model_fingerprint(path)
         embed_catalog(model, fingerprint, catalog, cache, on_progress=progress.embedding(name))
         engine = build_engine(model, fingerprint, catalog, cache, model_dir=path)
+        if args.backend == "milvus":
+            from shopsearch.retrieval.milvus_backend import as_milvus_engine
+
+            uri = args.milvus_uri or settings.milvus_uri
+            progress.say(f"{name}: loading the catalog into Milvus at {uri}")
+            engine = as_milvus_engine(engine, uri, fingerprint, on_progress=progress.embedding(f"{name} → Milvus"))
+            progress.say(f"{name}: Milvus collection {engine.collection.name}, dense index {engine.collection.index_type}")
         torch.set_num_threads(1)  # queries: one at a time in the app, one thread here too
         vectors = encode_queries(engine, answered) if set(methods) - {"lexical"} else None
         progress.say(f"{name}: {len(answered)} queries encoded; searching ({', '.join(methods)})")
@@ -251,6 +258,13 @@ def main(argv: list[str] | None = None) -> None:
     )
     p.add_argument("--threads", type=int, default=1, help="torch threads for embedding the catalog (queries always use 1)")
     p.add_argument("--json", default=None, help="write the overall and per-kind results here")
+    p.add_argument(
+        "--backend",
+        choices=("memory", "milvus"),
+        default=settings.backend,
+        help="search in-process (memory) or through Milvus (default: SHOPSEARCH_BACKEND, else memory)",
+    )
+    p.add_argument("--milvus-uri", default=None, help="a Milvus Lite file (*.db) or http://host:19530 (default: SHOPSEARCH_MILVUS_URI)")
     p.set_defaults(func=_cmd_evaluate)
     p = sub.add_parser("calibrate", help="fit the 'nothing relevant' rule on the dev queries (cross-validated)")
     p.add_argument("--catalog", default=str(settings.catalog_path))

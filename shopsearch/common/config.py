@@ -67,6 +67,10 @@ class Settings:
     disk_budget_mb: int  # runs + their ONNX exports + downloads + uploads + stored catalogs, evicted oldest first
     sweep_seconds: int  # how often the janitor expires runs and enforces the disk budget
     gradio_cache_dir: Path  # gradio's upload/output folder (GRADIO_TEMP_DIR); downloads are made inside it
+    # Where searches run: "memory" (in-process: the default, right for a Space) or "milvus" (retrieval/milvus_backend.py).
+    backend: str = "memory"
+    # Milvus: a local path is a Milvus Lite file (embedded, no server); http://host:19530 a Milvus server or cluster.
+    milvus_uri: str = ""
 
 
 @lru_cache(maxsize=1)
@@ -102,4 +106,6 @@ def get_settings() -> Settings:
         disk_budget_mb=_env_int("SHOPSEARCH_DISK_BUDGET_MB", 1536),
         sweep_seconds=_env_int("SHOPSEARCH_SWEEP_SECONDS", 30),
         gradio_cache_dir=gradio_cache_dir(),
+        backend=os.environ.get("SHOPSEARCH_BACKEND", "memory").strip().lower() or "memory",
+        milvus_uri=os.environ.get("SHOPSEARCH_MILVUS_URI", "") or str(runs_dir.parent / "milvus.db"),
     )

@@ -23,10 +23,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from shopsearch.common.config import get_settings
 from shopsearch.common.errors import UserError
 from shopsearch.common.threads import in_own_thread
 from shopsearch.data.catalog import Catalog
 from shopsearch.retrieval.embeddings import EmbeddingCache, Encoder, Progress, TorchEncoder, model_fingerprint
+from shopsearch.retrieval.milvus_backend import MilvusEngine, as_milvus_engine, milvus_engine
 from shopsearch.retrieval.no_answer import NoAnswerRule
 from shopsearch.retrieval.onnx_encoder import OnnxEncoder, export_path
 from shopsearch.retrieval.search import SearchEngine, build_engine
@@ -82,7 +84,14 @@ class ModelStore:
         base: SentenceTransformer | None = None,
         chinese_dir: Path | None = None,
         chinese: SentenceTransformer | None = None,
+        backend: str | None = None,
+        milvus_uri: str | None = None,
     ) -> None:
+        """`backend` and `milvus_uri`: where engines search ("memory" or "milvus"); None: the settings' (SHOPSEARCH_BACKEND,
+        SHOPSEARCH_MILVUS_URI)."""
+        settings = get_settings()
+        self.backend = backend or settings.backend
+        self.milvus_uri = milvus_uri or settings.milvus_uri
         self.runs_dir = Path(runs_dir)
         self.cache = cache
         self.max_loaded_runs = max_loaded_runs
@@ -219,6 +228,8 @@ class ModelStore:
                         tokenizer=self.tokenizer(model_id, session),
                     )
                 )
+                if self.backend == "milvus" and not isinstance(engine, MilvusEngine):  # built in-process on first sight
+                    engine = as_milvus_engine(engine, self.milvus_uri, info.fingerprint, on_progress=on_progress)
             except BaseException:
                 with self._lock:
                     self._building.pop(key, None)
@@ -240,6 +251,16 @@ class ModelStore:
         encoder = self._cached_encoder(info)
         if encoder is None:
             return None
+        if self.backend == "milvus":
+            return milvus_engine(
+                catalog,
+                vectors,
+                self.milvus_uri,
+                info.fingerprint,
+                encoder=encoder,
+                no_answer=NoAnswerRule.for_model(info.path),
+                tokenizer=self.tokenizer(model_id, session),
+            )
         return SearchEngine(
             None,
             catalog,
