@@ -275,3 +275,21 @@ def test_the_plan_offers_the_steps_that_fit_the_time_cap(finetuner):
     plan = slow.plan(FinetuneSpec("chinese", triplets(3), chinese=ChineseParams(steps=100)))
     assert plan.over_cap and plan.fitting_steps is not None and plan.fitting_steps * 2.0 + slow.timer.in_trainer["chinese"] <= 60
     assert not slow.plan(FinetuneSpec("chinese", triplets(3), chinese=ChineseParams(steps=10))).over_cap
+
+
+def test_a_full_line_refuses_at_the_door_and_the_session_can_try_again(finetuner):
+    """The line's refusal must not leave the session marked as running (it could never fine-tune again)."""
+    from shopsearch.training.line import TrainingQueue
+
+    line = TrainingQueue(max_waiting=0)
+    busy = line.enter("someone else")
+    full = Finetuner(finetuner.store, finetuner.shipped_catalog, [], Limits(), line)
+    spec = FinetuneSpec("chinese", triplets(3), start=CHINESE, current=CHINESE, chinese=ChineseParams(steps=1))
+    with pytest.raises(UserError, match="already waiting"):
+        next(full.job(spec, "s").run())
+    assert not full.running("s")
+    busy.leave()
+    job = full.job(spec, "s").run()
+    assert isinstance(next(job), Started), "the session is not stuck behind its refused attempt"
+    job.close()
+    assert not full.running("s") and not line.busy

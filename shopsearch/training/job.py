@@ -406,7 +406,12 @@ class FinetuneJob:
                     "You already have a fine-tune running or waiting; wait for it to finish (or stop it) first.",
                 )
             owner._running[session] = self
-        ticket = owner.line.enter(session) if owner.line is not None else None
+        try:
+            ticket = owner.line.enter(session) if owner.line is not None else None
+        except BaseException:  # a full line refuses at the door: this session has no job then
+            with owner._lock:
+                owner._running.pop(session, None)
+            raise
         worker: threading.Thread | None = None
         saved = False
         try:
