@@ -52,7 +52,11 @@ INSERT_BATCH = 2_000  # products per insert/upsert request (≈ 2000 × (1.5 kB 
 # HNSW is what Milvus recommends for in-memory serving at high recall; IVF_FLAT is accepted too (index_type=...).
 FLAT_BELOW = 100_000
 HNSW_PARAMS = {"M": 16, "efConstruction": 200}
-HNSW_EF = 2 * CANDIDATES  # ef ≥ limit; 2× the candidates asked for keeps recall@200 high (bench_milvus.py measures)
+HNSW_EF = CANDIDATES  # ef ≥ limit; 4× the candidates asked for per side (PER_SIDE)
+# Candidates Milvus returns per side. Milvus Lite's cost grows with it (its search runs in Python: 20 vs 200 hits of one
+# dense search took 3.5 vs 24 ms at 328 products); on the eval queries (411) 50 and 200 gave the same hybrid top 10 for
+# every query (bench_milvus.py parity; BENCHMARKS.md). The in-process IVF path asks CANDIDATES (200) per side instead.
+PER_SIDE = 50
 RRF_K = 60  # only merges the two candidate lists into one answer: the engine re-scores every candidate itself
 
 
@@ -127,6 +131,8 @@ class SparseBm25:
         tokens, pinyin = self.lexical._query_tokens(text)
         vector: dict[int, float] = {}
         for kind, index, listed in (("t", self._text, tokens), ("p", self._pinyin, pinyin)):
+            if index is None:  # no pinyin index: `_query_tokens` found no pinyin either
+                continue
             for token in listed:  # a token listed twice counts twice, as in LexicalIndex.scores
                 t = index.vocab.get(token)
                 if t is not None:
@@ -309,6 +315,10 @@ class MilvusCatalog:
                 on_progress(start + len(rows), len(write))
         for start in range(0, len(gone), batch):
             self.client.delete(self.name, ids=gone[start : start + batch])
+        if write or gone:
+            # Sealed segments are searched through their indexes; Milvus Lite searches unflushed rows by rebuilding a
+            # sparse index over them for every query (a 10k-product load left unflushed: 6.4 s a hybrid query).
+            self.client.flush(self.name)
         if new:
             self._build_index()
         elif self.index_type is None:
@@ -398,7 +408,7 @@ class MilvusEngine(SearchEngine):
         vectors: np.ndarray,
         collection: MilvusCatalog,
         lexical: LexicalIndex,
-        per_side: int = CANDIDATES,
+        per_side: int = PER_SIDE,
         **kwargs: Any,
     ) -> None:
         self.collection = collection
