@@ -7,17 +7,13 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from shopsearch.common.errors import CsvFileError, TripletFileError
 from shopsearch.data.catalog import Catalog
 from shopsearch.data.csvio import read_table
-from shopsearch.text.tokens import missing_cjk_chars, token_counts, unknown_rate
-
-if TYPE_CHECKING:
-    from transformers import PreTrainedTokenizerBase
+from shopsearch.text.tokens import AnyTokenizer, missing_cjk_chars, token_counts, unknown_rate
 
 COLUMNS = ("sentence_0", "sentence_1", "sentence_2")
 # The seed model card's four query templates.
@@ -174,7 +170,7 @@ def check_frame(
     frame: pd.DataFrame,
     encoding: str = "utf-8",
     delimiter: str = ",",
-    tokenizer: PreTrainedTokenizerBase | None = None,
+    tokenizer: AnyTokenizer | None = None,
     max_rows: int | None = None,
 ) -> tuple[TripletSet, CheckReport]:
     """Validate a table of strings as triplets, dropping bad rows and counting why.
@@ -227,7 +223,7 @@ def read_triplets(
     path: str | Path,
     max_mb: int,
     max_rows: int,
-    tokenizer: PreTrainedTokenizerBase | None = None,
+    tokenizer: AnyTokenizer | None = None,
 ) -> tuple[TripletSet, CheckReport]:
     """Read an uploaded triplet CSV (any common encoding/delimiter/column names) and check it.
 

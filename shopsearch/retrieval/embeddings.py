@@ -14,7 +14,7 @@ import logging
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, cast
 
 import numpy as np
 from numpy.lib.format import open_memmap
@@ -44,7 +44,9 @@ class TorchEncoder:
 
     def __init__(self, model: SentenceTransformer) -> None:
         self.model = model
-        self.dim = model.get_embedding_dimension()
+        # `int | None` in sentence-transformers: None only for a model whose last module states no dimension; the models
+        # searched here end in Pooling/Normalize, which state it.
+        self.dim = cast(int, model.get_embedding_dimension())
 
     def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         return self.model.encode(list(texts), batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
@@ -52,7 +54,7 @@ class TorchEncoder:
 
 def as_encoder(model: SentenceTransformer | Encoder) -> Encoder:
     """An Encoder (it has `dim`) as is; a bare SentenceTransformer wrapped in a TorchEncoder."""
-    return model if hasattr(model, "dim") else TorchEncoder(model)
+    return cast("Encoder", model) if hasattr(model, "dim") else TorchEncoder(cast("SentenceTransformer", model))
 
 
 def model_fingerprint(model_dir: str | Path) -> str:

@@ -12,6 +12,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -19,6 +20,9 @@ import pandas as pd
 from shopsearch.common.errors import CatalogError, CsvFileError, UserError
 from shopsearch.data.catalog import Catalog, catalog_from_frame
 from shopsearch.data.csvio import NO_ROW_LIMIT, read_table
+
+if TYPE_CHECKING:
+    import torch
 
 # The `kind` column of data/dev_queries.csv and data/eval_queries.csv: one per query, so results are reported per slice.
 # Rows that existed before the column were classified by fixed rules, in this order of precedence: no answer; latin-only
@@ -287,6 +291,12 @@ def first_rank(ranked: list[str], relevant: frozenset[str]) -> int | None:
     return next((i for i, doc in enumerate(ranked, start=1) if doc in relevant), None)
 
 
+class _EvaluatorExtras(TypedDict, total=False):
+    """What `ir_evaluator_check` may pass InformationRetrievalEvaluator besides the model."""
+
+    corpus_embeddings: torch.Tensor
+
+
 def ir_evaluator_check(model, catalog, queries: list[EvalQuery], name: str, corpus_embeddings: np.ndarray | None = None) -> dict[str, float]:
     """The same metrics from sentence-transformers' InformationRetrievalEvaluator (a cross-check).
 
@@ -310,7 +320,9 @@ def ir_evaluator_check(model, catalog, queries: list[EvalQuery], name: str, corp
         name=name,
         write_csv=False,
     )
-    extra = {} if corpus_embeddings is None else {"corpus_embeddings": torch.from_numpy(np.asarray(corpus_embeddings, dtype=np.float32))}
+    extra: _EvaluatorExtras = (
+        {} if corpus_embeddings is None else {"corpus_embeddings": torch.from_numpy(np.asarray(corpus_embeddings, dtype=np.float32))}
+    )
     raw = evaluator(model, **extra)
     get = lambda key: float(raw[f"{name}_cosine_{key}"])  # noqa: E731
     return {"recall@1": get("accuracy@1"), "recall@5": get("accuracy@5"), "mrr@10": get("mrr@10"), "ndcg@10": get("ndcg@10")}
@@ -331,7 +343,10 @@ def triplet_margins(model, triplets) -> list[WrongTriplet]:
         for texts in (triplets.anchors, triplets.positives, triplets.negatives)
     )
     margins = (a * p).sum(axis=1) - (a * n).sum(axis=1)
-    return [WrongTriplet(*row, float(m)) for *row, m in zip(triplets.anchors, triplets.positives, triplets.negatives, margins)]
+    return [
+        WrongTriplet(anchor, positive, negative, float(m))
+        for anchor, positive, negative, m in zip(triplets.anchors, triplets.positives, triplets.negatives, margins)
+    ]
 
 
 def margins_accuracy(margins: Sequence[WrongTriplet]) -> float:

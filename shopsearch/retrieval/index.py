@@ -11,6 +11,7 @@ import contextlib
 import os
 import weakref
 from collections.abc import Iterator
+from typing import cast
 
 import numpy as np
 
@@ -26,12 +27,11 @@ def row_blocks(vectors: np.ndarray, rows: int = BLOCK_ROWS) -> Iterator[tuple[in
     Example: 150k rows, rows=65_536 -> blocks starting at 0, 65_536 and 131_072
     """
     path = _plain_file(vectors)
-    plain_file = path is not None
     dim = vectors.shape[1]
     for start in range(0, len(vectors), rows):
         count = min(rows, len(vectors) - start)
-        if plain_file:
-            offset = vectors.offset + start * dim * 4
+        if path is not None:
+            offset = cast(np.memmap, vectors).offset + start * dim * 4  # a path comes only with a memmap
             yield start, np.fromfile(path, dtype=np.float32, count=count * dim, offset=offset).reshape(count, dim)
         else:
             yield start, np.ascontiguousarray(vectors[start : start + count], dtype=np.float32)
@@ -61,7 +61,7 @@ class RowReader:
         if path is not None:
             self._fd = os.open(path, os.O_RDONLY)
             weakref.finalize(self, os.close, self._fd)
-            self._offset = vectors.offset
+            self._offset = cast(np.memmap, vectors).offset  # a path comes only with a memmap
             self._row_bytes = vectors.shape[1] * 4
 
     def __call__(self, ids: np.ndarray) -> np.ndarray:
@@ -241,13 +241,13 @@ class IvfIndex:
         if self.probe_margin is not None and allowed is None:
             close = int((centroid_scores[0] >= centroid_scores[0, 0] - self.probe_margin).sum())
             lists[:, max(self.min_probe, close) :] = -1  # faiss skips a list numbered -1
-        params = faiss.SearchParametersIVF(nprobe=nprobe)
+        params = faiss.SearchParametersIVF(nprobe=nprobe)  # type: ignore[call-arg]  # faiss's wrapper takes fields as keywords; its stub says no arguments
         if allowed is not None:
             bitmap = np.packbits(np.asarray(allowed, dtype=bool), bitorder="little")  # row i is bit i % 8 of byte i // 8
             params.sel = selector = faiss.IDSelectorBitmap(len(bitmap), faiss.swig_ptr(bitmap))
         scores, ids = np.empty((1, k), dtype=np.float32), np.empty((1, k), dtype=np.int64)
         # The lists chosen above, searched (faiss's Python wrapper of this call takes no parameters, so the C++ one).
-        self._index.search_preassigned_c(
+        self._index.search_preassigned_c(  # type: ignore[attr-defined]  # a SWIG method faiss's stub leaves out
             1,
             faiss.swig_ptr(x),
             k,

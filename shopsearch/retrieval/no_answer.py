@@ -242,7 +242,7 @@ class NoAnswerRule:
         return path
 
 
-def flag_report(flagged: Sequence[bool], truth: Sequence[bool]) -> dict[str, float]:
+def flag_report(flagged: Sequence[bool] | np.ndarray, truth: Sequence[bool] | np.ndarray) -> dict[str, float]:
     """Precision and recall of flags on the no-answer queries (truth True), false alarms on the answered ones.
 
     Example: ([True, True, False], [True, False, False]) -> precision 0.5, recall 1.0, false alarms 0.5
@@ -294,7 +294,8 @@ def fit_rule(signals: Sequence[Signals], truth: Sequence[bool], use_cosine: bool
 
     cut = float(max(cuts, key=quality))
     full = [0.0, *weights] if not use_cosine else list(weights)
-    return NoAnswerRule(*(round(float(w), 3) for w in full), bias=round(-cut, 3))
+    # `full` is always the three weights (cosine, coverage, length): mypy cannot count a starred generator.
+    return NoAnswerRule(*(round(float(w), 3) for w in full), bias=round(-cut, 3))  # type: ignore[misc]
 
 
 def cross_validate(

@@ -35,7 +35,7 @@ import threading
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 from tokenizers import Tokenizer
@@ -45,6 +45,7 @@ from shopsearch.retrieval.embeddings import model_fingerprint
 if TYPE_CHECKING:
     import onnxruntime
     from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Transformer
     from transformers import PreTrainedTokenizerBase
 
 log = logging.getLogger(__name__)
@@ -110,7 +111,7 @@ def check_supported(model: SentenceTransformer) -> None:
         raise ValueError(f"the tokenizer pads on the {model.tokenizer.padding_side}")
     import torch
 
-    if next(model[0].auto_model.parameters()).dtype != torch.float32:
+    if next(cast("Transformer", model[0]).auto_model.parameters()).dtype != torch.float32:  # the shape above: model[0] is a Transformer
         raise ValueError("weights are not float32")
 
 
@@ -133,7 +134,8 @@ def _metadata(model: SentenceTransformer) -> dict[str, str]:
     """What the export must carry to encode without the model: see the META_ constants."""
     reference = model.encode(list(PROBE_TEXTS), normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
     return {
-        META_TOKENIZER: private_tokenizer(model.tokenizer, model.max_seq_length).to_str(),
+        # sentence-transformers types max_seq_length `int | None`; the models exported here set it (an assert would change how a None fails).
+        META_TOKENIZER: private_tokenizer(model.tokenizer, model.max_seq_length).to_str(),  # type: ignore[arg-type]
         META_MAX_LENGTH: str(model.max_seq_length),
         META_PROBES: json.dumps(reference.astype(float).tolist()),
     }
@@ -185,7 +187,7 @@ def export(model: SentenceTransformer, path: Path) -> dict[str, int]:
     # A copy with eager attention: transformers' SDPA path traces into ~630 nodes (NaN guards, mask arithmetic) that
     # the fusion does not recognise, the eager one into the pattern it fuses into one Attention op per layer. The copy
     # leaves the caller's model, which other threads may be encoding with, untouched.
-    transformer = copy.deepcopy(model[0].auto_model).eval()  # eval: no dropout in the graph
+    transformer = copy.deepcopy(cast("Transformer", model[0]).auto_model).eval()  # eval: no dropout in the graph
     transformer.set_attn_implementation("eager")
     config = transformer.config
     # Trace with padding in the batch, so the graph keeps the attention mask rather than a shortcut for none.

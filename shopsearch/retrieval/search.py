@@ -9,7 +9,7 @@ from collections.abc import Collection
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
@@ -202,8 +202,9 @@ class SearchEngine:
         single_threaded_blas()
         self.model = model
         self.no_answer = no_answer
-        self.encoder: Encoder = encoder or TorchEncoder(model)
-        self.tokenizer: AnyTokenizer = tokenizer if tokenizer is not None else _own_tokenizer(model)  # what `view` shows
+        # `model` is None only when `encoder` and `tokenizer` are given (see above): the fallbacks read it only then.
+        self.encoder: Encoder = encoder or TorchEncoder(cast("SentenceTransformer", model))
+        self.tokenizer: AnyTokenizer = tokenizer if tokenizer is not None else _own_tokenizer(cast("SentenceTransformer", model))  # what `view` shows
         self.catalog = catalog
         self.vectors = vectors
         self.index: ExactIndex | IvfIndex = index or build_index(vectors, ann_threshold)
@@ -382,6 +383,7 @@ class SearchEngine:
         if lex_all is None:
             lex_all = self.lexical.scores(query)
         ids, known = self._candidates(qvec, lex_all, filters.mask(self._categories, self._prices))
+        rows: np.ndarray | slice
         if ids is None:  # every row, by a slice: no gathered copies of million-long arrays
             rows, ids, lex = slice(None), np.arange(len(self.catalog)), lex_all
             sem = self.vectors @ qvec if qvec is not None else None
@@ -391,10 +393,12 @@ class SearchEngine:
         if len(ids) == 0:
             return [], None
         if mode == "semantic":
+            assert sem is not None  # `search` encodes the query in every mode but "lexical"
             fused = sem
         elif mode == "lexical":
             fused = lex
         else:
+            assert sem is not None  # `search` encodes the query in every mode but "lexical"
             lex_norm = lex / lex.max() if lex.max() > 0 else lex
             fused = weight * sem + (1 - weight) * lex_norm
         boost = self._boost(rows, fused, parsed, price)
@@ -424,7 +428,7 @@ class SearchEngine:
                     score=float(fused[j]),
                     semantic=float(sem[j]) if sem is not None else 0.0,
                     lexical=float(lex[j]),
-                    rank_semantic=int(rank_semantic[rank - 1]) if sem is not None else None,
+                    rank_semantic=int(rank_semantic[rank - 1]) if rank_semantic is not None else None,  # set exactly when `sem` is
                     rank_lexical=rank_lexical.get(j),
                     boost=float(boost[j]) if boost is not None else 0.0,
                     demoted=demoted.get(j, ()),
@@ -450,8 +454,10 @@ class SearchEngine:
             boost += AUDIENCE_BOOST * self._audience_rows(parsed.audience)[rows]
         prices = self._prices[rows]
         if soft:
+            assert price is not None  # `soft` is False without a price
             boost += PRICE_BOOST * price_closeness(prices, price)
         if prefer:
+            assert price is not None and price.prefer is not None  # `prefer` is truthy only when the price prefers an end
             boost += PRICE_BOOST * price_order(prices, fused, price.prefer)
         scale = float(fused.max()) if fused.max() > 0 else 1.0
         return scale * boost

@@ -102,18 +102,18 @@ class Janitor:
         """Everything visitors left on disk, oldest first."""
         runs = self.store.run_files()  # one snapshot: a run saved between two calls would be counted twice or not at all
         found = [
-            Item("run", last_used, sum(disk_bytes(p) for p in paths), lambda run_id=run_id: self.store.forget_run(run_id))
+            Item("run", last_used, sum(disk_bytes(p) for p in paths), lambda run_id=run_id: self.store.forget_run(run_id))  # type: ignore[misc]  # a lambda binding a loop variable by default (python/mypy#15459)
             for last_used, run_id, paths in runs
         ]
         attached = {p for _, _, paths in runs for p in paths}
         if self.downloads.directory.is_dir():
             for folder in self.downloads.directory.iterdir():
                 if folder not in attached:  # a run's zip goes with its run
-                    found.append(Item("download", _mtime(folder), disk_bytes(folder), lambda p=folder: _remove(p)))
+                    found.append(Item("download", _mtime(folder), disk_bytes(folder), lambda p=folder: _remove(p)))  # type: ignore[misc]  # a lambda binding a loop variable by default (python/mypy#15459)
         for entry in self._gradio_entries() - self._startup_entries:
-            found.append(Item("upload", _mtime(entry), disk_bytes(entry), lambda p=entry: _remove(p)))
+            found.append(Item("upload", _mtime(entry), disk_bytes(entry), lambda p=entry: _remove(p)))  # type: ignore[misc]  # a lambda binding a loop variable by default (python/mypy#15459)
         for path in self.uploads.files():
-            found.append(Item("catalog", _mtime(path), disk_bytes(path), lambda p=path: self.uploads.delete(p)))
+            found.append(Item("catalog", _mtime(path), disk_bytes(path), lambda p=path: self.uploads.delete(p)))  # type: ignore[misc]  # a lambda binding a loop variable by default (python/mypy#15459)
         return sorted(found, key=lambda item: item.last_used)
 
     def usage(self) -> int:

@@ -277,6 +277,7 @@ def _price_intent(kind: str, match: re.Match[str], span: tuple[int, int], words:
     elif kind == "lower":
         price, label = PriceRange(low=a, words=(words,)), f"价格 ≥ {_money(a)} · price ≥ {a:.10g}"
     elif kind == "range":
+        assert b is not None  # a range without `b` returned None above
         price, label = PriceRange(low=a, high=b, words=(words,)), f"价格 {_money(a)}–{_money(b)} · price {a:.10g}–{b:.10g}"
     elif kind == "around":
         low, high = round(a * (1 - AROUND_WINDOW), 2), round(a * (1 + AROUND_WINDOW), 2)

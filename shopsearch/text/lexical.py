@@ -635,5 +635,6 @@ class LexicalIndex:
         text, pinyin = self._query_tokens(query)
         scores = self._text.scores(text)
         if pinyin:
+            assert self._pinyin is not None  # `_query_tokens` finds pinyin only in an index built with names
             scores = scores + self._pinyin.scores(pinyin)
         return scores

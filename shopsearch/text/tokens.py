@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, Union, cast
 
 from tokenizers import Tokenizer
 
@@ -85,7 +85,8 @@ def view(tokenizer: AnyTokenizer, text: str) -> TokenView:
         raw_tokens, offsets = encoding.tokens, encoding.offsets
     else:
         hf = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, truncation=False)
-        raw_tokens, offsets = tokenizer.convert_ids_to_tokens(hf["input_ids"]), hf["offset_mapping"]
+        # A list of ids gives a list of tokens (transformers' `str | list[str]` covers a single id too).
+        raw_tokens, offsets = cast("list[str]", tokenizer.convert_ids_to_tokens(hf["input_ids"])), hf["offset_mapping"]
     # Characters added to the vocabulary come back padded with spaces (" 想 ") in transformers 5; the ids are right.
     tokens = [t.strip() for t in raw_tokens]
     unk = tokenizer.unk_token

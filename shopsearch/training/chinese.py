@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import torch
 from datasets import Dataset, DatasetDict
@@ -39,6 +40,9 @@ from shopsearch.training.params import ChineseParams  # noqa: F401 — re-export
 from shopsearch.training.seed import BASE_MODEL_ID, RunResult, StepLog, _ProgressCallback, load_model, save_atomically
 from shopsearch.training.vocab import chinese_vocabulary, extend_vocabulary
 
+if TYPE_CHECKING:
+    from sentence_transformers.sentence_transformer.modules import Transformer
+
 log = logging.getLogger(__name__)
 VOCAB_INITS = ("gloss", "random", "mean", "none")
 
@@ -49,7 +53,7 @@ SHIPPED_DISTILL_STEPS = 150
 
 
 def _optimizer(model: SentenceTransformer, lr: float, embedding_lr: float) -> torch.optim.Optimizer:
-    embeddings = model[0].auto_model.get_input_embeddings().weight
+    embeddings = cast("Transformer", model[0]).auto_model.get_input_embeddings().weight  # model[0] types as a bare Module
     body = [p for p in model.parameters() if p.requires_grad and p is not embeddings]
     return torch.optim.AdamW([{"params": body, "lr": lr}, {"params": [embeddings], "lr": embedding_lr}], lr=lr, weight_decay=0.0)
 
@@ -125,7 +129,7 @@ def distill(
             train_dataset=dataset,
             loss=loss,
             callbacks=[callback],
-            optimizers=(_optimizer(model, params.learning_rate, params.embedding_lr * 2), None),
+            optimizers=(_optimizer(model, params.learning_rate, params.embedding_lr * 2), None),  # type: ignore[arg-type]  # None = the default scheduler; sentence-transformers' annotation leaves out the Optional
         )
         trainer.train()
         return trainer.state.global_step
@@ -228,7 +232,7 @@ def train_chinese(
                     train_dataset=dataset,
                     loss=loss,
                     callbacks=[callback],
-                    optimizers=(_optimizer(model, params.learning_rate, params.embedding_lr), None),
+                    optimizers=(_optimizer(model, params.learning_rate, params.embedding_lr), None),  # type: ignore[arg-type]  # None = the default scheduler; sentence-transformers' annotation leaves out the Optional
                 )
                 trainer.train()
                 done += trainer.state.global_step

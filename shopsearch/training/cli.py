@@ -106,7 +106,9 @@ def main(argv: list[str] | None = None) -> None:
                 result = report.result
                 final = f"; final loss {result.losses[-1].loss:.4f}" if result.losses else ""
                 print(f"done: {result.steps_done} steps in {result.seconds:.1f} s{final}; {result.added_tokens} tokens added")
-                before, after = report.column("current").scores, report.column("new").scores
+                current, new = report.column("current"), report.column("new")
+                assert current is not None and new is not None  # FinetuneJob's report always has both columns
+                before, after = current.scores, new.scores
                 for metric in ("recall@1", "mrr@10"):
                     if metric in after:
                         print(f"semantic {metric}: start model {before[metric]:.3f} → new {after[metric]:.3f}")

@@ -27,7 +27,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 from shopsearch.common.errors import UserError
 from shopsearch.common.threads import in_own_thread
@@ -50,6 +50,13 @@ METRICS = ("recall@1", "recall@5", "mrr@10", "ndcg@10")
 DECIDING_METRIC = "mrr@10"  # a new model is switched on only if this is at least the session model's
 # The seed model card's widget queries: the top-1 before and after, on the shipped catalog.
 GOLDEN = ["我想买一个羽毛球拍", "有什么好的斯伯丁街头篮球推荐吗？", "寻找一款网速", "寻找一款K7", "最近在看童趣派，有什么建议？"]
+
+
+class _FastTraining(TypedDict, total=False):
+    """What a fast run (`FinetuneSpec.fast`) sets in either recipe's params."""
+
+    threads: int
+    bf16: bool
 
 
 @dataclass(frozen=True)
@@ -429,7 +436,8 @@ class FinetuneJob:
             models = [("current", spec.current)] + ([("start", spec.start)] if spec.start != spec.current else [])
             # torch work in threads of their own, never this one: an OpenMP pool left in a living thread slows the
             # steps (threads.py).
-            before = {role: in_own_thread(lambda m=model_id: self._measure(m, measured, held_out)[0]) for role, model_id in models}
+            # mypy cannot type a lambda whose default binds a loop variable (python/mypy#15459).
+            before = {role: in_own_thread(lambda m=model_id: self._measure(m, measured, held_out)[0]) for role, model_id in models}  # type: ignore[misc]
             golden_queries = GOLDEN if measured.source == "eval" else [q.query for q in measured.queries[:5]]
             golden_before = self._top1(spec.current, golden_queries)
             logged: queue.Queue[StepLog] = queue.Queue()
@@ -519,7 +527,8 @@ class FinetuneJob:
             if self._owned_dir:
                 kept = any(i.id == self.run_id for i in store.runs(session))
                 if worker is not None and worker.is_alive():
-                    threading.Thread(target=lambda w=worker: (w.join(), shutil.rmtree(self.out_dir, ignore_errors=True)), daemon=True).start()
+                    # The tuple only runs the two calls in order; its items are never read.
+                    threading.Thread(target=lambda w=worker: (w.join(), shutil.rmtree(self.out_dir, ignore_errors=True)), daemon=True).start()  # type: ignore[func-returns-value]
                 elif not (saved and kept):
                     shutil.rmtree(self.out_dir, ignore_errors=True)
 
@@ -532,7 +541,7 @@ class FinetuneJob:
         spec, store = self.spec, self.owner.store
         start = store.info(spec.start, self.session).path
         # bfloat16 where the CPU has AMX (half the time per step), on both cores (training.py says why).
-        fast = dict(threads=training_threads(), bf16=bf16_is_fast()) if spec.fast else {}
+        fast: _FastTraining = dict(threads=training_threads(), bf16=bf16_is_fast()) if spec.fast else {}
         onnx_dir = store.cache.directory  # exported at save time: the new model's first search loads it
         if spec.recipe == "chinese":
             return train_chinese(

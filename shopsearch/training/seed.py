@@ -156,6 +156,7 @@ def train(
         texts = triplets.anchors + triplets.positives + triplets.negatives
         added = extend_vocabulary(model, chinese_vocabulary(texts)) if params.extend_vocab else 0
         dataset = triplet_dataset(triplets)
+        loss: MultipleNegativesRankingLoss | TripletLoss
         if params.loss == "MultipleNegativesRankingLoss":
             loss = MultipleNegativesRankingLoss(model)
         else:

@@ -9,12 +9,16 @@ rows hurt, random rows help, gloss rows help most.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, cast
 
 import torch
 from sentence_transformers import SentenceTransformer
 
 from shopsearch.text.glosses import frequent_chars, glosses, is_cjk
 from shopsearch.training.params import FREQUENT_CHARS  # noqa: F401 — re-exported: the shipped recipe's generic characters
+
+if TYPE_CHECKING:
+    from sentence_transformers.sentence_transformer.modules import Transformer
 
 INITS = ("gloss", "random", "mean")
 # WordPieces that carry no meaning in a gloss ("to pat", "a kind of shoe").
@@ -113,8 +117,8 @@ def extend_vocabulary(model: SentenceTransformer, chars: Iterable[str], init: st
     if not new_chars:
         return 0
     added = model.tokenizer.add_tokens(new_chars)
-    auto_model = model[0].auto_model
-    table = auto_model.get_input_embeddings().weight.detach().clone()
+    auto_model = cast("Transformer", model[0]).auto_model  # model[0] types as a bare Module
+    table = cast(torch.Tensor, auto_model.get_input_embeddings().weight).detach().clone()  # Module.__getattr__ types it Tensor | Module
     old = table.shape[0]
     auto_model.resize_token_embeddings(len(model.tokenizer), mean_resizing=False)
     target = float(table.norm(dim=1).median())
@@ -128,7 +132,7 @@ def extend_vocabulary(model: SentenceTransformer, chars: Iterable[str], init: st
             vector = torch.randn(table.shape[1], generator=generator, dtype=table.dtype)
         rows.append(vector * target / max(float(vector.norm()), 1e-8))
     with torch.no_grad():
-        weight = auto_model.get_input_embeddings().weight
+        weight = cast(torch.Tensor, auto_model.get_input_embeddings().weight)
         ids = model.tokenizer.convert_tokens_to_ids(new_chars)
         weight[torch.tensor(ids)] = torch.stack(rows).to(weight.dtype)
     assert min(ids) >= old
