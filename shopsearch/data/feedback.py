@@ -49,7 +49,8 @@ class FeedbackLog:
         return self._extend((query, positive, product) for positive in self.liked.get(query, []) if positive != product)
 
     def to_frame(self) -> pd.DataFrame:
-        return self.to_triplets().to_frame()
+        """The triplets as the visitor downloads them, named as the template and the fine-tune preview name them."""
+        return pd.DataFrame(self.triplets, columns=["anchor", "positive", "negative"])
 
     def to_triplets(self) -> TripletSet:
         return TripletSet(*(list(column) for column in zip(*self.triplets))) if self.triplets else TripletSet([], [], [])
