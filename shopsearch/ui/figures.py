@@ -57,10 +57,11 @@ def unique_labels(texts: Sequence[str], width: int = 12) -> list[str]:
     return [f"{i + 1}. {short_label(t, width)}" for i, t in enumerate(texts)]
 
 
-# 48 distinct colours (plotly's Dark24 + Light24): the shipped catalog has 36 categories; beyond 48, the marker shape
-# changes too, so no two categories look alike.
-PALETTE = [*qualitative.Dark24, *qualitative.Light24]
-SYMBOLS = ("circle", "square", "diamond", "triangle-up", "cross")
+# A category's look is a colour and a marker shape. Light24 repeats Dark24 at a few points (#FE00CE / #FB00D1,
+# #DA16FF / #D626FF, #B68100 / #B68E00), so the 36 categories of the shipped catalog showed twins. D3's ten colours are
+# far apart; each round of ten takes the next shape: 60 looks before any repeats.
+PALETTE = list(qualitative.D3)
+SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "star")
 
 
 @failsafe
@@ -99,26 +100,34 @@ def similarity_heatmap(sentences: Sequence[str], matrix: np.ndarray, title: str 
 
 @failsafe
 def score_bars(source: str, sentences: Sequence[str], scores: np.ndarray) -> go.Figure:
-    """The Hub widget's view: one source against many, sorted, best on top."""
+    """The Hub widget's view: one source against many, sorted, best on top.
+
+    Sentences keep the numbers they have in the box and the heatmap (the source is 1, so `sentences` start at 2), and
+    every bar carries its value outside its end, negative ones included: the axis leaves room on both sides for it.
+    """
     order = np.argsort(-scores)
-    labels = [plain(unique_labels(sentences, 24)[i]) for i in order]
+    numbered = [f"{i + 2}. {short_label(t, 24)}" for i, t in enumerate(sentences)]
+    labels = [plain(numbered[i]) for i in order]
+    low, high = min(0.0, float(scores.min())), max(1.0, float(scores.max()))
+    room = 0.2 * (high - low)  # about a value label's width ("-0.123") at the smallest plot
     fig = go.Figure(
         go.Bar(
             x=scores[order],
             y=labels,
             orientation="h",
             text=[f"{s:.3f}" for s in scores[order]],
-            textposition="auto",
+            textposition="outside",
+            cliponaxis=False,
             customdata=[plain(sentences[i]) for i in order],
             hovertemplate="%{customdata}<br>%{x:.3f}<extra></extra>",
         )
     )
     fig.update_layout(
-        title=plain(short_label(source, 30)),
+        title=plain(f"1. {short_label(source, 30)}"),
         height=max(260, 60 + 34 * len(sentences)),
         font={"family": FONT},
         yaxis={"autorange": "reversed"},
-        xaxis={"range": [min(0.0, float(scores.min())), 1]},
+        xaxis={"range": [low - room if low < 0 else 0.0, high + room], "zeroline": True},
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
     )
     return fig
@@ -180,5 +189,11 @@ def embedding_map(
                 hovertemplate="%{hovertext}<extra></extra>",
             )
         )
-    fig.update_layout(height=520, font={"family": FONT}, margin={"l": 10, "r": 10, "t": 20, "b": 10}, legend={"font": {"size": 10}})
+    # The legend goes under the map in rows of fixed-width entries: at its side it took ~40% of a phone's width.
+    fig.update_layout(
+        height=640,
+        font={"family": FONT},
+        margin={"l": 10, "r": 10, "t": 20, "b": 10},
+        legend={"orientation": "h", "x": 0, "xanchor": "left", "y": -0.04, "yanchor": "top", "entrywidth": 92, "font": {"size": 10}},
+    )
     return fig

@@ -73,9 +73,10 @@ def build(ctx: AppContext, visitor: gr.State) -> None:
         products = gr.Dropdown(
             [(f"{p.name}", p.id) for p in ctx.catalog.products],
             multiselect=True,
-            label="从目录挑选商品 Pick products from the catalog",
+            label="从目录挑选商品（加到句子后面）· Pick products from the catalog (added below your sentences)",
             scale=3,
             max_choices=settings.max_sentences,
+            elem_id="pick-products",
         )
     sentences = gr.Textbox(
         "\n".join(PRESETS["K7 keyboard"]),
@@ -84,7 +85,8 @@ def build(ctx: AppContext, visitor: gr.State) -> None:
         elem_id="sentences",
         label=f"句子，每行一个（最多 {settings.max_sentences} 个） · Sentences, one per line (up to {settings.max_sentences})",
     )
-    model_choice = gr.Radio(MODEL_CHOICES, value="active", label="模型 Model")
+    picked = gr.State([])  # the products the picker has put in the box, to take out the lines of those it drops
+    model_choice = gr.Radio(MODEL_CHOICES, value="active", label="模型 Model", elem_id="similarity-model")
     with gr.Row():
         heat_btn = gr.Button("热力图 Heatmap", variant="primary")
         bars_btn = gr.Button("第一句 vs 其余 · First vs the rest")
@@ -132,6 +134,7 @@ def build(ctx: AppContext, visitor: gr.State) -> None:
         else:
             scores = similarity.source_scores(_model_for(model_choice, state, session), lines[0], lines[1:])
         frame = pd.DataFrame({"sentence": lines[1:], "score": np.round(scores.astype(np.float64), 4)}).sort_values("score", ascending=False)
+        # Numbered as in the box (and the heatmap): the source is line 1, the first candidate line 2.
         return figures.score_bars(lines[0], lines[1:], scores), frame, _csv(frame, "similarity_to_first.csv")
 
     @user_errors
@@ -151,15 +154,22 @@ def build(ctx: AppContext, visitor: gr.State) -> None:
         return figure, frame.tail(len(lines)) if lines else frame.head(0), _csv(frame, "embedding_map.csv")
 
     def _apply_preset(name: str | None):
-        return "\n".join(PRESETS[name]) if name in PRESETS else gr.skip()
+        """A preset is a whole group: it replaces the box, and the picker (whose products left the box) is emptied."""
+        return ("\n".join(PRESETS[name]), [], []) if name in PRESETS else (gr.skip(), gr.skip(), gr.skip())
 
-    def _add_products(ids: list[str] | None, state: Visitor):
-        if not ids:
-            return gr.skip()
-        return "\n".join(ctx.catalog[ctx.catalog.index_of(i)].text for i in ids if i in ctx.catalog)
+    def _pick_products(ids: list[str] | None, before: list[str], sentences: str | None):
+        """The picker edits the box line by line: a product picked is added below the sentences already there (typed ones
+        stay), a product taken out of the picker loses its line; a line already in the box is not added twice."""
+        ids = [i for i in ids or [] if i in ctx.catalog]
+        line_of = {i: ctx.catalog[ctx.catalog.index_of(i)].text for i in {*ids, *before} if i in ctx.catalog}
+        dropped = {line_of[i] for i in before if i not in ids and i in line_of}
+        lines = [line for line in (sentences or "").splitlines() if line.strip() and line.strip() not in dropped]
+        present = {line.strip() for line in lines}
+        lines += [line_of[i] for i in ids if line_of[i] not in present]
+        return "\n".join(lines), ids
 
-    preset.change(_apply_preset, [preset], [sentences], api_visibility="private")
-    products.change(_add_products, [products, visitor], [sentences], api_visibility="private")
+    preset.change(_apply_preset, [preset], [sentences, products, picked], api_visibility="private")
+    products.input(_pick_products, [products, picked, sentences], [sentences, picked], api_visibility="private")
     heat_btn.click(_run_similarity, [sentences, model_choice, visitor], [plot, matrix, download], api_name="similarity", concurrency_limit=2)
     bars_btn.click(_run_source, [sentences, model_choice, visitor], [plot, matrix, download], api_name="similarity_source", concurrency_limit=2)
     map_btn.click(_run_map, [sentences, model_choice, visitor], [plot, matrix, download], api_name="embedding_map", concurrency_limit=2)
