@@ -191,7 +191,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
     plan_md = gr.Markdown(elem_id="plan")
     with gr.Row():
         start_btn = gr.Button("开始微调 Start fine-tune", variant="primary", elem_id="start-finetune")
-        stop_btn = gr.Button("停止 Stop", variant="stop", elem_id="stop-finetune")
+        stop_btn = gr.Button("停止 Stop", variant="secondary", elem_id="stop-finetune")  # red only while a fine-tune runs
     status = gr.Markdown(elem_id="finetune-status")
     loss_plot = gr.Plot(label="损失曲线 Loss curve", elem_id="loss-plot")
     metrics = gr.Dataframe(EMPTY["metrics"], interactive=False, label=text.BEFORE_AFTER_LABEL, elem_id="before-after")
@@ -422,6 +422,10 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         size_mb = archive.stat().st_size / 2**20
         return gr.update(value=str(archive), visible=True), text.ZIP_READY.format(mb=size_mb)
 
+    def _forget_zip():
+        """The zip link and its line belong to the model in the picker: another pick (an activation, a new run) hides them."""
+        return gr.update(value=None, visible=False), ""
+
     def _after_switch(state: Visitor, request: gr.Request):
         """The search tab switched the model: the runs table and the picker follow."""
         return runs_frame(ctx, session_id(request), state.active), gr.update(value=state.active)
@@ -435,7 +439,8 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
     plan_inputs = [recipe, epochs, batch_size, steps, visitor]
     for component in (pending_md, recipe, epochs, batch_size, steps):
         component.change(_plan, plan_inputs, [plan_md], queue=False, api_visibility="private")
-    start_btn.click(
+    started = start_btn.click(lambda: gr.update(variant="stop"), None, [stop_btn], queue=False, api_visibility="private")
+    finetuned = started.then(
         _start_finetune,
         [triplet_file, epochs, batch_size, learning_rate, loss, start_from, extend_vocab, recipe, steps, eval_file, visitor],
         [status, loss_plot, metrics, golden, wrong, runs, active_md, run_picker, model_zip, visitor, pending_md, model_choice],
@@ -444,7 +449,9 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         concurrency_limit=settings.max_waiting_finetunes + 1,
         concurrency_id="finetune",
     )
+    finetuned.then(lambda: gr.update(variant="secondary"), None, [stop_btn], queue=False, api_visibility="private")
     stop_btn.click(_stop, None, [status], queue=False, api_visibility="private")
     activate_btn.click(_activate, [run_picker, visitor], [visitor, active_md, runs, model_choice], api_name="activate")
     zip_btn.click(_prepare_zip, [run_picker, visitor], [model_zip, zip_md], api_name="model_zip", concurrency_limit=1)
+    run_picker.change(_forget_zip, None, [model_zip, zip_md], queue=False, api_visibility="private")
     model_choice.input(_after_switch, [visitor], [runs, run_picker], queue=False, api_visibility="private")
