@@ -47,8 +47,15 @@ CSS = """
    behind a "…" menu. Tighter padding, smaller headings and tabs keep all three tabs and the content visible. */
 @media (max-width: 640px) {
   .prose h1 { font-size: 1.3em !important; line-height: 1.3 !important; }
+  .title-tail { display: none; }
+  #active-model .md, #warming .md, #timing .md { font-size: var(--text-sm) !important; }
   /* .tab-container covers gradio's hidden copy of the tab bar, which it measures to decide what overflows */
   .tab-container button { padding-left: 6px !important; padding-right: 6px !important; font-size: 0.85em !important; }
+  /* Results first: once the search tab shows results (or a message where they go), the first one sits under the query
+     box; the timing details, then the model switch and the examples (#search-extras), then the panels follow them. */
+  .column:has(> #result-cards :is(.hits, p)) > #timing { order: 1; }
+  .column:has(> #result-cards :is(.hits, p)) > #search-extras { order: 2; }
+  .column:has(> #result-cards :is(.hits, p)) > #result-cards ~ * { order: 3; }
 }
 """
 
@@ -121,7 +128,7 @@ def build_demo(ctx: AppContext) -> gr.Blocks:
     # Uploads and outputs in gradio's cache are deleted after an hour (checked every 10 minutes).
     with gr.Blocks(title="中文商品搜索 Chinese product search", delete_cache=(600, 3600)) as demo:
         visitor = gr.State(Visitor(active=ctx.store.default_id))
-        gr.Markdown(f"# {text.TITLE}")
+        gr.Markdown(f"# {text.TITLE} <span class='title-tail'>{text.TITLE_TAIL}</span>", elem_id="title")
         with gr.Accordion(text.ABOUT_LABEL, open=False, elem_id="about"):  # collapsed: a phone shows the search box first
             gr.Markdown(text.INTRO)
         active_md = gr.Markdown(text.active_model(ctx.store.info(ctx.store.default_id, None).label), elem_id="active-model")

@@ -12,7 +12,7 @@ import pandas as pd
 from shopsearch.common.errors import UserError
 from shopsearch.data.catalog import load_catalog
 from shopsearch.data.csvio import to_safe_csv
-from shopsearch.retrieval.search import DEFAULT_ALPHA, Filters, SearchResult, validate_query
+from shopsearch.retrieval.search import DEFAULT_ALPHA, Filters, SearchHit, SearchResult, validate_query
 from shopsearch.serving.models import SHIPPED
 from shopsearch.text.glosses import is_cjk
 from shopsearch.text.intent import ParsedQuery
@@ -144,17 +144,30 @@ def result_cards(result: SearchResult) -> str:
         if h.rank == weak_from:
             cards.append(f"<div class='hit-weak-sep'>{text.WEAK_HITS}</div>")
         price = f"¥{h.price:,.2f}" if h.price is not None else "—"
-        ranks = f"语义排名 semantic rank {h.rank_semantic or '—'} · 字词排名 lexical rank {h.rank_lexical or '—'}"
-        if h.boost:
-            ranks += f" · {text.intent_boost(h.boost)}"
         demoted = f"<div class='hit-break hit-demoted'>{html.escape(text.demoted(h.demoted))}</div>" if h.demoted else ""
         cards.append(
             f"<div class='hit{' hit-weak' if weak_from and h.rank >= weak_from else ''}'><div class='hit-head'><span class='hit-rank'>{h.rank}</span>"
             f"<span class='hit-name'>{highlight(h.name, terms)}</span></div>"
             f"<div class='hit-meta'>{html.escape(h.category or '—')} · {price} · <b>{h.score:.3f}</b></div>"
-            f"<div class='hit-break'>语义 semantic {h.semantic:.3f} · 字词 lexical {h.lexical:.2f} · {ranks}</div>{demoted}</div>"
+            f"<div class='hit-break'>{score_breakdown(h, result.mode)}</div>{demoted}</div>"
         )
     return "<div class='hits'>" + "".join(cards) + "</div>"
+
+
+def score_breakdown(hit: SearchHit, mode: str) -> str:
+    """The scores and ranks behind a hit, only those that were computed: a lexical search never encodes the query, so
+    it has no semantic score or rank to show (the core reports 0.0 and None for them).
+
+    Example: score_breakdown(hit, "lexical") -> "字词 lexical 3.21 · 字词排名 lexical rank 1"
+    """
+    parts = [] if mode == "lexical" else [f"语义 semantic {hit.semantic:.3f}"]
+    parts.append(f"字词 lexical {hit.lexical:.2f}")
+    if mode != "lexical":
+        parts.append(f"语义排名 semantic rank {hit.rank_semantic or '—'}")
+    parts.append(f"字词排名 lexical rank {hit.rank_lexical or '—'}")
+    if hit.boost:
+        parts.append(text.intent_boost(hit.boost))
+    return " · ".join(parts)
 
 
 def tokens_html(tokenizer, query: str) -> str:
@@ -169,29 +182,48 @@ def tokens_html(tokenizer, query: str) -> str:
 
 
 def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md: gr.Markdown) -> gr.Radio:
-    """The tab's components and handlers; returns the model switch (the Fine-tune tab keeps it showing the active model)."""
+    """The tab's components and handlers; returns the model switch (the Fine-tune tab keeps it showing the active model).
+
+    One rule for everything shown: results follow their inputs. The model, the catalog, the mode, the semantic weight,
+    top-k, the category and the prices each search the query in the box again when they change, as Enter does; what is
+    drawn from the results (cards, tokens, chips, feedback picks, the comparison) is redrawn with them.
+    """
     settings = ctx.settings
     last = gr.State(None)
+    # Set by every search that produced results (None when a trigger searched nothing), for the steps that draw them:
+    # {"boxes": the price bounds the search used if it corrected the boxes (a reversed range, a negative price), else None}.
+    fresh = gr.State(None)
+    comparing = gr.State(False)  # the visitor asked for the comparison: it then follows the results
     with gr.Row(equal_height=True):
         query = gr.Textbox(label="查询 Query", placeholder="例如 e.g. 寻找一款K7", elem_id="query", scale=5, max_lines=1)
         search_btn = gr.Button("搜索 Search", variant="primary", scale=1, min_width=90, elem_id="search-btn")
-    model_choice = gr.Radio(
-        text.SHARED_MODELS,
-        value=ctx.store.default_id,
-        label=text.MODEL_CHOICE_LABEL,
-        info=text.MODEL_CHOICE_INFO,
-        elem_id="model-choice",
-    )
-    gr.Examples(EXAMPLES, inputs=[query], label="示例 Examples")
-    with gr.Accordion("选项 Options", open=False):
+    # On a phone, once there are results, this column moves below them (app.py's CSS): the first result shows under the box.
+    with gr.Column(elem_id="search-extras"):
+        model_choice = gr.Radio(
+            text.SHARED_MODELS,
+            value=ctx.store.default_id,
+            label=text.MODEL_CHOICE_LABEL,
+            info=text.MODEL_CHOICE_INFO,
+            elem_id="model-choice",
+        )
+        gr.Examples(EXAMPLES, inputs=[query], label="示例 Examples")
+    with gr.Accordion("选项 Options", open=False, elem_id="search-options"):
         with gr.Row():
-            mode = gr.Radio(text.MODES, value="hybrid", label="模式 Mode")
-            alpha = gr.Slider(0, 1, value=DEFAULT_ALPHA, step=0.05, label=text.ALPHA_LABEL)
-            top_k = gr.Slider(1, 50, value=10, step=1, label="返回数量 Top-k")
+            mode = gr.Radio(text.MODES, value="hybrid", label="模式 Mode", elem_id="mode")
+            alpha = gr.Slider(0, 1, value=DEFAULT_ALPHA, step=0.05, label=text.ALPHA_LABEL, elem_id="alpha")
+            top_k = gr.Slider(1, 50, value=10, step=1, label="返回数量 Top-k", elem_id="top-k")
         with gr.Row():
-            category = gr.Dropdown([text.ALL_CATEGORIES, *ctx.catalog.categories], value=text.ALL_CATEGORIES, label="类别 Category")
-            min_price = gr.Number(value=None, label="最低价 Min price (¥)")  # 0 or empty: no bound (Filters.from_inputs)
-            max_price = gr.Number(value=None, label="最高价 Max price (¥)")
+            # Wide enough for "全部类别 all categories" on a phone, where it then takes a line of its own.
+            category = gr.Dropdown(
+                [text.ALL_CATEGORIES, *ctx.catalog.categories], value=text.ALL_CATEGORIES, label="类别 Category", min_width=300, elem_id="category"
+            )
+            # 0 or empty: no bound (Filters.from_inputs); gradio shows an unset number box as 0, hence the hint.
+            min_price = gr.Number(
+                value=None, label="最低价 Min price (¥)", info=text.PRICE_HINT, placeholder=text.NO_LIMIT, min_width=140, elem_id="min-price"
+            )
+            max_price = gr.Number(
+                value=None, label="最高价 Max price (¥)", info=text.PRICE_HINT, placeholder=text.NO_LIMIT, min_width=140, elem_id="max-price"
+            )
     chips = gr.CheckboxGroup([], label=text.CHIPS_LABEL, visible=False, elem_id="query-chips")
     warning = gr.Markdown(elem_id="search-warning")
     timing = gr.Markdown(elem_id="timing")
@@ -199,16 +231,17 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
     with gr.Accordion("结果表格 Results table (API)", open=False):
         table = gr.Dataframe(headers=TABLE_COLUMNS, interactive=False, elem_id="results", wrap=True)
     with gr.Accordion("模型看到了什么 What the model sees", open=True):
-        tokens = gr.HTML(elem_id="tokens")
+        tokens = gr.HTML(text.TOKENS_HINT, elem_id="tokens")
     with gr.Accordion("比较中文模型与种子模型 Compare the Chinese-aware and seed models", open=False):
         compare_btn = gr.Button("比较 Compare", size="sm")
         compare = gr.Dataframe(interactive=False, elem_id="compare", wrap=True)
     with gr.Accordion("反馈 Feedback → triplets", open=False):
+        gr.Markdown(text.FEEDBACK_RULES, elem_id="feedback-rules")
         pick = gr.Radio([], label="选择一个结果 Pick a result", elem_id="pick")
         with gr.Row():
             like_btn = gr.Button("相关 Relevant (+)", size="sm")
             dislike_btn = gr.Button("不相关 Not relevant (−)", size="sm")
-        feedback_md = gr.Markdown("还没有反馈。 · No feedback yet.")
+        feedback_md = gr.Markdown("还没有反馈。 · No feedback yet.", elem_id="feedback-status")
         with gr.Row():
             download_btn = gr.DownloadButton("下载三元组 CSV · Download triplets", size="sm", interactive=False, elem_id="feedback-download")
             send_btn = gr.Button("发送到微调 Send to Fine-tune", size="sm")
@@ -217,6 +250,8 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         catalog_file = gr.File(label="目录 CSV · catalog CSV", file_types=[".csv"], elem_id="catalog-file")
         catalog_status = gr.Markdown(elem_id="catalog-status")
         reset_catalog = gr.Button("恢复默认目录 Use the shipped catalog", size="sm")
+        # The API's /load_catalog (it answers a bad file with an error); the page's upload says why in the status instead.
+        load_catalog_api = gr.Button(visible=False)
 
     def _search(query, ignore, top_k, mode, alpha, category, min_price, max_price, state, request):
         state = state or Visitor()
@@ -226,7 +261,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         filters, corrections = Filters.from_inputs(None if category == text.ALL_CATEGORIES else category, min_price, max_price)
         result = engine.search(q, mode=mode, top=top_k, alpha=alpha, filters=filters, ignore=ignore)
         result.notes[:0] = corrections + ([expired] if expired else [])  # the core checks the numbers
-        return results_frame(result), result
+        return results_frame(result), result, {"boxes": (filters.min_price, filters.max_price) if corrections else None}
 
     @user_errors
     def _run_search(
@@ -258,35 +293,61 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
     ):
         """A chip was unticked (or ticked again): the last query once more, without the intents now unticked."""
         if result is None:
-            return gr.skip(), gr.skip()
+            return gr.skip(), gr.skip(), None
         ignore = removed_chips(result.parsed, ticked)
         return _search(result.query, ignore, top_k, mode, alpha, category, min_price, max_price, state, request)
 
-    def _show_search(result: SearchResult | None, state: Visitor, request: gr.Request):
-        if result is None:
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+    @user_errors
+    def _follow_inputs(
+        query: str | None,
+        ticked: list[str],
+        result: SearchResult | None,
+        top_k: int,
+        mode: str,
+        alpha: float,
+        category: str | None,
+        min_price: float | None,
+        max_price: float | None,
+        state: Visitor,
+        request: gr.Request,
+    ):
+        """An input of the results changed: the query in the box is searched again (an empty box is not an error here).
+        While it is the query of the results shown, the intents the visitor unticked stay unticked."""
+        if not (query or "").strip():
+            return gr.skip(), gr.skip(), None
+        q = validate_query(query, settings.max_query_chars)
+        ignore = removed_chips(result.parsed, ticked) if result is not None and result.query == q else ()
+        return _search(q, ignore, top_k, mode, alpha, category, min_price, max_price, state, request)
+
+    def _show_search(result: SearchResult | None, new: dict | None, state: Visitor, request: gr.Request):
+        if result is None or new is None:  # nothing was searched: what is shown stays as it is
+            return (gr.skip(),) * 8
         engine = ctx.store.engine(state.active, session_id(request), ctx.catalog_of(state))
         notes = list(result.notes)
         if result.nothing_relevant and result.hits:  # no hits at all: the cards already say no product matches
             notes.append(text.NOTHING_RELEVANT)
         if result.model_coverage < 0.5:
             notes.append(text.unk_warning(result.model_coverage))
-        if result.mode == "hybrid":
-            notes.append(text.hybrid_weight(result.alpha, result.model_coverage, result.semantic_weight))
-        total = len(engine.catalog)
+        details = [text.timing(result.encode_ms, result.search_ms, result.total_ms, len(engine.catalog))]
+        if result.mode == "hybrid":  # how the scores were made: beside the timing, not among the warnings
+            details.append(text.hybrid_weight(result.alpha, result.model_coverage, result.semantic_weight))
         choices, ticked = chip_choices(result.parsed)
         seen = result.parsed.semantic if result.parsed else result.query  # what the model was given
+        # The price boxes show the bounds the search used when it corrected them (a reversed range swapped, a negative
+        # price emptied); otherwise they are left alone, so a box being typed in is never overwritten.
+        low, high = (gr.skip(), gr.skip()) if new["boxes"] is None else new["boxes"]
         return (
             "\n\n".join(notes),
-            text.timing(result.encode_ms, result.search_ms, result.total_ms, total),
+            "\n\n".join(details),
             result_cards(result),
             tokens_html(engine.tokenizer, seen),
             gr.update(choices=[(f"{h.rank}. {h.name}", h.product_id) for h in result.hits], value=None),
             gr.update(choices=choices, value=ticked, visible=bool(choices)),
+            low,
+            high,
         )
 
-    @user_errors
-    def _compare(result: SearchResult | None, state: Visitor, request: gr.Request):
+    def _comparison(result: SearchResult | None, state: Visitor, request: gr.Request) -> pd.DataFrame:
         """The same query with the other shipped model: the Chinese-aware one against the seed's, rank by rank."""
         if result is None:
             raise UserError("请先搜索。", "Search first.")
@@ -313,6 +374,15 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         return pd.DataFrame(rows)
 
     @user_errors
+    def _compare(result: SearchResult | None, state: Visitor, request: gr.Request):
+        return _comparison(result, state, request), True
+
+    @user_errors
+    def _follow_compare(comparing: bool, result: SearchResult | None, new: dict | None, state: Visitor, request: gr.Request):
+        """New results: the comparison, once asked for, is redrawn for them (a model switch changes which pair it compares)."""
+        return _comparison(result, state, request) if comparing and result is not None and new is not None else gr.skip()
+
+    @user_errors
     def _switch_model(model_id: str, state: Visitor, request: gr.Request):
         info = ctx.store.info(model_id or ctx.store.default_id, session_id(request))
         state.active = info.id
@@ -327,13 +397,29 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
             if product_id not in catalog:
                 raise UserError("该结果已不在当前目录中。", "That result is no longer in the current catalog.")
             product_text = catalog[catalog.index_of(product_id)].text
+            log = state.feedback
+            # The results' product texts (what the triplets hold) → how the visitor sees them: "#2 机械师 K8 …".
+            names = {catalog[catalog.index_of(h.product_id)].text: f"#{h.rank} {h.name}" for h in result.hits if h.product_id in catalog}
+
+            def named(texts) -> list[str]:
+                return [text.escape_markdown(names.get(t, t[:30])) for t in texts]
+
             if liked:
                 shown = [catalog[catalog.index_of(h.product_id)].text for h in result.hits if h.product_id in catalog]
-                state.feedback.like(result.query, product_text, shown)
+                log.like(result.query, product_text, shown)
+                negatives = [t[2] for t in log.triplets if t[0] == result.query and t[1] == product_text]
+                marked = set(log.disliked.get(result.query, []))
+                note = text.liked_note(
+                    named([product_text])[0],
+                    named([n for n in negatives if n in marked]),
+                    named([n for n in negatives if n not in marked]),
+                    len(log),
+                )
             else:
-                state.feedback.dislike(result.query, product_text)
-            n = len(state.feedback)
-            return state, f"已收集 {n} 个三元组。 · {n} triplet(s) collected.", _feedback_file(state)
+                log.dislike(result.query, product_text)
+                positives = [t[1] for t in log.triplets if t[0] == result.query and t[2] == product_text]
+                note = text.disliked_note(named([product_text])[0], named(positives), len(log))
+            return state, note, _feedback_file(state)
 
         return handler
 
@@ -353,22 +439,32 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         upload, feedback = ctx.pending_of(state)
         return state, text.pending_line(len(upload) if upload else 0, len(feedback) if feedback else 0)
 
-    @user_errors
-    def _load_catalog(path: str | None, state: Visitor, request: gr.Request, progress=gr.Progress()):
-        if not path:
-            return state, gr.skip(), gr.skip()
+    def _use_catalog(path: str, state: Visitor, request: gr.Request, progress: gr.Progress):
+        """Read, embed and store the session's catalog (raises UserError for a file that cannot be used)."""
         catalog = load_catalog(path, max_mb=settings.max_upload_mb, max_rows=settings.max_catalog_rows)
         progress(0, desc="嵌入目录 Embedding the catalog")
         ctx.store.engine(state.active, session_id(request), catalog, on_progress=lambda done, total: progress(done / total, desc=f"{done}/{total}"))
         state.catalog_key = ctx.uploads.put(catalog)
-        return (
-            state,
-            _category_choices(catalog),
-            (
-                f"已载入 {len(catalog)} 件商品，本会话的搜索和相似度使用它。 · "
-                f"Loaded {len(catalog)} products; this session's search and similarity use it."
-            ),
-        )
+        return state, _category_choices(catalog), text.catalog_loaded(len(catalog))
+
+    @user_errors
+    def _load_catalog(path: str | None, state: Visitor, request: gr.Request, progress=gr.Progress()):
+        """The API's upload: a file that cannot be used is an error."""
+        if not path:
+            return state, gr.skip(), gr.skip()
+        return _use_catalog(path, state, request, progress)
+
+    @user_errors
+    def _upload_catalog(path: str | None, state: Visitor, request: gr.Request, progress=gr.Progress()):
+        """The page's upload. The file box shows what is searched: a file that cannot be used leaves the box, the
+        session goes back to the shipped catalog, and the status says why (where it stays, unlike a toast)."""
+        if not path:
+            return state, gr.skip(), gr.skip(), gr.skip()
+        try:
+            return (*_use_catalog(path, state, request, progress), gr.skip())
+        except UserError as err:
+            state.catalog_key = None
+            return state, _category_choices(ctx.catalog), f"{text.file_problem(str(err))}\n\n{text.CATALOG_FALLBACK}", None
 
     def _reset_catalog(state: Visitor):
         state.catalog_key = None
@@ -394,36 +490,61 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         return "" if shown == text.PREPARING_SEARCH else gr.skip()
 
     search_inputs = [query, top_k, mode, alpha, category, min_price, max_price, visitor]
+    searched_outputs = [table, last, fresh]
+    in_search_line = dict(concurrency_limit=4, concurrency_id="search")
     announce = dict(fn=_announce_wait, inputs=[query, visitor], outputs=[cards], api_visibility="private", queue=False, show_progress="hidden")
-    show = dict(fn=_show_search, inputs=[last, visitor], outputs=[warning, timing, cards, tokens, pick, chips], api_visibility="private")
     unannounce = dict(fn=_clear_announcement, inputs=[cards], outputs=[cards], api_visibility="private", queue=False, show_progress="hidden")
+
+    def _shown(searched) -> None:
+        """Draw what a search found, then the comparison (if asked for) for the same results."""
+        drawn = searched.success(
+            _show_search,
+            [last, fresh, visitor],
+            [warning, timing, cards, tokens, pick, chips, min_price, max_price],
+            api_visibility="private",
+        )
+        drawn.success(_follow_compare, [comparing, last, fresh, visitor], [compare], api_visibility="private", **in_search_line)
+
     # Enter and the button run the same search; only the button's event is the public /search endpoint.
     for trigger, visibility in ((search_btn.click, dict(api_name="search")), (query.submit, dict(api_visibility="private"))):
         trigger(**announce)
-        searched = trigger(_run_search, search_inputs, [table, last], concurrency_limit=4, concurrency_id="search", **visibility)
-        searched.success(**show)
+        searched = trigger(_run_search, search_inputs, searched_outputs, **in_search_line, **visibility)
+        _shown(searched)
         searched.failure(**unannounce)
 
-    def _rerun_search(query: str, *rest):
-        """After a model switch: search again if there is a query (an empty box is not an error here)."""
-        return _run_search(query, *rest) if (query or "").strip() else (gr.skip(), None)
-
-    model_choice.input(_switch_model, [model_choice, visitor], [visitor, active_md], api_visibility="private").success(
-        _rerun_search,
-        search_inputs,
-        [table, last],
-        api_visibility="private",
-        concurrency_limit=4,
-        concurrency_id="search",
-    ).success(**show)
     # Unticking a chip searches again without that intent (`.input`: only the user's clicks, not the update above).
-    chips.input(
-        _refine_search, [chips, last, *search_inputs[1:]], [table, last], api_visibility="private", concurrency_limit=4, concurrency_id="search"
-    ).success(**show)
-    compare_btn.click(_compare, [last, visitor], [compare], api_name="compare", concurrency_limit=4, concurrency_id="search")
+    _shown(chips.input(_refine_search, [chips, last, *search_inputs[1:]], searched_outputs, api_visibility="private", **in_search_line))
+
+    # The model: switched here by the visitor, or by the Fine-tune tab (a run switched on or activated) — `.change` sees both.
+    switched = model_choice.change(_switch_model, [model_choice, visitor], [visitor, active_md], api_visibility="private")
+    # The catalog: the page's upload, its ✕ and the reset button (the file box shows what is searched).
+    catalog_outputs = [visitor, category, catalog_status, catalog_file]
+    embedding = dict(concurrency_limit=1, concurrency_id="catalog")  # the page's and the API's uploads: one embeds at a time
+    uploaded = catalog_file.upload(_upload_catalog, [catalog_file, visitor], catalog_outputs, api_visibility="private", **embedding)
+    cleared = catalog_file.clear(_reset_catalog, [visitor], catalog_outputs, api_visibility="private")
+    reset = reset_catalog.click(_reset_catalog, [visitor], catalog_outputs, api_visibility="private")
+    load_catalog_api.click(_load_catalog, [catalog_file, visitor], [visitor, category, catalog_status], api_name="load_catalog", **embedding)
+    # Every input of the results re-runs the search. Sliders follow `.input` (dragging, arrow keys, the number box; the
+    # last value wins), price boxes Enter or leaving the box (not every keystroke), choices the visitor's pick.
+    follow_inputs = [query, chips, last, top_k, mode, alpha, category, min_price, max_price, visitor]
+    for trigger in (
+        switched.success,
+        uploaded.success,
+        cleared.success,
+        reset.success,
+        mode.input,
+        category.input,
+        top_k.input,
+        alpha.input,
+        min_price.submit,
+        min_price.blur,
+        max_price.submit,
+        max_price.blur,
+    ):
+        _shown(trigger(_follow_inputs, follow_inputs, searched_outputs, api_visibility="private", trigger_mode="always_last", **in_search_line))
+
+    compare_btn.click(_compare, [last, visitor], [compare, comparing], api_name="compare", **in_search_line)
     like_btn.click(_mark(True), [pick, last, visitor], [visitor, feedback_md, download_btn], api_visibility="private")
     dislike_btn.click(_mark(False), [pick, last, visitor], [visitor, feedback_md, download_btn], api_visibility="private")
     send_btn.click(_send_feedback, [visitor], [visitor, pending_md], api_visibility="private")
-    catalog_file.upload(_load_catalog, [catalog_file, visitor], [visitor, category, catalog_status], api_name="load_catalog", concurrency_limit=1)
-    reset_catalog.click(_reset_catalog, [visitor], [visitor, category, catalog_status, catalog_file], api_visibility="private")
     return model_choice

@@ -18,7 +18,8 @@ def escape_markdown(value: str) -> str:
     return escaped.replace("$", "$\u200b")
 
 
-TITLE = "中文商品搜索 · Chinese product search — all-MiniLM-L6-v2, taught to read Chinese"
+TITLE = "中文商品搜索 · Chinese product search"
+TITLE_TAIL = "— all-MiniLM-L6-v2, taught to read Chinese"  # hidden on phones (app.py's CSS): the title stays one line
 INTRO = (
     "原来的种子模型（用户用 TripletLoss 微调的 all-MiniLM-L6-v2）词表里只有 244 个汉字，大多数中文在它眼里都是 `[UNK]`。"
     "默认的**中文模型**把 4,813 个汉字加入词表，每个新字从它在 CC-CEDICT 里的英文释义初始化，再用批内负例训练——它能读懂查询。"
@@ -64,6 +65,8 @@ def pending_line(from_file: int, from_feedback: int) -> str:
 
 MODES = [("混合 hybrid", "hybrid"), ("语义 semantic", "semantic"), ("字词 lexical (BM25)", "lexical")]
 ALL_CATEGORIES = "全部类别 all categories"
+NO_LIMIT = "不限 no limit"
+PRICE_HINT = "0 或留空 = 不限 · 0 or empty = no limit"
 ALPHA_LABEL = "语义权重 Semantic weight (hybrid; scaled by how much of the query the model can see)"
 
 NOTHING_RELEVANT = (
@@ -72,6 +75,11 @@ NOTHING_RELEVANT = (
 )
 
 
+# In "What the model sees" before the first search, so the open panel is never empty.
+TOKENS_HINT = (
+    "<p class='tokens-hint'>搜索后，这里逐个显示模型读到的 token；它看不到的字标为红色的 [UNK]。 · "
+    "After a search: the query token by token, as the model reads it; characters it cannot see are marked [UNK] in red.</p>"
+)
 CHIPS_LABEL = "从查询中读到的条件（取消勾选即移除）· Read from your query (untick to remove)"
 
 
@@ -101,6 +109,54 @@ def hybrid_weight(alpha: float, coverage: float, weight: float) -> str:
         f"混合：语义权重 = {alpha:.2f} × 模型可见字符 {coverage:.0%} = **{weight:.2f}**，BM25 权重 {1 - weight:.2f}。 · "
         f"Hybrid: semantic weight = {alpha:.2f} × characters the model sees {coverage:.0%} = **{weight:.2f}**; BM25 {1 - weight:.2f}."
     )
+
+
+CATALOG_FALLBACK = "仍使用默认目录。 · Searching the shipped catalog."
+
+
+def catalog_loaded(products: int) -> str:
+    return f"已载入 {products} 件商品，本会话的搜索和相似度使用它。 · Loaded {products} products; this session's search and similarity use it."
+
+
+FEEDBACK_RULES = (
+    "👍 相关：与你在这个查询下标为 👎 的每个结果各组成一个三元组（查询, 👍, 👎）；还没有 👎 时，与你没有标为相关的最靠前结果配对。"
+    "👎 不相关：与这个查询下每个 👍 结果配对；还没有 👍 时先记下，等你标出一个相关结果。 · "
+    "👍 Relevant pairs the result with every result you marked 👎 for this query, one triplet (query, 👍, 👎) each; with no 👎 "
+    "yet, with the best-ranked result you did not mark relevant. 👎 Not relevant pairs it with every 👍 result of this query; "
+    "with no 👍 yet, it waits for one."
+)
+
+
+def liked_note(hit: str, marked: list[str], skipped: list[str], total: int) -> str:
+    """What a 👍 made: pairs with the 👎 results, or (with none) with the result passed over; `hit` and the names are
+    Markdown-escaped by the caller. Example: liked_note("#1 K7", [], ["#2 K8"], 1) -> "👍 #1 K7: … #2 K8 …" """
+    if marked:
+        made = f"👍 {hit}：与你标为 👎 的 {'、'.join(marked)} 配对。 · 👍 {hit}: paired with your 👎 {', '.join(marked)}."
+    elif skipped:
+        made = (
+            f"👍 {hit}：还没有 👎，按规则与你没有标为相关的最靠前结果 {skipped[0]} 配对（它作负例；对另一个结果标 👎 即可换掉）。 · "
+            f"👍 {hit}: with no 👎 yet, the best-ranked result you did not mark relevant, {skipped[0]}, is its negative "
+            "(mark another result 👎 to choose it instead)."
+        )
+    else:
+        made = f"👍 {hit}：已记下，但没有可配对的其他结果。 · 👍 {hit}: noted; there is no other result to pair it with."
+    return f"{made}\n\n{collected(total)}"
+
+
+def disliked_note(hit: str, positives: list[str], total: int) -> str:
+    """What a 👎 made: the negative of every 👍 result of the query, or nothing yet (it waits for a 👍)."""
+    if positives:
+        made = f"👎 {hit}：作为负例与你的 👍 {'、'.join(positives)} 配对。 · 👎 {hit}: the negative for your 👍 {', '.join(positives)}."
+    else:
+        made = (
+            f"👎 {hit}：已记下。这个查询还没有 👍 结果；标出一个相关结果后，它就成为负例。 · "
+            f"👎 {hit}: noted. It becomes a negative once you mark a result of this query relevant (👍)."
+        )
+    return f"{made}\n\n{collected(total)}"
+
+
+def collected(total: int) -> str:
+    return f"已收集 {total} 个三元组。 · {total} triplet(s) collected."
 
 
 ESTIMATE = "预计 {steps} 步，约 {seconds:.0f} 秒（按实测 {per_step:.2f} 秒/步）· Estimated {steps} steps, about {seconds:.0f} s ({per_step:.2f} s/step measured)"
