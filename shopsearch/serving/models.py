@@ -21,7 +21,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeGuard, cast
 
 from shopsearch.common.config import get_settings
 from shopsearch.common.errors import UserError
@@ -65,7 +65,7 @@ class ModelInfo:
     attachments: list[Path] = field(default_factory=list)  # files made for it (its .zip), deleted with it
 
 
-def _may_use(info: ModelInfo | None, session: str | None) -> bool:
+def _may_use(info: ModelInfo | None, session: str | None) -> TypeGuard[ModelInfo]:
     """Whether `session` may use this model: a shared one, anyone; a run, its owner only; an unknown one, nobody."""
     return info is not None and (info.owner is None or info.owner == session)
 
@@ -153,7 +153,7 @@ class ModelStore:
             with self._lock:  # held while loading: two first uses load a shared model once
                 if self._shared[model_id] is None:
                     self._shared[model_id] = load_model(info.path)
-                return self._shared[model_id]
+                return cast("SentenceTransformer", self._shared[model_id])  # loaded just above if it was None
         with self._lock:
             if model_id in self._loaded_runs:
                 self._loaded_runs.move_to_end(model_id)

@@ -150,7 +150,7 @@ def user_errors(handler: Callable[P, R]) -> Callable[P, R]:
     if inspect.isgeneratorfunction(handler):
 
         @functools.wraps(handler)
-        def streaming(*args: P.args, **kwargs: P.kwargs) -> R:
+        def streaming(*args: P.args, **kwargs: P.kwargs) -> R:  # type: ignore[misc]  # R is the handler's own generator type
             with translated():
                 yield from handler(*args, **kwargs)
 
