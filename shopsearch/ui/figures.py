@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import html
 import logging
+import unicodedata
 from collections.abc import Callable, Sequence
 from typing import ParamSpec
 
@@ -50,6 +51,21 @@ def plain(text: str) -> str:
 def short_label(text: str, width: int = 12) -> str:
     """Example: short_label("机械师 K7 机械键盘 采用青轴", 8) -> "机械师 K7 机…" """
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def legend_label(text: str, units: int = 12) -> str:
+    """`text` cut to `units` half-widths (a CJK character counts 2): it fits a fixed-width legend entry.
+
+    Example: legend_label("车载手机支架") -> "车载手机支架"; legend_label("wireless keyboards") -> "wireless ke…"
+    """
+    widths = [2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text]
+    if sum(widths) <= units:
+        return text
+    end, used = 0, 1  # the "…" takes one
+    while used + widths[end] <= units:
+        used += widths[end]
+        end += 1
+    return text[:end].rstrip() + "…"
 
 
 def unique_labels(texts: Sequence[str], width: int = 12) -> list[str]:
@@ -157,8 +173,9 @@ def embedding_map(
 ) -> go.Figure:
     """The catalog in 2-D (PCA), one colour and marker shape per category, with entered sentences as numbered stars.
 
-    Colours come from a 48-colour palette (then marker shapes change), so categories never share a look;
-    the stars carry their line number only (the full sentence is on hover), so neighbouring labels do not overlap.
+    Ten colours far apart, then the next marker shape, so categories never share a look; the legend shows each
+    category cut to a fixed width (in full on hover), under the map; the stars carry their line number only (the full
+    sentence is on hover), so neighbouring labels do not overlap.
     """
     fig = go.Figure()
     cats = np.array([c or "—" for c in categories])
@@ -169,10 +186,11 @@ def embedding_map(
                 x=points[rows, 0],
                 y=points[rows, 1],
                 mode="markers",
-                name=plain(cat),
+                name=plain(legend_label(cat)),
                 marker={"size": 7, "opacity": 0.8, "color": PALETTE[k % len(PALETTE)], "symbol": SYMBOLS[k // len(PALETTE) % len(SYMBOLS)]},
                 text=[plain(names[i]) for i in rows],
-                hovertemplate="%{text}<extra>%{fullData.name}</extra>",
+                customdata=[plain(cat)] * len(rows),
+                hovertemplate="%{text}<extra>%{customdata}</extra>",
             )
         )
     if extra_points is not None and len(extra_points):
@@ -189,11 +207,12 @@ def embedding_map(
                 hovertemplate="%{hovertext}<extra></extra>",
             )
         )
-    # The legend goes under the map in rows of fixed-width entries: at its side it took ~40% of a phone's width.
+    # The legend goes under the map in rows of fixed-width entries (12 half-widths of 10 px text, then the marker): at its
+    # side it took ~40% of a phone's width; there, 3 entries a row; at 1280 px, 12.
     fig.update_layout(
         height=640,
         font={"family": FONT},
         margin={"l": 10, "r": 10, "t": 20, "b": 10},
-        legend={"orientation": "h", "x": 0, "xanchor": "left", "y": -0.04, "yanchor": "top", "entrywidth": 92, "font": {"size": 10}},
+        legend={"orientation": "h", "x": 0, "xanchor": "left", "y": -0.04, "yanchor": "top", "entrywidth": 66, "font": {"size": 10}},
     )
     return fig
