@@ -2,7 +2,7 @@
 
 Uses Debian's chromium through playwright (never `playwright install`); Chinese needs Debian's fonts-noto-cjk.
 Screenshots are PNGs kept small by a narrow viewport and clipping: search, similarity, fine-tune (after generating
-triplets) and search at phone width (390 px).
+triplets) and search at phone width (390×844, the first screen: on a phone the results come right under the query box).
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ def _search(page, url: str, query: str) -> None:
     page.goto(url)
     box = page.locator("#query textarea, #query input").first
     box.wait_for(timeout=60_000)
+    # After a start the page says the other models are warming up in the background: shoot the page as it then stays.
+    page.wait_for_function("() => !(document.querySelector('#warming')?.innerText || '').trim()", timeout=180_000)
     box.fill(query)
     box.press("Enter")
     page.wait_for_selector("#result-cards .hit-name", timeout=60_000)
