@@ -36,6 +36,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from shopsearch.common.config import get_settings  # noqa: E402
 from shopsearch.data.catalog import load_catalog  # noqa: E402
+from shopsearch.retrieval import milvus_backend  # noqa: E402
 from shopsearch.retrieval.embeddings import EmbeddingCache, model_fingerprint  # noqa: E402
 from shopsearch.retrieval.evaluation import load_queries  # noqa: E402
 from shopsearch.retrieval.index import top_k  # noqa: E402
@@ -197,6 +198,8 @@ def cmd_scale(args: argparse.Namespace) -> None:
     """Per size: in-process engine build and Milvus Lite load (insert + index), hybrid p50/p95, memory, disk."""
     from bench_search import noisy_copies, synthetic_catalog
 
+    if args.hnsw_ef:
+        milvus_backend.HNSW_EF = args.hnsw_ef
     memory, fp = chinese_engine(Path(args.cache))
     real, source = memory.catalog, np.asarray(memory.vectors)
     queries = [q.query for q in queries_of("dev_queries.csv", "eval_queries.csv")]
@@ -221,6 +224,7 @@ def cmd_scale(args: argparse.Namespace) -> None:
             row["memory_index"] = engine.index.kind
             ms = [_timed(engine, q, v) for q, v in zip(queries, qvecs)]
             row["memory_p50_ms"], row["memory_p95_ms"] = _pct(ms)
+            exact = [_top10(engine, q, v) for q, v in zip(queries, qvecs)]
             row["memory_engine_rss_mb"] = me.memory_info().rss / 2**20 - before
             del engine
             gc.collect()
@@ -241,6 +245,8 @@ def cmd_scale(args: argparse.Namespace) -> None:
             tokenizer=memory.tokenizer,
         )
         row["milvus_load_s"] = time.perf_counter() - t
+        if args.per_side:
+            engine.per_side = row["per_side"] = args.per_side
         row["milvus_index"] = engine.collection.index_type
         ms = []
         for i, (q, v) in enumerate(zip(queries, qvecs)):
@@ -248,6 +254,8 @@ def cmd_scale(args: argparse.Namespace) -> None:
             if i % 10 == 9:
                 print(f"  {n:,}: {i + 1} queries, median {statistics.median(ms):.0f} ms", flush=True)
         row["milvus_p50_ms"], row["milvus_p95_ms"] = _pct(ms)
+        if not args.milvus_only:  # the dense index's recall, as the fused top 10 sees it
+            row["top10_overlap_with_in_process"] = overlap(exact, [_top10(engine, q, v) for q, v in zip(queries, qvecs)])
         row["milvus_rss_mb"] = me.memory_info().rss / 2**20 - before
         row["milvus_disk_mb"] = disk_mb(uri)
         row["vectors_mb"] = n * source.shape[1] * 4 / 2**20
@@ -259,16 +267,16 @@ def cmd_scale(args: argparse.Namespace) -> None:
         shutil.rmtree(workdir, ignore_errors=True)
     print(
         "\n| products | in-process build s | Milvus Lite load s (index) | hybrid p50 / p95 ms in-process | hybrid p50 / p95 ms Milvus Lite "
-        "| in-process engine RSS MB | Milvus Lite + engine RSS MB | Milvus Lite disk MB |"
+        "| in-process engine RSS MB | Milvus Lite + engine RSS MB | Milvus Lite disk MB | top-10 overlap |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in report:
         mem = f"{r['memory_build_s']:.1f} ({r['memory_index']})" if "memory_build_s" in r else "—"
         lat = f"{r['memory_p50_ms']:.1f} / {r['memory_p95_ms']:.1f}" if "memory_p50_ms" in r else "—"
         rss = f"{r['memory_engine_rss_mb']:.0f}" if "memory_engine_rss_mb" in r else "—"
         print(
             f"| {r['products']:,} | {mem} | {r['milvus_load_s']:.0f} ({r['milvus_index']}) | {lat} | {r['milvus_p50_ms']:.1f} / {r['milvus_p95_ms']:.1f} "
-            f"| {rss} | {r['milvus_rss_mb']:.0f} | {r['milvus_disk_mb']:.0f} |"
+            f"| {rss} | {r['milvus_rss_mb']:.0f} | {r['milvus_disk_mb']:.0f} | {r.get('top10_overlap_with_in_process', float('nan')):.3f} |"
         )
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "milvus_scale.json").write_text(json.dumps(report, indent=2))
@@ -284,6 +292,10 @@ def _progress(n: int, started: float):
             print(f"  {n:,}: written {done:,}/{total:,} ({time.perf_counter() - started:.0f} s)", flush=True)
 
     return report
+
+
+def _top10(engine: SearchEngine, query: str, vector: np.ndarray) -> list[str]:
+    return [h.product_id for h in engine.search(query, mode="hybrid", top=10, query_vector=vector).hits]
 
 
 def _timed(engine: SearchEngine | MilvusEngine, query: str, vector: np.ndarray) -> float:
@@ -310,6 +322,8 @@ def main() -> None:
     p = sub.add_parser("scale")
     p.add_argument("--sizes", default="10000,100000,1000000")
     p.add_argument("--queries", type=int, default=LATENCY_QUERIES, help="hybrid queries timed per size and backend")
+    p.add_argument("--per-side", type=int, default=None, help="candidates per side (default: milvus_backend.PER_SIDE)")
+    p.add_argument("--hnsw-ef", type=int, default=None, help="HNSW ef at search (default: milvus_backend.HNSW_EF)")
     p.add_argument("--milvus-only", action="store_true", help="skip the in-process engine (its figures are in bench_search.py)")
     p.set_defaults(func=cmd_scale)
     args = parser.parse_args()

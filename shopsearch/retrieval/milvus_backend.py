@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from shopsearch.data.catalog import Catalog, Product
-from shopsearch.retrieval.search import CANDIDATES, Filters, SearchEngine, lexical_document
+from shopsearch.retrieval.search import Filters, SearchEngine, lexical_document
 from shopsearch.text.lexical import EMPTY, LexicalIndex, tokenize
 from shopsearch.text.pinyin import pinyin_tokens
 
@@ -52,11 +52,12 @@ INSERT_BATCH = 2_000  # products per insert/upsert request (≈ 2000 × (1.5 kB 
 # HNSW is what Milvus recommends for in-memory serving at high recall; IVF_FLAT is accepted too (index_type=...).
 FLAT_BELOW = 100_000
 HNSW_PARAMS = {"M": 16, "efConstruction": 200}
-HNSW_EF = CANDIDATES  # ef ≥ limit; 4× the candidates asked for per side (PER_SIDE)
-# Candidates Milvus returns per side. Milvus Lite's cost grows with it (its search runs in Python: 20 vs 200 hits of one
-# dense search took 3.5 vs 24 ms at 328 products); on the eval queries (411) 50 and 200 gave the same hybrid top 10 for
-# every query (bench_milvus.py parity; BENCHMARKS.md). The in-process IVF path asks CANDIDATES (200) per side instead.
-PER_SIDE = 50
+HNSW_EF = 400  # ef ≥ limit: 4× the candidates an HNSW collection is asked for per side (PER_SIDE)
+# Candidates Milvus returns per side, by dense index. Milvus Lite's cost grows with it (its search runs in Python: 20 vs
+# 200 hits of one dense search took 3.5 vs 24 ms at 328 products). FLAT: on the eval (411) and dev (546) queries 50 and
+# 200 gave the same hybrid top 10 for every query. HNSW at 100k (bench_milvus.py scale): top-10 overlap with in-process
+# exact search 0.950 at 50 (ef 200), 0.980 at 100 (ef 400), p50 221 → 268 ms. (In-process IVF asks CANDIDATES, 200.)
+PER_SIDE = {"FLAT": 50, "HNSW": 100, "IVF_FLAT": 100}
 RRF_K = 60  # only merges the two candidate lists into one answer: the engine re-scores every candidate itself
 
 
@@ -408,12 +409,12 @@ class MilvusEngine(SearchEngine):
         vectors: np.ndarray,
         collection: MilvusCatalog,
         lexical: LexicalIndex,
-        per_side: int = PER_SIDE,
+        per_side: int | None = None,
         **kwargs: Any,
     ) -> None:
         self.collection = collection
         self.bm25 = SparseBm25(lexical)
-        self.per_side = per_side
+        self.per_side = per_side or PER_SIDE.get(collection.index_type or "", max(PER_SIDE.values()))
         super().__init__(model, catalog, vectors, lexical=_DeferredLexical(lexical), index=collection, **kwargs)  # type: ignore[arg-type]
 
     def _rank(
