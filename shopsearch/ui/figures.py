@@ -188,7 +188,7 @@ def embedding_map(
                 mode="markers",
                 name=plain(legend_label(cat)),
                 marker={"size": 7, "opacity": 0.8, "color": PALETTE[k % len(PALETTE)], "symbol": SYMBOLS[k // len(PALETTE) % len(SYMBOLS)]},
-                text=[plain(names[i]) for i in rows],
+                text=[plain(names[int(i)]) for i in rows],
                 customdata=[plain(cat)] * len(rows),
                 hovertemplate="%{text}<extra>%{customdata}</extra>",
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from typing import Any
 
 import gradio as gr
 import pandas as pd
@@ -491,9 +492,13 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
 
     search_inputs = [query, top_k, mode, alpha, category, min_price, max_price, visitor]
     searched_outputs = [table, last, fresh]
-    in_search_line = dict(concurrency_limit=4, concurrency_id="search")
-    announce = dict(fn=_announce_wait, inputs=[query, visitor], outputs=[cards], api_visibility="private", queue=False, show_progress="hidden")
-    unannounce = dict(fn=_clear_announcement, inputs=[cards], outputs=[cards], api_visibility="private", queue=False, show_progress="hidden")
+    in_search_line: dict[str, Any] = dict(concurrency_limit=4, concurrency_id="search")
+    announce: dict[str, Any] = dict(
+        fn=_announce_wait, inputs=[query, visitor], outputs=[cards], api_visibility="private", queue=False, show_progress="hidden"
+    )
+    unannounce: dict[str, Any] = dict(
+        fn=_clear_announcement, inputs=[cards], outputs=[cards], api_visibility="private", queue=False, show_progress="hidden"
+    )
 
     def _shown(searched) -> None:
         """Draw what a search found, then the comparison (if asked for) for the same results."""
@@ -506,7 +511,8 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         drawn.success(_follow_compare, [comparing, last, fresh, visitor], [compare], api_visibility="private", **in_search_line)
 
     # Enter and the button run the same search; only the button's event is the public /search endpoint.
-    for trigger, visibility in ((search_btn.click, dict(api_name="search")), (query.submit, dict(api_visibility="private"))):
+    visibilities: list[tuple[Any, dict[str, Any]]] = [(search_btn.click, dict(api_name="search")), (query.submit, dict(api_visibility="private"))]
+    for trigger, visibility in visibilities:
         trigger(**announce)
         searched = trigger(_run_search, search_inputs, searched_outputs, **in_search_line, **visibility)
         _shown(searched)
@@ -519,7 +525,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
     switched = model_choice.change(_switch_model, [model_choice, visitor], [visitor, active_md], api_visibility="private")
     # The catalog: the page's upload, its ✕ and the reset button (the file box shows what is searched).
     catalog_outputs = [visitor, category, catalog_status, catalog_file]
-    embedding = dict(concurrency_limit=1, concurrency_id="catalog")  # the page's and the API's uploads: one embeds at a time
+    embedding: dict[str, Any] = dict(concurrency_limit=1, concurrency_id="catalog")  # the page's and the API's uploads: one embeds at a time
     uploaded = catalog_file.upload(_upload_catalog, [catalog_file, visitor], catalog_outputs, api_visibility="private", **embedding)
     cleared = catalog_file.clear(_reset_catalog, [visitor], catalog_outputs, api_visibility="private")
     reset = reset_catalog.click(_reset_catalog, [visitor], catalog_outputs, api_visibility="private")
