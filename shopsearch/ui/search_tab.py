@@ -547,7 +547,10 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         max_price.submit,
         max_price.blur,
     ):
-        _shown(trigger(_follow_inputs, follow_inputs, searched_outputs, api_visibility="private", trigger_mode="always_last", **in_search_line))
+        trigger(**announce)  # a run switched on from the Fine-tune tab may need its engine built first (~15 s)
+        followed = trigger(_follow_inputs, follow_inputs, searched_outputs, api_visibility="private", trigger_mode="always_last", **in_search_line)
+        _shown(followed)
+        followed.failure(**unannounce)
 
     compare_btn.click(_compare, [last, visitor], [compare, comparing], api_name="compare", **in_search_line)
     like_btn.click(_mark(True), [pick, last, visitor], [visitor, feedback_md, download_btn], api_visibility="private")
