@@ -11,6 +11,11 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+# Under pytest-xdist each worker launches its own app: give it its own runs folder, so a test that counts the runs it
+# made never sees another worker's (the sessions folder follows the runs folder).
+if worker := os.environ.get("PYTEST_XDIST_WORKER"):
+    runs = Path(os.environ.get("SHOPSEARCH_RUNS_DIR") or Path(__file__).resolve().parent.parent / ".cache" / "runs")
+    os.environ["SHOPSEARCH_RUNS_DIR"] = str(runs / worker)
 
 from shopsearch.common.config import ROOT, base_model_path  # noqa: E402
 from shopsearch.data.catalog import Catalog, load_catalog  # noqa: E402
