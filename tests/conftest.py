@@ -13,7 +13,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 # Under pytest-xdist each worker launches its own app: give it its own runs folder, so a test that counts the runs it
 # made never sees another worker's (the sessions folder follows the runs folder).
-if worker := os.environ.get("PYTEST_XDIST_WORKER"):
+# Tests also import this module by name, which runs it a second time: set the folder once.
+if (worker := os.environ.get("PYTEST_XDIST_WORKER")) and not os.environ.get("SHOPSEARCH_RUNS_DIR", "").endswith(f"/{worker}"):
     runs = Path(os.environ.get("SHOPSEARCH_RUNS_DIR") or Path(__file__).resolve().parent.parent / ".cache" / "runs")
     os.environ["SHOPSEARCH_RUNS_DIR"] = str(runs / worker)
 
