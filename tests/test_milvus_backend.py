@@ -13,7 +13,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from shopsearch.common.config import ROOT
+from shopsearch.common.config import ROOT, base_model_path
 from shopsearch.data.catalog import Catalog, Product
 from shopsearch.retrieval.embeddings import model_fingerprint
 from shopsearch.retrieval.milvus_backend import (
@@ -27,12 +27,14 @@ from shopsearch.retrieval.milvus_backend import (
     filter_expression,
     milvus_engine,
 )
-from shopsearch.retrieval.search import Filters, lexical_document
+from shopsearch.retrieval.search import Filters, SearchEngine, lexical_document
+from shopsearch.serving.models import CHINESE, ModelStore
 from shopsearch.text.lexical import LexicalIndex
 
 pytest.importorskip("milvus_lite")
 
 CHINESE_DIR = ROOT / "model_chinese"
+MODEL_DIR = ROOT / "model"
 QUERIES = [
     "寻找一款K7",
     "我想买一个羽毛球拍",
@@ -58,6 +60,20 @@ def test_sparse_vectors_score_exactly_as_the_in_process_bm25(catalog, query):
     sparse = np.array([sum(bm25.document(row, p).get(k, 0.0) * w for k, w in q.items()) for row, p in enumerate(catalog.products)])
     np.testing.assert_allclose(sparse, lexical.scores(query), rtol=1e-5, atol=1e-5)
     assert bm25.collisions() == 0
+
+
+def test_weights_written_for_an_earlier_catalog_score_exactly_for_the_current_one(catalog):
+    """After an update the unchanged products keep the weights of the catalog they were written with (its mean length);
+    `score` reads their tfs back and gives today's BM25 for them."""
+    new, changes = changed_catalog(catalog)
+    before, after = SparseBm25(lexical_of(catalog)), SparseBm25(lexical_of(new))
+    unchanged = [(catalog.index_of(p.id), row) for row, p in enumerate(new.products) if p.id in catalog and p.id not in changes["edited"]]
+    for query in QUERIES:
+        parts, expected = after.query_parts(query), after.lexical.scores(query)
+        got = [after.score(parts, before.document(old, catalog[old]), before.norms(old), row) for old, row in unchanged]
+        np.testing.assert_allclose(got, expected[[row for _, row in unchanged]], rtol=1e-5, atol=1e-6)
+        stale = [sum(before.document(old, catalog[old]).get(k, 0.0) * w for k, w in after.query(query).items()) for old, _ in unchanged]
+        assert not np.allclose(stale, got, rtol=1e-5, atol=1e-6) or not any(got), query  # the norms did move
 
 
 def test_filters_become_a_milvus_expression_with_quotes_escaped():
@@ -134,17 +150,26 @@ def changed_catalog(catalog: Catalog, seed: int = 0) -> tuple[Catalog, dict[str,
     return Catalog(products + added), changes
 
 
+@pytest.fixture(scope="module")
+def changed(chinese_engine, chinese_model):
+    """The shipped catalog changed (`changed_catalog`), what changed, and its vectors (encoded once for the module)."""
+    new, changes = changed_catalog(chinese_engine.catalog)
+    vectors = chinese_model.encode(new.documents, normalize_embeddings=True, convert_to_numpy=True, batch_size=64)
+    return new, changes, vectors
+
+
 @pytest.mark.slow
-def test_a_changed_catalog_reaches_milvus_by_upsert_and_delete(chinese_engine, chinese_model, tmp_path):
-    """10% edited, 5% removed, 5% added: exactly those are written or deleted, and searches see exactly the new catalog."""
+def test_a_changed_catalog_reaches_milvus_by_upsert_and_delete(chinese_engine, changed, tmp_path):
+    """10% edited, 5% removed, 5% added: exactly those are written or deleted, and searches see exactly the new catalog
+    (the same top 10 as in-process search over it)."""
     catalog, encoder = chinese_engine.catalog, chinese_engine.encoder
     fp = model_fingerprint(CHINESE_DIR)
     uri = str(tmp_path / "shop.db")
     first = milvus_engine(catalog, chinese_engine.vectors, uri, fp, catalog_key="shop", encoder=encoder, tokenizer=chinese_engine.tokenizer)
-    new, changes = changed_catalog(catalog)
-    vectors = chinese_model.encode(new.documents, normalize_embeddings=True, convert_to_numpy=True, batch_size=64)
+    new, changes, vectors = changed
     second = milvus_engine(new, vectors, uri, fp, catalog_key="shop", encoder=encoder, tokenizer=chinese_engine.tokenizer)
     assert second.collection.name == first.collection.name == collection_name(fp, "shop")
+    assert client_for(uri).list_collections() == [collection_name(fp, "shop")]
     report = second.collection.sync(new, vectors, second.bm25)  # a third run: nothing left to write
     assert (report.inserted, report.updated, report.deleted, report.unchanged) == (0, 0, 0, len(new))
     stored = MilvusCatalog(uri, second.collection.name, vectors.shape[1]).stored_hashes()
@@ -156,13 +181,17 @@ def test_a_changed_catalog_reaches_milvus_by_upsert_and_delete(chinese_engine, c
     for pid in changes["edited"][:5] + changes["added"][:5]:
         product = new[new.index_of(pid)]
         assert second.search(product.name, top=3).hits[0].product_id == pid, product.name
+    in_process = SearchEngine(None, new, vectors, encoder=encoder, tokenizer=chinese_engine.tokenizer, no_answer=chinese_engine.no_answer)
+    for query in QUERIES:
+        assert [h.product_id for h in second.search(query).hits] == [h.product_id for h in in_process.search(query).hits], query
 
 
 @pytest.mark.slow
-def test_the_sync_report_counts_exactly_what_changed(chinese_engine, chinese_model, tmp_path):
+def test_the_sync_report_counts_exactly_what_changed(chinese_engine, changed, tmp_path):
+    """Inserted in batches with progress; then updated, deleted, inserted and unchanged counted exactly; the dense index
+    re-chosen when asked for another (as when the catalog crosses FLAT_BELOW)."""
     catalog = chinese_engine.catalog
-    new, changes = changed_catalog(catalog, seed=1)
-    vectors = chinese_model.encode(new.documents, normalize_embeddings=True, convert_to_numpy=True, batch_size=64)
+    new, changes, vectors = changed
     collection = MilvusCatalog(str(tmp_path / "s.db"), "shop", vectors.shape[1])
     progress: list[tuple[int, int]] = []
     made = collection.sync(
@@ -175,7 +204,47 @@ def test_the_sync_report_counts_exactly_what_changed(chinese_engine, chinese_mod
     assert report.inserted == len(changes["added"])
     assert report.unchanged == len(new) - len(changes["edited"]) - len(changes["added"])
     assert collection.count() == len(new)
+    assert "FLAT" in report.describe() and "by size" in report.describe()
+    rebuilt = collection.sync(new, vectors, SparseBm25(lexical_of(new)), index_type="HNSW")
+    assert (rebuilt.index_type, rebuilt.unchanged, collection.index_type) == ("HNSW", len(new), "HNSW")
+    assert MilvusCatalog(str(tmp_path / "s.db"), "shop", vectors.shape[1]).index_type == "HNSW"  # as the next process sees it
+    bm25 = SparseBm25(lexical_of(new))
+    assert collection.candidates(vectors[0], bm25.query(new[0].name), "", 5)[0]["id"] == new[0].id
     client_for(str(tmp_path / "s.db")).drop_collection("shop")
+
+
+@pytest.mark.slow
+def test_the_app_keeps_one_collection_for_the_shipped_catalog_across_its_versions(chinese_model, chinese_engine, session_cache, changed, tmp_path):
+    """The app's engines (ModelStore): the shipped catalog's collection is named by the settings' key, so the next start
+    with a changed catalog upserts into it rather than adding a collection; a visitor's catalog gets one of its own."""
+    uri = str(tmp_path / "app.db")
+    fp = model_fingerprint(CHINESE_DIR)
+    new, _, vectors = changed
+    session_cache.store(fp, new.documents_fingerprint, vectors)
+
+    def start() -> ModelStore:  # what app.build_context makes, pointed at Milvus Lite
+        return ModelStore(
+            MODEL_DIR,
+            base_model_path(),
+            tmp_path / "runs",
+            session_cache,
+            chinese_dir=CHINESE_DIR,
+            chinese=chinese_model,
+            backend="milvus",
+            milvus_uri=uri,
+        )
+
+    first = start().pin_engine(CHINESE, chinese_engine.catalog)
+    assert first.collection.name == collection_name(fp, "shop")
+    restarted = start()
+    second = restarted.pin_engine(CHINESE, new)
+    assert second.collection.name == first.collection.name and client_for(uri).list_collections() == [first.collection.name]
+    assert set(second.collection.stored_hashes()) == {p.id for p in new.products}
+    upload = Catalog(new.products[:20])
+    session_cache.store(fp, upload.documents_fingerprint, vectors[:20])
+    visitor = restarted.engine(CHINESE, "visitor", upload)
+    assert visitor.collection.name == collection_name(fp, upload.fingerprint[:16]) and visitor.collection.count() == 20
+    assert first.collection.count() == len(new)
 
 
 @pytest.mark.slow
@@ -194,7 +263,8 @@ def test_the_app_searches_through_milvus_lite_when_the_two_variables_are_set(tmp
         "app.with_queue(app.demo)\n"
         f"app.demo.launch(prevent_thread_lock=True, server_port={port}, quiet=True, **app.launch_kwargs(app.get_settings()))\n"
         "engine = app.context.store.engine(app.context.store.default_id, None, app.context.catalog)\n"
-        "print(json.dumps({'engine': type(engine).__name__, 'uri': engine.collection.uri, 'count': engine.collection.count()}), flush=True)\n"
+        "print(json.dumps({'engine': type(engine).__name__, 'uri': engine.collection.uri, 'count': engine.collection.count(), "
+        "'name': engine.collection.name}), flush=True)\n"
         "sys.stdin.read()\n"
         "import os; os._exit(0)\n"
     )
@@ -211,6 +281,7 @@ def test_the_app_searches_through_milvus_lite_when_the_two_variables_are_set(tmp
         assert line, "the app did not start"
         started = json.loads(line)
         assert started["engine"] == "MilvusEngine" and started["uri"] == str(uri) and started["count"] > 0
+        assert started["name"] == collection_name(model_fingerprint(CHINESE_DIR), "shop")  # the shipped catalog's, kept
         table = Client(f"http://127.0.0.1:{port}/", verbose=False).predict(query="寻找一款K7", top_k=5, api_name="/search")
         assert table["data"][0][table["headers"].index("name")] == "机械师 K7 机械键盘"
         assert uri.exists()

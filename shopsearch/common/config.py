@@ -71,6 +71,8 @@ class Settings:
     backend: str = "memory"
     # Milvus: a local path is a Milvus Lite file (embedded, no server); http://host:19530 a Milvus server or cluster.
     milvus_uri: str = ""
+    # The shipped catalog's collection name in Milvus (with the model's fingerprint): kept across catalog versions.
+    milvus_catalog_key: str = "shop"
 
 
 @lru_cache(maxsize=1)
@@ -108,4 +110,5 @@ def get_settings() -> Settings:
         gradio_cache_dir=gradio_cache_dir(),
         backend=os.environ.get("SHOPSEARCH_BACKEND", "memory").strip().lower() or "memory",
         milvus_uri=os.environ.get("SHOPSEARCH_MILVUS_URI", "") or str(runs_dir.parent / "milvus.db"),
+        milvus_catalog_key=os.environ.get("SHOPSEARCH_MILVUS_CATALOG", "").strip() or "shop",
     )

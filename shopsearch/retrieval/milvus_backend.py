@@ -22,6 +22,7 @@ HNSW from there on (`choose_index`).
 from __future__ import annotations
 
 import hashlib
+import inspect
 import logging
 import re
 import threading
@@ -40,8 +41,6 @@ from shopsearch.text.pinyin import pinyin_tokens
 
 if TYPE_CHECKING:
     from pymilvus import MilvusClient
-
-    from shopsearch.text.intent import ParsedQuery, PriceRange
 
 log = logging.getLogger(__name__)
 
@@ -100,9 +99,10 @@ class SparseBm25:
     """The project's BM25 (`LexicalIndex`) as sparse vectors whose inner product is `LexicalIndex.scores`.
 
     A document's vector holds tf / (tf + norm(d)) for each of its text tokens and name-pinyin tokens; a query's holds
-    idf(t) × its count. The norms and idfs are this catalog's: after an incremental update the products that did not
-    change keep the norms of the catalog they were written with (the mean length moves by well under 1% for a 10%
-    change), and queries use the new idfs.
+    idf(t) × its count. The norms and idfs are this catalog's. After an incremental update the products that did not
+    change keep, in Milvus, the weights of the catalog they were written with (its mean document length): they pick the
+    candidates. The candidates' scores are exact for the current catalog: `score` reads each matched token's tf back
+    from its stored weight and the norm it was written with (stored beside it), and weighs it with today's norm and idf.
     """
 
     def __init__(self, lexical: LexicalIndex) -> None:
@@ -127,11 +127,15 @@ class SparseBm25:
             # Two tokens sharing a hash (rare: see `collisions`) add up, as one merged token would.
             vector[key] = vector.get(key, 0.0) + tf / (tf + norm)
 
-    def query(self, text: str) -> dict[int, float]:
-        """The sparse vector of a query's content (empty when none of its tokens is indexed)."""
+    def norms(self, row: int) -> tuple[float, float]:
+        """Product `row`'s length norms (text, name pinyin; 0.0 without a pinyin index): what its weights were divided by."""
+        return float(self._text.norm[row]), float(self._pinyin.norm[row]) if self._pinyin is not None else 0.0
+
+    def query_parts(self, text: str) -> tuple[dict[int, float], dict[int, float]]:
+        """The sparse vectors of a query's text tokens and of its pinyin tokens (empty when none is indexed)."""
         tokens, pinyin = self.lexical._query_tokens(text)
-        vector: dict[int, float] = {}
-        for kind, index, listed in (("t", self._text, tokens), ("p", self._pinyin, pinyin)):
+        parts: tuple[dict[int, float], dict[int, float]] = ({}, {})
+        for vector, kind, index, listed in ((parts[0], "t", self._text, tokens), (parts[1], "p", self._pinyin, pinyin)):
             if index is None:  # no pinyin index: `_query_tokens` found no pinyin either
                 continue
             for token in listed:  # a token listed twice counts twice, as in LexicalIndex.scores
@@ -139,7 +143,27 @@ class SparseBm25:
                 if t is not None:
                     key = token_key(kind, token)
                     vector[key] = vector.get(key, 0.0) + float(index.idf[t])
-        return vector
+        return parts
+
+    def query(self, text: str) -> dict[int, float]:
+        """The sparse vector of a query's content (empty when none of its tokens is indexed)."""
+        text_part, pinyin_part = self.query_parts(text)
+        return {**text_part, **{k: text_part.get(k, 0.0) + w for k, w in pinyin_part.items()}}
+
+    def score(self, parts: tuple[dict[int, float], dict[int, float]], stored: dict[int, float], written: tuple[float, float], row: int) -> float:
+        """The BM25 of product `row` of this catalog for a query (`query_parts`), from its vector as stored (`stored`,
+        written with the norms `written`): each matched token's tf = w × norm / (1 − w), weighed with today's norm.
+
+        Example: score(bm25.query_parts("键盘"), hit["sparse"], (hit["norm_text"], hit["norm_pinyin"]), row) ≈ scores[row]
+        """
+        total = 0.0
+        for vector, old, new in zip(parts, written, self.norms(row)):
+            for key, idf in vector.items():
+                w = stored.get(key)
+                if w:
+                    tf = round(w * old / (1.0 - w))
+                    total += idf * tf / (tf + new)
+        return total
 
     def collisions(self) -> int:
         """How many indexed tokens share their sparse key with another one (counted once per extra token)."""
@@ -180,11 +204,14 @@ class SyncReport:
     unchanged: int
     index_type: str
     seconds: float
+    index_reason: str = ""  # why this dense index: "by size (< 100,000 products)", "asked for"
 
     def describe(self) -> str:
+        """Example: "shop: 328 products — 0 inserted, 33 updated, 16 deleted, 279 unchanged; dense index FLAT (by size …); 1.2 s" """
         return (
             f"{self.collection}: {self.products} products — {self.inserted} inserted, {self.updated} updated, "
-            f"{self.deleted} deleted, {self.unchanged} unchanged; dense index {self.index_type}; {self.seconds:.1f} s"
+            f"{self.deleted} deleted, {self.unchanged} unchanged; dense index {self.index_type} ({self.index_reason}); "
+            f"{self.seconds:.1f} s"
         )
 
 
@@ -194,14 +221,35 @@ _CLIENTS: dict[str, MilvusClient] = {}
 _CLIENTS_LOCK = threading.Lock()
 
 
+def is_lite(uri: str) -> bool:
+    """Whether `uri` is a Milvus Lite file (embedded in this process) rather than a server's address.
+
+    Example: is_lite("/data/shop.db") -> True; is_lite("http://milvus:19530") -> False
+    """
+    return not re.match(r"^(https?|tcp|unix)://", uri)
+
+
 def client_for(uri: str) -> MilvusClient:
     """One client per URI for the whole process (a Milvus Lite file may be opened only once)."""
     from pymilvus import MilvusClient
 
     with _CLIENTS_LOCK:
         if uri not in _CLIENTS:
+            if is_lite(uri):
+                _use_system_arrow_pool()
             _CLIENTS[uri] = MilvusClient(uri)
         return _CLIENTS[uri]
+
+
+def _use_system_arrow_pool() -> None:
+    """Milvus Lite runs in this process and keeps rows in Arrow buffers (its memtable, the segments it flushes). Arrow's
+    default pool (mimalloc) keeps the pages it freed: a 20k-product load left RSS 20.7 kB a product above where it
+    started after the flush, of which 2.5 kB live Arrow data; with the system allocator 7.7 kB (bench_milvus.py
+    memory). Set once, before the embedded server allocates anything."""
+    import pyarrow as pa
+
+    if pa.default_memory_pool().backend_name != "system":
+        pa.set_memory_pool(pa.system_memory_pool())
 
 
 def collection_name(model_fp: str, catalog_key: str) -> str:
@@ -230,6 +278,11 @@ class MilvusCatalog:
         described = self.client.describe_index(self.name, "dense")
         return described.get("index_type") if described else None
 
+    def _current_schema(self) -> bool:
+        """Whether the stored collection has every field this backend writes and reads."""
+        fields = {f["name"] for f in self.client.describe_collection(self.name)["fields"]}
+        return {"id", "dense", "sparse", "category", "price", "hash", "norm_text", "norm_pinyin"} <= fields
+
     def count(self) -> int:
         rows = self.client.query(self.name, filter="", output_fields=["count(*)"])
         return int(rows[0]["count(*)"])
@@ -245,7 +298,7 @@ class MilvusCatalog:
             iterator.close()
         return found
 
-    def _create(self, size: int, index_type: str | None) -> None:
+    def _create(self) -> None:
         from pymilvus import DataType
 
         schema = self.client.create_schema(auto_id=False, description="shopsearch products: dense + BM25 sparse")
@@ -255,14 +308,20 @@ class MilvusCatalog:
         schema.add_field("category", DataType.VARCHAR, max_length=1024)
         schema.add_field("price", DataType.DOUBLE, nullable=True)
         schema.add_field("hash", DataType.VARCHAR, max_length=32)
+        schema.add_field("norm_text", DataType.FLOAT)  # the length norms its sparse weights were divided by (SparseBm25.score)
+        schema.add_field("norm_pinyin", DataType.FLOAT)
         self.client.create_collection(self.name, schema=schema)
-        self._planned_index = choose_index(size, index_type)
 
-    def _build_index(self) -> None:
-        kind, params, _ = self._planned_index
+    def _build_index(self, kind: str, size: int) -> None:
+        """Index the dense field as `kind` (replacing another dense index type) and the sparse one, then load."""
+        _, params, _ = choose_index(size, kind)
         index_params = self.client.prepare_index_params()
+        if self.index_type is not None:  # the catalog crossed FLAT_BELOW: its dense index is rebuilt as the other type
+            self.client.release_collection(self.name)
+            self.client.drop_index(self.name, "dense")
+        else:
+            index_params.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="IP")
         index_params.add_index("dense", index_type=kind, metric_type="IP", params=params)
-        index_params.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="IP")
         self.client.create_index(self.name, index_params)
         self.client.load_collection(self.name)
         self.index_type = kind
@@ -283,12 +342,17 @@ class MilvusCatalog:
             vectors: the catalog's dense vectors, row for row.
             bm25: the catalog's BM25 (its norms and idfs weight the sparse vectors written).
             on_progress: called with (products written, products to write) after each batch.
-            index_type: force a dense index type for a new collection (FLAT, HNSW, IVF_FLAT); None: by size.
+            index_type: force a dense index type (FLAT, HNSW, IVF_FLAT); None: by size (`choose_index`), re-chosen at
+                each sync, so a catalog that grew past FLAT_BELOW gets HNSW.
         """
         started = time.perf_counter()
+        if self.client.has_collection(self.name) and not self._current_schema():
+            log.warning("milvus: %s was written by an older version of this backend: made again", self.name)
+            self.client.drop_collection(self.name)
+            self.index_type = None
         new = not self.client.has_collection(self.name)
         if new:
-            self._create(len(catalog), index_type)
+            self._create()
             stored: dict[str, str] = {}
         else:
             self.client.load_collection(self.name)
@@ -308,6 +372,7 @@ class MilvusCatalog:
                     "category": catalog[row].category,
                     "price": catalog[row].price,
                     "hash": hashes[row],
+                    **dict(zip(("norm_text", "norm_pinyin"), bm25.norms(row))),
                 }
                 for i, row in enumerate(rows)
             ]
@@ -320,11 +385,13 @@ class MilvusCatalog:
             # Sealed segments are searched through their indexes; Milvus Lite searches unflushed rows by rebuilding a
             # sparse index over them for every query (a 10k-product load left unflushed: 6.4 s a hybrid query).
             self.client.flush(self.name)
-        if new:
-            self._build_index()
-        elif self.index_type is None:
-            self._planned_index = choose_index(len(catalog), index_type)
-            self._build_index()
+        if updated or gone:
+            # A server drops the replaced and deleted rows' old versions from its segments (Milvus Lite compacts after
+            # each flush by itself and answers this at once).
+            self.client.compact(self.name)
+        kind = choose_index(len(catalog), index_type)[0]
+        if kind != self.index_type:
+            self._build_index(kind, len(catalog))
         report = SyncReport(
             self.name,
             len(catalog),
@@ -334,6 +401,7 @@ class MilvusCatalog:
             unchanged=len(catalog) - len(write),
             index_type=self.index_type or "?",
             seconds=time.perf_counter() - started,
+            index_reason="asked for" if index_type else f"by size: {'<' if kind == 'FLAT' else '≥'} {FLAT_BELOW:,} products",
         )
         log.info("milvus sync %s", report.describe())
         return report
@@ -346,7 +414,7 @@ class MilvusCatalog:
         _, _, dense_params = choose_index(0, self.index_type)
         dense_search = {"metric_type": "IP", "params": dense_params}
         sparse_search = {"metric_type": "IP", "params": {"drop_ratio_search": 0.0}}
-        fields = ["dense", "sparse"]
+        fields = ["dense", "sparse", "norm_text", "norm_pinyin"]
         if dense is not None and sparse:
             requests = [
                 AnnSearchRequest([dense.tolist()], "dense", dense_search, limit=per_side, expr=expression or None),
@@ -394,6 +462,9 @@ class _DeferredLexical:
         return getattr(self._lexical, name)
 
 
+_RANK_SIGNATURE = inspect.signature(SearchEngine._rank)
+
+
 class MilvusEngine(SearchEngine):
     """A SearchEngine whose candidates come from Milvus: the dense and sparse top `per_side` under the filters, with
     exact cosines and BM25 scores, then fused, boosted, demoted and checked for "nothing relevant" by SearchEngine.
@@ -417,31 +488,30 @@ class MilvusEngine(SearchEngine):
         self.per_side = per_side or PER_SIDE.get(collection.index_type or "", max(PER_SIDE.values()))
         super().__init__(model, catalog, vectors, lexical=_DeferredLexical(lexical), index=collection, **kwargs)  # type: ignore[arg-type]
 
-    def _rank(
-        self,
-        query: str,
-        qvec: np.ndarray | None,
-        mode: str,
-        top: int,
-        weight: float,
-        filters: Filters,
-        parsed: ParsedQuery | None = None,
-        price: PriceRange | None = None,
-        lex_all: np.ndarray | None = None,
-    ) -> tuple[list[Any], float | None]:
-        found = self.fetch(query, qvec, filters)
-        return super()._rank(query, qvec, mode, top, weight, filters, parsed, price, found)  # type: ignore[arg-type]
+    def _rank(self, *args: Any, **kwargs: Any) -> tuple[list[Any], float | None]:
+        """SearchEngine._rank on the candidates Milvus returns: its `lex_all` (every row's BM25, computed in-process)
+        becomes them. The arguments are read by name, so parameters the engine adds or reorders pass through."""
+        bound = _RANK_SIGNATURE.bind(self, *args, **kwargs)
+        given = bound.arguments
+        given["lex_all"] = self.fetch(given["query"], given["qvec"], given["filters"])
+        return super()._rank(*bound.args[1:], **bound.kwargs)
 
     def fetch(self, query: str, qvec: np.ndarray | None, filters: Filters) -> _Candidates:
         """The candidates Milvus returns for `query` (BM25 text) and `qvec` under `filters`: catalog rows ascending,
-        their cosines (None without a vector) and BM25 scores, computed here from the returned vectors."""
+        their cosines (None without a vector) and BM25 scores, computed here from the returned vectors (`SparseBm25.score`:
+        exact for this catalog even where the stored weights are an earlier version's)."""
+        parts = self.bm25.query_parts(query)
         sparse = self.bm25.query(query)
         hits = self.collection.candidates(qvec, sparse, filter_expression(filters), self.per_side)
         hits = [h for h in hits if h["id"] in self.catalog]  # a product the store has but this catalog lacks: not shown
         rows = np.fromiter((self.catalog.index_of(h["id"]) for h in hits), dtype=np.int64, count=len(hits))
         order = np.argsort(rows, kind="stable")
         rows, hits = rows[order], [hits[i] for i in order.tolist()]
-        lexical = np.fromiter((sum(h["sparse"].get(k, 0.0) * w for k, w in sparse.items()) for h in hits), dtype=np.float32, count=len(hits))
+        lexical = np.fromiter(
+            (self.bm25.score(parts, h["sparse"], (h["norm_text"], h["norm_pinyin"]), row) for h, row in zip(hits, rows.tolist())),
+            dtype=np.float32,
+            count=len(hits),
+        )
         if qvec is None and len(rows) < self.per_side:
             rows, lexical = self._pad_with_unmatched(rows, lexical, filters)
         cosines = None

@@ -92,6 +92,11 @@ class ModelStore:
         settings = get_settings()
         self.backend = backend or settings.backend
         self.milvus_uri = milvus_uri or settings.milvus_uri
+        # Milvus: the shipped catalog's collections keep one name (per model) across versions of the catalog, so a
+        # restart with a changed catalog upserts and deletes what changed in them; any other catalog (a visitor's
+        # upload) has a collection per content (its fingerprint), as engines are shared by identical catalogs.
+        self.milvus_catalog_key = settings.milvus_catalog_key
+        self._shipped_catalogs: set[str] = set()  # fingerprints of the catalogs pinned engines were asked for
         self.runs_dir = Path(runs_dir)
         self.cache = cache
         self.max_loaded_runs = max_loaded_runs
@@ -229,7 +234,9 @@ class ModelStore:
                     )
                 )
                 if self.backend == "milvus" and not isinstance(engine, MilvusEngine):  # built in-process on first sight
-                    engine = as_milvus_engine(engine, self.milvus_uri, info.fingerprint, on_progress=on_progress)
+                    engine = as_milvus_engine(
+                        engine, self.milvus_uri, info.fingerprint, catalog_key=self._milvus_key(catalog), on_progress=on_progress
+                    )
             except BaseException:
                 with self._lock:
                     self._building.pop(key, None)
@@ -257,6 +264,7 @@ class ModelStore:
                 vectors,
                 self.milvus_uri,
                 info.fingerprint,
+                catalog_key=self._milvus_key(catalog),
                 encoder=encoder,
                 no_answer=NoAnswerRule.for_model(info.path),
                 tokenizer=self.tokenizer(model_id, session),
@@ -293,8 +301,16 @@ class ModelStore:
         vectors = self.cache.path(info.fingerprint, catalog.documents_fingerprint)
         return vectors.is_file() and export_path(self.cache.directory, info.fingerprint).is_file()
 
+    def _milvus_key(self, catalog: Catalog) -> str | None:
+        """The catalog key of `catalog`'s Milvus collections: the settings' for the shipped catalog, None (its
+        fingerprint) for any other."""
+        with self._lock:
+            return self.milvus_catalog_key if catalog.fingerprint in self._shipped_catalogs else None
+
     def pin_engine(self, model_id: str, catalog: Catalog) -> SearchEngine:
         """Build and keep forever the engine of a shared model over the shipped catalog."""
+        with self._lock:
+            self._shipped_catalogs.add(catalog.fingerprint)
         engine = self.engine(model_id, None, catalog)
         with self._lock:
             self._pinned_engines.add((self._infos[model_id].fingerprint, catalog.fingerprint))
