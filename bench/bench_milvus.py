@@ -4,6 +4,7 @@
     python bench/bench_milvus.py parity                      # eval + dev queries, Chinese-aware model, per-side sizes
     python bench/bench_milvus.py bm25                        # lexical rankings: our sparse BM25 vs Milvus BM25 (jieba, standard)
     python bench/bench_milvus.py scale --sizes 10000,100000  # load time, hybrid p50/p95, memory, disk; both backends
+    python bench/bench_milvus.py memory --size 20000         # where Milvus Lite's memory goes, phase by phase
 
 How the large catalogs are made (as bench_search.py, honest about what is synthetic): products shaped like the real
 ones (bench_search.synthetic_catalog); vectors are the real catalog's vectors (Chinese-aware model) of each product's
@@ -23,6 +24,7 @@ import shutil
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -42,10 +44,38 @@ from shopsearch.retrieval.evaluation import load_queries  # noqa: E402
 from shopsearch.retrieval.index import top_k  # noqa: E402
 from shopsearch.retrieval.milvus_backend import MilvusEngine, as_milvus_engine, client_for, milvus_engine  # noqa: E402
 from shopsearch.retrieval.search import SearchEngine, build_engine, lexical_document  # noqa: E402
-from shopsearch.text.lexical import LexicalIndex, tokenize  # noqa: E402
+from shopsearch.text.lexical import LexicalIndex, return_freed_heap, tokenize  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 LATENCY_QUERIES = 200
+GB = 2**30
+
+
+class Watchdog(threading.Thread):
+    """Stops the run (exit 3) before it starves the shared host: when less than `min_free_gb` of memory is available
+    or less than `min_disk_gb` of disk is free where it writes. Records the peak RSS and the phase it was in."""
+
+    def __init__(self, workdir: Path, min_free_gb: float, min_disk_gb: float) -> None:
+        super().__init__(daemon=True, name="watchdog")
+        self.workdir, self.min_free, self.min_disk = workdir, min_free_gb * GB, min_disk_gb * GB  # workdir: deleted on a stop
+        self.phase, self.peak_rss, self.started = "start", 0, time.perf_counter()
+        self.me = psutil.Process()
+
+    def run(self) -> None:
+        while True:
+            rss, free = self.me.memory_info().rss, psutil.virtual_memory().available
+            disk = shutil.disk_usage(self.workdir.parent).free  # the size's own folder comes and goes
+            self.peak_rss = max(self.peak_rss, rss)
+            if free < self.min_free or disk < self.min_disk:
+                print(
+                    f"WATCHDOG: stopped in phase '{self.phase}' after {time.perf_counter() - self.started:.0f} s: RSS {rss / GB:.2f} GB "
+                    f"(peak {self.peak_rss / GB:.2f}), host memory available {free / GB:.2f} GB (limit {self.min_free / GB:.0f}), "
+                    f"disk free {disk / GB:.1f} GB (limit {self.min_disk / GB:.0f}), files {disk_mb(self.workdir) / 1024 if self.workdir.exists() else 0:.2f} GB",
+                    flush=True,
+                )
+                shutil.rmtree(self.workdir, ignore_errors=True)
+                os._exit(3)
+            time.sleep(0.5)
 
 
 def chinese_engine(cache_dir: Path) -> tuple[SearchEngine, str]:
@@ -207,9 +237,14 @@ def cmd_scale(args: argparse.Namespace) -> None:
     qvecs = memory.encoder.encode([memory.search(q, top=1).parsed.semantic for q in queries])
     me = psutil.Process()
     report = []
+    watchdog = None
     for n in [int(s) for s in args.sizes.split(",")]:
         gc.collect()
         workdir = Path(tempfile.mkdtemp(dir=os.environ.get("TMPDIR")))
+        if watchdog is None:
+            watchdog = Watchdog(workdir, args.min_free_gb, args.min_disk_gb)
+            watchdog.start()
+        watchdog.workdir, watchdog.phase, watchdog.peak_rss = workdir, f"{n:,}: catalog", 0
         catalog = synthetic_catalog(real, n)
         vectors = noisy_copies(source, n, path=workdir / "vectors.npy")
         row: dict = {"products": n}
@@ -217,6 +252,7 @@ def cmd_scale(args: argparse.Namespace) -> None:
         lexical = LexicalIndex(map(lexical_document, catalog.products), names=(p.name for p in catalog.products))
         row["bm25_build_s"] = time.perf_counter() - t
         if not args.milvus_only:
+            watchdog.phase = f"{n:,}: in-process engine"
             before = me.memory_info().rss / 2**20
             t = time.perf_counter()
             engine = SearchEngine(None, catalog, vectors, lexical=lexical, encoder=memory.encoder, tokenizer=memory.tokenizer)
@@ -229,6 +265,8 @@ def cmd_scale(args: argparse.Namespace) -> None:
             del engine
             gc.collect()
         uri = workdir / "milvus.db"
+        watchdog.phase = f"{n:,}: Milvus Lite load"
+        return_freed_heap()
         t = time.perf_counter()
         progress = _progress(n, t)
 
@@ -245,9 +283,20 @@ def cmd_scale(args: argparse.Namespace) -> None:
             tokenizer=memory.tokenizer,
         )
         row["milvus_load_s"] = time.perf_counter() - t
+        return_freed_heap()
+        row["milvus_loaded_rss_mb"] = me.memory_info().rss / 2**20 - before
+        row["milvus_disk_mb"] = disk_mb(uri)
+        print(
+            f"  {n:,}: loaded in {row['milvus_load_s']:.0f} s, RSS +{row['milvus_loaded_rss_mb']:.0f} MB, disk {row['milvus_disk_mb']:.0f} MB",
+            flush=True,
+        )
         if args.per_side:
             engine.per_side = row["per_side"] = args.per_side
         row["milvus_index"] = engine.collection.index_type
+        watchdog.phase = f"{n:,}: Milvus Lite first query (builds each segment's sparse index)"
+        row["milvus_first_query_s"] = _timed(engine, queries[0], qvecs[0]) / 1000
+        print(f"  {n:,}: first query {row['milvus_first_query_s']:.1f} s, RSS +{me.memory_info().rss / 2**20 - before:.0f} MB", flush=True)
+        watchdog.phase = f"{n:,}: Milvus Lite queries"
         ms = []
         for i, (q, v) in enumerate(zip(queries, qvecs)):
             ms.append(_timed(engine, q, v))
@@ -256,12 +305,22 @@ def cmd_scale(args: argparse.Namespace) -> None:
         row["milvus_p50_ms"], row["milvus_p95_ms"] = _pct(ms)
         if not args.milvus_only:  # the dense index's recall, as the fused top 10 sees it
             row["top10_overlap_with_in_process"] = overlap(exact, [_top10(engine, q, v) for q, v in zip(queries, qvecs)])
+        return_freed_heap()
         row["milvus_rss_mb"] = me.memory_info().rss / 2**20 - before
-        row["milvus_disk_mb"] = disk_mb(uri)
+        row["milvus_peak_rss_mb"] = watchdog.peak_rss / 2**20
+        if not args.no_resync:  # a restart with the same catalog: one scan of ids and hashes, nothing written
+            watchdog.phase = f"{n:,}: Milvus Lite re-sync"
+            t = time.perf_counter()
+            again = engine.collection.sync(catalog, vectors, engine.bm25)
+            row["milvus_resync_s"] = time.perf_counter() - t
+            assert again.unchanged == n, again.describe()
         row["vectors_mb"] = n * source.shape[1] * 4 / 2**20
         row["bm25_postings"] = lexical._text.postings
+        row["sparse_nonzeros"] = lexical._text.postings + (lexical._pinyin.postings if lexical._pinyin is not None else 0)
         print(json.dumps(row), flush=True)
         report.append(row)
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        (RESULTS / "milvus_scale.json").write_text(json.dumps(report, indent=2))
         del engine
         client_for(str(uri)).close()
         shutil.rmtree(workdir, ignore_errors=True)
@@ -280,6 +339,66 @@ def cmd_scale(args: argparse.Namespace) -> None:
         )
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "milvus_scale.json").write_text(json.dumps(report, indent=2))
+
+
+def cmd_memory(args: argparse.Namespace) -> None:
+    """Where Milvus Lite's memory goes, phase by phase, for one synthetic catalog: RSS above the start (heap trimmed)
+    after the insert, the flush, the dense index, a dense search and the first sparse search (which builds each
+    segment's sparse index), per product and per sparse non-zero. Random unit vectors (memory does not depend on them)."""
+    import pyarrow as pa
+    from bench_search import synthetic_catalog
+
+    if args.arrow_pool == "default":  # measure what Arrow's default pool (mimalloc) keeps: the backend's choice undone
+        milvus_backend._use_system_arrow_pool = lambda: None
+    n, me = args.size, psutil.Process()
+    catalog = synthetic_catalog(load_catalog(ROOT / "catalog.csv"), n)
+    rng = np.random.default_rng(0)
+    vectors = rng.standard_normal((n, 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    bm25 = milvus_backend.SparseBm25(LexicalIndex(map(lexical_document, catalog.products), names=(p.name for p in catalog.products)))
+    nonzeros = sum(len(bm25.document(row, catalog[row])) for row in range(n))
+    workdir = Path(tempfile.mkdtemp(dir=os.environ.get("TMPDIR")))
+    collection = milvus_backend.MilvusCatalog(str(workdir / "m.db"), "m", 384)
+    client = collection.client
+    rows = []
+
+    def phase(label: str, seconds: float) -> None:
+        gc.collect()
+        return_freed_heap()
+        rss = me.memory_info().rss / 2**20
+        rows.append((label, seconds, rss))
+        print(f"{label}: {seconds:.1f} s, RSS {rss:.0f} MB, Arrow live {pa.total_allocated_bytes() / n:.0f} B/product", flush=True)
+
+    phase("start (catalog, BM25, vectors, client)", 0.0)
+    collection._create()
+    client_flush, client.flush = client.flush, lambda name: None  # the sync's own flush and index come next, timed apart
+    build, collection._build_index = collection._build_index, lambda kind, size: None
+    t = time.perf_counter()
+    collection.sync(catalog, vectors, bm25)
+    phase("insert (memtable)", time.perf_counter() - t)
+    t = time.perf_counter()
+    client_flush("m")
+    phase("flush (Parquet segments)", time.perf_counter() - t)
+    t = time.perf_counter()
+    build(milvus_backend.choose_index(n)[0], n)
+    phase(f"dense index ({collection.index_type}) + load", time.perf_counter() - t)
+    t = time.perf_counter()
+    collection.candidates(vectors[0], {}, "", 50)
+    phase("a dense search", time.perf_counter() - t)
+    t = time.perf_counter()
+    collection.candidates(None, bm25.query("键盘"), "", 50)
+    phase("first sparse search (sparse index built)", time.perf_counter() - t)
+    disk = disk_mb(workdir / "m.db")
+    print(f"\n{n:,} products, {nonzeros / n:.1f} sparse non-zeros a product, Arrow pool {pa.default_memory_pool().backend_name}\n")
+    print("| phase | s | RSS MB | added per product | added per sparse non-zero |")
+    print("|---|---:|---:|---:|---:|")
+    for (label, seconds, rss), (_, _, previous) in zip(rows[1:], rows):
+        added = (rss - previous) * 2**20
+        print(f"| {label} | {seconds:.1f} | {rss:.0f} | {added / n:,.0f} B | {added / nonzeros:,.0f} B |")
+    total = (rows[-1][2] - rows[0][2]) * 2**20
+    print(f"| total | | | {total / n:,.0f} B | |\n\ndisk {disk:.0f} MB ({disk * 2**20 / n:,.0f} B a product)")
+    client.close()
+    shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _progress(n: int, started: float):
@@ -319,12 +438,19 @@ def main() -> None:
     p.set_defaults(func=cmd_parity)
     p = sub.add_parser("bm25")
     p.set_defaults(func=cmd_bm25)
+    p = sub.add_parser("memory")
+    p.add_argument("--size", type=int, default=20_000)
+    p.add_argument("--arrow-pool", choices=("system", "default"), default="system", help="system: as the backend sets it")
+    p.set_defaults(func=cmd_memory)
     p = sub.add_parser("scale")
     p.add_argument("--sizes", default="10000,100000,1000000")
     p.add_argument("--queries", type=int, default=LATENCY_QUERIES, help="hybrid queries timed per size and backend")
     p.add_argument("--per-side", type=int, default=None, help="candidates per side (default: milvus_backend.PER_SIDE)")
     p.add_argument("--hnsw-ef", type=int, default=None, help="HNSW ef at search (default: milvus_backend.HNSW_EF)")
     p.add_argument("--milvus-only", action="store_true", help="skip the in-process engine (its figures are in bench_search.py)")
+    p.add_argument("--no-resync", action="store_true", help="skip timing a second sync of the unchanged catalog")
+    p.add_argument("--min-free-gb", type=float, default=3.0, help="stop (exit 3) when the host has less memory available")
+    p.add_argument("--min-disk-gb", type=float, default=20.0, help="stop (exit 3) when less disk is free under TMPDIR")
     p.set_defaults(func=cmd_scale)
     args = parser.parse_args()
     args.func(args)
