@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,9 +94,15 @@ def _price(value: str, row: int) -> float | None:
     if not value:
         return None
     try:
-        return float(value)
+        price = float(value)
     except ValueError as err:
         raise CatalogError(f"第 {row} 行的价格 “{value[:20]}” 不是数字。", f"Row {row}: price '{value[:20]}' is not a number.") from err
+    if not math.isfinite(price) or price < 0:  # float() reads "nan", "inf", "-1e400"; a shop's price is none of them
+        raise CatalogError(
+            f"第 {row} 行的价格 “{value[:20]}” 不是有效的价格（须为 0 或正数）。",
+            f"Row {row}: price '{value[:20]}' is not a valid price (it must be a number, 0 or more).",
+        )
+    return price
 
 
 def catalog_from_frame(frame: pd.DataFrame, max_rows: int | None = None) -> Catalog:
