@@ -22,10 +22,11 @@ from shopsearch.retrieval.embeddings import EmbeddingCache
 from shopsearch.retrieval.evaluation import load_queries
 from shopsearch.retrieval.onnx_encoder import remove_stale_exports
 from shopsearch.serving.body_limit import BodyLimit
+from shopsearch.serving.fairness import Fairness
 from shopsearch.serving.janitor import Janitor
 from shopsearch.serving.models import ModelStore
 from shopsearch.ui import finetune_tab, search_tab, similarity_tab, text
-from shopsearch.ui.context import AppContext, Visitor, session_id
+from shopsearch.ui.context import AppContext, Visitor, max_request_mb, session_id
 
 CSS = """
 .hits { display: flex; flex-direction: column; gap: 6px; }
@@ -92,6 +93,10 @@ def build_context(settings: Settings) -> AppContext:
         ann_threshold=settings.ann_threshold,
         chinese_dir=chinese_dir,
     )
+    store.shared_catalogs.add(catalog.documents_fingerprint)
+    # No session outlives the process: what the previous one cached for its visitors (their catalogs' vectors, runs'
+    # ONNX exports, ~90 MB each) goes now.
+    store.remove_visitor_files()
     if store.is_cached(store.default_id, catalog):
         # From the cached vectors and ONNX export alone (no torch): ~3 CPU-s with the first search's dictionaries
         # (jieba's alone is 1.5 s). The page waits for it, so the first search is as fast as any other.
@@ -113,6 +118,7 @@ def build_context(settings: Settings) -> AppContext:
         settings.disk_budget_mb * 2**20,
         settings.run_ttl_seconds,
         training=lambda: context.training.busy,
+        owners=context.budgets.owners,
     )
     # Sessions never outlive the process: what a previous one left for its visitors (zips, uploaded catalogs) goes now,
     # so a zip of a run deleted with its process is never served again.
@@ -170,17 +176,20 @@ def with_queue(demo: gr.Blocks) -> gr.Blocks:
     return demo
 
 
-def launch_kwargs(settings: Settings) -> dict:
+def launch_kwargs(settings: Settings, ctx: AppContext | None = None) -> dict:
+    """What `launch` needs besides the port: the page's style, the caps, and the door (`ctx`: the app's context)."""
+    ctx = ctx or context
     return {
         "css": CSS,
         "head": HEAD,
         # gradio's own cap (its message is English-only) sits far above ours, so a 100 MB file still reaches
         # the handlers and gets the bilingual "over the 5 MB limit" message; they check the size before reading.
-        "max_file_size": f"{max(128, 4 * settings.max_upload_mb)}mb",
+        "max_file_size": f"{max_request_mb(settings)}mb",
         "allowed_paths": [],
         "show_error": False,
-        # Text bodies over 1 MB are refused before gradio parses them (uploads have their own route and cap).
-        "app_kwargs": {"middleware": [Middleware(BodyLimit, max_bytes=1_000_000)]},
+        # Outermost first. Text bodies over 1 MB are refused before gradio parses them (uploads have their own route);
+        # then each visitor's share (fairness.py): queue places, requests in flight, every part of an upload.
+        "app_kwargs": {"middleware": [Middleware(BodyLimit, max_bytes=1_000_000), Middleware(Fairness, budgets=ctx.budgets)]},
     }
 
 

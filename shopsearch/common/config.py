@@ -67,6 +67,20 @@ class Settings:
     disk_budget_mb: int  # runs + their ONNX exports + downloads + uploads + stored catalogs, evicted oldest first
     sweep_seconds: int  # how often the janitor expires runs and enforces the disk budget
     gradio_cache_dir: Path  # gradio's upload/output folder (GRADIO_TEMP_DIR); downloads are made inside it
+    # A fair share per visitor (serving/fairness.py). A visitor is the client address; behind a proxy it is read from
+    # X-Forwarded-For, `proxy_hops` entries from the right (each proxy appends the address it saw; what the client
+    # itself sent sits further left and is ignored). 0: the socket's peer (no proxy). Spaces: 1, its own proxy.
+    proxy_hops: int = 0
+    max_queue: int = 64  # events waiting app-wide (not yet running); past it every new request is refused
+    max_queued_per_visitor: int = 16  # one address's events waiting or running (several people can share one)
+    max_queued_per_session: int = 4  # one session's (a page makes one or two at a time)
+    max_finetunes_per_visitor: int = 2  # one address's places in the training line (one per session besides)
+    max_uploads_per_visitor: int = 2  # one address's upload requests in flight at once
+    max_form_field_bytes: int = 64 * 1024  # a non-file part of a multipart request (gradio holds them in memory)
+    max_files_per_request: int = 8  # file parts of one multipart request
+    max_feedback_triplets: int = 500  # one session's feedback triplets (marks past it are refused)
+    max_map_points: int = 2000  # products the 2-D map places (a larger catalog: an even sample of them)
+    max_generate_products: int = 2000  # products Generate draws triplets from (a larger catalog: an even sample)
     # Where searches run: "memory" (in-process: the default, right for a Space) or "milvus" (retrieval/milvus_backend.py).
     backend: str = "memory"
     # Milvus: a local path is a Milvus Lite file (embedded, no server); http://host:19530 a Milvus server or cluster.
@@ -108,6 +122,17 @@ def get_settings() -> Settings:
         disk_budget_mb=_env_int("SHOPSEARCH_DISK_BUDGET_MB", 1536),
         sweep_seconds=_env_int("SHOPSEARCH_SWEEP_SECONDS", 30),
         gradio_cache_dir=gradio_cache_dir(),
+        proxy_hops=_env_int("SHOPSEARCH_PROXY_HOPS", 1 if os.environ.get("SYSTEM") == "spaces" else 0),
+        max_queue=_env_int("SHOPSEARCH_MAX_QUEUE", 64),
+        max_queued_per_visitor=_env_int("SHOPSEARCH_MAX_QUEUED_PER_VISITOR", 16),
+        max_queued_per_session=_env_int("SHOPSEARCH_MAX_QUEUED_PER_SESSION", 4),
+        max_finetunes_per_visitor=_env_int("SHOPSEARCH_MAX_FINETUNES_PER_VISITOR", 2),
+        max_uploads_per_visitor=_env_int("SHOPSEARCH_MAX_UPLOADS_PER_VISITOR", 2),
+        max_form_field_bytes=_env_int("SHOPSEARCH_MAX_FORM_FIELD_BYTES", 64 * 1024),
+        max_files_per_request=_env_int("SHOPSEARCH_MAX_FILES_PER_REQUEST", 8),
+        max_feedback_triplets=_env_int("SHOPSEARCH_MAX_FEEDBACK_TRIPLETS", 500),
+        max_map_points=_env_int("SHOPSEARCH_MAX_MAP_POINTS", 2000),
+        max_generate_products=_env_int("SHOPSEARCH_MAX_GENERATE_PRODUCTS", 2000),
         backend=os.environ.get("SHOPSEARCH_BACKEND", "memory").strip().lower() or "memory",
         milvus_uri=os.environ.get("SHOPSEARCH_MILVUS_URI", "") or str(runs_dir.parent / "milvus.db"),
         milvus_catalog_key=os.environ.get("SHOPSEARCH_MILVUS_CATALOG", "").strip() or "shop",

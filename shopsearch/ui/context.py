@@ -21,6 +21,7 @@ from shopsearch.data.feedback import FeedbackLog
 from shopsearch.data.triplets import TripletSet
 from shopsearch.retrieval.evaluation import EvalQuery
 from shopsearch.serving.downloads import Downloads
+from shopsearch.serving.fairness import Budgets
 from shopsearch.serving.janitor import Janitor
 from shopsearch.serving.models import SHIPPED, ModelStore
 from shopsearch.serving.session_store import SessionStore
@@ -45,6 +46,7 @@ class AppContext:
     finetuner: Finetuner  # fine-tune jobs: the line above, the pace of recent runs, measured figures
     warming: threading.Thread | None = None  # start-up warm-up of the other shared models (ModelStore.warm)
     janitor: Janitor | None = None  # expires runs and keeps visitors' files under the disk budget, on a timer
+    budgets: Budgets = field(default_factory=Budgets)  # each visitor's share, enforced at the door (app.launch_kwargs)
 
     @classmethod
     def create(
@@ -73,15 +75,35 @@ class AppContext:
             training=line,
             finetuner=Finetuner(store, catalog, eval_queries, limits, line),
             warming=warming,
+            budgets=Budgets(
+                proxy_hops=settings.proxy_hops,
+                max_queue=settings.max_queue,
+                max_queued_per_visitor=settings.max_queued_per_visitor,
+                max_queued_per_session=settings.max_queued_per_session,
+                max_finetunes=settings.max_waiting_finetunes + 1,
+                max_finetunes_per_visitor=settings.max_finetunes_per_visitor,
+                max_uploads_per_visitor=settings.max_uploads_per_visitor,
+                max_form_field_bytes=settings.max_form_field_bytes,
+                max_files_per_request=settings.max_files_per_request,
+                max_upload_bytes=max_request_mb(settings) * 2**20,
+                gradio_cache=settings.gradio_cache_dir,
+                max_feedback_triplets=settings.max_feedback_triplets,
+            ),
         )
+
+    def visitor(self, request: gr.Request | None) -> str | None:
+        """The visitor's address (what budgets and the disk's owners are keyed by), None outside a request."""
+        scope = getattr(getattr(request, "request", None), "scope", None)
+        return self.budgets.address(scope) if scope else None
 
     def catalog_of(self, state: Visitor) -> Catalog:
         """The catalog this session searches: its upload while it is stored, else the shipped catalog."""
         if state.catalog_key is None:
             return self.catalog
         catalog = self.uploads.get(state.catalog_key)
-        if catalog is None:  # deleted by the janitor (age or disk budget): back to the shipped catalog
+        if catalog is None:  # deleted by the janitor (age or disk budget): back to the shipped catalog, and say why
             log.info("a session's catalog %s is gone; using the shipped catalog", state.catalog_key[:6])
+            state.notice = text.CATALOG_EVICTED if self.uploads.gone_reason(state.catalog_key) == "budget" else text.CATALOG_EXPIRED
             state.catalog_key = None
             return self.catalog
         return catalog
@@ -117,11 +139,22 @@ class Visitor:
     feedback: FeedbackLog = field(default_factory=FeedbackLog)  # 👍/👎 marks and the triplets they make
     pending_key: str | None = None  # triplets uploaded or generated, waiting for a fine-tune (a key)
     feedback_key: str | None = None  # feedback triplets sent from search, waiting for a fine-tune (trained with the above)
+    notice: str | None = None  # a one-time line for the next results (the session's catalog was deleted, and why)
+    feedback_file: str | None = None  # the session's feedback download (replaced, not added to, by each mark)
 
     def active_model(self, store: ModelStore, session: str | None) -> tuple[str, str | None]:
         """The model this session searches with, and a one-line notice when its run expired (it falls back)."""
+        before = self.active
         self.active, expired = store.usable(self.active, session)
-        return self.active, (text.RUN_EXPIRED if expired else None)
+        if not expired:
+            return self.active, None
+        return self.active, (text.RUN_EVICTED if store.gone_reason(before) == "budget" else text.RUN_EXPIRED)
+
+
+def max_request_mb(settings: Settings) -> int:
+    """gradio's own cap on an uploaded file (its message is English-only), far above ours, so a 100 MB file still reaches
+    the handlers and gets the bilingual "over the 5 MB limit" message; the door caps a whole upload request at it."""
+    return max(128, 4 * settings.max_upload_mb)
 
 
 def session_id(request: gr.Request | None) -> str | None:
