@@ -19,20 +19,26 @@ class Downloads:
     def __init__(self, directory: str | Path | None = None, max_age_seconds: int = 3600) -> None:
         self.directory = Path(directory or Path(tempfile.gettempdir()) / "shopsearch-downloads")
         self.max_age_seconds = max_age_seconds
+        self._owners: dict[Path, str] = {}  # folder -> the visitor it was made for (the disk budget reads it)
 
-    def new_path(self, filename: str) -> Path:
-        """A fresh path ending in `filename` (its folder exists; the file does not yet)."""
+    def new_path(self, filename: str, owner: str | None = None) -> Path:
+        """A fresh path ending in `filename` (its folder exists; the file does not yet), made for visitor `owner`."""
         self.prune()
         folder = self.directory / secrets.token_urlsafe(9)
         folder.mkdir(parents=True)
+        if owner is not None:
+            self._owners[folder] = owner
         return folder / Path(filename).name
 
-    def zip_folder(self, folder: str | Path, filename: str) -> Path:
+    def owner_of(self, folder: Path) -> str | None:
+        return self._owners.get(folder)
+
+    def zip_folder(self, folder: str | Path, filename: str, owner: str | None = None) -> Path:
         """A zip of `folder`'s files, stored without compression: safetensors weights do not deflate, so deflating
         an 90 MB model costs seconds for nothing, while storing it is a file copy."""
         import zipfile
 
-        path = self.new_path(filename)
+        path = self.new_path(filename, owner)
         folder = Path(folder)
         with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
             for file in sorted(folder.rglob("*")):
@@ -40,7 +46,7 @@ class Downloads:
                     archive.write(file, file.relative_to(folder))
         return path
 
-    def zip_of(self, folder: str | Path, filename: str, attachments: list[Path]) -> Path:
+    def zip_of(self, folder: str | Path, filename: str, attachments: list[Path], owner: str | None = None) -> Path:
         """A model folder's zip, made on the first request and reused after: its folder is added to `attachments` (the
         run's files, deleted with it), so the zip goes when the run goes.
 
@@ -50,7 +56,7 @@ class Downloads:
             made = attached / Path(filename).name
             if made.is_file():
                 return made
-        archive = self.zip_folder(folder, filename)
+        archive = self.zip_folder(folder, filename, owner)
         attachments.append(archive.parent)
         return archive
 
@@ -66,4 +72,5 @@ class Downloads:
         old = [p for p in self.directory.iterdir() if p.is_dir() and p.stat().st_mtime < cutoff]
         for path in old:
             shutil.rmtree(path, ignore_errors=True)
+            self._owners.pop(path, None)
         return len(old)

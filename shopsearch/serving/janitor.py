@@ -4,7 +4,10 @@ What visitors leave: fine-tuned runs (a model folder, its ONNX export, its zip i
 downloads (CSV exports), uploads in gradio's cache, and uploaded catalogs. Clients that never open the browser's
 heartbeat never end their session, so nothing may wait for a session to end or for the next fine-tune: the janitor
 runs every `interval` seconds, deletes what is older than its age limit, then — while the total is over the budget —
-deletes the oldest item of any kind (a run by its last use, a file by its modification time).
+deletes the oldest item (a run by its last use, a file by its modification time) of the visitor who holds the most
+bytes. Who holds what comes from the visitor's address where it is known (fairness.py): a script filling the disk
+with junk loses its own oldest junk first, never another visitor's catalog, run or zip while it holds more than they
+do. What is deleted for the budget is remembered as such, so a session that loses it is told why (not "expired").
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shopsearch.serving.downloads import Downloads
+from shopsearch.serving.fairness import Owners
 from shopsearch.serving.models import ModelStore
 from shopsearch.serving.session_store import SessionStore
 
@@ -55,10 +59,11 @@ def _remove(path: Path) -> None:
 class Item:
     """One evictable thing on disk."""
 
-    kind: str  # "run", "download", "upload", "catalog"
+    kind: str  # "run", "download", "upload", "catalog", "vectors" (of a visitor's catalog)
     last_used: float
     size: int
-    delete: Callable[[], object]
+    delete: Callable[[str], object]  # deletes it, for a reason ("expired" | "budget") its session is told
+    owner: str = "?"  # the visitor (address) who left it; "?" when unknown
 
 
 @dataclass(frozen=True)
@@ -79,8 +84,10 @@ class Janitor:
         budget_bytes: int,
         max_age_seconds: int,
         training: Callable[[], bool] = lambda: False,
+        owners: Owners | None = None,
     ) -> None:
-        """`training` says whether a fine-tune is training now; memory is not handed back meanwhile (see `tick`)."""
+        """`training` says whether a fine-tune is training now; memory is not handed back meanwhile (see `tick`).
+        `owners`: who uploaded each of gradio's upload folders (the app's door records them)."""
         self.store = store
         self.uploads = uploads
         self.downloads = downloads
@@ -88,6 +95,7 @@ class Janitor:
         self.budget_bytes = budget_bytes
         self.max_age_seconds = max_age_seconds
         self.training = training
+        self.owners = owners or Owners()
         # What gradio cached while the app was built (the triplet template, …) is the app's, not a visitor's.
         self._startup_entries = self._gradio_entries()
         self._stop = threading.Event()
@@ -101,20 +109,30 @@ class Janitor:
     def items(self) -> list[Item]:
         """Everything visitors left on disk, oldest first."""
         runs = self.store.run_files()  # one snapshot: a run saved between two calls would be counted twice or not at all
+        # mypy cannot type a lambda whose default binds a loop variable (python/mypy#15459): hence the ignores below.
         found = [
-            Item("run", last_used, sum(disk_bytes(p) for p in paths), lambda run_id=run_id: self.store.forget_run(run_id))  # type: ignore[misc]  # a lambda binding a loop variable by default (python/mypy#15459)
-            for last_used, run_id, paths in runs
+            Item("run", last_used, sum(disk_bytes(p) for p in paths), lambda why, run_id=run_id: self.store.forget_run(run_id, why), owner)  # type: ignore[misc]
+            for last_used, run_id, paths, owner in runs
         ]
-        attached = {p for _, _, paths in runs for p in paths}
+        attached = {p for _, _, paths, _ in runs for p in paths}
         if self.downloads.directory.is_dir():
             for folder in self.downloads.directory.iterdir():
                 if folder not in attached:  # a run's zip goes with its run
-                    found.append(Item("download", _mtime(folder), disk_bytes(folder), lambda p=folder: _remove(p)))  # type: ignore[misc]  # a lambda binding a loop variable by default (python/mypy#15459)
+                    owner = self.downloads.owner_of(folder) or "?"
+                    found.append(Item("download", _mtime(folder), disk_bytes(folder), lambda _why, p=folder: _remove(p), owner))  # type: ignore[misc]
         for entry in self._gradio_entries() - self._startup_entries:
-            found.append(Item("upload", _mtime(entry), disk_bytes(entry), lambda p=entry: _remove(p)))  # type: ignore[misc]  # a lambda binding a loop variable by default (python/mypy#15459)
+            owner = self.owners.of(entry) or "?"
+            found.append(Item("upload", _mtime(entry), disk_bytes(entry), lambda _why, p=entry: self._remove_upload(p), owner))  # type: ignore[misc]
+        for path in self.store.visitor_files():  # a cache: deleting it costs a rebuild, never a visitor's work
+            found.append(Item("vectors", _mtime(path), disk_bytes(path), lambda _why, p=path: self.store.forget_visitor_file(p), "cache"))  # type: ignore[misc]
         for path in self.uploads.files():
-            found.append(Item("catalog", _mtime(path), disk_bytes(path), lambda p=path: self.uploads.delete(p)))  # type: ignore[misc]  # a lambda binding a loop variable by default (python/mypy#15459)
+            owner = self.uploads.owner_of(path) or "?"
+            found.append(Item("catalog", _mtime(path), disk_bytes(path), lambda why, p=path: self.uploads.delete(p, why), owner))  # type: ignore[misc]
         return sorted(found, key=lambda item: item.last_used)
+
+    def _remove_upload(self, path: Path) -> None:
+        _remove(path)
+        self.owners.forget(path)
 
     def usage(self) -> int:
         """Bytes used by everything the budget covers."""
@@ -130,17 +148,21 @@ class Janitor:
             kept: list[Item] = []
             for item in items:
                 if item.kind != "run" and now - item.last_used > self.max_age_seconds:
-                    item.delete()
+                    item.delete("expired")
                     expired += 1
                 elif item.kind != "run" or item.last_used >= now - self.store.ttl_seconds:
                     kept.append(item)
             total, evicted = sum(item.size for item in kept), 0
-            for item in kept:  # oldest first
-                if total <= self.budget_bytes:
-                    break
-                item.delete()
+            held: dict[str, list[Item]] = {}
+            for item in kept:  # oldest first within each visitor's list
+                held.setdefault(item.owner, []).append(item)
+            while total > self.budget_bytes and any(held.values()):
+                largest = max((o for o in held if held[o]), key=lambda o: sum(i.size for i in held[o]))
+                item = held[largest].pop(0)
+                item.delete("budget")
                 total -= item.size
                 evicted += 1
+                log.info("janitor: evicted a %s (%.0f MB) of the largest visitor %s for the disk budget", item.kind, item.size / 1e6, largest[:8])
             report = SweepReport(expired, evicted, before, total)
         if expired or evicted:
             log.info("janitor: %d expired, %d evicted, %.0f → %.0f MB", expired, evicted, before / 1e6, total / 1e6)

@@ -49,6 +49,7 @@ LABELS = {
 }
 WARM_QUERY = "我想买一款K7"  # has filler words, so a search with it loads jieba's dictionary and pinyin's tables
 TRAINING_STACK_DELAY_S = 10.0  # after the page is served, before the warm-up imports torch & co.
+VISITOR_FILES = "visitor-files.txt"  # in the cache folder: what was cached for visitors, deleted at the next start
 _RUN_NAME = re.compile(r"^[A-Za-z0-9_-]{16}(\.partial)?$")  # secrets.token_urlsafe(12), maybe mid-save
 
 
@@ -63,6 +64,7 @@ class ModelInfo:
     created: float = field(default_factory=time.time)
     last_used: float = field(default_factory=time.time)
     attachments: list[Path] = field(default_factory=list)  # files made for it (its .zip), deleted with it
+    visitor: str | None = None  # the address that trained it (the disk budget evicts the largest visitor's first)
 
 
 def _may_use(info: ModelInfo | None, session: str | None) -> TypeGuard[ModelInfo]:
@@ -117,6 +119,11 @@ class ModelStore:
         self._pinned_engines: set[tuple[str, str]] = set()
         self._default_searched = False  # the default engine has run its first search (ready_default)
         self._building: dict[tuple[str, str], threading.Lock] = {}  # engines being built, one lock per key
+        self._gone: dict[str, str] = {}  # run id -> why it was deleted ("expired" | "budget"), for its session's notice
+        # Catalogs every visitor shares (the shipped one): their vectors are the app's. Any other catalog's vectors, and
+        # everything cached for a run, are a visitor's: listed in VISITOR_FILES, under the disk budget, gone at restart.
+        self.shared_catalogs: set[str] = set()  # documents fingerprints
+        self._visitor_files: set[Path] = set()
         self._remove_leftover_runs()
 
     def _remove_leftover_runs(self) -> None:
@@ -148,6 +155,11 @@ class ModelStore:
             if _may_use(self._infos.get(model_id), session):
                 return model_id, False
         return self.default_id, True
+
+    def gone_reason(self, model_id: str) -> str:
+        """Why a run is no longer there: "budget" (deleted to keep the disk under its budget) or "expired"."""
+        with self._lock:
+            return self._gone.get(model_id, "expired")
 
     def model(self, model_id: str, session: str | None) -> SentenceTransformer:
         """The model in torch, loaded on first use (for a shared model, once: it is kept)."""
@@ -241,6 +253,8 @@ class ModelStore:
                 with self._lock:
                     self._building.pop(key, None)
                 raise
+            if info.owner is not None or catalog.documents_fingerprint not in self.shared_catalogs:
+                self._note_visitor_file(self.cache.path(info.fingerprint, catalog.documents_fingerprint))
             with self._lock:  # published before the build lock goes, so no late request starts a second build
                 self._building.pop(key, None)
                 self._engines[key] = engine
@@ -361,16 +375,61 @@ class ModelStore:
         self._encoders.pop(fingerprint, None)
         self._tokenizers.pop(fingerprint, None)
 
+    # --- what is cached for visitors -----------------------------------------------------------------------
+    def _note_visitor_file(self, path: Path) -> None:
+        """Remember a cached file made for a visitor (a catalog's vectors, a run's export), here and in the cache's list."""
+        with self._lock:
+            if path in self._visitor_files:
+                return
+            self._visitor_files.add(path)
+            self.cache.directory.mkdir(parents=True, exist_ok=True)
+            with (self.cache.directory / VISITOR_FILES).open("a", encoding="utf-8") as listing:
+                listing.write(f"{path.relative_to(self.cache.directory)}\n")
+
+    def visitor_files(self) -> list[Path]:
+        """Cached files made for visitors that still exist (vectors of their catalogs; runs' exports go with the runs)."""
+        with self._lock:
+            return [p for p in self._visitor_files if p.suffix == ".npy" and p.is_file()]
+
+    def forget_visitor_file(self, path: Path) -> None:
+        """Delete a visitor's cached vectors (the engine in memory keeps working; a rebuild embeds again)."""
+        with self._lock:
+            self._visitor_files.discard(path)
+        path.unlink(missing_ok=True)
+        path.with_suffix(".json").unlink(missing_ok=True)
+
+    def remove_visitor_files(self) -> int:
+        """At start-up: delete what a previous process cached for its visitors (no session outlives it). Returns how many."""
+        listing = self.cache.directory / VISITOR_FILES
+        if not listing.is_file():
+            return 0
+        removed = 0
+        shared = {i.fingerprint for i in self._infos.values() if i.owner is None}
+        for line in listing.read_text(encoding="utf-8").splitlines():
+            path = (self.cache.directory / line.strip()).resolve()
+            name = path.name
+            if not line.strip() or path.parent not in (self.cache.directory.resolve(), (self.cache.directory / "onnx").resolve()):
+                continue  # only files of the cache itself
+            if name.endswith(".onnx") and name.split(".")[0] in shared:
+                continue  # a run that did not train shares the shared model's export
+            for doomed in (path, path.with_suffix(".json")):
+                if doomed.is_file():
+                    doomed.unlink()
+                    removed += 1
+        listing.unlink()
+        return removed
+
     # --- runs ---------------------------------------------------------------------------------------------
     def new_run_dir(self) -> tuple[str, Path]:
         """An unguessable run id and the folder its model will be saved to (not yet created)."""
         run_id = secrets.token_urlsafe(12)
         return run_id, self.runs_dir / run_id
 
-    def add_run(self, session: str, run_id: str, path: Path, label: str, metrics: dict[str, float]) -> ModelInfo:
-        info = ModelInfo(run_id, label, Path(path), model_fingerprint(path), owner=session, metrics=metrics)
+    def add_run(self, session: str, run_id: str, path: Path, label: str, metrics: dict[str, float], visitor: str | None = None) -> ModelInfo:
+        info = ModelInfo(run_id, label, Path(path), model_fingerprint(path), owner=session, metrics=metrics, visitor=visitor)
         with self._lock:
             self._infos[run_id] = info
+        self._note_visitor_file(export_path(self.cache.directory, info.fingerprint))  # made when it was saved
         return info
 
     def shared(self) -> list[ModelInfo]:
@@ -397,24 +456,28 @@ class ModelStore:
             doomed = [i for i in self._infos.values() if i.owner is not None and now - i.last_used > self.ttl_seconds]
             for info in doomed:
                 self._forget(info)
+                self._gone[info.id] = "expired"
         return len(doomed)
 
-    def run_files(self) -> list[tuple[float, str, list[Path]]]:
-        """Every run's last use, id and files (folder, attachments, ONNX export): what the disk budget may evict."""
+    def run_files(self) -> list[tuple[float, str, list[Path], str]]:
+        """Every run's last use, id, files (folder, attachments, ONNX export) and owner (its visitor's address, else its
+        session): what the disk budget may evict."""
         with self._lock:
             return [
-                (i.last_used, i.id, [i.path, *i.attachments, export_path(self.cache.directory, i.fingerprint)])
+                (i.last_used, i.id, [i.path, *i.attachments, export_path(self.cache.directory, i.fingerprint)], i.visitor or str(i.owner))
                 for i in self._infos.values()
                 if i.owner is not None
             ]
 
-    def forget_run(self, run_id: str) -> bool:
-        """Delete one run and its files now (the disk budget's eviction). Its session falls back to the default."""
+    def forget_run(self, run_id: str, reason: str = "budget") -> bool:
+        """Delete one run and its files now (the disk budget's eviction). Its session falls back to the default and is
+        told `reason`."""
         with self._lock:
             info = self._infos.get(run_id)
             if info is None or info.owner is None:
                 return False
             self._forget(info)
+            self._gone[run_id] = reason
             return True
 
     def _forget(self, info: ModelInfo) -> None:
@@ -427,6 +490,8 @@ class ModelStore:
         # same weights (a run that did not train) and still uses it.
         if all(other.fingerprint != info.fingerprint for other in self._infos.values()):
             export_path(self.cache.directory, info.fingerprint).unlink(missing_ok=True)
+            for vectors in self.cache.directory.glob(f"{info.fingerprint}-*"):  # its catalogs' vectors (7 MB per 5,000 rows)
+                vectors.unlink(missing_ok=True)
 
     @property
     def loaded_runs(self) -> int:

@@ -26,12 +26,15 @@ class SessionStore:
         self.max_in_memory = max_in_memory
         self._memory: OrderedDict[str, Any] = OrderedDict()
         self._lock = threading.Lock()
+        self._owners: dict[str, str] = {}  # key -> the visitor (address) who stored it last (the disk budget reads it)
+        self._gone: dict[str, str] = {}  # key -> why it was deleted ("expired" | "budget"), for the session's notice
 
     def _path(self, key: str) -> Path:
         return self.directory / f"{key}.pkl"
 
-    def put(self, value: Any) -> str:
-        """Keep `value` (written to disk once per distinct content); returns the key a session holds.
+    def put(self, value: Any, owner: str | None = None) -> str:
+        """Keep `value` (written to disk once per distinct content); returns the key a session holds. `owner`: the
+        visitor storing it (whose share of the disk budget it counts in).
 
         Example: store.put(load_catalog("mine.csv")) -> "3f9c…" (a catalog's key is its fingerprint)
         """
@@ -46,7 +49,20 @@ class SessionStore:
         else:
             os.utime(path)  # in use again: the janitor ages files by their modification time
         self._remember(key, value)
+        with self._lock:
+            if owner is not None:
+                self._owners[key] = owner
+            self._gone.pop(key, None)
         return key
+
+    def owner_of(self, path: Path) -> str | None:
+        with self._lock:
+            return self._owners.get(path.stem)
+
+    def gone_reason(self, key: str) -> str:
+        """Why the object stored under `key` was deleted: "budget" (the disk budget) or "expired"."""
+        with self._lock:
+            return self._gone.get(key, "expired")
 
     def get(self, key: str | None) -> Any | None:
         """The object stored under `key`, or None when it is gone (expired, evicted for disk space, bad key)."""
@@ -78,10 +94,13 @@ class SessionStore:
         """The stored objects' files (what the janitor counts and may delete)."""
         return sorted(self.directory.glob("*.pkl")) if self.directory.is_dir() else []
 
-    def delete(self, path: Path) -> None:
-        """Forget the object stored in `path` (a session holding its key falls back: the shipped catalog, no triplets)."""
+    def delete(self, path: Path, reason: str = "expired") -> None:
+        """Forget the object stored in `path` (a session holding its key falls back: the shipped catalog, no triplets)
+        and remember why (`reason`), so that session is told the truth."""
         with self._lock:
             self._memory.pop(path.stem, None)
+            self._owners.pop(path.stem, None)
+            self._gone[path.stem] = reason
         path.unlink(missing_ok=True)
 
     def clear(self) -> None:

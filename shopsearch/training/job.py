@@ -393,6 +393,7 @@ class FinetuneJob:
         self.catalog = spec.catalog or owner.shipped_catalog
         self._pressed = threading.Event()
         self.signal = StopSignal(self._pressed, owner.limits.max_seconds)
+        self.visitor: str | None = None  # the address that asked for it (the run counts in its share of the disk)
         if out_dir is None:
             self.run_id, self.out_dir = owner.store.new_run_dir()
             self._owned_dir = True
@@ -480,7 +481,7 @@ class FinetuneJob:
                 f"微调 run {time.strftime('%H:%M:%S')} · {how}"
                 + {"done": "", "stopped": " · 已停止 stopped", "time_cap": " · 时间上限 time cap"}[ended]
             )
-            info = store.add_run(session, self.run_id, result.path, label, {})
+            info = store.add_run(session, self.run_id, result.path, label, {}, visitor=self.visitor)
             new_scores, margins = in_own_thread(lambda: self._measure(self.run_id, measured, held_out))
             info.metrics.update(new_scores)
             info.metrics["measured_on"] = measured.source  # type: ignore[assignment]

@@ -231,6 +231,17 @@ def file_problem(message: str) -> str:
 
 WEAK_HITS = "以下结果与查询关系较弱 · Weaker matches below"
 RUN_EXPIRED = "你微调的模型已过期并被删除，现在使用默认的中文模型。 · Your fine-tuned model expired and was deleted; searching with the default Chinese-aware model."
+RUN_EVICTED = (
+    "磁盘空间不足：你微调的模型被删除以腾出空间（先删除占用最多的访客的最旧文件），现在使用默认的中文模型。 · "
+    "The disk was full: your fine-tuned model was deleted to make room (the oldest files of whoever holds the most go "
+    "first); searching with the default Chinese-aware model."
+)
+CATALOG_EXPIRED = "你上传的目录长时间未使用，已被删除，现在搜索默认目录。 · Your uploaded catalog was unused for too long and was deleted; searching the shipped catalog."
+CATALOG_EVICTED = (
+    "磁盘空间不足：你上传的目录被删除以腾出空间（先删除占用最多的访客的最旧文件），现在搜索默认目录。 · "
+    "The disk was full: your uploaded catalog was deleted to make room (the oldest files of whoever holds the most go "
+    "first); searching the shipped catalog."
+)
 # Shown where the results will appear while a search waits for its model's first engine (~15 s on a first start).
 PREPARING_SEARCH = (
     '<p class="preparing">正在准备这个模型的搜索：首次使用时要导出模型并为目录生成向量，约需 15 秒，之后每次搜索只需几毫秒。<br>'
