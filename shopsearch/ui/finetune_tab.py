@@ -14,6 +14,7 @@ import pandas as pd
 
 from shopsearch.common.errors import UserError
 from shopsearch.common.threads import in_own_thread
+from shopsearch.data.catalog import Catalog
 from shopsearch.data.csvio import to_safe_csv
 from shopsearch.data.triplets import DROP_REASONS, CheckReport, TripletSet, generate, read_triplets, with_hard_negatives
 from shopsearch.retrieval.evaluation import QueryFileError, check_ids, load_queries
@@ -269,7 +270,14 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
     @user_errors
     def _generate(hard: bool, state: Visitor, request: gr.Request):
         catalog = ctx.catalog_of(state)
-        triplets = generate(catalog, n=min(500, 3 * len(catalog)))
+        # Each draw scans the catalog for a negative: on a crafted 5,000-row catalog whose names share their words that
+        # took 45 s. Triplets come from an even sample of at most max_generate_products rows (500 triplets need few).
+        sample = (
+            catalog
+            if len(catalog) <= settings.max_generate_products
+            else Catalog(catalog.products[:: -(-len(catalog) // settings.max_generate_products)])
+        )
+        triplets = generate(sample, n=min(500, 3 * len(sample)))
         mined_note = ""
         if hard:
             model = ctx.store.model(state.active, session_id(request))
@@ -333,6 +341,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
                 "请先上传三元组 CSV、从目录生成，或从搜索发送反馈。", "Upload a triplet CSV, generate triplets, or send feedback from Search first."
             )
         job = finetuner.job(spec, session)
+        job.visitor = ctx.visitor(request)  # whose share of the disk budget the run counts in
         skip10 = [gr.skip()] * 11
         for event in job.run():
             if isinstance(event, Waiting):
@@ -418,7 +427,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
                 "共享模型就在代码仓库里（model/、model_chinese/），这里只打包你微调的模型。",
                 "Shared models are in the repository (model/, model_chinese/); only your fine-tuned runs are zipped here.",
             )
-        archive = ctx.downloads.zip_of(info.path, f"finetuned-{info.id[:6]}.zip", info.attachments)
+        archive = ctx.downloads.zip_of(info.path, f"finetuned-{info.id[:6]}.zip", info.attachments, owner=ctx.visitor(request))
         size_mb = archive.stat().st_size / 2**20
         return gr.update(value=str(archive), visible=True), text.ZIP_READY.format(mb=size_mb)
 
@@ -434,7 +443,14 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
     triplet_file.upload(_check_upload, [triplet_file, visitor], upload_outputs, api_visibility="private")
     triplet_file.clear(_check_upload, [triplet_file, visitor], upload_outputs, api_visibility="private")
     recipe.input(lambda r: DEFAULT_START[r], [recipe], [start_from], queue=False, api_visibility="private")
-    generate_btn.click(_generate, [hard_negatives, visitor], [visitor, report_md, preview, generated_file, pending_md], api_visibility="private")
+    generate_btn.click(
+        _generate,
+        [hard_negatives, visitor],
+        [visitor, report_md, preview, generated_file, pending_md],
+        api_visibility="private",
+        concurrency_limit=1,
+        concurrency_id="heavy",  # with Compare and the 2-D map: one CPU-heavy task at a time, apart from searches
+    )
     # The plan follows everything it depends on: the waiting triplets (pending_md changes with them) and the settings.
     plan_inputs = [recipe, epochs, batch_size, steps, visitor]
     for component in (pending_md, recipe, epochs, batch_size, steps):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import html
 import re
+import shutil
 import unicodedata
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -261,7 +263,8 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         engine = ctx.store.engine(active, session_id(request), ctx.catalog_of(state))
         filters, corrections = Filters.from_inputs(None if category == text.ALL_CATEGORIES else category, min_price, max_price)
         result = engine.search(q, mode=mode, top=top_k, alpha=alpha, filters=filters, ignore=ignore)
-        result.notes[:0] = corrections + ([expired] if expired else [])  # the core checks the numbers
+        gone, state.notice = ([state.notice] if state.notice else []), None  # the session's catalog was deleted: why
+        result.notes[:0] = gone + corrections + ([expired] if expired else [])  # the core checks the numbers
         return results_frame(result), result, {"boxes": (filters.min_price, filters.max_price) if corrections else None}
 
     @user_errors
@@ -391,9 +394,15 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
 
     def _mark(liked: bool):
         @user_errors
-        def handler(product_id: str | None, result: SearchResult | None, state: Visitor):
+        def handler(product_id: str | None, result: SearchResult | None, state: Visitor, request: gr.Request):
             if result is None or not product_id:
                 raise UserError("请先搜索并选择一个结果。", "Search and pick a result first.")
+            cap = ctx.budgets.max_feedback_triplets  # each mark rewrites the session's download: keep it small
+            if len(state.feedback) >= cap:
+                raise UserError(
+                    f"反馈已有 {len(state.feedback)} 个三元组，达到上限 {cap}：请先发送到微调或下载。",
+                    f"Your feedback has {len(state.feedback)} triplets, the limit is {cap}: send them to Fine-tune or download them first.",
+                )
             catalog = ctx.catalog_of(state)
             if product_id not in catalog:
                 raise UserError("该结果已不在当前目录中。", "That result is no longer in the current catalog.")
@@ -420,15 +429,20 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
                 log.dislike(result.query, product_text)
                 positives = [t[1] for t in log.triplets if t[0] == result.query and t[2] == product_text]
                 note = text.disliked_note(named([product_text])[0], named(positives), len(log))
-            return state, note, _feedback_file(state)
+            return state, note, _feedback_file(state, ctx.visitor(request))
 
         return handler
 
-    def _feedback_file(state: Visitor):
-        """The download button, pointing at a fresh CSV of this session's feedback (one click downloads it)."""
+    def _feedback_file(state: Visitor, owner: str | None):
+        """The download button, pointing at a fresh CSV of this session's feedback (one click downloads it); the
+        previous one is deleted, so a session keeps one feedback file however many marks it makes."""
+        if state.feedback_file:
+            shutil.rmtree(Path(state.feedback_file).parent, ignore_errors=True)
+            state.feedback_file = None
         if not state.feedback:
             return gr.update(value=None, interactive=False)
-        path = ctx.downloads.new_path("feedback_triplets.csv")
+        path = ctx.downloads.new_path("feedback_triplets.csv", owner)
+        state.feedback_file = str(path)
         to_safe_csv(state.feedback.to_frame(), path)
         return gr.update(value=str(path), interactive=True)
 
@@ -445,7 +459,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         catalog = load_catalog(path, max_mb=settings.max_upload_mb, max_rows=settings.max_catalog_rows)
         progress(0, desc="嵌入目录 Embedding the catalog")
         ctx.store.engine(state.active, session_id(request), catalog, on_progress=lambda done, total: progress(done / total, desc=f"{done}/{total}"))
-        state.catalog_key = ctx.uploads.put(catalog)
+        state.catalog_key = ctx.uploads.put(catalog, owner=ctx.visitor(request))
         return state, _category_choices(catalog), text.catalog_loaded(len(catalog))
 
     @user_errors
@@ -493,6 +507,9 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
     search_inputs = [query, top_k, mode, alpha, category, min_price, max_price, visitor]
     searched_outputs = [table, last, fresh]
     in_search_line: dict[str, Any] = dict(concurrency_limit=4, concurrency_id="search")
+    # Compare may embed a whole uploaded catalog with a second model (a minute for 5,000 rows): never in the search line,
+    # whose four places it would hold while others' searches wait. The heavy line runs one such task at a time.
+    in_heavy_line: dict[str, Any] = dict(concurrency_limit=1, concurrency_id="heavy")
     announce: dict[str, Any] = dict(
         fn=_announce_wait, inputs=[query, visitor], outputs=[cards], api_visibility="private", queue=False, show_progress="hidden"
     )
@@ -508,7 +525,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
             [warning, timing, cards, tokens, pick, chips, min_price, max_price],
             api_visibility="private",
         )
-        drawn.success(_follow_compare, [comparing, last, fresh, visitor], [compare], api_visibility="private", **in_search_line)
+        drawn.success(_follow_compare, [comparing, last, fresh, visitor], [compare], api_visibility="private", **in_heavy_line)
 
     # Enter and the button run the same search; only the button's event is the public /search endpoint.
     visibilities: list[tuple[Any, dict[str, Any]]] = [(search_btn.click, dict(api_name="search")), (query.submit, dict(api_visibility="private"))]
@@ -552,7 +569,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         _shown(followed)
         followed.failure(**unannounce)
 
-    compare_btn.click(_compare, [last, visitor], [compare, comparing], api_name="compare", **in_search_line)
+    compare_btn.click(_compare, [last, visitor], [compare, comparing], api_name="compare", **in_heavy_line)
     like_btn.click(_mark(True), [pick, last, visitor], [visitor, feedback_md, download_btn], api_visibility="private")
     dislike_btn.click(_mark(False), [pick, last, visitor], [visitor, feedback_md, download_btn], api_visibility="private")
     send_btn.click(_send_feedback, [visitor], [visitor, pending_md], api_visibility="private")

@@ -144,9 +144,12 @@ def build(ctx: AppContext, visitor: gr.State) -> None:
         model_id = _model_id(model_choice, state, ctx.store, session)
         catalog = ctx.catalog_of(state)
         engine = ctx.store.engine(model_id, session, catalog)
-        projection = similarity.Projection(np.asarray(engine.vectors))
+        # At most max_map_points products (an even sample of a larger catalog): the figure and the table it sends are
+        # ~3 MB for 5,000, held per session until read, and nobody reads 5,000 labels on a scatter plot.
+        rows = np.arange(len(catalog))[:: -(-len(catalog) // settings.max_map_points)]
+        projection = similarity.Projection(np.asarray(engine.vectors)[rows])
         extra = projection.place(similarity.embed(engine.encoder, lines)) if lines else None
-        names, categories = [p.name for p in catalog.products], [p.category for p in catalog.products]
+        names, categories = [catalog.products[i].name for i in rows], [catalog.products[i].category for i in rows]
         frame = pd.DataFrame({"name": names + lines, "category": categories + ["你的句子 your sentence"] * len(lines)})
         points = projection.points if extra is None else np.vstack([projection.points, extra])
         frame["x"], frame["y"] = np.round(points[:, 0].astype(np.float64), 4), np.round(points[:, 1].astype(np.float64), 4)
@@ -172,4 +175,7 @@ def build(ctx: AppContext, visitor: gr.State) -> None:
     products.input(_pick_products, [products, picked, sentences], [sentences, picked], api_visibility="private")
     heat_btn.click(_run_similarity, [sentences, model_choice, visitor], [plot, matrix, download], api_name="similarity", concurrency_limit=2)
     bars_btn.click(_run_source, [sentences, model_choice, visitor], [plot, matrix, download], api_name="similarity_source", concurrency_limit=2)
-    map_btn.click(_run_map, [sentences, model_choice, visitor], [plot, matrix, download], api_name="embedding_map", concurrency_limit=2)
+    # The map may embed a whole uploaded catalog: in the heavy line with Compare and Generate, one at a time.
+    map_btn.click(
+        _run_map, [sentences, model_choice, visitor], [plot, matrix, download], api_name="embedding_map", concurrency_limit=1, concurrency_id="heavy"
+    )
