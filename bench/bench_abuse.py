@@ -3,6 +3,14 @@
     python bench/bench_abuse.py                     # every attack (~20 min on 2 cores)
     python bench/bench_abuse.py --phases redos,huge --seconds 20
     python bench/bench_abuse.py --phases shapes     # the CSV reader on adversarial shapes, no app (~30 s)
+    python bench/bench_abuse.py --phases fair       # the fairness attacks (form fields, queue floods, Compare, the
+                                                    # disk, the training line, feedback, Generate), ~25 min
+
+The fairness phases (`fair` = formfield,flood,parallel,compare4,diskfill,line,feedback,generate) run the app as behind
+the Space's proxy (SHOPSEARCH_PROXY_HOPS=1) and give each simulated visitor its own address in X-Forwarded-For. The
+other visitor then has its own uploaded catalog, a fine-tuned run (active) and its zip, and searches its catalog with
+its run; after every phase the bench checks that all three are still there. For each phase: that visitor's p50/p95 and
+the ratio to its idle p95, the server's RSS before, at its peak during and 15 s after the attack, and the disk.
 
 For each attack: the other visitor's search p50/p95 (one client, back to back) and its ratio to the idle p95, that
 visitor's errors, what the attacker got, and the server's RSS and the on-disk bytes visitors leave (runs, their ONNX
@@ -51,8 +59,9 @@ HUGE = "键" * 20_000_000  # 20M characters, 60 MB of UTF-8
 class Victim:
     """Another visitor: one session searching back to back, latencies kept per phase."""
 
-    def __init__(self, url: str) -> None:
-        self.client = Client(url, verbose=False)
+    def __init__(self, url: str, headers: dict[str, str] | None = None, mode: str = "hybrid", client: Client | None = None) -> None:
+        self.client = client or Client(url, verbose=False, headers=headers)
+        self.mode = mode
         self.latencies: list[float] = []
         self.errors: list[str] = []
         self._stop = threading.Event()
@@ -66,7 +75,7 @@ class Victim:
             while not self._stop.is_set():
                 t = time.perf_counter()
                 try:
-                    table = self.client.predict(query=QUERIES[i % len(QUERIES)], top_k=10, api_name="/search")
+                    table = self.client.predict(query=QUERIES[i % len(QUERIES)], top_k=10, mode=self.mode, api_name="/search")
                     self.latencies.append((time.perf_counter() - t) * 1000)
                     if not table["data"]:
                         self.errors.append("empty")
@@ -91,14 +100,20 @@ class Victim:
         }
 
 
-def attackers(n: int, seconds: float, attack: Callable[[Client, int], str], url: str) -> dict[str, int]:
-    """`n` threads, each its own session, running `attack` back to back for `seconds`; counts outcomes."""
+def address(k: int, net: int = 8) -> dict[str, str]:
+    """The header the Space's proxy would add for visitor `k` (a client-written entry first: it must not count)."""
+    return {"X-Forwarded-For": f"6.6.6.6, 10.{net}.{k // 250}.{k % 250 + 1}"}
+
+
+def attackers(n: int, seconds: float, attack: Callable[[Client, int], str], url: str, same_address: bool = True, net: int = 8) -> dict[str, int]:
+    """`n` threads, each its own session, running `attack` back to back for `seconds`; counts outcomes. All from one
+    address (a script on one machine), or each from its own (`same_address=False`: many machines)."""
     outcomes: dict[str, int] = {}
     lock = threading.Lock()
     deadline = time.time() + seconds
 
     def one(k: int) -> None:
-        client = Client(url, verbose=False)
+        client = Client(url, verbose=False, headers=address(0 if same_address else k, net))
         i = 0
         while time.time() < deadline:
             try:
@@ -270,6 +285,121 @@ def wide_csv(path: Path, columns: int) -> Path:
     return path
 
 
+# --- Fairness phases: raw events and the other visitor's belongings ---------------------------------------------------
+
+FAIR = ("formfield", "flood", "parallel", "compare4", "diskfill", "line", "feedback", "generate")
+
+
+class Page:
+    """The app's events as its page calls them (private ones included), found in its /config by api name or by the label
+    of the button that triggers them."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        config = json.loads(urllib.request.urlopen(f"{url}config", timeout=30).read())
+        self.dependencies = config["dependencies"]
+        self.labels = {c["id"]: c.get("props", {}).get("value") for c in config["components"]}
+
+    def by_api(self, name: str) -> int:
+        return next(d.get("id", i) for i, d in enumerate(self.dependencies) if d.get("api_name") == name)
+
+    def by_button(self, label: str) -> int:
+        return next(d.get("id", i) for i, d in enumerate(self.dependencies) if any(self.labels.get(t[0]) == label for t in d["targets"]))
+
+    def run(self, index: int, data: list, session: str, headers: dict[str, str], timeout: float = 600) -> dict:
+        """Join the queue and read the stream to the end: the completion message (or the refusal, as a failed one)."""
+        import httpx
+
+        with httpx.Client(base_url=self.url, timeout=timeout, headers=headers) as http:
+            joined = http.post("gradio_api/queue/join", json={"data": data, "fn_index": index, "session_hash": session})
+            if joined.status_code != 200:
+                return {"success": False, "output": {"error": f"HTTP {joined.status_code}: {joined.json().get('detail', '')}"}}
+            with http.stream("GET", "gradio_api/queue/data", params={"session_hash": session}) as stream:
+                for line in stream.iter_lines():
+                    message = json.loads(line[5:]) if line.startswith("data:") else {}
+                    if message.get("msg") == "process_completed":
+                        return message
+        return {"success": False, "output": {"error": "stream ended"}}
+
+
+def stream_multipart(url: str, parts: list[tuple[str, str | None, int]], headers: dict[str, str]) -> str:
+    """POST a multipart body to /gradio_api/upload 1 MB at a time, as a script would (a field when the filename is None);
+    stops sending once the server answers. Returns "HTTP <status>"."""
+    import secrets
+
+    boundary = "bench" + secrets.token_hex(8)
+    address_ = urllib.parse.urlparse(url)
+    filler = secrets.token_bytes(2**20)  # distinct content each time: uploads are stored by their hash
+    head = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"' + (f'; filename="{filename}"' if filename else "") + "\r\n\r\n"
+        for name, filename, _ in parts
+    ]
+    total = sum(len(h.encode()) + size + 2 for h, (_, _, size) in zip(head, parts)) + len(f"--{boundary}--\r\n")
+    connection = http.client.HTTPConnection(address_.hostname, address_.port, timeout=120)
+    try:
+        connection.putrequest("POST", "/gradio_api/upload")
+        connection.putheader("Content-Type", f"multipart/form-data; boundary={boundary}")
+        connection.putheader("Content-Length", str(total))
+        for name, value in headers.items():
+            connection.putheader(name, value)
+        connection.endheaders()
+        try:
+            for h, (_, _, size) in zip(head, parts):
+                connection.send(h.encode())
+                for start in range(0, size, 2**20):
+                    connection.send(filler[: min(2**20, size - start)])
+                connection.send(b"\r\n")
+            connection.send(f"--{boundary}--\r\n".encode())
+        except OSError:  # refused while sending: the server closed the connection
+            pass
+        return f"HTTP {connection.getresponse().status}"
+    finally:
+        connection.close()
+
+
+class Keeper:
+    """The other visitor's belongings: an uploaded catalog, a fine-tuned run (active) and its zip. `check()` says which
+    are still there (the catalog: its own products come back; the run: it can still be activated; the zip: it is served)."""
+
+    def __init__(self, url: str, headers: dict[str, str], tmp: Path) -> None:
+        self.url, self.tag = url, "KEEP"
+        self.client = Client(url, verbose=False, headers=headers)
+        self.client.predict(handle_file(str(write_catalog(tmp / "keeper.csv", 300, self.tag))), api_name="/load_catalog")
+        triplets = tmp / "keeper_triplets.csv"
+        triplets.write_text(
+            "anchor,positive,negative\n" + "\n".join(f"寻找一款K{i}款,机械师 K{i} 机械键盘,峰景 双人登山帐篷" for i in range(20)),
+            encoding="utf-8",
+        )
+        final = list(self.client.submit(handle_file(str(triplets)), 1, 8, 5e-5, "TripletLoss", "shipped", False, "seed", api_name="/finetune"))[-1]
+        self.run_id = final[7]["value"] if isinstance(final[7], dict) else final[7]
+        self.client.predict(self.run_id, api_name="/activate")
+        self.client.predict(self.run_id, api_name="/model_zip")
+        self.downloads = tmp / "gradio" / "shopsearch-downloads"  # the app's (start_app puts gradio's folder here)
+        assert self.zip_exists(), "the keeper's zip is where the app serves it from"
+
+    def zip_exists(self) -> bool:
+        return any(self.downloads.glob(f"*/finetuned-{self.run_id[:6]}.zip"))
+
+    def check(self) -> dict[str, bool]:
+        table = self.client.predict(query=f"{self.tag}7", top_k=3, mode="lexical", api_name="/search")
+        try:
+            self.client.predict(self.run_id, api_name="/activate")
+            run = True
+        except Exception:
+            run = False
+        return {"catalog": any(str(row[-1]).startswith(self.tag) for row in table["data"]), "run": run, "zip": self.zip_exists()}
+
+
+def crafted_catalog(path: Path, rows: int) -> Path:
+    """A catalog whose names share one word: every Generate draw scans the whole catalog for a negative and misses."""
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "name", "category", "price", "description"])
+        for i in range(rows):
+            writer.writerow([f"G{i}", f"通用 商品{i % 7}", "类别", 10, "通用商品"])
+    return path
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--phases", default="shapes,redos,huge,wide,compare,finetunes,sessions")
@@ -278,8 +408,11 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=500)
     parser.add_argument("--ttl", type=int, default=90, help="run and upload TTL in the app (seconds)")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "abuse.json"))
+    parser.add_argument("--disk-budget-mb", type=int, default=600, help="the app's disk budget (the diskfill phase fills it)")
+    parser.add_argument("--parallel", type=int, default=50, help="clients of the parallel phase, each from its own address")
     args = parser.parse_args()
-    phases = args.phases.split(",")
+    phases = [p for name in args.phases.split(",") for p in (FAIR if name == "fair" else (name,))]
+    fair = any(p in FAIR for p in phases)
     if "shapes" in phases:
         shape_rows = shape_growth()
         print_shapes(shape_rows)
@@ -292,7 +425,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
         runs_dir = tmp_path / "runs"
-        env = {"SHOPSEARCH_RUN_TTL_SECONDS": str(args.ttl), "SHOPSEARCH_SWEEP_SECONDS": "5"}
+        env = {
+            "SHOPSEARCH_RUN_TTL_SECONDS": str(args.ttl),
+            "SHOPSEARCH_SWEEP_SECONDS": "5",
+            # As behind the Space's proxy: each simulated visitor has its own address (`address`).
+            "SHOPSEARCH_PROXY_HOPS": "1",
+            "SHOPSEARCH_DISK_BUDGET_MB": str(args.disk_budget_mb),
+        }
         proc, url = start_app(runs_dir, env)
         server = psutil.Process(proc.pid)
         cache_onnx = get_settings().cache_dir / "onnx"  # the child reads the same environment
@@ -310,20 +449,39 @@ def main() -> None:
         def rss() -> int:
             return server.memory_info().rss
 
-        victim = Victim(url)
+        keeper: Keeper | None = None
         try:
             time.sleep(20)  # let the start-up warm-up finish
+            if fair:  # the other visitor searches its own catalog with its own run (and has its zip)
+                keeper = Keeper(url, address(0, net=9), tmp_path)
+                victim = Victim(url, client=keeper.client)
+            else:
+                victim = Victim(url, headers=address(0, net=9))
             victim.start()
             time.sleep(args.seconds)
             idle = victim.stop()
             rows.append({"phase": "idle", **idle, "attacker": {}, "rss_mb": rss() / 2**20, "disk_mb": disk() / 2**20})
             print(rows[-1], flush=True)
 
-            def phase(name: str, run: Callable[[], dict[str, int]]) -> None:
+            def phase(name: str, run: Callable[[], dict[str, int]], settle: float = 15) -> None:
+                """Run one attack while the victim searches; RSS before, at its peak during, and `settle` s after (the
+                janitor sweeps and trims every 5 s); what the victim still has."""
                 rss0, disk0 = rss(), disk()
+                peak, sampling = [rss0], threading.Event()
+
+                def sample() -> None:
+                    while not sampling.wait(0.5):
+                        peak[0] = max(peak[0], rss())
+
+                sampler = threading.Thread(target=sample, daemon=True)
+                sampler.start()
                 victim.start()
                 outcome = run()
                 stats = victim.stop()
+                sampling.set()
+                sampler.join()
+                time.sleep(settle)
+                rss1 = rss()
                 rows.append(
                     {
                         "phase": name,
@@ -331,13 +489,168 @@ def main() -> None:
                         "p95_ratio": stats["p95_ms"] / idle["p95_ms"],
                         "attacker": outcome,
                         "rss_mb_before": rss0 / 2**20,
-                        "rss_mb_after": rss() / 2**20,
+                        "rss_mb_peak": peak[0] / 2**20,
+                        "rss_mb_after": rss1 / 2**20,
+                        "rss_after_ratio": rss1 / rss0,
                         "disk_mb_before": disk0 / 2**20,
                         "disk_mb_after": disk() / 2**20,
                         "victim_errors": victim.errors[:3],
+                        "victim_still_has": keeper.check() if keeper else None,
                     }
                 )
                 print(json.dumps(rows[-1], ensure_ascii=False), flush=True)
+
+            page = Page(url)
+            if "formfield" in phases:
+                phase(
+                    "a 200 MB non-file form field to /gradio_api/upload, 2 loops",
+                    lambda: attackers(
+                        2, args.seconds, lambda c, i: stream_multipart(url, [("files", "a.csv", 1000), ("note", None, 200 * 2**20)], address(0)), url
+                    ),
+                )
+            if "flood" in phases:
+
+                def flood() -> dict[str, int]:
+                    """2,000 searches joined as fast as one script can, from one address, never read."""
+                    import httpx
+
+                    outcome: dict[str, int] = {}
+                    index = page.by_api("search")
+                    with httpx.Client(timeout=60, headers=address(0)) as http:
+                        for i in range(2000):
+                            body = {"data": [QUERIES[i % len(QUERIES)], 10], "fn_index": index, "session_hash": f"flood{i}"}
+                            key = f"HTTP {http.post(f'{url}gradio_api/queue/join', json=body).status_code}"
+                            outcome[key] = outcome.get(key, 0) + 1
+                    time.sleep(5)  # what was admitted runs meanwhile
+                    return outcome
+
+                phase("2,000 searches never read, from one address", flood)
+            if "parallel" in phases:
+
+                def search(client: Client, i: int) -> str:
+                    client.predict(query=QUERIES[i % len(QUERIES)], top_k=10, api_name="/search")
+                    return "searched"
+
+                phase(
+                    f"{args.parallel} clients from {args.parallel} addresses searching back to back",
+                    lambda: attackers(args.parallel, args.seconds, search, url, same_address=False),
+                )
+            if "compare4" in phases:
+                catalogs = [write_catalog(tmp_path / f"cmp{k}.csv", 1500, f"CP{k}x") for k in range(4)]
+
+                def compare4(client: Client, i: int) -> str:
+                    if i == 0:
+                        k = int(str(client.headers["X-Forwarded-For"]).rsplit(".", 1)[-1]) - 1
+                        client.predict(handle_file(str(catalogs[k % 4])), api_name="/load_catalog")
+                    client.predict(query=QUERIES[i % len(QUERIES)], top_k=10, api_name="/search")
+                    client.predict(api_name="/compare")
+                    return "compared"
+
+                phase(
+                    "4 addresses: each a fresh 1,500-product catalog, then /compare in a loop",
+                    lambda: attackers(4, args.seconds, compare4, url, same_address=False),
+                )
+            if "diskfill" in phases:
+
+                def fill() -> dict[str, int]:
+                    outcome: dict[str, int] = {}
+                    for i in range(14):
+                        key = stream_multipart(url, [("files", f"junk{i}.bin", 128 * 2**20)], address(0))
+                        outcome[key] = outcome.get(key, 0) + 1
+                    time.sleep(10)  # two janitor sweeps
+                    return outcome
+
+                phase(f"14 junk uploads of 128 MB from one address (disk budget {args.disk_budget_mb} MB)", fill)
+            if "line" in phases:
+                triplets = tmp_path / "line.csv"
+                triplets.write_text(
+                    "anchor,positive,negative\n" + "\n".join(f"寻找一款K{i}款,机械师 K{i} 机械键盘,峰景 双人登山帐篷" for i in range(20)),
+                    encoding="utf-8",
+                )
+
+                def line() -> dict[str, int]:
+                    """10 fine-tunes from 10 addresses at once, and 3 more from the first address."""
+                    outcome: dict[str, int] = {}
+                    lock = threading.Lock()
+
+                    def one(k: int) -> None:
+                        client = Client(url, verbose=False, headers=address(min(k, 10)))
+                        try:
+                            client.predict(handle_file(str(triplets)), 1, 8, 5e-5, "TripletLoss", "shipped", False, "seed", api_name="/finetune")
+                            key = "trained"
+                        except Exception as err:
+                            text = str(err)
+                            key = "refused: " + (text[text.find("·") + 2 :][:60] if "·" in text else text[:60])
+                        with lock:
+                            outcome[key] = outcome.get(key, 0) + 1
+
+                    threads = [threading.Thread(target=one, args=(k,)) for k in range(13)]
+                    for thread in threads:
+                        thread.start()
+                        time.sleep(0.2)
+                    for thread in threads:
+                        thread.join(timeout=900)
+                    return outcome
+
+                phase("13 fine-tunes at once: 10 addresses, 3 more from one of them", line)
+            if "feedback" in phases:
+
+                def feedback() -> dict[str, int]:
+                    """600 👍 marks from one session (each on another hit or query)."""
+                    outcome: dict[str, int] = {}
+                    headers, session = address(0), "feedback-session"
+                    show = next(
+                        d.get("id", i)
+                        for i, d in enumerate(page.dependencies)
+                        if len(d["inputs"]) == 3 and len(d["outputs"]) == 8 and not d.get("api_name")
+                    )
+                    like = page.by_button("相关 Relevant (+)")
+                    search = page.by_api("search")
+                    ids: list[str] = []
+                    for i in range(600):
+                        if i % 5 == 0:
+                            query = f"{QUERIES[(i // 5) % len(QUERIES)]} {i // (5 * len(QUERIES))}"
+                            found = page.run(search, [query, 10, "hybrid", 0.5, "全部类别 all categories", None, None, None], session, headers)
+                            ids = [row[-1] for row in found["output"]["data"][0]["data"]] if found.get("success") else []
+                            page.run(show, [None, None, None], session, headers)
+                        if len(ids) > 2 * (i % 5):
+                            done = page.run(like, [ids[2 * (i % 5)], None, None], session, headers)
+                            key = "marked" if done.get("success") else "refused: " + str(done["output"].get("error", ""))[-60:]
+                            outcome[key] = outcome.get(key, 0) + 1
+                    return outcome
+
+                phase("600 feedback marks from one session", feedback)
+            if "generate" in phases:
+                crafted = crafted_catalog(tmp_path / "crafted.csv", 5000)
+                sessions = []
+                for k in range(2):  # set-up, not timed: the 5,000 products are embedded once (same content)
+                    client = Client(url, verbose=False, headers=address(k))
+                    client.predict(handle_file(str(crafted)), api_name="/load_catalog")
+                    sessions.append(client)
+                generate_index = page.by_button("从目录生成三元组 Generate triplets from the catalog")
+
+                def generate_loop() -> dict[str, int]:
+                    outcome: dict[str, int] = {}
+                    lock = threading.Lock()
+                    deadline = time.time() + args.seconds
+
+                    def one(client: Client, headers: dict[str, str]) -> None:
+                        while time.time() < deadline:
+                            started = time.perf_counter()
+                            done = page.run(generate_index, [False, None], client.session_hash, headers)
+                            key = "generated" if done.get("success") else "failed: " + str(done["output"].get("error", ""))[:60]
+                            with lock:
+                                outcome[key] = outcome.get(key, 0) + 1
+                                outcome["max_ms"] = max(outcome.get("max_ms", 0), round(1000 * (time.perf_counter() - started)))
+
+                    threads = [threading.Thread(target=one, args=(c, address(k))) for k, c in enumerate(sessions)]
+                    for thread in threads:
+                        thread.start()
+                    for thread in threads:
+                        thread.join()
+                    return outcome
+
+                phase("2 addresses pressing Generate on a crafted 5,000-product catalog", generate_loop)
 
             if "redos" in phases:
                 redos = tmp_path / "redos.csv"
