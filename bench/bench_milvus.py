@@ -240,13 +240,15 @@ def cmd_scale(args: argparse.Namespace) -> None:
     watchdog = None
     for n in [int(s) for s in args.sizes.split(",")]:
         gc.collect()
-        workdir = Path(tempfile.mkdtemp(dir=os.environ.get("TMPDIR")))
+        workdir = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(dir=os.environ.get("TMPDIR")))
+        workdir.mkdir(parents=True, exist_ok=True)
         if watchdog is None:
             watchdog = Watchdog(workdir, args.min_free_gb, args.min_disk_gb)
             watchdog.start()
         watchdog.workdir, watchdog.phase, watchdog.peak_rss = workdir, f"{n:,}: catalog", 0
         catalog = synthetic_catalog(real, n)
-        vectors = noisy_copies(source, n, path=workdir / "vectors.npy")
+        made = workdir / "vectors.npy"
+        vectors = np.load(made, mmap_mode="r") if made.is_file() else noisy_copies(source, n, path=made)
         row: dict = {"products": n}
         t = time.perf_counter()
         lexical = LexicalIndex(map(lexical_document, catalog.products), names=(p.name for p in catalog.products))
@@ -262,6 +264,7 @@ def cmd_scale(args: argparse.Namespace) -> None:
             row["memory_p50_ms"], row["memory_p95_ms"] = _pct(ms)
             exact = [_top10(engine, q, v) for q, v in zip(queries, qvecs)]
             row["memory_engine_rss_mb"] = me.memory_info().rss / 2**20 - before
+            print(json.dumps(row), flush=True)
             del engine
             gc.collect()
         uri = workdir / "milvus.db"
@@ -449,6 +452,12 @@ def main() -> None:
     p.add_argument("--hnsw-ef", type=int, default=None, help="HNSW ef at search (default: milvus_backend.HNSW_EF)")
     p.add_argument("--milvus-only", action="store_true", help="skip the in-process engine (its figures are in bench_search.py)")
     p.add_argument("--no-resync", action="store_true", help="skip timing a second sync of the unchanged catalog")
+    p.add_argument(
+        "--workdir",
+        default=None,
+        help="one size's folder (vectors.npy, milvus.db) to resume: a collection already loaded there is synced (a scan of "
+        "ids and hashes) instead of written; deleted at the end",
+    )
     p.add_argument("--min-free-gb", type=float, default=3.0, help="stop (exit 3) when the host has less memory available")
     p.add_argument("--min-disk-gb", type=float, default=20.0, help="stop (exit 3) when less disk is free under TMPDIR")
     p.set_defaults(func=cmd_scale)
