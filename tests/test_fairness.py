@@ -171,8 +171,8 @@ def test_an_upload_request_with_too_many_files_or_too_many_bytes_is_refused(spac
 
 def test_a_flood_of_unread_searches_from_one_address_is_refused_and_another_visitor_keeps_searching(space):
     """Attack 2: 2,000 searches never read were all accepted; another visitor then waited 33-43 s. One address may now
-    hold 16 events waiting or running (whatever session hashes it invents); the rest are refused at once, in both
-    languages, and a visitor at another address is served meanwhile."""
+    hold 16 events waiting or running and use 64 sessions (whatever session hashes it invents); the rest are refused at
+    once, in both languages, and a visitor at another address is served meanwhile."""
     index = fn_index("search")
     statuses: Counter[int] = Counter()
     refusals: list[str] = []
@@ -197,8 +197,49 @@ def test_a_flood_of_unread_searches_from_one_address_is_refused_and_another_visi
         thread.join()
     assert statuses[429] > 0, statuses
     assert set(statuses) <= {200, 429}, statuses
-    assert all("requests waiting or running" in r and bilingual(r) for r in refusals), refusals[:2]
+    assert all(("requests waiting or running" in r or "page sessions" in r) and bilingual(r) for r in refusals), refusals[:2]
     assert table["data"], "the other visitor was served during the flood"
+
+
+def test_one_addresss_backlog_waits_behind_another_visitors_first_request(space):
+    """Attack 2: gradio serves a line first come, first served, so a visitor waited behind a script's whole backlog. The
+    door now serves each line in turn by address: another visitor's first event goes before the backlog's second."""
+    import app
+
+    queue, compare = app.demo._queue, fn_index("compare")
+    queue.create_event_queue_for_fn(app.demo.fns[compare])
+    line = queue.event_queue_per_concurrency_id[app.demo.fns[compare].concurrency_id]
+    line.current_concurrency += 1000  # as if its place were taken: what joins now waits
+    try:
+        for address in ("10.2.1.1", "10.2.1.1", "10.2.1.1", "10.2.1.2"):
+            assert join(space, compare, [None, None], address).status_code == 200
+        order = [e.request.headers["x-forwarded-for"].rsplit(" ", 1)[-1] for e in line.queue]
+    finally:
+        line.current_concurrency -= 1000
+    assert order == ["10.2.1.1", "10.2.1.2", "10.2.1.1", "10.2.1.1"], order
+    deadline = time.time() + 30
+    while line.queue and time.time() < deadline:  # they run now ("Search first", at once)
+        time.sleep(0.05)
+
+
+def test_an_address_inventing_sessions_gets_a_bounded_number_of_them(space):
+    """Attack 2: 2,000 joins with 2,000 invented session hashes each left state in gradio (+0.5 GB that stayed). One
+    address may use `max_sessions_per_visitor` sessions in 30 minutes; the others are refused."""
+    import app
+
+    budgets = app.context.budgets
+    saved = budgets.max_sessions_per_visitor
+    budgets.max_sessions_per_visitor = 5
+    try:
+        answers = [join(space, fn_index("search"), ["寻找一款K7", 3], "10.2.2.1") for _ in range(8)]
+        same = join(space, fn_index("search"), ["寻找一款K7", 3], "10.2.2.1", session=json.loads(answers[0].request.content)["session_hash"])
+        other = join(space, fn_index("search"), ["寻找一款K7", 3], "10.2.2.2")
+    finally:
+        budgets.max_sessions_per_visitor = saved
+    assert [a.status_code for a in answers] == [200] * 5 + [429] * 3
+    assert "page sessions" in answers[-1].json()["detail"] and bilingual(answers[-1].json()["detail"])
+    assert same.status_code == 200, "a session it already uses goes on"
+    assert other.status_code == 200, "another address has its own budget"
 
 
 def test_the_whole_queue_has_a_length_limit(space):
@@ -284,6 +325,7 @@ def test_junk_uploads_fill_the_disk_budget_and_only_the_junk_goes(space, tmp_pat
         status, body = post_multipart(space, [("files", f"junk{i}.csv", 6 * 2**20)], address="10.5.0.66")
         assert status == 200, body
         junk.append(Path(json.loads(body)[0]))
+    assert app.context.budgets.owners.of(junk[0].parent) == "10.5.0.66", "the door recorded whose upload it is"
     saved = janitor.budget_bytes
     janitor.budget_bytes = sum(disk_bytes(p) for p in mine) + 20 * 2**20  # everything else must shrink to 20 MB
     try:

@@ -71,10 +71,11 @@ class Settings:
     # X-Forwarded-For, `proxy_hops` entries from the right (each proxy appends the address it saw; what the client
     # itself sent sits further left and is ignored). 0: the socket's peer (no proxy). Spaces: 1, its own proxy.
     proxy_hops: int = 0
-    max_queue: int = 64  # events waiting app-wide (not yet running); past it every new request is refused
+    max_queue: int = 32  # events waiting app-wide (not yet running); past it every new request is refused
     max_queued_per_visitor: int = 16  # one address's events waiting or running (several people can share one)
     max_queued_per_session: int = 4  # one session's (a page makes one or two at a time)
     max_finetunes_per_visitor: int = 2  # one address's places in the training line (one per session besides)
+    max_sessions_per_visitor: int = 64  # sessions (pages) one address may use in 30 minutes (each holds state)
     max_uploads_per_visitor: int = 2  # one address's upload requests in flight at once
     max_form_field_bytes: int = 64 * 1024  # a non-file part of a multipart request (gradio holds them in memory)
     max_files_per_request: int = 8  # file parts of one multipart request
@@ -123,10 +124,11 @@ def get_settings() -> Settings:
         sweep_seconds=_env_int("SHOPSEARCH_SWEEP_SECONDS", 30),
         gradio_cache_dir=gradio_cache_dir(),
         proxy_hops=_env_int("SHOPSEARCH_PROXY_HOPS", 1 if os.environ.get("SYSTEM") == "spaces" else 0),
-        max_queue=_env_int("SHOPSEARCH_MAX_QUEUE", 64),
+        max_queue=_env_int("SHOPSEARCH_MAX_QUEUE", 32),
         max_queued_per_visitor=_env_int("SHOPSEARCH_MAX_QUEUED_PER_VISITOR", 16),
         max_queued_per_session=_env_int("SHOPSEARCH_MAX_QUEUED_PER_SESSION", 4),
         max_finetunes_per_visitor=_env_int("SHOPSEARCH_MAX_FINETUNES_PER_VISITOR", 2),
+        max_sessions_per_visitor=_env_int("SHOPSEARCH_MAX_SESSIONS_PER_VISITOR", 64),
         max_uploads_per_visitor=_env_int("SHOPSEARCH_MAX_UPLOADS_PER_VISITOR", 2),
         max_form_field_bytes=_env_int("SHOPSEARCH_MAX_FORM_FIELD_BYTES", 64 * 1024),
         max_files_per_request=_env_int("SHOPSEARCH_MAX_FILES_PER_REQUEST", 8),

@@ -9,8 +9,9 @@ behind one address gets a larger share than one page).
 
 What each visitor may hold at once (values in `Settings`, README "On a public Space"):
 - queued work: events waiting or running per address and per session; the whole queue's waiting events; places in
-  the training line per address. Counted from gradio's own queue at each join, so nothing is double-booked and
-  nothing leaks when an event ends however it ends.
+  the training line per address; sessions per address. Counted from gradio's own queue at each join, so nothing is
+  double-booked and nothing leaks when an event ends however it ends. Each line's waiting events are then served in
+  turn by address (`interleave`), so one visitor's backlog never stands in front of another's first request.
 - requests in flight per address (any route but the long-lived event streams), uploads in flight per address.
 - every part of every multipart request: a non-file form field (gradio holds it in memory) ≤ 64 KB, a bounded number
   of file parts, the whole body ≤ the upload cap. Checked while the bytes arrive, before gradio keeps them.
@@ -24,6 +25,7 @@ from __future__ import annotations
 import json
 import math
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -142,7 +144,7 @@ class Budgets:
     """The per-visitor limits, and the bookkeeping the door needs (requests and uploads in flight per address)."""
 
     proxy_hops: int = 0
-    max_queue: int = 64
+    max_queue: int = 32
     max_queued_per_visitor: int = 16
     max_queued_per_session: int = 4
     max_finetunes: int = 4  # the training line's places: one training and the waiting ones
@@ -153,12 +155,15 @@ class Budgets:
     max_files_per_request: int = 8
     max_upload_bytes: int = 128 * 2**20
     max_feedback_triplets: int = 500  # one session's feedback rows (the search tab refuses marks past it)
+    max_sessions_per_visitor: int = 64  # distinct sessions (pages) one address may use per `session_window` seconds
+    session_window: float = 1800.0
     gradio_cache: Path | None = None  # uploads land in its sub-folders: their owners are recorded
 
     def __post_init__(self) -> None:
         self.owners = Owners()
         self.in_flight: defaultdict[str, int] = defaultdict(int)  # touched on the event loop's thread only
         self.uploading: defaultdict[str, int] = defaultdict(int)
+        self.sessions: defaultdict[str, dict[str, float]] = defaultdict(dict)  # address -> session -> last join
 
     def address(self, scope: Scope) -> str:
         client = scope.get("client")
@@ -189,6 +194,8 @@ class Budgets:
             return visitor_busy(self.max_queued_per_visitor)
         if session and sum(e.session_hash == session for e in events) >= self.max_queued_per_session:
             return session_busy(self.max_queued_per_session)
+        if session and not self._may_open(address, session):
+            return too_many_sessions(self.max_sessions_per_visitor, self.session_window)
         if fn.concurrency_id == FINETUNE:
             line = [e for e in events if e.concurrency_id == FINETUNE]
             if session and any(e.session_hash == session for e in line):
@@ -198,6 +205,44 @@ class Budgets:
             if len(line) >= self.max_finetunes:
                 return line_full(len(line) - 1)
         return None
+
+    def _may_open(self, address: str, session: str, now: float | None = None) -> bool:
+        """Whether `session` may join from `address`: a session it used recently, or a new one within its budget. Each
+        session holds state in gradio (its results until read, its components' updates): a script inventing session
+        hashes made 2,000 of them in 40 s. Loopback is exempt: without a proxy in front, it is local tools (tests,
+        benches), never a Space's visitor."""
+        if address in ("127.0.0.1", "::1"):
+            return True
+        now = time.monotonic() if now is None else now
+        seen = self.sessions[address]
+        for old in [s for s, at in seen.items() if now - at > self.session_window]:
+            del seen[old]
+        if session not in seen and len(seen) >= self.max_sessions_per_visitor:
+            return False
+        seen[session] = now
+        return True
+
+    async def interleave(self, queue: Any) -> None:
+        """Reorder each line's waiting events so every address gets its turn: an event waits behind another address's
+        only if that address has no more events running or ahead of it than this one. Gradio serves its lines first
+        come, first served, so one script's backlog made everyone else wait behind all of it.
+
+        Example: waiting A1 A2 A3 B1 (A has one running) -> B1 A1 A2 A3."""
+        async with queue.delete_lock:  # what gradio holds while it takes the next events
+            running: defaultdict[str, int] = defaultdict(int)
+            for job in queue.active_jobs:
+                for event in job or ():
+                    running[self.address(event.request.scope)] += 1
+            for line in queue.event_queue_per_concurrency_id.values():
+                if len(line.queue) < 2:
+                    continue
+                turns = defaultdict(int, running)
+                keyed = []
+                for order, event in enumerate(line.queue):
+                    who = self.address(event.request.scope)
+                    keyed.append((turns[who], order, event))
+                    turns[who] += 1
+                line.queue[:] = [event for _, _, event in sorted(keyed, key=lambda k: (k[0], k[1]))]
 
 
 def _bad_number(fn: Any, data: Any) -> str | None:
@@ -215,8 +260,17 @@ def _bad_number(fn: Any, data: Any) -> str | None:
     return None
 
 
-class Refused(Exception):
-    """A request part broke a budget while it arrived; `status` and `message` are the answer."""
+def too_many_sessions(limit: int, window: float) -> str:
+    return _both(
+        f"你的网络地址在 {window / 60:.0f} 分钟内已打开 {limit} 个页面会话，请使用已打开的页面。",
+        f"Your address has opened {limit} page sessions in {window / 60:.0f} minutes; please use one that is open.",
+    )
+
+
+class Refused(MultipartParseError):
+    """A request part broke a budget while it arrived; `status` and `message` are the answer. A multipart parse error, so
+    that gradio's parser, which reads the body through the guard, deletes the temporary files it wrote for the request
+    (a refused 128 MB upload left ~18 MB behind) before it answers; the door then answers in its place."""
 
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
@@ -281,6 +335,8 @@ class MultipartGuard:
             return
         try:
             self._parser.write(chunk)
+        except Refused:
+            raise
         except MultipartParseError:  # a malformed body: gradio's own parser answers it; only the total is counted now
             self._parser = None
 
@@ -326,11 +382,16 @@ class Fairness:
             await _refuse(send, 429, uploads_busy(budgets.max_uploads_per_visitor))
             return
         guard = MultipartGuard(options.get(b"boundary", b""), budgets)
+        refusal: list[Refused] = []
 
         async def guarded_receive() -> Message:
             message = await receive()
             if message["type"] == "http.request":
-                guard.feed(message.get("body", b""))
+                try:
+                    guard.feed(message.get("body", b""))
+                except Refused as refused:
+                    refusal.append(refused)
+                    raise
             return message
 
         started = False
@@ -338,6 +399,8 @@ class Fairness:
 
         async def watched_send(message: Message) -> None:
             nonlocal started
+            if refusal:  # gradio's own answer to the aborted parse: the door's is sent instead
+                return
             started = started or message["type"] == "http.response.start"
             if path.endswith("/upload") and message["type"] == "http.response.body" and len(body) < 65536:
                 body.extend(message.get("body", b""))
@@ -346,14 +409,16 @@ class Fairness:
         budgets.uploading[address] += 1
         try:
             await self.app(scope, guarded_receive, watched_send)
-        except Refused as refused:
-            if not started:
-                await _refuse(send, refused.status, refused.message)
-            return
+        except Refused:
+            pass  # not caught on its way (a route that does not parse with gradio's parser): answered below
         finally:
             budgets.uploading[address] -= 1
             if budgets.uploading[address] <= 0:
                 del budgets.uploading[address]
+        if refusal:
+            if not started:
+                await _refuse(send, refusal[0].status, refusal[0].message)
+            return
         self._record_owner(bytes(body), address)
 
     def _record_owner(self, body: bytes, address: str) -> None:
@@ -407,6 +472,8 @@ class Fairness:
             return await receive()
 
         await self.app(scope, replay, send)
+        if blocks is not None and getattr(blocks, "_queue", None) is not None:
+            await self.budgets.interleave(blocks._queue)
 
 
 async def _refuse(send: Send, status: int, message: str | list[dict[str, Any]]) -> None:

@@ -30,6 +30,8 @@ from shopsearch.serving.session_store import SessionStore
 
 log = logging.getLogger(__name__)
 
+IN_USE_SECONDS = 120  # an item used this recently is in use: the disk budget takes idle items first
+
 
 def disk_bytes(path: Path) -> int:
     """Bytes in a file or a folder tree (0 when it does not exist). Example: disk_bytes(Path("model")) -> 90_912_345"""
@@ -157,8 +159,14 @@ class Janitor:
             for item in kept:  # oldest first within each visitor's list
                 held.setdefault(item.owner, []).append(item)
             while total > self.budget_bytes and any(held.values()):
-                largest = max((o for o in held if held[o]), key=lambda o: sum(i.size for i in held[o]))
-                item = held[largest].pop(0)
+                # What someone used in the last IN_USE_SECONDS (a run being searched with, its catalog) goes only when
+                # nothing idle is left: a visitor searching with one run and its zip holds more bytes than each of
+                # a script's addresses with one fresh run it never uses.
+                idle = {o: [i for i in items if now - i.last_used > IN_USE_SECONDS] for o, items in held.items()}
+                pool = idle if any(idle.values()) else held
+                largest = max((o for o in pool if pool[o]), key=lambda o: sum(i.size for i in held[o]))
+                item = pool[largest][0]
+                held[largest].remove(item)
                 item.delete("budget")
                 total -= item.size
                 evicted += 1

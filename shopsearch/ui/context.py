@@ -82,6 +82,7 @@ class AppContext:
                 max_queued_per_session=settings.max_queued_per_session,
                 max_finetunes=settings.max_waiting_finetunes + 1,
                 max_finetunes_per_visitor=settings.max_finetunes_per_visitor,
+                max_sessions_per_visitor=settings.max_sessions_per_visitor,
                 max_uploads_per_visitor=settings.max_uploads_per_visitor,
                 max_form_field_bytes=settings.max_form_field_bytes,
                 max_files_per_request=settings.max_files_per_request,

@@ -542,7 +542,8 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
     switched = model_choice.change(_switch_model, [model_choice, visitor], [visitor, active_md], api_visibility="private")
     # The catalog: the page's upload, its ✕ and the reset button (the file box shows what is searched).
     catalog_outputs = [visitor, category, catalog_status, catalog_file]
-    embedding: dict[str, Any] = dict(concurrency_limit=1, concurrency_id="catalog")  # the page's and the API's uploads: one embeds at a time
+    # The page's and the API's uploads embed a catalog: in the heavy line too, so one CPU-heavy task runs at a time.
+    embedding: dict[str, Any] = in_heavy_line
     uploaded = catalog_file.upload(_upload_catalog, [catalog_file, visitor], catalog_outputs, api_visibility="private", **embedding)
     cleared = catalog_file.clear(_reset_catalog, [visitor], catalog_outputs, api_visibility="private")
     reset = reset_catalog.click(_reset_catalog, [visitor], catalog_outputs, api_visibility="private")
