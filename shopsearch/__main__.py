@@ -190,7 +190,7 @@ def _write_per_query(path: Path, answered: list, ranked: dict[str, list[list[str
 
 def _cmd_calibrate(args: argparse.Namespace) -> None:
     """Fit the "nothing relevant" rule on the dev queries, report it cross-validated, optionally save it."""
-    from shopsearch.data.catalog import load_catalog
+    from shopsearch.data.catalog import load_catalog, without_tags
     from shopsearch.retrieval.embeddings import EmbeddingCache, model_fingerprint
     from shopsearch.retrieval.evaluation import load_queries
     from shopsearch.retrieval.no_answer import cross_validate, fit_rule, flag_report, query_signals
@@ -206,9 +206,14 @@ def _cmd_calibrate(args: argparse.Namespace) -> None:
     settings = get_settings()
     model_dir = Path(_model_path(args.model))
     use_cosine = not args.no_cosine
-    engine = build_engine(load_model(model_dir), model_fingerprint(model_dir), load_catalog(args.catalog), EmbeddingCache(settings.cache_dir))
+    model, catalog = load_model(model_dir), load_catalog(args.catalog)
+    views = {"catalog": catalog} if args.tagged_only else {"catalog": catalog, "catalog without tags": without_tags(catalog)}
+    engines = {name: build_engine(model, model_fingerprint(model_dir), view, EmbeddingCache(settings.cache_dir)) for name, view in views.items()}
     dev = load_queries(args.dev)
-    signals, truth = query_signals(engine, [q.query for q in dev]), [not q.relevant for q in dev]
+    per_view = {name: query_signals(engine, [q.query for q in dev]) for name, engine in engines.items()}
+    # One rule for both views: fitted on the dev queries searched in each (the folds do not split a query's two views).
+    signals = [s for view in per_view.values() for s in view]
+    truth = [not q.relevant for q in dev] * len(per_view)
     cv = cross_validate(signals, truth, use_cosine, args.folds, args.max_false_alarms)
     show(f"dev, {args.folds}-fold cross-validated (mean of {cv['shuffles']} shuffles)", cv)
     rule = fit_rule(signals, truth, use_cosine, args.max_false_alarms)
@@ -216,11 +221,16 @@ def _cmd_calibrate(args: argparse.Namespace) -> None:
     print(f"rule fitted on all of {args.dev}: {rule.describe()}")
     show("dev, fitted on itself", fitted)
     report = {"dev": fitted, "dev_cross_validated": cv, "max_false_alarms": args.max_false_alarms, "calibrated_on": Path(args.dev).name}
+    for name, view_signals in per_view.items():
+        report[f"dev, {name}"] = flag_report([rule.flags(s) for s in view_signals], truth[: len(dev)])
+        show(f"dev, {name}", report[f"dev, {name}"])
     if args.report_eval:
         held = load_queries(args.queries)
-        held_signals = query_signals(engine, [q.query for q in held])
-        report["eval"] = flag_report([rule.flags(s) for s in held_signals], [not q.relevant for q in held])
-        show(f"eval ({args.queries}; report once, never tune on it)", report["eval"])
+        for name, engine in engines.items():
+            held_signals = query_signals(engine, [q.query for q in held])
+            key = "eval" if name == "catalog" else f"eval, {name}"
+            report[key] = flag_report([rule.flags(s) for s in held_signals], [not q.relevant for q in held])
+            show(f"eval, {name} ({args.queries}; report once, never tune on it)", report[key])
     if args.save:
         print(f"saved {rule.save(model_dir, report)}")
 
@@ -276,6 +286,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     p.add_argument("--folds", type=int, default=5, help="k of the k-fold cross-validation on dev")
     p.add_argument("--max-false-alarms", type=float, default=0.03, help="largest share of answered dev queries flagged")
+    p.add_argument(
+        "--tagged-only",
+        action="store_true",
+        help="fit on the catalog as it is only (default: also on it without its English tags, as an uploaded catalog reads)",
+    )
     p.add_argument("--report-eval", action="store_true", help="also report the fitted rule on the eval set (once, at the end)")
     p.add_argument("--save", action="store_true", help="write the rule to the model folder's no_answer.json")
     p.set_defaults(func=_cmd_calibrate)

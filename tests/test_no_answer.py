@@ -6,17 +6,22 @@ import json
 
 import numpy as np
 import pytest
+from conftest import CHINESE_DIR
 
+from shopsearch.data.catalog import without_tags
+from shopsearch.retrieval.embeddings import model_fingerprint
 from shopsearch.retrieval.no_answer import (
     NO_ANSWER_FILE,
     NoAnswerRule,
     Signals,
     content_words,
     cross_validate,
+    english_forms,
     fit_rule,
     flag_report,
     word_coverage,
 )
+from shopsearch.retrieval.search import build_engine
 from shopsearch.text.intent import parse_query
 
 
@@ -44,6 +49,19 @@ def test_coverage_counts_words_no_product_uses_with_partial_credit_for_scattered
     assert word_coverage(["yumaoqiupai"], "飞羽 羽毛球拍") == 1.0
     assert word_coverage(["65寸", "电视"], "清视 27寸 显示器 65") == 0.0
     assert word_coverage([], "anything") == 0.0
+
+
+def test_english_words_are_read_in_the_singular_and_through_the_dictionary():
+    """A catalog without English tags still covers English words: by the Chinese words CC-CEDICT glosses them by
+    (earphone 耳机, wireless 无线, mouse 鼠标), a two-word phrase by one Chinese word (running shoes 跑鞋), a
+    one-character translation for part (shoe 鞋); and a plural finds its singular among English tags."""
+    assert english_forms("earphones")[:2] == ("earphones", "earphone") and "battery" in english_forms("batteries")
+    assert word_coverage(["earphones"], "悦耳 入门真无线耳机") == 1.0
+    assert word_coverage(["earphones"], "悦耳 true wireless, earphone") == 1.0
+    assert word_coverage(["wireless", "mouse"], "机械师 M3 无线鼠标") == 1.0
+    assert word_coverage(["trail", "running", "shoes"], "野径大师 越野跑鞋") == pytest.approx(2 / 3)
+    assert word_coverage(["shoes"], "步云 布鞋") == 0.5
+    assert word_coverage(["earphones"], "机械师 M3 无线鼠标") == 0.0
 
 
 def test_the_rule_weighs_cosine_coverage_and_length_and_falls_back_without_a_cosine():
@@ -115,6 +133,25 @@ def test_an_uncalibrated_model_flags_by_word_coverage(engine, query, flagged):
     assert engine.no_answer == NoAnswerRule()
     result = engine.search(query)
     assert result.nothing_relevant is flagged, (query, result.signals, result.content_words, result.hits[0].name)
+
+
+@pytest.fixture(scope="module")
+def untagged_engine(chinese_model, catalog, session_cache):
+    """The Chinese-aware engine on the shipped catalog without its English tags: how a shop's own catalog reads."""
+    return build_engine(chinese_model, model_fingerprint(CHINESE_DIR), without_tags(catalog), session_cache, model_dir=CHINESE_DIR)
+
+
+@pytest.mark.parametrize(
+    ("query", "engine_name"),
+    [("earphones under 200 yuan", "chinese_engine"), ("earphones under 200 yuan", "untagged_engine"), ("wireless mouse", "untagged_engine")],
+)
+def test_a_right_english_result_is_not_called_nothing_relevant(query, engine_name, request):
+    """The top hit is the right product (a true-wireless earphone, a wireless mouse) though no product says "earphones"
+    and, without tags, none says "wireless mouse" in English: its Chinese words cover the query."""
+    engine = request.getfixturevalue(engine_name)
+    result = engine.search(query)
+    assert any(word in result.hits[0].name for word in ("耳机", "鼠标")), result.hits[0].name
+    assert not result.nothing_relevant, (query, result.signals, result.content_words, result.hits[0].name)
 
 
 def test_lexical_mode_decides_without_a_cosine(chinese_engine):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -171,3 +171,12 @@ def load_catalog(path: str | Path, max_mb: int = 200, max_rows: int | None = Non
     except OSError as err:
         raise CatalogError(f"无法读取目录文件 {path}：{err.strerror}。", f"Cannot read catalog {path}: {err.strerror}.") from err
     return catalog_from_frame(table.frame, max_rows=max_rows)
+
+
+def without_tags(catalog: Catalog) -> Catalog:
+    """The catalog with its English tags left out: how a shop's own catalog (Chinese titles, no tags) reads.
+
+    The "nothing relevant" rule is calibrated on both (`python -m shopsearch calibrate`), so English queries are judged
+    fairly where no product says their words in English.
+    """
+    return Catalog([replace(p, tags="") for p in catalog.products])

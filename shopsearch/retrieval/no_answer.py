@@ -21,6 +21,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -135,7 +136,8 @@ def _words(text: str) -> list[str]:
 def word_credit(word: str, document: str, tokens: set[str]) -> float:
     """How far `document` contains `word`: 1 whole; PARTIAL if a Chinese word's characters are all there apart;
     0 otherwise. A latin word matches as the lexical index does (its joined form among the document's tokens, so
-    "pro2" is in "Pro 2"), or as the pinyin of the document's Chinese ("saodi" in 扫地).
+    "pro2" is in "Pro 2"), or as the pinyin of the document's Chinese ("saodi" in 扫地); an English word also in its
+    singular ("earphones" in "earphone") or as a Chinese word CC-CEDICT glosses it by ("mouse" in 无线鼠标).
 
     Args:
         document: NFKC-folded, lower-cased product text. tokens: its `tokenize` tokens and `pinyin_tokens`.
@@ -148,7 +150,66 @@ def word_credit(word: str, document: str, tokens: set[str]) -> float:
             return 1.0
         return PARTIAL if len(word) > 1 and all(ch in document for ch in word) else 0.0
     joined = latin_tokens(word)[0]
-    return float(joined in tokens or PREFIX + joined in tokens)
+    if joined in tokens or PREFIX + joined in tokens:
+        return 1.0
+    if not joined.isalpha():
+        return 0.0
+    forms = english_forms(joined)
+    if any(form in tokens for form in forms):
+        return 1.0
+    translations = [chinese for form in forms for chinese in english_to_chinese(form)]
+    if any(chinese in document for chinese in translations if len(chinese) > 1):
+        return 1.0
+    # A one-character translation (shoe → 鞋, bag → 包) is in many words: partial credit, as for a split Chinese word.
+    return PARTIAL if any(chinese in document for chinese in translations) else 0.0
+
+
+def english_forms(word: str) -> tuple[str, ...]:
+    """A lower-case English word and its singular guesses (plural endings taken off), longest first.
+
+    Example: english_forms("earphones") -> ("earphones", "earphone", "earphon"); english_forms("batteries") -> (…, "battery")
+    """
+    forms = [word]
+    if len(word) > 3 and word.endswith("ies"):
+        forms.append(word[:-3] + "y")
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        forms.append(word[:-1])
+        if word.endswith("es"):
+            forms.append(word[:-2])
+    return tuple(dict.fromkeys(forms))
+
+
+# Senses that start like this still name the word after it: "to charge", "a mouse".
+_LEADING = re.compile(r"^(?:to|a|an|the) ")
+
+
+@lru_cache(maxsize=1)
+def _english_index() -> dict[str, frozenset[str]]:
+    """English word or two-word phrase → the Chinese words (1–4 characters) of CC-CEDICT with one of their first three
+    senses that word or phrase (a character only by its first sense).
+
+    Example: "earphone" -> {"耳机", "听筒", …}; "running shoes" -> {"跑鞋"}; "shoe" -> {"鞋", …}
+    """
+    from shopsearch.text.glosses import cedict
+
+    index: dict[str, set[str]] = {}
+    for chinese, senses in cedict().items():
+        if len(chinese) > 4 or not all(_IS_CJK.match(ch) for ch in chinese):
+            continue
+        for sense in senses[: 1 if len(chinese) == 1 else 3]:
+            sense = _LEADING.sub("", sense.lower().strip())
+            if sense.replace(" ", "").isalpha() and sense.count(" ") <= 1:
+                index.setdefault(sense, set()).add(chinese)
+    return {english: frozenset(words) for english, words in index.items()}
+
+
+def english_to_chinese(word: str) -> frozenset[str]:
+    """The Chinese words that CC-CEDICT glosses as `word` (see _english_index); empty for a word it lacks.
+
+    The index is built on the first English query (~1 s, once per process). Example: english_to_chinese("mouse") ->
+    {"鼠标", "老鼠", …}
+    """
+    return _english_index().get(word, frozenset())
 
 
 def word_coverage(words: Sequence[str], document: str) -> float:
@@ -162,7 +223,14 @@ def word_coverage(words: Sequence[str], document: str) -> float:
     tokens = set(tokenize(folded))
     if any(w.isascii() for w in words):
         tokens.update(pinyin_tokens(folded))
-    return sum(word_credit(w, folded, tokens) for w in words) / len(words)
+    credits = [word_credit(w, folded, tokens) for w in words]
+    # Two English words the document says as one Chinese word ("running shoes" as 跑鞋) are both there.
+    for i, (left, right) in enumerate(zip(words, words[1:])):
+        if left.isalpha() and right.isalpha() and left.isascii() and right.isascii() and min(credits[i], credits[i + 1]) < 1:
+            phrases = {f"{left} {form}" for form in english_forms(right)}
+            if any(len(chinese) > 1 and chinese in folded for phrase in phrases for chinese in english_to_chinese(phrase)):
+                credits[i] = credits[i + 1] = 1.0
+    return sum(credits) / len(credits)
 
 
 @dataclass(frozen=True)
