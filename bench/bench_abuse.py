@@ -408,7 +408,7 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=500)
     parser.add_argument("--ttl", type=int, default=None, help="run and upload TTL in the app (seconds; default 90, 900 with fairness phases)")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "abuse.json"))
-    parser.add_argument("--disk-budget-mb", type=int, default=600, help="the app's disk budget (the diskfill phase fills it)")
+    parser.add_argument("--disk-budget-mb", type=int, default=1536, help="the app's disk budget (the diskfill phase fills it)")
     parser.add_argument("--parallel", type=int, default=50, help="clients of the parallel phase, each from its own address")
     args = parser.parse_args()
     phases = [p for name in args.phases.split(",") for p in (FAIR if name == "fair" else (name,))]
@@ -502,13 +502,19 @@ def main() -> None:
                     }
                 )
                 print(json.dumps(rows[-1], ensure_ascii=False), flush=True)
+                Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+                Path(args.out).write_text(json.dumps(rows, indent=2, ensure_ascii=False))  # kept if a later phase fails
 
             page = Page(url)
             if "formfield" in phases:
                 phase(
                     "a 200 MB non-file form field to /gradio_api/upload, 2 loops",
                     lambda: attackers(
-                        2, args.seconds, lambda c, i: stream_multipart(url, [("files", "a.csv", 1000), ("note", None, 200 * 2**20)], address(0)), url
+                        2,
+                        args.seconds,
+                        lambda c, i: stream_multipart(url, [("files", "a.csv", 1000), ("note", None, 200 * 2**20)], address(0, net=10)),
+                        url,
+                        net=10,
                     ),
                 )
             if "flood" in phases:
@@ -519,7 +525,7 @@ def main() -> None:
 
                     outcome: dict[str, int] = {}
                     index = page.by_api("search")
-                    with httpx.Client(timeout=60, headers=address(0)) as http:
+                    with httpx.Client(timeout=60, headers=address(0, net=11)) as http:
                         for i in range(2000):
                             body = {"data": [QUERIES[i % len(QUERIES)], 10], "fn_index": index, "session_hash": f"flood{i}"}
                             key = f"HTTP {http.post(f'{url}gradio_api/queue/join', json=body).status_code}"
@@ -536,7 +542,7 @@ def main() -> None:
 
                 phase(
                     f"{args.parallel} clients from {args.parallel} addresses searching back to back",
-                    lambda: attackers(args.parallel, args.seconds, search, url, same_address=False),
+                    lambda: attackers(args.parallel, args.seconds, search, url, same_address=False, net=12),
                 )
             if "compare4" in phases:
                 catalogs = [write_catalog(tmp_path / f"cmp{k}.csv", 1500, f"CP{k}x") for k in range(4)]
@@ -551,14 +557,14 @@ def main() -> None:
 
                 phase(
                     "4 addresses: each a fresh 1,500-product catalog, then /compare in a loop",
-                    lambda: attackers(4, args.seconds, compare4, url, same_address=False),
+                    lambda: attackers(4, args.seconds, compare4, url, same_address=False, net=13),
                 )
             if "diskfill" in phases:
 
                 def fill() -> dict[str, int]:
                     outcome: dict[str, int] = {}
                     for i in range(14):
-                        key = stream_multipart(url, [("files", f"junk{i}.bin", 120 * 2**20)], address(0))  # under the 128 MB cap
+                        key = stream_multipart(url, [("files", f"junk{i}.bin", 120 * 2**20)], address(0, net=14))  # under the 128 MB cap
                         outcome[key] = outcome.get(key, 0) + 1
                     time.sleep(10)  # two janitor sweeps
                     return outcome
@@ -577,7 +583,7 @@ def main() -> None:
                     lock = threading.Lock()
 
                     def one(k: int) -> None:
-                        client = Client(url, verbose=False, headers=address(min(k, 10)))
+                        client = Client(url, verbose=False, headers=address(min(k, 10), net=15))
                         try:
                             client.predict(handle_file(str(triplets)), 1, 8, 5e-5, "TripletLoss", "shipped", False, "seed", api_name="/finetune")
                             key = "trained"
@@ -601,7 +607,7 @@ def main() -> None:
                 def feedback() -> dict[str, int]:
                     """600 👍 marks from one session (each on another hit or query)."""
                     outcome: dict[str, int] = {}
-                    headers, session = address(0), "feedback-session"
+                    headers, session = address(0, net=16), "feedback-session"
                     show = next(  # the step that draws a search's results (notices, the pick list): private, named by gradio
                         d.get("id", i) for i, d in enumerate(page.dependencies) if str(d.get("api_name") or "").startswith("_show_search")
                     )
@@ -625,7 +631,7 @@ def main() -> None:
                 crafted = crafted_catalog(tmp_path / "crafted.csv", 5000)
                 sessions = []
                 for k in range(2):  # set-up, not timed: the 5,000 products are embedded once (same content)
-                    client = Client(url, verbose=False, headers=address(k))
+                    client = Client(url, verbose=False, headers=address(k, net=17))
                     client.predict(handle_file(str(crafted)), api_name="/load_catalog")
                     sessions.append(client)
                 generate_index = page.by_button("从目录生成三元组 Generate triplets from the catalog")
@@ -644,7 +650,7 @@ def main() -> None:
                                 outcome[key] = outcome.get(key, 0) + 1
                                 outcome["max_ms"] = max(outcome.get("max_ms", 0), round(1000 * (time.perf_counter() - started)))
 
-                    threads = [threading.Thread(target=one, args=(c, address(k))) for k, c in enumerate(sessions)]
+                    threads = [threading.Thread(target=one, args=(c, address(k, net=17))) for k, c in enumerate(sessions)]
                     for thread in threads:
                         thread.start()
                     for thread in threads:
