@@ -14,6 +14,11 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 # Under pytest-xdist each worker launches its own app: give it its own runs folder, so a test that counts the runs it
 # made never sees another worker's (the sessions folder follows the runs folder).
 # Tests also import this module by name, which runs it a second time: set the folder once.
+# Each xdist worker gets one thread for torch, BLAS and OpenMP: two workers on two cores. Left at torch's default (a
+# thread per core in each worker) the threads of both spin against each other: one worker encoding the 446 eval
+# queries one at a time took 182 s beside the other's work, 11 s with one thread.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 if (worker := os.environ.get("PYTEST_XDIST_WORKER")) and not os.environ.get("SHOPSEARCH_RUNS_DIR", "").endswith(f"/{worker}"):
     runs = Path(os.environ.get("SHOPSEARCH_RUNS_DIR") or Path(__file__).resolve().parent.parent / ".cache" / "runs")
     os.environ["SHOPSEARCH_RUNS_DIR"] = str(runs / worker)
