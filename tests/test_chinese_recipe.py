@@ -15,9 +15,10 @@ from shopsearch.retrieval.embeddings import encode
 from shopsearch.retrieval.evaluation import evaluate_engine, load_queries
 from shopsearch.retrieval.search import SearchEngine
 from shopsearch.text.glosses import clean_senses, glosses
+from shopsearch.text.lexical import LexicalIndex
 from shopsearch.text.tokens import unknown_rate
 from shopsearch.training.chinese import ChineseParams, mnrl_datasets, train_chinese
-from shopsearch.training.pairs import _norm, catalog_pairs
+from shopsearch.training.pairs import _norm, catalog_pairs, title_pairs
 from shopsearch.training.seed import load_model
 from shopsearch.training.vocab import chinese_vocabulary, extend_vocabulary
 
@@ -91,6 +92,26 @@ def test_each_round_has_one_query_per_product_and_the_triplets_keep_their_negati
     data = mnrl_datasets(catalog, triplets, ChineseParams(steps=4, batch_size=32), exclude=["寻找一款K3"])
     assert set(data) == {"catalog", "triplets"}
     assert data["triplets"].column_names == ["anchor", "positive", "negative"] and len(data["triplets"]) == 39
+
+
+def test_title_pairs_are_short_keyword_queries_that_find_their_own_title(catalog):
+    """For a catalog of titles only: queries are pieces of the title (every character comes from it), short like a
+    shopper's, each ranked first for its own title by BM25 (so no in-batch negative fits it as well), never an
+    excluded query; and the MNRL stage trains on them when asked."""
+    titles = Catalog([Product(p.id, p.name + " " + p.category, "", "", None, "", "") for p in catalog.products])
+    rounds = title_pairs(titles, rounds=3)
+    queries = [(p.query, p.text) for batch in rounds for p in batch]
+    assert len(queries) > 2 * len(titles) and all(len({p.text for p in batch}) == len(batch) for batch in rounds)
+    assert all(set(q.replace(" ", "")) <= set(text) for q, text in queries)
+    assert sum(len(q) for q, _ in queries) / len(queries) < 10
+    index, row = LexicalIndex(titles.texts), {text: i for i, text in enumerate(titles.texts)}
+    for query, text in queries[:200]:
+        scores = index.scores(query)
+        assert scores[row[text]] == scores.max() > 0, query
+    banned = queries[0][0]
+    assert banned not in {p.query for batch in title_pairs(titles, rounds=3, exclude=[banned]) for p in batch}
+    data = mnrl_datasets(titles, None, ChineseParams(steps=4, batch_size=16, pairs="titles"))
+    assert len(data) >= 64 and all(set(a.replace(" ", "")) <= set(p) for a, p in zip(data["anchor"], data["positive"]))
 
 
 @pytest.mark.slow

@@ -35,7 +35,7 @@ from shopsearch.data.catalog import Catalog
 from shopsearch.data.triplets import TripletSet
 from shopsearch.retrieval.onnx_encoder import export_saved_model
 from shopsearch.text.glosses import frequent_words, glosses
-from shopsearch.training.pairs import allowed, catalog_pairs
+from shopsearch.training.pairs import allowed, catalog_pairs, title_pairs
 from shopsearch.training.params import ChineseParams  # noqa: F401 — re-exported: callers import it from here
 from shopsearch.training.seed import BASE_MODEL_ID, RunResult, StepLog, _ProgressCallback, load_model, save_atomically
 from shopsearch.training.vocab import chinese_vocabulary, extend_vocabulary
@@ -146,7 +146,8 @@ def mnrl_datasets(catalog: Catalog, triplets: TripletSet | None, params: Chinese
         ok = allowed(triplets.anchors, exclude)
         kept = [t for t, keep in zip(zip(triplets.anchors, triplets.positives, triplets.negatives), ok) if keep]
     rounds = max(1, math.ceil(max(rows - len(kept), rows // 2) / max(1, len(catalog))))
-    pairs = [p for batch in catalog_pairs(catalog, rounds, exclude, params.seed) for p in batch]
+    generate = title_pairs if params.pairs == "titles" else catalog_pairs
+    pairs = [p for batch in generate(catalog, rounds, exclude, params.seed) for p in batch]
     anchors, positives = [p.query for p in pairs], [p.text for p in pairs]
     if len(kept) < params.batch_size:
         # Too few triplets for a batch of their own: train on their anchor → positive as pairs, among the catalog's.

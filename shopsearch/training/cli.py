@@ -49,6 +49,15 @@ def main(argv: list[str] | None = None) -> None:
     zh.add_argument("--frequent-chars", type=int, default=ChineseParams.frequent_chars)
     zh.add_argument("--distill-steps", type=int, default=SHIPPED_DISTILL_STEPS, help="0 skips distillation")
     zh.add_argument("--no-triplets", action="store_true", help="catalog pairs only")
+    zh.add_argument(
+        "--pairs",
+        choices=("catalog", "titles"),
+        default=ChineseParams.pairs,
+        help="titles: keyword queries cut from the titles, for a catalog of titles only (adapting --start to a shop's catalog)",
+    )
+    zh.add_argument(
+        "--embedding-lr", type=float, default=None, help=f"the word-embedding matrix's learning rate (default {ChineseParams.embedding_lr})"
+    )
     zh.add_argument("--fp32", action="store_true", help="save float32 weights (default float16)")
     args = parser.parse_args(argv)
 
@@ -67,6 +76,8 @@ def main(argv: list[str] | None = None) -> None:
         vocab_init=args.vocab_init,
         frequent_chars=args.frequent_chars,
         distill_steps=args.distill_steps,
+        pairs=args.pairs,
+        embedding_lr=args.embedding_lr or ChineseParams.embedding_lr,
     )
     out = Path(args.out or (settings.model_dir if args.recipe == "seed" else settings.chinese_model_dir))
     eval_queries = load_queries(settings.eval_queries_path)

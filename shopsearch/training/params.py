@@ -48,6 +48,7 @@ class ChineseParams:
     seed: int = 42
     threads: int | None = None
     bf16: bool = False  # bfloat16 autocast (training.bf16_is_fast says where it pays)
+    pairs: str = "catalog"  # the MNRL queries: "catalog" (pairs.catalog_pairs) or "titles" (pairs.title_pairs, titles only)
 
     def total_steps(self) -> int:
         """Optimizer steps over both stages. Example: ChineseParams(distill_steps=150).total_steps() -> 230"""
