@@ -120,7 +120,11 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
 
             uri = args.milvus_uri or settings.milvus_uri
             progress.say(f"{name}: loading the catalog into Milvus at {uri}")
-            engine = as_milvus_engine(engine, uri, fingerprint, on_progress=progress.embedding(f"{name} → Milvus"))
+            # The shipped catalog keeps the app's collection (a changed catalog is upserted into it); another catalog
+            # gets one named by its content.
+            shipped = Path(args.catalog).resolve() == settings.catalog_path.resolve()
+            key = settings.milvus_catalog_key if shipped else None
+            engine = as_milvus_engine(engine, uri, fingerprint, on_progress=progress.embedding(f"{name} → Milvus"), catalog_key=key)
             progress.say(f"{name}: Milvus collection {engine.collection.name}, dense index {engine.collection.index_type}")
         torch.set_num_threads(1)  # queries: one at a time in the app, one thread here too
         vectors = encode_queries(engine, answered) if set(methods) - {"lexical"} else None
