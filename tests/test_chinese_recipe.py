@@ -114,6 +114,21 @@ def test_title_pairs_are_short_keyword_queries_that_find_their_own_title(catalog
     assert len(data) >= 64 and all(set(a.replace(" ", "")) <= set(p) for a, p in zip(data["anchor"], data["positive"]))
 
 
+def test_a_titles_only_catalog_trains_on_title_queries_at_lower_rates(catalog):
+    """ "auto" pairs: titles for a catalog with neither descriptions nor tags (rates lowered unless asked), else the
+    catalog pairs; an explicit choice stands."""
+    from shopsearch.training.params import TITLES_LEARNING_RATE, for_catalog
+
+    bare, described = ([""] * 10, [""] * 10), ([p.description for p in catalog.products], [p.tags for p in catalog.products])
+    titles = for_catalog(ChineseParams(), *bare)
+    assert titles.pairs == "titles" and titles.learning_rate == TITLES_LEARNING_RATE
+    assert for_catalog(ChineseParams(learning_rate=5e-5), *bare).learning_rate == 5e-5
+    assert for_catalog(ChineseParams(), *described) == ChineseParams(pairs="catalog")
+    assert for_catalog(ChineseParams(pairs="catalog"), *bare).pairs == "catalog"
+    one = Catalog([Product("A", "同一个标题", "", "", None, "", ""), Product("B", "同一个标题", "", "", None, "", "")])
+    assert len(mnrl_datasets(one, None, ChineseParams(steps=2, batch_size=1, pairs="titles"))) >= 2
+
+
 @pytest.mark.slow
 def test_a_run_on_chinese_triplets_lowers_the_unk_rate_of_its_own_queries_to_zero(tmp_path):
     """Characters the uploaded triplets use and the model lacks are added, so the model sees every one of them."""

@@ -36,7 +36,7 @@ from shopsearch.data.triplets import TripletSet
 from shopsearch.retrieval.onnx_encoder import export_saved_model
 from shopsearch.text.glosses import frequent_words, glosses
 from shopsearch.training.pairs import allowed, catalog_pairs, title_pairs
-from shopsearch.training.params import ChineseParams  # noqa: F401 — re-exported: callers import it from here
+from shopsearch.training.params import ChineseParams, for_catalog  # ChineseParams re-exported: callers import it from here
 from shopsearch.training.seed import BASE_MODEL_ID, RunResult, StepLog, _ProgressCallback, load_model, save_atomically
 from shopsearch.training.vocab import chinese_vocabulary, extend_vocabulary
 
@@ -146,8 +146,9 @@ def mnrl_datasets(catalog: Catalog, triplets: TripletSet | None, params: Chinese
         ok = allowed(triplets.anchors, exclude)
         kept = [t for t, keep in zip(zip(triplets.anchors, triplets.positives, triplets.negatives), ok) if keep]
     rounds = max(1, math.ceil(max(rows - len(kept), rows // 2) / max(1, len(catalog))))
-    generate = title_pairs if params.pairs == "titles" else catalog_pairs
-    pairs = [p for batch in generate(catalog, rounds, exclude, params.seed) for p in batch]
+    pairs = [p for batch in title_pairs(catalog, rounds, exclude, params.seed) for p in batch] if params.pairs == "titles" else []
+    if not pairs:  # the catalog pairs, or titles whose queries BM25 never ranks first (a catalog of one title, repeated)
+        pairs = [p for batch in catalog_pairs(catalog, rounds, exclude, params.seed) for p in batch]
     anchors, positives = [p.query for p in pairs], [p.text for p in pairs]
     if len(kept) < params.batch_size:
         # Too few triplets for a batch of their own: train on their anchor → positive as pairs, among the catalog's.
@@ -202,6 +203,8 @@ def train_chinese(
             chars = chinese_vocabulary(texts, params.frequent_chars)
             added = extend_vocabulary(model, chars, init=params.vocab_init, seed=params.seed)
         log.info("vocabulary: %d characters added (now %d tokens)", added, len(model.tokenizer))
+        params = for_catalog(params, [p.description for p in catalog.products], [p.tags for p in catalog.products])
+        log.info("MNRL pairs: %s (lr %g, embeddings %g)", params.pairs, params.learning_rate, params.embedding_lr)
         saved_length = model.max_seq_length
         model.max_seq_length = params.max_seq_length
         callback = _ProgressCallback(on_step, should_stop, params.total_steps())

@@ -51,9 +51,10 @@ def main(argv: list[str] | None = None) -> None:
     zh.add_argument("--no-triplets", action="store_true", help="catalog pairs only")
     zh.add_argument(
         "--pairs",
-        choices=("catalog", "titles"),
+        choices=("auto", "catalog", "titles"),
         default=ChineseParams.pairs,
-        help="titles: keyword queries cut from the titles, for a catalog of titles only (adapting --start to a shop's catalog)",
+        help="the MNRL queries: titles = keyword queries cut from the titles (lr 3e-5 / 3e-4 unless given); auto (default) = titles "
+        "for a catalog with neither descriptions nor tags, else the catalog pairs",
     )
     zh.add_argument(
         "--embedding-lr", type=float, default=None, help=f"the word-embedding matrix's learning rate (default {ChineseParams.embedding_lr})"

@@ -6,7 +6,7 @@ The app's page is built from these (the fine-tune tab's defaults, its step estim
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 LOSSES = ("TripletLoss", "MultipleNegativesRankingLoss")
@@ -48,7 +48,9 @@ class ChineseParams:
     seed: int = 42
     threads: int | None = None
     bf16: bool = False  # bfloat16 autocast (training.bf16_is_fast says where it pays)
-    pairs: str = "catalog"  # the MNRL queries: "catalog" (pairs.catalog_pairs) or "titles" (pairs.title_pairs, titles only)
+    # The MNRL queries: "catalog" (pairs.catalog_pairs), "titles" (pairs.title_pairs, for titles only), or "auto":
+    # titles for a titles-only catalog (`for_catalog`), else catalog.
+    pairs: str = "auto"
 
     def total_steps(self) -> int:
         """Optimizer steps over both stages. Example: ChineseParams(distill_steps=150).total_steps() -> 230"""
@@ -72,3 +74,32 @@ class RunResult:
     seconds: float
     losses: list[StepLog] = field(default_factory=list)
     added_tokens: int = 0
+
+
+# A catalog of titles only adapts with keyword queries cut from its titles at a lower learning rate (pairs.title_pairs):
+# the catalog pairs need descriptions and tags, and at 1e-4 the model forgot more than it learned (BENCHMARKS.md).
+TITLES_LEARNING_RATE = 3e-5
+TITLES_EMBEDDING_LR = 3e-4
+
+
+def titles_only(descriptions: list[str], tags: list[str]) -> bool:
+    """Whether a catalog is titles only: nine products in ten have neither a description nor tags.
+
+    Example: titles_only(["", ""], ["", ""]) -> True; titles_only(["轻量化设计"], [""]) -> False
+    """
+    bare = sum(not d.strip() and not t.strip() for d, t in zip(descriptions, tags))
+    return bool(descriptions) and bare >= 0.9 * len(descriptions)
+
+
+def for_catalog(params: ChineseParams, descriptions: list[str], tags: list[str]) -> ChineseParams:
+    """`params` with "auto" pairs decided for the catalog: a titles-only catalog trains on keyword queries from its
+    titles, at the lower learning rates that measured best there (unless other rates were asked); any other catalog on
+    the catalog pairs. Example: for_catalog(ChineseParams(), [""], [""]).pairs -> "titles" """
+    if params.pairs != "auto":
+        return params
+    if not titles_only(descriptions, tags):
+        return replace(params, pairs="catalog")
+    default = ChineseParams()
+    if (params.learning_rate, params.embedding_lr) != (default.learning_rate, default.embedding_lr):  # asked for
+        return replace(params, pairs="titles")
+    return replace(params, pairs="titles", learning_rate=TITLES_LEARNING_RATE, embedding_lr=TITLES_EMBEDDING_LR)
