@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -94,19 +94,26 @@ def catalog_pairs(catalog: Catalog, rounds: int, exclude: Iterable[str] = (), se
     """
     rng = random.Random(seed)
     banned = {_norm(q) for q in exclude}
+
+    def pick(i: int) -> Pair | None:
+        product = catalog[i]
+        for _attempt in range(4):
+            query = query_for(product, rng.randrange(KINDS), rng).strip()
+            if query and _norm(query) not in banned and query != product.text:
+                return Pair(query, product.text)
+        return None
+
+    return _rounds(len(catalog), rounds, rng, pick)
+
+
+def _rounds(size: int, rounds: int, rng: random.Random, pick: Callable[[int], Pair | None]) -> list[list[Pair]]:
+    """`rounds` lists of `pick(i)` for every product i, in an order shuffled anew each round (None: the product sits
+    the round out)."""
     out: list[list[Pair]] = []
     for _ in range(rounds):
-        order = list(range(len(catalog)))
+        order = list(range(size))
         rng.shuffle(order)
-        batch = []
-        for i in order:
-            product = catalog[i]
-            for _attempt in range(4):
-                query = query_for(product, rng.randrange(KINDS), rng).strip()
-                if query and _norm(query) not in banned and query != product.text:
-                    batch.append(Pair(query, product.text))
-                    break
-        out.append(batch)
+        out.append([pair for i in order if (pair := pick(i)) is not None])
     return out
 
 
@@ -176,19 +183,15 @@ def title_pairs(catalog: Catalog, rounds: int, exclude: Iterable[str] = (), seed
     frequency = Counter(w for ws in split for w in set(ws))
     weights = [[math.log(1 + len(catalog) / frequency[w]) ** 2 for w in ws] for ws in split]
     lexical = LexicalIndex(texts)
-    out: list[list[Pair]] = []
-    for _ in range(rounds):
-        order = list(range(len(catalog)))
-        rng.shuffle(order)
-        batch = []
-        for i in order:
-            for _attempt in range(TITLE_QUERY_TRIES):
-                query = title_query(split[i], catalog[i].name, weights[i], rng).strip()
-                if not query or _norm(query) in banned or query == texts[i]:
-                    continue
-                scores = lexical.scores(query)
-                if scores[i] > 0 and not (scores > scores[i]).any():
-                    batch.append(Pair(query, texts[i]))
-                    break
-        out.append(batch)
-    return out
+
+    def pick(i: int) -> Pair | None:
+        for _attempt in range(TITLE_QUERY_TRIES):
+            query = title_query(split[i], catalog[i].name, weights[i], rng).strip()
+            if not query or _norm(query) in banned or query == texts[i]:
+                continue
+            scores = lexical.scores(query)
+            if scores[i] > 0 and not (scores > scores[i]).any():
+                return Pair(query, texts[i])
+        return None
+
+    return _rounds(len(catalog), rounds, rng, pick)
