@@ -232,7 +232,9 @@ def test_a_reversed_price_range_is_swapped_in_the_boxes_and_empty_boxes_say_no_l
     search(page, "机械键盘")
     page.get_by_text("选项 Options").click()
     low, high = page.get_by_label("最低价 Min price (¥)"), page.get_by_label("最高价 Max price (¥)")
-    assert page.get_by_text("0 or empty = no limit").count() == 2
+    hints = page.get_by_text("0 or empty = no limit")
+    hints.last.wait_for(timeout=10_000)  # the accordion opens after the click returns
+    assert hints.count() == 2
     high.fill("200")
     before = timing(page)
     low.fill("500")
