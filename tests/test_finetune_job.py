@@ -260,6 +260,16 @@ def test_the_finetune_endpoint_runs_a_finetune_job(app_url, monkeypatch):
     assert seen and seen[0].recipe == "chinese" and len(seen[0].triplets) == 3
 
 
+def test_a_run_whose_data_makes_fewer_batches_than_steps_is_done_not_capped(finetuner):
+    """One product and the template's triplets make a batch or two, not 40: the run ends early and says done (it had
+    said "time cap" after 7 s)."""
+    one = Catalog([Product("1", "专业护膝运动男膝盖女士跑步装备", "", "", None, "", "")])
+    spec = FinetuneSpec("chinese", triplets(3), start=CHINESE, current=CHINESE, catalog=one, chinese=ChineseParams(steps=40))
+    _, done = run(finetuner, spec)
+    assert done.report.result.steps_done < 40 and done.report.ended == "done"
+    assert "time cap" not in finetuner.store.info(done.report.run_id, "s").label
+
+
 def test_a_spec_the_app_cannot_run_is_refused_before_anything_waits(finetuner):
     with pytest.raises(UserError, match="needs triplets"):
         finetuner.job(FinetuneSpec("seed", None), "s")
@@ -267,6 +277,10 @@ def test_a_spec_the_app_cannot_run_is_refused_before_anything_waits(finetuner):
         finetuner.job(FinetuneSpec("seed", triplets(500), seed=TrainParams(epochs=5, batch_size=4)), "s")
     with pytest.raises(UserError, match="Unknown recipe"):
         finetuner.job(FinetuneSpec("magic", triplets(3)), "s")
+    one = Catalog([Product("1", "专业护膝运动男膝盖女士跑步装备", "", "", None, "", "")])
+    with pytest.raises(UserError, match="one product"):  # it trained 0 steps and said "time cap"
+        finetuner.job(FinetuneSpec("chinese", None, catalog=one), "s")
+    finetuner.validate(FinetuneSpec("chinese", triplets(1), catalog=one))  # triplets give it something to contrast
 
 
 def test_the_plan_offers_the_steps_that_fit_the_time_cap(finetuner):

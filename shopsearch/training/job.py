@@ -323,6 +323,12 @@ class Finetuner:
             raise UserError(f"步数须在 1 到 {self.limits.max_chinese_steps} 之间。", f"Steps must be between 1 and {self.limits.max_chinese_steps}.")
         if not (1 <= seed.batch_size <= 256 and 1e-7 <= seed.learning_rate <= 1e-2):
             raise UserError("批大小或学习率超出范围。", "Batch size or learning rate out of range.")
+        if spec.recipe == "chinese" and not spec.triplets and spec.catalog is not None and len(spec.catalog) < 2:
+            # In-batch negatives need two products: one alone makes no batch, and nothing would train.
+            raise UserError(
+                "目录只有一个商品，无法对比训练：请上传至少两个商品的目录，或上传三元组。",
+                "The catalog has one product, so there is nothing to tell it apart from: upload a catalog of two or more products, or triplets.",
+            )
         if spec.recipe == "seed" and not spec.triplets:
             raise UserError(
                 "种子配方需要三元组：请上传 CSV、从目录生成或发送反馈。",
@@ -475,7 +481,8 @@ class FinetuneJob:
             saved = True
             trained = time.perf_counter()
             yield Evaluating()
-            ended = "done" if not result.stopped else "stopped" if self._pressed.is_set() else "time_cap"
+            # A run may also end short because its data made fewer batches than steps (a tiny catalog): that is done.
+            ended = "stopped" if self._pressed.is_set() else "time_cap" if result.stopped and self.signal.timed_out else "done"
             how = f"{spec.recipe} · {len(train_set)} triplets · {result.steps_done}/{result.max_steps} steps"
             label = (
                 f"微调 run {time.strftime('%H:%M:%S')} · {how}"
