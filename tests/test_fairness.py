@@ -424,6 +424,29 @@ def test_feedback_marks_past_the_cap_are_refused(space):
     assert len(outcomes) == 5 and all(isinstance(o, str) and "the limit is 3" in o for o in outcomes[3:]), outcomes
 
 
+def test_an_address_has_a_feedback_budget_over_all_its_sessions(space):
+    """Attack 6, by sessions: each session's cap times the sessions an address may open is a lot of feedback. An
+    address's marks over all its sessions have a budget of their own; another address still marks."""
+    import app
+
+    like = private_fn("handler", button="相关 Relevant (+)")
+    budgets = app.context.budgets
+    saved = budgets.max_feedback_marks_per_visitor
+    budgets.max_feedback_marks_per_visitor = 2
+    outcomes = []
+    try:
+        for address in ("10.7.1.1", "10.7.1.1", "10.7.1.1", "10.7.1.2"):  # a new session each time
+            session = uuid.uuid4().hex
+            searched, _ = search_on_page(space, session, "耳机", address)
+            product = searched["output"]["data"][0]["data"][0][-1]
+            message = run_event(space, like, [product, None, None], session, address)
+            outcomes.append(message["success"] or message["output"].get("error", ""))
+    finally:
+        budgets.max_feedback_marks_per_visitor = saved
+    assert outcomes[:2] == [True, True] and outcomes[3] is True, outcomes
+    assert isinstance(outcomes[2], str) and "Your address has made 2 feedback marks" in outcomes[2] and bilingual(outcomes[2]), outcomes
+
+
 # --- 7. numbers and prices ------------------------------------------------------------------------------------------
 
 

@@ -80,6 +80,7 @@ class Settings:
     max_form_field_bytes: int = 64 * 1024  # a non-file part of a multipart request (gradio holds them in memory)
     max_files_per_request: int = 8  # file parts of one multipart request
     max_feedback_triplets: int = 500  # one session's feedback triplets (marks past it are refused)
+    max_feedback_marks_per_visitor: int = 2000  # one address's feedback marks per 30 minutes, over all its sessions
     max_map_points: int = 2000  # products the 2-D map places (a larger catalog: an even sample of them)
     max_generate_products: int = 2000  # products Generate draws triplets from (a larger catalog: an even sample)
     # Where searches run: "memory" (in-process: the default, right for a Space) or "milvus" (retrieval/milvus_backend.py).
@@ -133,6 +134,7 @@ def get_settings() -> Settings:
         max_form_field_bytes=_env_int("SHOPSEARCH_MAX_FORM_FIELD_BYTES", 64 * 1024),
         max_files_per_request=_env_int("SHOPSEARCH_MAX_FILES_PER_REQUEST", 8),
         max_feedback_triplets=_env_int("SHOPSEARCH_MAX_FEEDBACK_TRIPLETS", 500),
+        max_feedback_marks_per_visitor=_env_int("SHOPSEARCH_MAX_FEEDBACK_MARKS_PER_VISITOR", 2000),
         max_map_points=_env_int("SHOPSEARCH_MAX_MAP_POINTS", 2000),
         max_generate_products=_env_int("SHOPSEARCH_MAX_GENERATE_PRODUCTS", 2000),
         backend=os.environ.get("SHOPSEARCH_BACKEND", "memory").strip().lower() or "memory",

@@ -26,7 +26,7 @@ import json
 import math
 import threading
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +34,8 @@ from typing import Any
 
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
+
+from shopsearch.common.errors import UserError
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -155,6 +157,7 @@ class Budgets:
     max_files_per_request: int = 8
     max_upload_bytes: int = 128 * 2**20
     max_feedback_triplets: int = 500  # one session's feedback rows (the search tab refuses marks past it)
+    max_feedback_marks_per_visitor: int = 2000  # marks one address may make per `session_window`, over all its sessions
     max_sessions_per_visitor: int = 64  # distinct sessions (pages) one address may use per `session_window` seconds
     session_window: float = 1800.0
     gradio_cache: Path | None = None  # uploads land in its sub-folders: their owners are recorded
@@ -164,6 +167,8 @@ class Budgets:
         self.in_flight: defaultdict[str, int] = defaultdict(int)  # touched on the event loop's thread only
         self.uploading: defaultdict[str, int] = defaultdict(int)
         self.sessions: defaultdict[str, dict[str, float]] = defaultdict(dict)  # address -> session -> last join
+        self.marks: defaultdict[str, deque[float]] = defaultdict(deque)  # address -> times of its recent feedback marks
+        self._marks_lock = threading.Lock()  # marks are taken in gradio's worker threads
 
     def address(self, scope: Scope) -> str:
         client = scope.get("client")
@@ -205,6 +210,27 @@ class Budgets:
             if len(line) >= self.max_finetunes:
                 return line_full(len(line) - 1)
         return None
+
+    def take_feedback_mark(self, address: str | None, now: float | None = None) -> None:
+        """Count one feedback mark against `address`, or refuse it (UserError) when the address has used its budget.
+
+        The per-session cap keeps one page's feedback small; this keeps one address's small over all the sessions it
+        opens (a script opening its 64 sessions could otherwise hold 64 × the session cap). Outside a request (None)
+        nothing is counted. Example: with a budget of 2, a third mark within the window is refused."""
+        if address is None:
+            return
+        now = time.monotonic() if now is None else now
+        with self._marks_lock:
+            times = self.marks[address]
+            while times and now - times[0] > self.session_window:
+                times.popleft()
+            if len(times) >= self.max_feedback_marks_per_visitor:
+                minutes = self.session_window / 60
+                raise UserError(
+                    f"你的网络地址在 {minutes:.0f} 分钟内已标记 {len(times)} 次反馈，达到上限：请稍后再试。",
+                    f"Your address has made {len(times)} feedback marks in {minutes:.0f} minutes, the limit: try again later.",
+                )
+            times.append(now)
 
     def _may_open(self, address: str, session: str, now: float | None = None) -> bool:
         """Whether `session` may join from `address`: a session it used recently, or a new one within its budget. Each

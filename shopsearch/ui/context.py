@@ -89,6 +89,7 @@ class AppContext:
                 max_upload_bytes=max_request_mb(settings) * 2**20,
                 gradio_cache=settings.gradio_cache_dir,
                 max_feedback_triplets=settings.max_feedback_triplets,
+                max_feedback_marks_per_visitor=settings.max_feedback_marks_per_visitor,
             ),
         )
 

@@ -406,6 +406,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
             catalog = ctx.catalog_of(state)
             if product_id not in catalog:
                 raise UserError("该结果已不在当前目录中。", "That result is no longer in the current catalog.")
+            ctx.budgets.take_feedback_mark(ctx.visitor(request))  # refused past the address's budget
             product_text = catalog[catalog.index_of(product_id)].text
             log = state.feedback
             # The results' product texts (what the triplets hold) → how the visitor sees them: "#2 机械师 K8 …".
