@@ -132,12 +132,18 @@ def test_cheap_is_a_soft_preference_whose_words_stay_scored():
         ("心电 SOS 老人手表", "老人"),
         ("fall detection watch for elderly", "老人"),
         ("running shoes for women", "女"),
+        ("瑜伽垫 一百块以内 成人", "成人"),
+        ("yoga mat for adults", "成人"),
         ("男女通用", None),
+        ("男生女生都适合的背包", None),
+        ("大人小孩都能用的水杯", None),
         ("老师录课 摄像头", None),
+        ("伟大人物传记", None),
     ],
 )
 def test_audience_words_are_normalised(query, audience):
-    """Whole words only: 男女通用 names no one audience, 老师 is not 老人."""
+    """Whole words only: 男女通用 names no one audience, 老师 is not 老人, 伟大人物 not 大人; naming an audience and its
+    opposite (男生女生, 大人小孩) names neither."""
     parsed = parse_query(query)
     assert parsed.audience == audience
     assert parsed.content == parse_query(query, ignore=("audience",)).content  # the words still count as words
@@ -339,6 +345,17 @@ def test_kids_products_get_the_audience_boost(chinese_engine):
     assert result.parsed.audience == "儿童" and result.hits[0].boost > 0 and "儿童" in result.hits[0].name
 
 
+def test_an_adults_query_puts_the_kids_product_below_the_adults_one(chinese_engine):
+    """瑜伽垫 一百块以内 成人: both yoga mats are under ¥100; the kids' one (儿童瑜伽垫) names the opposite audience, so it
+    is demoted in every mode (a soft boost), and the default search puts the adults' mat first."""
+    for mode in ("hybrid", "semantic"):
+        result = chinese_engine.search("瑜伽垫 一百块以内 成人", top=5, mode=mode)
+        mats = [h for h in result.hits if h.category == "瑜伽垫"]
+        assert result.parsed.audience == "成人" and next(h for h in mats if "儿童" in h.name).boost < 0, (mode, [h.name for h in mats])
+        if mode == "hybrid":
+            assert "儿童" not in mats[0].name, [h.name for h in mats]
+
+
 @pytest.mark.parametrize("query", ["1" * 500, "1" * 499 + "x", "一" * 500, "1" + " " * 498 + "x", "不要" * 250, "一百多" * 166])
 def test_hostile_queries_are_parsed_at_once(query):
     """The price patterns' repetitions are bounded: a run of 500 digits used to backtrack without end."""
@@ -346,13 +363,13 @@ def test_hostile_queries_are_parsed_at_once(query):
     assert parsed.text == query and parsed.semantic
 
 
-@pytest.mark.parametrize("audience", ["男", "女", "儿童", "老人"])
+@pytest.mark.parametrize("audience", ["男", "女", "儿童", "老人", "成人"])
 def test_audience_marks_read_only_products_the_index_finds_and_mark_the_same_as_reading_all(chinese_engine, audience):
     """Every product whose text names an audience holds one of its AUDIENCE_NAMES (which name it) or AUDIENCE_HINTS
     (whose holders are read): at 1M products, reading every text had made one query take 60 s. The marks equal a pass
     over every text."""
-    from shopsearch.retrieval.search import OPPOSITE_AUDIENCE, lexical_document
-    from shopsearch.text.intent import has_audience
+    from shopsearch.retrieval.search import lexical_document
+    from shopsearch.text.intent import OPPOSITE_AUDIENCE, has_audience
 
     documents = [lexical_document(p) for p in chinese_engine.catalog.products]
     opposite = OPPOSITE_AUDIENCE.get(audience)

@@ -20,7 +20,17 @@ from shopsearch.retrieval.index import ExactIndex, IvfIndex, RowReader, build_in
 from shopsearch.retrieval.no_answer import NoAnswerRule, Signals, content_words, word_coverage
 from shopsearch.retrieval.onnx_encoder import OnnxEncoder
 from shopsearch.text.inputs import clean_text, finite_number
-from shopsearch.text.intent import AUDIENCE_HINTS, AUDIENCE_NAMES, ParsedQuery, PriceRange, has_audience, key_tokens, mentions, parse_query
+from shopsearch.text.intent import (
+    AUDIENCE_HINTS,
+    AUDIENCE_NAMES,
+    OPPOSITE_AUDIENCE,
+    ParsedQuery,
+    PriceRange,
+    has_audience,
+    key_tokens,
+    mentions,
+    parse_query,
+)
 from shopsearch.text.lexical import LexicalIndex, return_freed_heap
 from shopsearch.text.tokens import AnyTokenizer, PlainTokenizer, view
 
@@ -53,7 +63,6 @@ ROW_READ_COST = 50  # reading one row costs about as much as this many rows of a
 # 0.952 / 0.956 / 0.958 / 0.960 at (price, audience) = (0.05, 0.05) / (0.05, 0.1) / (0.1, 0.1) / (0.2, 0.1), and
 # 0.960 again at (0.3, 0.1); price slice 0.800 → 0.867, audience 0.857 → 0.929.
 AUDIENCE_BOOST = 0.1  # a product whose text names the audience (男款, 儿童, elderly); minus, the opposite one (女款)
-OPPOSITE_AUDIENCE = {"男": "女", "女": "男"}
 PRICE_BOOST = 0.2  # the most in a soft price window (1000左右) or the cheapest of the relevant hits (便宜)
 PREFER_AMONG = 20  # 便宜 / 高端 reorder only the best candidates (those within half of the best score)
 NEAR_PRICE = 0.5  # a price this far outside a soft window (as a share of its bound) gets no boost

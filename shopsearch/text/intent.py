@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from shopsearch.text.lexical import latin_tokens
 from shopsearch.text.query import content_text, word_boundaries
 
-AUDIENCES = {"男": "men", "女": "women", "儿童": "kids", "老人": "elderly"}
+AUDIENCES = {"男": "men", "女": "women", "儿童": "kids", "老人": "elderly", "成人": "adults"}
 # Words of a query naming who the product is for, folded (NFKC, lower case). Chinese ones count only as whole
 # jieba words, so 男 of 男女 or 老 of 老师 is not an audience. Spouses (老公, 老婆) are left out: "带老婆孩子去露营"
 # names the buyer's family, not who a product is for.
@@ -46,6 +46,7 @@ AUDIENCE_WORDS = {
         "seniors",
         "grandparents",
     ),
+    "成人": ("成人", "成年人", "大人", "adult", "adults", "grown-up", "grown-ups"),
 }
 # What in a product's text says it is for that audience (a product is boosted, never removed, for it).
 AUDIENCE_MARKS = {
@@ -53,6 +54,7 @@ AUDIENCE_MARKS = {
     "女": re.compile(r"女|\bwomen\b|\bwomen's|\bfemale\b|\bladies\b"),
     "儿童": re.compile(r"儿童|孩子|小孩|宝宝|小朋友|幼儿|童|\bkids?\b|\bchild(?:ren)?\b|\btoddlers?\b"),
     "老人": re.compile(r"老人|老年|长辈|父母|爸妈|\belderly\b|\bseniors?\b"),
+    "成人": re.compile(r"成人|成年|大人|\badults?\b"),
 }
 # Per audience, tokens (lexical.tokenize's: a CJK character or pair, a latin word) of which any text AUDIENCE_MARKS finds
 # holds at least one, so that a large catalog looks only at the products its index finds holding one
@@ -64,13 +66,18 @@ AUDIENCE_NAMES = {
     "女": ("女",),
     "儿童": ("儿童", "孩子", "小孩", "宝宝", "幼儿", "童"),
     "老人": ("老人", "老年", "长辈", "父母", "爸妈"),
+    "成人": ("成人", "成年", "大人"),
 }
 AUDIENCE_HINTS = {
     "男": ("men", "male"),
     "女": ("women", "female", "ladies"),
     "儿童": ("小朋", "kid", "kids", "child", "children", "toddler", "toddlers"),
     "老人": ("elderly", "senior", "seniors"),
+    "成人": ("adult", "adults"),
 }
+# An audience whose opposite a product may name (女款 for 跑步鞋 男: demoted). A query naming both names neither
+# ("男生女生都适合", "大人小孩都能用").
+OPPOSITE_AUDIENCE = {"男": "女", "女": "男", "成人": "儿童", "儿童": "成人"}
 AROUND_WINDOW = 0.2  # "1000左右" prefers ¥800–¥1200
 MIN_BARE_PRICE = 10  # a number below this is a price only with a money word (5元, ¥5)
 
@@ -399,12 +406,15 @@ _EN_AUDIENCE = re.compile(
 def _audience_intents(folded: str, taken: list[bool]) -> list[_Intent]:
     """The first word naming an audience: a whole jieba word in Chinese, a whole word in English."""
     found: list[tuple[int, int, str]] = []
-    if any(_CJK.match(ch) and ch in "男女童孩宝儿老长爸父爷奶外幼小" for ch in folded):
+    if any(_CJK.match(ch) and ch in "男女童孩宝儿老长爸父爷奶外幼小成大" for ch in folded):
         bounds = sorted(word_boundaries(folded))
         for start, end in zip(bounds, bounds[1:]):
             if folded[start:end] in _AUDIENCE_BY_WORD and not folded[start:end].isascii():
                 found.append((start, end, _AUDIENCE_BY_WORD[folded[start:end]]))
     found += [(m.start(), m.end(), _AUDIENCE_BY_WORD[m.group()]) for m in _EN_AUDIENCE.finditer(folded)]
+    named = {audience for _, _, audience in found}
+    if any(OPPOSITE_AUDIENCE.get(audience) in named for audience in named):
+        return []
     for start, end, audience in sorted(found):
         if any(taken[start:end]):
             continue
