@@ -91,12 +91,12 @@ def test_on_a_phone_the_first_result_shows_on_the_first_screen(phone):
 # 2 ---------------------------------------------------------------------------------------------------------------------
 def test_a_catalog_that_cannot_be_used_leaves_the_box_and_search_goes_back_to_the_shipped_catalog(page, tmp_path):
     """What the file box shows is what is searched, and the results follow it: ✕ on a loaded catalog goes back to the
-    shipped one (it kept the upload); a file without the needed columns (`title,price`) then leaves the box and the
+    shipped one (it kept the upload); a file without a name column (`product,cost`) then leaves the box and the
     status says why (it said "Loaded 20 products" under a red Error pill, and search kept the old catalog)."""
     lamps = tmp_path / "lamps.csv"
     lamps.write_text("id,name,category,price\n" + "".join(f"L{i},护眼台灯 {i} 号,台灯,{100 + i}\n" for i in range(20)), encoding="utf-8")
     wrong = tmp_path / "wrong_columns.csv"
-    wrong.write_text("title,price\n护眼台灯,99\n", encoding="utf-8")
+    wrong.write_text("product,cost\n护眼台灯,99\n", encoding="utf-8")
     assert search(page, "寻找一款K7")[0] == "机械师 K7 机械键盘"
     page.get_by_text("你自己的目录 Your own catalog").click()
 
@@ -118,7 +118,7 @@ def test_a_catalog_that_cannot_be_used_leaves_the_box_and_search_goes_back_to_th
     upload(wrong)
     until(page, f"{text_of('#catalog-status')}.includes('cannot be used')")
     status = page.locator("#catalog-status").inner_text()
-    assert "Missing required column" in status and "shipped catalog" in status and "Loaded" not in status, status
+    assert "Missing the product name column" in status and "shipped catalog" in status and "Loaded" not in status, status
     assert "wrong_columns" not in page.locator("#catalog-file").inner_text(), "the unusable file leaves the box"
     assert card_names(page)[0] == "机械师 K7 机械键盘", "the search is on the shipped catalog"
 

@@ -17,8 +17,7 @@ SEED = ROOT / "data" / "seed_products.csv"  # a copy of shared/seed/seed_product
 @pytest.mark.parametrize(
     ("content", "fragment"),
     [
-        ("id,title\nP1,键盘\n", "name"),
-        ("name,price\n键盘,10\n", "id"),
+        ("id,product\nP1,键盘\n", "name (or title, 标题) is required"),
         ("id,name\nP1,键盘\nP1,鼠标\n", "P1"),
         ("id,name\nP1,键盘\nP2,\n", "name is empty"),
         ("id,name\n,键盘\n", "id is empty"),
@@ -43,6 +42,23 @@ def test_only_id_and_name_are_required(write):
     catalog = load_catalog(write("c.csv", "id,name\nA,机械师 K7 机械键盘\nB,网速 AX55 无线路由器\n"))
     assert [p.id for p in catalog.products] == ["A", "B"]
     assert catalog[0].text == "机械师 K7 机械键盘" and catalog[0].price is None
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("title\n红色连衣裙\n电热水壶 1.5L\n", [("1", "红色连衣裙", None), ("2", "电热水壶 1.5L", None)]),
+        ("item_id,title,price\n7,红色连衣裙,99\n", [("7", "红色连衣裙", 99.0)]),
+        ("商品ID,宝贝标题,价格\n7,红色连衣裙,99\n", [("7", "红色连衣裙", 99.0)]),
+        ("标题,售价\n红色连衣裙,99\n", [("1", "红色连衣裙", 99.0)]),
+        ("id,name,title\nA,键盘,键盘 K7\n", [("A", "键盘", None)]),  # our own column wins over an alias
+    ],
+)
+def test_the_layouts_shops_export_are_read_titles_alone_numbered(write, content, expected):
+    """A list of titles is a catalog (rows numbered 1, 2, 3…); item_id/title and Chinese headers (宝贝标题, 价格) map
+    onto ours."""
+    catalog = load_catalog(write("c.csv", content))
+    assert [(p.id, p.name, p.price) for p in catalog.products] == expected
 
 
 def test_gbk_catalog_is_read(write):

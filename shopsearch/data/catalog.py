@@ -1,4 +1,4 @@
-"""The product catalog: load and validate a CSV where only `id` and `name` are required."""
+"""The product catalog: load and validate a CSV where only a name (or title) column is required."""
 
 from __future__ import annotations
 
@@ -14,6 +14,17 @@ from shopsearch.data.csvio import NO_ROW_LIMIT, read_table
 
 REQUIRED = ("id", "name")
 OPTIONAL = ("brand", "category", "price", "description", "tags")
+# The layouts shops export, mapped onto ours (headers compared lower-cased): the first alias a file has is used. A file
+# without any id column numbers its rows 1, 2, 3… (a list of titles is a catalog).
+ALIASES = {
+    "id": ("id", "item_id", "product_id", "sku", "nid", "商品id", "宝贝id", "编号"),
+    "name": ("name", "title", "product_name", "item_title", "标题", "商品标题", "宝贝标题", "名称", "商品名称", "商品名"),
+    "brand": ("brand", "品牌"),
+    "category": ("category", "类目", "类别", "分类"),
+    "price": ("price", "价格", "售价"),
+    "description": ("description", "描述", "商品描述"),
+    "tags": ("tags", "标签"),
+}
 
 
 @dataclass(frozen=True, slots=True)  # slots: 88 bytes a product instead of 352 (264 MB less at 1M products)
@@ -105,6 +116,21 @@ def _price(value: str, row: int) -> float | None:
     return price
 
 
+def standard_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with its headers lower-cased and the first alias of each of our columns (ALIASES) renamed to it.
+
+    Example: columns ["Item_ID", "标题", "价格"] -> ["id", "name", "price"]"""
+    frame = frame.rename(columns={c: str(c).strip().lower() for c in frame.columns})
+    renames: dict[str, str] = {}
+    for ours, aliases in ALIASES.items():
+        if ours in frame.columns:
+            continue
+        found = next((a for a in aliases if a in frame.columns and a not in renames), None)
+        if found is not None:
+            renames[found] = ours
+    return frame.rename(columns=renames)
+
+
 def catalog_from_frame(frame: pd.DataFrame, max_rows: int | None = None) -> Catalog:
     """Validate a table of strings and build a Catalog.
 
@@ -112,14 +138,15 @@ def catalog_from_frame(frame: pd.DataFrame, max_rows: int | None = None) -> Cata
         CatalogError: a required column is missing, an id is empty or repeated, a name is empty, a price is
             not a number, or there are more rows than `max_rows`.
     """
-    frame = frame.rename(columns={c: c.strip().lower() for c in frame.columns})
-    missing = [c for c in REQUIRED if c not in frame.columns]
-    if missing:
-        cols = ", ".join(missing)
+    frame = standard_columns(frame)
+    if "name" not in frame.columns:
         raise CatalogError(
-            f"缺少必需的列：{cols}（至少需要 id 和 name）。",
-            f"Missing required column(s): {cols} (id and name are required).",
+            f"缺少商品名称列：需要 name（或 title、标题）列，id 列可选（现有：{', '.join(map(str, frame.columns))[:200]}）。",
+            f"Missing the product name column: name (or title, 标题) is required, id is optional (the file has: "
+            f"{', '.join(map(str, frame.columns))[:200]}).",
         )
+    if "id" not in frame.columns:
+        frame.insert(0, "id", [str(i) for i in range(1, len(frame) + 1)])
     if frame.empty:
         raise CatalogError("目录没有任何商品行。", "The catalog has no product rows.")
     if max_rows is not None and len(frame) > max_rows:

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, TypedDict
 import numpy as np
 import pandas as pd
 
-from shopsearch.common.errors import CatalogError, CsvFileError, UserError
-from shopsearch.data.catalog import Catalog, catalog_from_frame
-from shopsearch.data.csvio import NO_ROW_LIMIT, read_table
+from shopsearch.common.errors import CsvFileError, UserError
+from shopsearch.data.catalog import Catalog, load_catalog
+from shopsearch.data.csvio import read_table
 
 if TYPE_CHECKING:
     import torch
@@ -45,8 +45,6 @@ KINDS: dict[str, str] = {
 }
 ALL = "all"  # the slice of every answered query
 QUERY_ID_COLUMNS = ("product_ids", "expected_id", "expected_ids", "product_id", "relevant_ids")
-CATALOG_ID_COLUMNS = ("id", "item_id", "product_id", "sku", "nid")
-CATALOG_NAME_COLUMNS = ("name", "title", "product_name", "item_title")
 
 
 class QueryFileError(UserError):
@@ -99,33 +97,14 @@ def load_queries(path: str | Path, max_rows: int | None = None) -> list[EvalQuer
 
 
 def load_eval_catalog(path: str | Path) -> Catalog:
-    """A catalog for evaluation, in this project's layout or an outside one.
-
-    Outside layouts are mapped onto `id` and `name`: `item_id`/`product_id`/`sku` → id, `title`/`product_name` → name.
-    A file with titles only numbers its rows 1, 2, 3… (the ids a query file then uses).
+    """A catalog for evaluation: any layout `load_catalog` reads (outside ones mapped onto `id` and `name`, titles alone
+    numbered 1, 2, 3…, the ids a query file then uses), up to the CLI's 200 MB.
     Example: "item_id,title\n7,红色连衣裙" -> Catalog([Product(id="7", name="红色连衣裙", …)])
 
     Raises:
         CatalogError: the file is unreadable or has no name/title column (or an id is empty or repeated).
     """
-    from shopsearch.data.catalog import load_catalog
-
-    try:
-        frame = read_table(path, max_mb=200, max_rows=NO_ROW_LIMIT).frame  # the CLI's: not an upload
-    except (CsvFileError, OSError):
-        return load_catalog(path)  # raises with the catalog loader's own, more specific message
-    columns = {c: c.strip().lower() for c in frame.columns}
-    frame = frame.rename(columns=columns)
-    id_col, name_col = _pick(list(frame.columns), CATALOG_ID_COLUMNS), _pick(list(frame.columns), CATALOG_NAME_COLUMNS)
-    if name_col is None:
-        raise CatalogError(
-            f"目录 {path} 需要 name 或 title 列（现有：{', '.join(frame.columns)}）。",
-            f"The catalog {path} needs a name or title column (it has: {', '.join(frame.columns)}).",
-        )
-    frame = frame.rename(columns={name_col: "name"} | ({id_col: "id"} if id_col else {}))
-    if id_col is None:
-        frame.insert(0, "id", [str(i) for i in range(1, len(frame) + 1)])
-    return catalog_from_frame(frame)
+    return load_catalog(path, max_mb=200)
 
 
 def metrics(ranked: list[list[str]], relevant: list[frozenset[str]]) -> dict[str, float]:

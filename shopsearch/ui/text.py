@@ -198,7 +198,7 @@ ZIP_READY = (
     "模型已打包（{mb:.0f} MB），点击“下载模型”。它会随这个模型一起删除。 · "
     "Zipped ({mb:.0f} MB): click “Download model”. It is deleted together with the model."
 )
-CATALOG_LIMITS = "自定义目录 Your catalog: CSV，至少需要 id 和 name 列 (only id and name required) · ≤ {mb} MB · ≤ {rows} 件商品 products"
+CATALOG_LIMITS = "自定义目录 Your catalog: CSV，只需商品名称列 name / title / 标题，id 可选 (only a name or title column required; id optional) · ≤ {mb} MB · ≤ {rows} 件商品 products"
 
 EVAL_FILE_HELP = (
     "用你自己的查询衡量微调：CSV 两列 `query,product_ids`（多个 id 用 | 分隔，与 `python -m shopsearch evaluate` 相同），"
