@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
@@ -116,6 +117,25 @@ def test_one_and_three_row_uploads_train_with_either_recipe(app_url, tmp_path, r
     final = list(job)[-1]
     assert "Done" in final[0] and ("Switched on" in final[0] or "Not switched on" in final[0]), final[0]
     assert f"Training on {rows - (rows > 1)} triplets" in " ".join(str(u[0]) for u in job.outputs())
+
+
+@pytest.mark.slow
+def test_a_catalog_of_titles_alone_is_searched_and_adapted_to_without_triplets_and_measured_on_its_titles(app_url, tmp_path):
+    """A shop's export as it often is: one column of titles, no ids, no triplets. It loads (rows numbered), search finds
+    a title by its words, and a Chinese-aware run with no upload trains on the catalog and is measured on keyword queries
+    cut from the titles, with a decision that gives both figures."""
+    kinds = ("加厚羊毛围巾", "真丝睡衣套装", "棉麻衬衫宽松", "牛仔外套复古", "户外速干长裤")
+    titles = [f"{kind}{who}款 {i * 6 + j}号" for i, kind in enumerate(kinds) for j, who in enumerate(("女", "男", "儿童", "秋冬", "夏季", "通用"))]
+    shop = tmp_path / "titles.csv"
+    shop.write_text("标题\n" + "".join(f"{t}\n" for t in titles), encoding="utf-8")
+    client = Client(app_url, verbose=False)
+    _, status = client.predict(handle_file(str(shop)), api_name="/load_catalog")
+    assert f"Loaded {len(titles)} products" in status, status
+    assert names(client.predict(query="速干长裤 夏季", top_k=1, api_name="/search"))[0].startswith("户外速干长裤夏季款")
+    job = client.submit(triplet_file=None, recipe="chinese", steps=10, api_name="/finetune")
+    final = list(job)[-1][0]
+    assert "Done: 10 steps" in final and "keyword queries cut from your titles" in final, final
+    assert re.search(r"(Switched on|Not switched on): mrr@10 [0-9.]+ [≥<] [0-9.]+", final), final
 
 
 def test_a_100_mb_upload_gets_the_bilingual_size_message_and_leaves_no_run(app_url, tmp_path):

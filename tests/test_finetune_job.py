@@ -157,6 +157,24 @@ def test_on_an_uploaded_catalog_the_held_out_triplets_whose_positive_is_a_produc
     assert measure_set(mine, catalog, [], uploaded, held) == MeasureSet(uploaded, "file")
 
 
+def test_an_uploaded_catalog_with_nothing_else_to_measure_on_is_measured_on_keyword_queries_from_its_titles(catalog):
+    """No evaluation file and no held-out triplet in the catalog: queries cut from its titles measure the run, each
+    each found first and alone by BM25 over the catalog, and the job never trains on them (it excludes the
+    measured queries)."""
+    from shopsearch.text.lexical import LexicalIndex
+
+    mine = shop(40)
+    measured = measure_set(mine, catalog, [], None, TripletSet([], [], []))
+    assert measured.source == "titles" and len(measured.queries) >= 30 and not measured.too_few, measured
+    assert "keyword queries cut from your titles" in measured.describe()
+    lexical = LexicalIndex(mine.texts)
+    for query in measured.queries:
+        (product,) = query.relevant
+        scores = lexical.scores(query.query)
+        assert int(scores.argmax()) == mine.index_of(product) and (scores == scores.max()).sum() == 1, query
+    assert measure_set(mine, catalog, [], None, TripletSet([], [], [])) == measured, "the same catalog, the same queries"
+
+
 @pytest.mark.slow
 def test_with_an_uploaded_catalog_and_evaluation_file_the_report_equals_the_evaluate_cli(finetuner, tmp_path):
     from shopsearch.__main__ import main as cli

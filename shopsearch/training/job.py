@@ -11,7 +11,8 @@ and reports each stage as an event (`Waiting`, `Started`, `Step`, `Stopping`, `E
 imports gradio: the tab renders the events, the CLI prints them, tests read them.
 
 Which queries measure a run (`measure_set`): an uploaded evaluation file when there is one; on the shipped catalog,
-the held-out eval set; on an uploaded catalog, the held-out triplets whose positive is one of its products.
+the held-out eval set; on an uploaded catalog, the held-out triplets whose positive is one of its products, else
+keyword queries cut from its titles (`pairs.held_out_title_queries`), which the run never trains on.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from shopsearch.data.triplets import TripletSet
 from shopsearch.retrieval.evaluation import EvalQuery, WrongTriplet, evaluate_engine, margins_accuracy, still_wrong, triplet_margins
 from shopsearch.training.estimates import RunTimer, StopSignal, check_step_cap
 from shopsearch.training.line import TrainingQueue
+from shopsearch.training.pairs import held_out_title_queries
 from shopsearch.training.params import LOSSES, ChineseParams, RunResult, StepLog, TrainParams
 
 if TYPE_CHECKING:
@@ -48,6 +50,7 @@ HOLDOUT_SHARE = 0.1  # of the triplets, never trained on: the triplet accuracy (
 MIN_QUERIES = 10  # fewer measured queries than this: the report says the figures mean little
 METRICS = ("recall@1", "recall@5", "mrr@10", "ndcg@10")
 DECIDING_METRIC = "mrr@10"  # a new model is switched on only if this is at least the session model's
+TITLE_QUERIES = 50  # keyword queries cut from an uploaded catalog's titles when nothing else measures a run
 # The seed model card's widget queries: the top-1 before and after, on the shipped catalog.
 GOLDEN = ["我想买一个羽毛球拍", "有什么好的斯伯丁街头篮球推荐吗？", "寻找一款网速", "寻找一款K7", "最近在看童趣派，有什么建议？"]
 
@@ -92,7 +95,9 @@ class MeasureSet:
     """The queries a run is measured on, and where they came from (said in the report)."""
 
     queries: list[EvalQuery]
-    source: str  # "eval" (the shipped eval set) | "file" (the visitor's) | "held_out" (held-out triplets) | "none"
+    # "eval" (the shipped eval set) | "file" (the visitor's) | "held_out" (held-out triplets) | "titles" (keyword queries
+    # cut from the catalog's titles, never trained on) | "none"
+    source: str
 
     @property
     def too_few(self) -> bool:
@@ -104,6 +109,10 @@ class MeasureSet:
             "eval": ("内置评测集（训练从未见过）", "the built-in eval set (never trained on)"),
             "file": ("你上传的评估文件", "your evaluation file"),
             "held_out": ("留出的三元组中正例在你目录里的查询", "held-out triplets whose positive is in your catalog"),
+            "titles": (
+                "从你的商品标题截取的关键词查询（训练不用；上传评估文件更准）",
+                "keyword queries cut from your titles, never trained on (an evaluation file of real queries measures better)",
+            ),
             "none": ("没有可用的查询", "no usable queries"),
         }[self.source]
         line = f"衡量于 {where[0]}：{n} 条查询。 · Measured on {where[1]}: {n} queries."
@@ -131,7 +140,10 @@ def measure_set(
         for key in (product.document, product.text, product.name, product.id):
             ids.setdefault(key.strip(), product.id)
     queries = [EvalQuery(a, frozenset({ids[p.strip()]})) for a, p in zip(held_out.anchors, held_out.positives) if p.strip() in ids]
-    return MeasureSet(queries, "held_out" if queries else "none")
+    if queries:
+        return MeasureSet(queries, "held_out")
+    titles = [EvalQuery(query, frozenset({product})) for query, product in held_out_title_queries(catalog, TITLE_QUERIES)]
+    return MeasureSet(titles, "titles" if titles else "none")
 
 
 # --- events --------------------------------------------------------------------------------------------------------

@@ -171,12 +171,35 @@ def title_pairs(catalog: Catalog, rounds: int, exclude: Iterable[str] = (), seed
     as well ("2021新款") would teach the model to push those away as in-batch negatives. A product with no such query
     in TITLE_QUERY_TRIES draws sits the round out. Queries in `exclude` are never emitted.
     """
+    rng = random.Random(seed)
+    return _rounds(len(catalog), rounds, rng, _title_picker(catalog, exclude, rng))
+
+
+def held_out_title_queries(catalog: Catalog, n: int, seed: int = 7) -> list[tuple[str, str]]:
+    """Up to `n` (query, product id): keyword queries cut from `n` random products' titles and checked as `title_pairs`
+    checks its own, and
+    answered by that product alone. They measure a fine-tune on a catalog that came without queries; the job never trains on them.
+
+    Example: a catalog of 40 titles, n 50 -> about 40 pairs such as ("速干长裤", "4")
+    """
+    rng = random.Random(seed)
+    pick = _title_picker(catalog, (), rng, strict=True)
+    found = []
+    for row in sorted(rng.sample(range(len(catalog)), min(n, len(catalog)))):
+        pair = pick(row)
+        if pair is not None:
+            found.append((pair.query, catalog[row].id))
+    return found
+
+
+def _title_picker(catalog: Catalog, exclude: Iterable[str], rng: random.Random, strict: bool = False) -> Callable[[int], Pair | None]:
+    """A product's row -> one checked keyword query for it (None when TITLE_QUERY_TRIES draws found none): BM25 ranks
+    its product first; `strict`: alone, no other product scoring as high (a query that measures must have one answer)."""
     import math
     from collections import Counter
 
     from shopsearch.text.lexical import LexicalIndex
 
-    rng = random.Random(seed)
     banned = {_norm(q) for q in exclude}
     texts = catalog.texts
     split = [words(p.name) for p in catalog.products]
@@ -190,8 +213,8 @@ def title_pairs(catalog: Catalog, rounds: int, exclude: Iterable[str] = (), seed
             if not query or _norm(query) in banned or query == texts[i]:
                 continue
             scores = lexical.scores(query)
-            if scores[i] > 0 and not (scores > scores[i]).any():
+            if scores[i] > 0 and not (scores > scores[i]).any() and not (strict and (scores == scores[i]).sum() > 1):
                 return Pair(query, texts[i])
         return None
 
-    return _rounds(len(catalog), rounds, rng, pick)
+    return pick
