@@ -96,3 +96,13 @@ def test_shipped_catalog_meets_the_spec(catalog):
         product = by_name[seed["name"]]
         assert product.description == seed["description"], seed["name"]
         assert per_category[product.category] >= 5, product.category
+
+
+def test_english_counts_agree_with_their_nouns():
+    """One row, one product, one query: the smallest inputs read as English ("Loaded 1 products" did not)."""
+    from shopsearch.common.errors import counted
+    from shopsearch.ui.text import catalog_loaded
+
+    assert [counted(n, "triplet") for n in (0, 1, 2)] == ["0 triplets", "1 triplet", "2 triplets"]
+    assert counted(1, "query") == "1 query" and counted(3, "query") == "3 queries" and counted(2, "day") == "2 days"
+    assert "Loaded 1 product;" in catalog_loaded(1) and "Loaded 2 products;" in catalog_loaded(2)

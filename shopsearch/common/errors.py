@@ -33,3 +33,13 @@ class TripletFileError(UserError):
 
 class QueryError(UserError):
     """A query or a list of sentences cannot be searched or compared."""
+
+
+def counted(n: int, noun: str) -> str:
+    """An English count with its noun in the right number (messages are bilingual; the Chinese needs no plural).
+
+    Example: counted(1, "triplet") -> "1 triplet"; counted(3, "query") -> "3 queries"
+    """
+    if n == 1:
+        return f"1 {noun}"
+    return f"{n} {noun[:-1]}ies" if noun.endswith("y") and noun[-2:-1] not in "aeiou" else f"{n} {noun}s"

@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict
 
-from shopsearch.common.errors import UserError
+from shopsearch.common.errors import UserError, counted
 from shopsearch.common.threads import in_own_thread
 from shopsearch.data.catalog import Catalog
 from shopsearch.data.triplets import TripletSet
@@ -115,7 +115,7 @@ class MeasureSet:
             ),
             "none": ("没有可用的查询", "no usable queries"),
         }[self.source]
-        line = f"衡量于 {where[0]}：{n} 条查询。 · Measured on {where[1]}: {n} queries."
+        line = f"衡量于 {where[0]}：{n} 条查询。 · Measured on {where[1]}: {counted(n, 'query')}."
         if self.too_few:
             line += (
                 f" 少于 {MIN_QUERIES} 条，这些数字说明不了多少。 · Fewer than {MIN_QUERIES}: these figures mean little; "

@@ -12,7 +12,7 @@ from pathlib import Path
 import gradio as gr
 import pandas as pd
 
-from shopsearch.common.errors import UserError
+from shopsearch.common.errors import UserError, counted
 from shopsearch.common.threads import in_own_thread
 from shopsearch.data.catalog import Catalog
 from shopsearch.data.csvio import to_safe_csv
@@ -289,7 +289,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         ctx.set_pending(state, triplets)
         path = ctx.downloads.new_path("generated_triplets.csv")
         to_safe_csv(_preview_all(triplets), path)
-        note = f"已从 {len(catalog)} 件商品生成 {len(triplets)} 个三元组。 · Generated {len(triplets)} triplets from {len(catalog)} products."
+        note = f"已从 {len(catalog)} 件商品生成 {len(triplets)} 个三元组。 · Generated {counted(len(triplets), 'triplet')} from {counted(len(catalog), 'product')}."
         return state, "\n\n".join(filter(None, [note, mined_note])), _preview(triplets), gr.update(value=str(path), visible=True), _pending(state)
 
     def _preview_all(triplets: TripletSet) -> pd.DataFrame:
@@ -351,7 +351,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
             elif isinstance(event, Started):
                 yield (
                     f"训练 {event.train} 个三元组（留出 {event.held_out} 个评估），{event.steps} 步，预计 {event.seconds:.0f} 秒。 · "
-                    f"Training on {event.train} triplets ({event.held_out} held out), {event.steps} steps, about {event.seconds:.0f} s."
+                    f"Training on {counted(event.train, 'triplet')} ({event.held_out} held out), {counted(event.steps, 'step')}, about {event.seconds:.0f} s."
                     f"\n\n{event.measured_on.describe()}",
                     figures.loss_curve([], [], event.steps),
                     EMPTY["metrics"],

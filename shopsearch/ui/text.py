@@ -5,6 +5,8 @@ from __future__ import annotations
 import html
 import re
 
+from shopsearch.common.errors import counted
+
 _MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
 
 
@@ -115,7 +117,7 @@ CATALOG_FALLBACK = "仍使用默认目录。 · Searching the shipped catalog."
 
 
 def catalog_loaded(products: int) -> str:
-    return f"已载入 {products} 件商品，本会话的搜索和相似度使用它。 · Loaded {products} products; this session's search and similarity use it."
+    return f"已载入 {products} 件商品，本会话的搜索和相似度使用它。 · Loaded {counted(products, 'product')}; this session's search and similarity use it."
 
 
 FEEDBACK_RULES = (
