@@ -135,7 +135,7 @@ def test_a_catalog_of_titles_alone_is_searched_and_adapted_to_without_triplets_a
     assert names(client.predict(query="速干长裤 夏季", top_k=1, api_name="/search"))[0].startswith("户外速干长裤夏季款")
     job = client.submit(triplet_file=None, recipe="chinese", steps=10, api_name="/finetune")
     final = list(job)[-1][0]
-    assert "Done: 10 steps" in final and "keyword queries cut from your titles" in final, final
+    assert "Done: 10 steps" in final and "keyword queries cut from the titles of products left out of training" in final, final
     assert re.search(r"(Switched on|Not switched on): mrr@10 [0-9.]+ [≥<] [0-9.]+", final), final
 
 

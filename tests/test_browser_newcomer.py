@@ -8,6 +8,7 @@ was seen (1280×900, or a 390×844 phone). Each one failed on the code before th
 from __future__ import annotations
 
 import csv
+import json
 import re
 
 import pytest
@@ -269,8 +270,15 @@ def test_first_vs_rest_keeps_the_box_numbers_and_labels_every_bar(page):
     page.get_by_role("tab", name="相似度 Similarity").click()  # the box holds the K7 preset: a source and 3 candidates
 
     def draw_bars() -> None:
+        """Press the button and wait for these bars: three of them, labelled otherwise than the bars already drawn (the
+        second drawing, with the seed model, had been read while the first was still on screen)."""
+        shown = "() => Array.from(document.querySelectorAll('#similarity-plot .barlayer .point text')).map(t => t.textContent).join('|')"
+        before = page.evaluate(shown)
         page.get_by_role("button", name="第一句 vs 其余 · First vs the rest").click()
-        page.wait_for_function("() => document.querySelectorAll('#similarity-plot .barlayer .point').length === 3", timeout=30_000)
+        page.wait_for_function(
+            f"() => document.querySelectorAll('#similarity-plot .barlayer .point').length === 3 && ({shown})() !== {json.dumps(before)}",
+            timeout=30_000,
+        )
         page.wait_for_timeout(500)
 
     draw_bars()
@@ -324,7 +332,7 @@ def test_feedback_says_what_each_mark_made_and_downloads_anchor_positive_negativ
     page.locator("#pick").get_by_text("3.").first.click()
     page.get_by_role("button", name="不相关 Not relevant (−)").click()
     until(page, f"{text_of('#feedback-status')}.includes('once you mark a result of this query relevant')")
-    assert "0 triplet(s) collected" in page.locator("#feedback-status").inner_text()
+    assert "0 triplets collected" in page.locator("#feedback-status").inner_text()
 
     search(page, "寻找一款K7")
     second = card_names(page)[1]
@@ -332,7 +340,7 @@ def test_feedback_says_what_each_mark_made_and_downloads_anchor_positive_negativ
     page.get_by_role("button", name="相关 Relevant (+)").click()
     until(page, f"{text_of('#feedback-status')}.includes('did not mark relevant')")
     status = page.locator("#feedback-status").inner_text()
-    assert f"#2 {second}" in status and "1 triplet(s) collected" in status, status
+    assert f"#2 {second}" in status and "1 triplet collected" in status, status
     page.wait_for_function("() => !document.querySelector('#feedback-download button, #feedback-download')?.disabled", timeout=30_000)
     with page.expect_download(timeout=30_000) as download:
         page.locator("#feedback-download").click()

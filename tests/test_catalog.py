@@ -52,6 +52,7 @@ def test_only_id_and_name_are_required(write):
         ("商品ID,宝贝标题,价格\n7,红色连衣裙,99\n", [("7", "红色连衣裙", 99.0)]),
         ("标题,售价\n红色连衣裙,99\n", [("1", "红色连衣裙", 99.0)]),
         ("id,name,title\nA,键盘,键盘 K7\n", [("A", "键盘", None)]),  # our own column wins over an alias
+        ("ID,id,name\nA,B,键盘\n", [("A", "键盘", None)]),  # a repeated header: the first column is read
     ],
 )
 def test_the_layouts_shops_export_are_read_titles_alone_numbered(write, content, expected):

@@ -158,15 +158,20 @@ def test_on_an_uploaded_catalog_the_held_out_triplets_whose_positive_is_a_produc
 
 
 def test_an_uploaded_catalog_with_nothing_else_to_measure_on_is_measured_on_keyword_queries_from_its_titles(catalog):
-    """No evaluation file and no held-out triplet in the catalog: queries cut from its titles measure the run, each
-    each found first and alone by BM25 over the catalog, and the job never trains on them (it excludes the
-    measured queries)."""
+    """No evaluation file and no held-out triplet in the catalog: queries cut from the titles of up to a fifth of its
+    products measure the run, each found first and alone by BM25 over the catalog, and those products leave the catalog
+    the run trains on (its own pairs are cut from the same titles by the same generator)."""
     from shopsearch.text.lexical import LexicalIndex
 
-    mine = shop(40)
+    mine = shop(300)
     measured = measure_set(mine, catalog, [], None, TripletSet([], [], []))
-    assert measured.source == "titles" and len(measured.queries) >= 30 and not measured.too_few, measured
-    assert "keyword queries cut from your titles" in measured.describe()
+    assert measured.source == "titles" and 30 <= len(measured.queries) <= 50 and not measured.too_few, measured
+    assert "keyword queries cut from the titles of products left out of training" in measured.describe()
+    measured_ids = {p for q in measured.queries for p in q.relevant}
+    trained = measured.training_catalog(mine)
+    assert len(trained) == len(mine) - len(measured_ids) and not measured_ids & {p.id for p in trained.products}
+    assert len(measure_set(shop(40), catalog, [], None, TripletSet([], [], [])).queries) <= 8, "a fifth of 40 at most"
+    assert measure_set(shop(4), catalog, [], None, TripletSet([], [], [])).source == "none"
     lexical = LexicalIndex(mine.texts)
     for query in measured.queries:
         (product,) = query.relevant

@@ -137,6 +137,7 @@ def test_cheap_is_a_soft_preference_whose_words_stay_scored():
         ("男女通用", None),
         ("男生女生都适合的背包", None),
         ("大人小孩都能用的水杯", None),
+        ("跑步鞋 男 不要女款", "男"),  # the opposite only negated: still for men
         ("老师录课 摄像头", None),
         ("伟大人物传记", None),
     ],

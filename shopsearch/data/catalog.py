@@ -117,10 +117,12 @@ def _price(value: str, row: int) -> float | None:
 
 
 def standard_columns(frame: pd.DataFrame) -> pd.DataFrame:
-    """`frame` with its headers lower-cased and the first alias of each of our columns (ALIASES) renamed to it.
+    """`frame` with its headers lower-cased (the first of a repeated one kept) and the first alias of each of our columns
+    (ALIASES) renamed to it.
 
     Example: columns ["Item_ID", "标题", "价格"] -> ["id", "name", "price"]"""
     frame = frame.rename(columns={c: str(c).strip().lower() for c in frame.columns})
+    frame = frame.loc[:, ~frame.columns.duplicated()]  # "ID,id": the first column of a name is the one read
     renames: dict[str, str] = {}
     for ours, aliases in ALIASES.items():
         if ours in frame.columns:

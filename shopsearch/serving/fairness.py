@@ -215,12 +215,15 @@ class Budgets:
         """Count one feedback mark against `address`, or refuse it (UserError) when the address has used its budget.
 
         The per-session cap keeps one page's feedback small; this keeps one address's small over all the sessions it
-        opens (a script opening its 64 sessions could otherwise hold 64 × the session cap). Outside a request (None)
-        nothing is counted. Example: with a budget of 2, a third mark within the window is refused."""
-        if address is None:
+        opens (a script opening its 64 sessions could otherwise hold 64 × the session cap). Outside a request (None) and
+        from loopback (local tools, as in `_may_open`) nothing is counted. Example: with a budget of 2, a third mark
+        within the window is refused."""
+        if address is None or address in ("127.0.0.1", "::1"):
             return
         now = time.monotonic() if now is None else now
         with self._marks_lock:
+            for other in [a for a, kept in self.marks.items() if not kept or now - kept[-1] > self.session_window]:
+                del self.marks[other]  # addresses idle for a window: nothing of theirs counts any more
             times = self.marks[address]
             while times and now - times[0] > self.session_window:
                 times.popleft()
@@ -497,9 +500,16 @@ class Fairness:
                 return {"type": "http.request", "body": raw, "more_body": False}
             return await receive()
 
-        await self.app(scope, replay, send)
-        if blocks is not None and getattr(blocks, "_queue", None) is not None:
-            await self.budgets.interleave(blocks._queue)
+        queue = getattr(blocks, "_queue", None) if blocks is not None else None
+
+        async def send_in_turn(message: Message) -> None:
+            # Gradio has queued the event when it answers: reorder the lines before the answer leaves, so an event is in
+            # its turn by the time its client hears it joined (after the answer, a busy loop let the client see first).
+            if queue is not None and message["type"] == "http.response.start":
+                await self.budgets.interleave(queue)
+            await send(message)
+
+        await self.app(scope, replay, send_in_turn)
 
 
 async def _refuse(send: Send, status: int, message: str | list[dict[str, Any]]) -> None:

@@ -54,7 +54,7 @@ AUDIENCE_MARKS = {
     "女": re.compile(r"女|\bwomen\b|\bwomen's|\bfemale\b|\bladies\b"),
     "儿童": re.compile(r"儿童|孩子|小孩|宝宝|小朋友|幼儿|童|\bkids?\b|\bchild(?:ren)?\b|\btoddlers?\b"),
     "老人": re.compile(r"老人|老年|长辈|父母|爸妈|\belderly\b|\bseniors?\b"),
-    "成人": re.compile(r"成人|成年|大人|\badults?\b"),
+    "成人": re.compile(r"成人|成年|\badults?\b"),  # not 大人: a product text has it inside 加大人体工学
 }
 # Per audience, tokens (lexical.tokenize's: a CJK character or pair, a latin word) of which any text AUDIENCE_MARKS finds
 # holds at least one, so that a large catalog looks only at the products its index finds holding one
@@ -66,7 +66,7 @@ AUDIENCE_NAMES = {
     "女": ("女",),
     "儿童": ("儿童", "孩子", "小孩", "宝宝", "幼儿", "童"),
     "老人": ("老人", "老年", "长辈", "父母", "爸妈"),
-    "成人": ("成人", "成年", "大人"),
+    "成人": ("成人", "成年"),
 }
 AUDIENCE_HINTS = {
     "男": ("men", "male"),
@@ -412,7 +412,7 @@ def _audience_intents(folded: str, taken: list[bool]) -> list[_Intent]:
             if folded[start:end] in _AUDIENCE_BY_WORD and not folded[start:end].isascii():
                 found.append((start, end, _AUDIENCE_BY_WORD[folded[start:end]]))
     found += [(m.start(), m.end(), _AUDIENCE_BY_WORD[m.group()]) for m in _EN_AUDIENCE.finditer(folded)]
-    named = {audience for _, _, audience in found}
+    named = {audience for start, end, audience in found if not any(taken[start:end])}  # not of a negation (不要女款)
     if any(OPPOSITE_AUDIENCE.get(audience) in named for audience in named):
         return []
     for start, end, audience in sorted(found):

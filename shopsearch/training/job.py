@@ -12,7 +12,8 @@ imports gradio: the tab renders the events, the CLI prints them, tests read them
 
 Which queries measure a run (`measure_set`): an uploaded evaluation file when there is one; on the shipped catalog,
 the held-out eval set; on an uploaded catalog, the held-out triplets whose positive is one of its products, else
-keyword queries cut from its titles (`pairs.held_out_title_queries`), which the run never trains on.
+keyword queries cut from the titles of up to a fifth of its products (`pairs.held_out_title_queries`), which the run
+then trains without.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ HOLDOUT_SHARE = 0.1  # of the triplets, never trained on: the triplet accuracy (
 MIN_QUERIES = 10  # fewer measured queries than this: the report says the figures mean little
 METRICS = ("recall@1", "recall@5", "mrr@10", "ndcg@10")
 DECIDING_METRIC = "mrr@10"  # a new model is switched on only if this is at least the session model's
-TITLE_QUERIES = 50  # keyword queries cut from an uploaded catalog's titles when nothing else measures a run
+TITLE_QUERIES = 50  # keyword queries cut from an uploaded catalog's titles when nothing else measures a run (≤ 1/5 of it)
 # The seed model card's widget queries: the top-1 before and after, on the shipped catalog.
 GOLDEN = ["我想买一个羽毛球拍", "有什么好的斯伯丁街头篮球推荐吗？", "寻找一款网速", "寻找一款K7", "最近在看童趣派，有什么建议？"]
 
@@ -96,8 +97,16 @@ class MeasureSet:
 
     queries: list[EvalQuery]
     # "eval" (the shipped eval set) | "file" (the visitor's) | "held_out" (held-out triplets) | "titles" (keyword queries
-    # cut from the catalog's titles, never trained on) | "none"
+    # cut from the titles of products the run never trains on) | "none"
     source: str
+
+    def training_catalog(self, catalog: Catalog) -> Catalog:
+        """The catalog a run trains on: without the products the titles' queries measure. The training pairs are cut
+        from the same titles by the same generator, so "速干长裤男" would teach the answer to a measured "速干长裤"."""
+        if self.source != "titles":
+            return catalog
+        measured = {product for query in self.queries for product in query.relevant}
+        return Catalog([p for p in catalog.products if p.id not in measured])
 
     @property
     def too_few(self) -> bool:
@@ -110,8 +119,8 @@ class MeasureSet:
             "file": ("你上传的评估文件", "your evaluation file"),
             "held_out": ("留出的三元组中正例在你目录里的查询", "held-out triplets whose positive is in your catalog"),
             "titles": (
-                "从你的商品标题截取的关键词查询（训练不用；上传评估文件更准）",
-                "keyword queries cut from your titles, never trained on (an evaluation file of real queries measures better)",
+                "从部分商品标题截取的关键词查询（这些商品不参与训练；上传评估文件更准）",
+                "keyword queries cut from the titles of products left out of training (an evaluation file of real queries measures better)",
             ),
             "none": ("没有可用的查询", "no usable queries"),
         }[self.source]
@@ -142,7 +151,9 @@ def measure_set(
     queries = [EvalQuery(a, frozenset({ids[p.strip()]})) for a, p in zip(held_out.anchors, held_out.positives) if p.strip() in ids]
     if queries:
         return MeasureSet(queries, "held_out")
-    titles = [EvalQuery(query, frozenset({product})) for query, product in held_out_title_queries(catalog, TITLE_QUERIES)]
+    # A fifth of the products at most: they leave the training catalog (MeasureSet.training_catalog).
+    cut = held_out_title_queries(catalog, min(TITLE_QUERIES, len(catalog) // 5))
+    titles = [EvalQuery(query, frozenset({product})) for query, product in cut]
     return MeasureSet(titles, "titles" if titles else "none")
 
 
@@ -465,7 +476,7 @@ class FinetuneJob:
 
             def work() -> None:
                 try:
-                    outcome["result"] = self._train(train_set, exclude, logged.put)
+                    outcome["result"] = self._train(train_set, exclude, logged.put, measured.training_catalog(self.catalog))
                 except Exception as err:  # noqa: BLE001 — raised again in run(), where the caller logs it
                     outcome["error"] = err
 
@@ -495,7 +506,7 @@ class FinetuneJob:
             yield Evaluating()
             # A run may also end short because its data made fewer batches than steps (a tiny catalog): that is done.
             ended = "stopped" if self._pressed.is_set() else "time_cap" if result.stopped and self.signal.timed_out else "done"
-            how = f"{spec.recipe} · {len(train_set)} triplets · {result.steps_done}/{result.max_steps} steps"
+            how = f"{spec.recipe} · {counted(len(train_set), 'triplet')} · {result.steps_done}/{result.max_steps} steps"
             label = (
                 f"微调 run {time.strftime('%H:%M:%S')} · {how}"
                 + {"done": "", "stopped": " · 已停止 stopped", "time_cap": " · 时间上限 time cap"}[ended]
@@ -553,7 +564,7 @@ class FinetuneJob:
                     shutil.rmtree(self.out_dir, ignore_errors=True)
 
     # --- the parts ------------------------------------------------------------------------------------------------
-    def _train(self, train_set: TripletSet, exclude: list[str], on_step) -> RunResult:
+    def _train(self, train_set: TripletSet, exclude: list[str], on_step, catalog: Catalog) -> RunResult:
         """The recipe itself, in the worker thread (imports the training stack on first use)."""
         from shopsearch.training.chinese import train_chinese
         from shopsearch.training.seed import bf16_is_fast, train, training_threads
@@ -566,7 +577,7 @@ class FinetuneJob:
         if spec.recipe == "chinese":
             return train_chinese(
                 start,
-                self.catalog,
+                catalog,
                 train_set or None,
                 self.out_dir,
                 replace(spec.chinese, **fast),

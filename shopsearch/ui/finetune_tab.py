@@ -49,7 +49,7 @@ EMPTY = {  # what the tables show before there is anything to show: their real h
 }
 TAB_STEPS = 40  # the Chinese-aware recipe's default steps in the tab (README: a seed-size run, measured)
 ROLE_NAMES = {"current": "before", "start": "start", "new": "after"}
-SOURCE_NAMES = {"eval": "eval set", "file": "your file", "held_out": "held-out triplets", "none": "—"}
+SOURCE_NAMES = {"eval": "eval set", "file": "your file", "held_out": "held-out triplets", "titles": "title queries", "none": "—"}
 
 
 def report_markdown(report: CheckReport, triplets: TripletSet) -> str:
@@ -81,7 +81,7 @@ def plan_markdown(plan: Plan, from_file: int, from_feedback: int, recipe: str) -
     ]
     if from_file or from_feedback:
         lines.append(f"训练 {plan.train} 个，留出 {plan.held_out} 个评估。 · {plan.train} to train on, {plan.held_out} held out.")
-    lines.append(text.ESTIMATE.format(steps=plan.steps, seconds=plan.seconds, per_step=plan.per_step))
+    lines.append(text.ESTIMATE.format(n=plan.steps, steps=counted(plan.steps, "step"), seconds=plan.seconds, per_step=plan.per_step))
     if plan.over_cap:
         fit, fit_en = (
             ("", "")
@@ -283,7 +283,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
             model = ctx.store.model(state.active, session_id(request))
             triplets, replaced = in_own_thread(lambda: with_hard_negatives(triplets, catalog, model))  # torch: threads.py
             mined_note = (
-                f"困难负例：{replaced} 个负例换成了当前模型最容易混淆的商品。 · Hard negatives: {replaced} negatives "
+                f"困难负例：{replaced} 个负例换成了当前模型最容易混淆的商品。 · Hard negatives: {counted(replaced, 'negative')} "
                 "replaced by the products the active model confuses most."
             )
         ctx.set_pending(state, triplets)
@@ -380,7 +380,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         if report.activate:
             state.active = report.run_id
         ended = {
-            "done": text.DONE.format(done=result.steps_done, seconds=result.seconds),
+            "done": text.DONE.format(done=result.steps_done, steps=counted(result.steps_done, "step"), seconds=result.seconds),
             "stopped": text.STOPPED.format(done=result.steps_done, total=result.max_steps, seconds=result.seconds),
             "time_cap": text.CAPPED.format(
                 minutes=settings.max_train_seconds / 60, done=result.steps_done, total=result.max_steps, seconds=result.seconds

@@ -158,10 +158,12 @@ def disliked_note(hit: str, positives: list[str], total: int) -> str:
 
 
 def collected(total: int) -> str:
-    return f"已收集 {total} 个三元组。 · {total} triplet(s) collected."
+    return f"已收集 {total} 个三元组。 · {counted(total, 'triplet')} collected."
 
 
-ESTIMATE = "预计 {steps} 步，约 {seconds:.0f} 秒（按实测 {per_step:.2f} 秒/步）· Estimated {steps} steps, about {seconds:.0f} s ({per_step:.2f} s/step measured)"
+ESTIMATE = (
+    "预计 {n} 步，约 {seconds:.0f} 秒（按实测 {per_step:.2f} 秒/步）· Estimated {steps}, about {seconds:.0f} s ({per_step:.2f} s/step measured)"
+)
 QUEUED = "另一个微调正在进行，你在队列中——轮到你时会自动开始。 · Another fine-tune is running; yours starts automatically when its turn comes."
 HARD_NEGATIVES_HELP = (
     "用当前模型在目录中挖掘最相近的错误商品作为负例（sentence-transformers 的 mine_hard_negatives），"
@@ -190,7 +192,7 @@ CAPPED = (
     "Reached the {minutes:.0f}-minute training cap after {done}/{total} steps ({seconds:.0f} s); what was trained is saved."
 )
 STOPPED = "已停止：{done}/{total} 步，{seconds:.0f} 秒。 · Stopped by you: {done}/{total} steps, {seconds:.0f} s."
-DONE = "完成：{done} 步，{seconds:.0f} 秒。 · Done: {done} steps, {seconds:.0f} s."
+DONE = "完成：{done} 步，{seconds:.0f} 秒。 · Done: {steps}, {seconds:.0f} s."  # steps: counted(done, "step")
 OVER_CAP = (
     "⚠ 按最近的实测速度，训练约需 {training:.0f} 秒，超过 {cap} 秒的上限：到时会停止并保留已训练的部分。{fit} · "
     "At the latest measured pace the training needs about {training:.0f} s, over the {cap} s cap: it would stop there and "
@@ -204,10 +206,12 @@ CATALOG_LIMITS = "自定义目录 Your catalog: CSV，只需商品名称列 name
 
 EVAL_FILE_HELP = (
     "用你自己的查询衡量微调：CSV 两列 `query,product_ids`（多个 id 用 | 分隔，与 `python -m shopsearch evaluate` 相同），"
-    "id 必须在当前目录中。没有这个文件时：内置目录用内置评测集；你上传的目录用留出的三元组中正例在目录里的那些。 · "
+    "id 必须在当前目录中。没有这个文件时：内置目录用内置评测集；你上传的目录用留出的三元组中正例在目录里的那些，"
+    "没有的话用从部分商品标题截取的关键词查询（这些商品不参与训练）。 · "
     "Measure the fine-tune with your own queries: a CSV `query,product_ids` (ids separated by |, as `python -m shopsearch "
     "evaluate` reads), ids from the active catalog. Without it: the built-in catalog uses the built-in eval set; your "
-    "own catalog uses the held-out triplets whose positive is one of its products."
+    "own catalog uses the held-out triplets whose positive is one of its products, else keyword queries cut from the titles "
+    "of products left out of training."
 )
 RECIPE_NAMES = {"chinese": "中文配方 Chinese-aware", "seed": "种子配方 seed"}
 RECIPE_HELP = (
