@@ -106,6 +106,26 @@ def test_files_over_the_row_and_size_limits_are_refused(write):
         read_triplets(write("big.csv", b"a,b,c\n" + b"x" * (2 * 1024 * 1024)), max_mb=1, max_rows=20)
 
 
+def test_long_unbroken_titles_give_a_few_of_their_words_not_the_whole_title():
+    """A shop's titles are keyword strings of ~30 characters without spaces: the whole title as the keyword made
+    "最近在看<the entire title>，有什么建议？". A long piece is cut to 1–3 of its words; the negative still lacks them."""
+    from shopsearch.data.catalog import Catalog, Product
+    from shopsearch.data.triplets import LONG_PIECE, keyword_of
+
+    titles = [
+        "专业护膝运动男膝盖女士跑步装备关节夏季超薄款护漆健身篮球护套",
+        "户外夏季薄款女士运动登山徒步速干长裤休闲裤弹力裤透气潮流快干",
+        "撞色针织开衫外套女春秋复古日系慵懒毛衣高级设计感小众短款上衣",
+        "寄居蟹替换宠物壳天然大口径海边壳装饰贝壳螺迷你小活体螃蟹包邮",
+    ]
+    shop = Catalog([Product(str(i), t, "", "", None, "", "") for i, t in enumerate(titles)])
+    triplets = generate(shop, n=40, seed=3)
+    assert len(triplets) >= 10
+    for anchor, positive, negative in zip(triplets.anchors, triplets.positives, triplets.negatives):
+        keyword = keyword_of(anchor)
+        assert keyword and len(keyword) <= LONG_PIECE and keyword in positive and keyword not in negative, anchor
+
+
 def test_keyword_of_recovers_the_template_keyword():
     from shopsearch.data.triplets import keyword_of
 

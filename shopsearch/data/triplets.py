@@ -13,6 +13,7 @@ import pandas as pd
 from shopsearch.common.errors import CsvFileError, TripletFileError
 from shopsearch.data.catalog import Catalog
 from shopsearch.data.csvio import read_table
+from shopsearch.text.query import word_boundaries
 from shopsearch.text.tokens import AnyTokenizer, missing_cjk_chars, token_counts, unknown_rate
 
 COLUMNS = ("sentence_0", "sentence_1", "sentence_2")
@@ -87,6 +88,9 @@ class CheckReport:
         return self.rows_read - sum(self.dropped.values())
 
 
+LONG_PIECE = 16  # a name piece longer than this (real shop titles run ~30 characters unbroken) is cut into words
+
+
 def generate(catalog: Catalog, n: int = 500, seed: int = 42) -> TripletSet:
     """Build up to `n` distinct triplets from a catalog with the seed's templates, deterministically.
 
@@ -130,12 +134,26 @@ def _draw(catalog: Catalog, i: int, rng: random.Random) -> tuple[str, str, str] 
     """One random triplet for product `i`, or None when its drawn keyword has no negative or the anchor is its text."""
     product = catalog[i]
     keyword = rng.choice(product.name.split())
+    if len(keyword) > LONG_PIECE:  # a shop's keyword-string title: a query names a few of its words, not all of them
+        keyword = _few_words(keyword, rng)
     anchor = rng.choice(TEMPLATES).format(kw=keyword)
     candidates = [j for j in range(len(catalog)) if j != i and keyword not in catalog[j].name]
     if not candidates:
         return None
     negative = catalog[rng.choice(candidates)].text
     return None if anchor == product.text else (anchor, product.text, negative)
+
+
+def _few_words(piece: str, rng: random.Random) -> str:
+    """1–3 consecutive jieba words of a long name piece, as a shopper would type them.
+
+    Example: "腕力器套装握力器力量训练器" -> e.g. "握力器" or "套装握力器"
+    """
+    bounds = sorted(word_boundaries(piece))
+    spans = list(zip(bounds, bounds[1:]))
+    k = min(len(spans), rng.randint(1, 3))
+    start = rng.randint(0, len(spans) - k)
+    return piece[spans[start][0] : spans[start + k - 1][1]]
 
 
 def _too_uniform(products: int) -> TripletFileError:
