@@ -46,6 +46,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 FINETUNE = "finetune"  # the fine-tune event's concurrency id (ui/finetune_tab.py)
 # Long-lived by design (a page keeps one open): not counted as requests in flight.
 STREAMS = ("/queue/data", "/heartbeat", "/stream")
+# Without a proxy in front, loopback is local tools (tests, benches), never a Space's visitor: no session or mark budget.
+LOOPBACK = ("127.0.0.1", "::1")
 
 
 def _both(zh: str, en: str) -> str:
@@ -218,7 +220,7 @@ class Budgets:
         opens (a script opening its 64 sessions could otherwise hold 64 × the session cap). Outside a request (None) and
         from loopback (local tools, as in `_may_open`) nothing is counted. Example: with a budget of 2, a third mark
         within the window is refused."""
-        if address is None or address in ("127.0.0.1", "::1"):
+        if address is None or address in LOOPBACK:
             return
         now = time.monotonic() if now is None else now
         with self._marks_lock:
@@ -238,9 +240,8 @@ class Budgets:
     def _may_open(self, address: str, session: str, now: float | None = None) -> bool:
         """Whether `session` may join from `address`: a session it used recently, or a new one within its budget. Each
         session holds state in gradio (its results until read, its components' updates): a script inventing session
-        hashes made 2,000 of them in 40 s. Loopback is exempt: without a proxy in front, it is local tools (tests,
-        benches), never a Space's visitor."""
-        if address in ("127.0.0.1", "::1"):
+        hashes made 2,000 of them in 40 s. LOOPBACK is exempt."""
+        if address in LOOPBACK:
             return True
         now = time.monotonic() if now is None else now
         seen = self.sessions[address]

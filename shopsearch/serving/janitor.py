@@ -5,9 +5,9 @@ downloads (CSV exports), uploads in gradio's cache, and uploaded catalogs. Clien
 heartbeat never end their session, so nothing may wait for a session to end or for the next fine-tune: the janitor
 runs every `interval` seconds, deletes what is older than its age limit, then — while the total is over the budget —
 deletes the oldest item (a run by its last use, a file by its modification time) of the visitor who holds the most
-bytes, items idle for IN_USE_SECONDS before any in use. Who holds what comes from the visitor's address where it is known (fairness.py): a script filling the disk
-with junk loses its own oldest junk first, never another visitor's catalog, run or zip while it holds more than they
-do. What is deleted for the budget is remembered as such, so a session that loses it is told why (not "expired").
+bytes, items idle for IN_USE_SECONDS before any in use. Who holds what comes from the visitor's address where it is
+known (fairness.py): a script filling the disk with junk loses its own oldest junk first, never another visitor's
+catalog, run or zip while it holds more than they do. What is deleted for the budget is remembered as such, so a session that loses it is told why (not "expired").
 """
 
 from __future__ import annotations

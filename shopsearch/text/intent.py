@@ -398,6 +398,8 @@ def _negation_intents(text: str, folded: str, taken: list[bool]) -> list[_Intent
 
 
 _AUDIENCE_BY_WORD = {word: audience for audience, words in AUDIENCE_WORDS.items() for word in words}
+# A query holding none of these first characters of the Chinese audience words names no audience in Chinese.
+_AUDIENCE_FIRST_CHARS = frozenset(word[0] for word in _AUDIENCE_BY_WORD if not word.isascii())
 _EN_AUDIENCE = re.compile(
     r"(?<![a-z'])(" + "|".join(re.escape(w) for w in sorted(_AUDIENCE_BY_WORD, key=len, reverse=True) if w.isascii()) + r")(?![a-z'])"
 )
@@ -406,7 +408,7 @@ _EN_AUDIENCE = re.compile(
 def _audience_intents(folded: str, taken: list[bool]) -> list[_Intent]:
     """The first word naming an audience: a whole jieba word in Chinese, a whole word in English."""
     found: list[tuple[int, int, str]] = []
-    if any(_CJK.match(ch) and ch in "男女童孩宝儿老长爸父爷奶外幼小成大" for ch in folded):
+    if any(ch in _AUDIENCE_FIRST_CHARS for ch in folded):
         bounds = sorted(word_boundaries(folded))
         for start, end in zip(bounds, bounds[1:]):
             if folded[start:end] in _AUDIENCE_BY_WORD and not folded[start:end].isascii():

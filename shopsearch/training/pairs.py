@@ -7,8 +7,10 @@ golden queries) are never emitted, so the numbers a run reports are measured on 
 
 from __future__ import annotations
 
+import math
 import random
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -195,9 +197,6 @@ def held_out_title_queries(catalog: Catalog, n: int, seed: int = 7) -> list[tupl
 def _title_picker(catalog: Catalog, exclude: Iterable[str], rng: random.Random, strict: bool = False) -> Callable[[int], Pair | None]:
     """A product's row -> one checked keyword query for it (None when TITLE_QUERY_TRIES draws found none): BM25 ranks
     its product first; `strict`: alone, no other product scoring as high (a query that measures must have one answer)."""
-    import math
-    from collections import Counter
-
     from shopsearch.text.lexical import LexicalIndex
 
     banned = {_norm(q) for q in exclude}

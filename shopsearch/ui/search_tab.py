@@ -544,11 +544,10 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
     # The catalog: the page's upload, its ✕ and the reset button (the file box shows what is searched).
     catalog_outputs = [visitor, category, catalog_status, catalog_file]
     # The page's and the API's uploads embed a catalog: in the heavy line too, so one CPU-heavy task runs at a time.
-    embedding: dict[str, Any] = in_heavy_line
-    uploaded = catalog_file.upload(_upload_catalog, [catalog_file, visitor], catalog_outputs, api_visibility="private", **embedding)
+    uploaded = catalog_file.upload(_upload_catalog, [catalog_file, visitor], catalog_outputs, api_visibility="private", **in_heavy_line)
     cleared = catalog_file.clear(_reset_catalog, [visitor], catalog_outputs, api_visibility="private")
     reset = reset_catalog.click(_reset_catalog, [visitor], catalog_outputs, api_visibility="private")
-    load_catalog_api.click(_load_catalog, [catalog_file, visitor], [visitor, category, catalog_status], api_name="load_catalog", **embedding)
+    load_catalog_api.click(_load_catalog, [catalog_file, visitor], [visitor, category, catalog_status], api_name="load_catalog", **in_heavy_line)
     # Every input of the results re-runs the search. Sliders follow `.input` (dragging, arrow keys, the number box; the
     # last value wins), price boxes Enter or leaving the box (not every keystroke), choices the visitor's pick.
     follow_inputs = [query, chips, last, top_k, mode, alpha, category, min_price, max_price, visitor]
