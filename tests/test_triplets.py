@@ -152,3 +152,9 @@ def test_hard_negatives_are_closer_than_random_ones_and_never_right_answers(cata
         return float(np.mean((a * n).sum(axis=1)))
 
     assert mean_cosine(mined.negatives) > mean_cosine(triplets.negatives) + 0.05
+
+
+def test_a_one_row_file_whose_row_is_invalid_says_so_in_the_singular(write):
+    with pytest.raises(TripletFileError) as err:
+        read_triplets(write("one.csv", "anchor,positive,negative\n寻找一款K7,机械师 K7 机械键盘,\n"), max_mb=5, max_rows=20)
+    assert "the only row is invalid (empty cell)" in str(err.value) and "所有 1 行都无效" in str(err.value)

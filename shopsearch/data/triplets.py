@@ -226,7 +226,7 @@ def check_frame(
         reasons_en = ", ".join(DROP_REASONS[r][1] for r in report.dropped) or "-"
         raise TripletFileError(
             f"没有可用的三元组：所有 {report.rows_read} 行都无效（{reasons}）。",
-            f"No usable triplets: all {report.rows_read} rows are invalid ({reasons_en}).",
+            f"No usable triplets: {'the only row is' if report.rows_read == 1 else f'all {report.rows_read} rows are'} invalid ({reasons_en}).",
         )
     triplets = TripletSet(*(list(col) for col in zip(*kept)))
     if tokenizer is not None:
