@@ -119,6 +119,7 @@ def build_context(settings: Settings) -> AppContext:
         settings.run_ttl_seconds,
         training=lambda: context.training.busy,
         owners=context.budgets.owners,
+        serving=context.budgets.serving,
     )
     # Sessions never outlive the process: what a previous one left for its visitors (zips, uploaded catalogs) goes now,
     # so a zip of a run deleted with its process is never served again.

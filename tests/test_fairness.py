@@ -24,6 +24,7 @@ from gradio_client import Client, handle_file
 from shopsearch.common.config import ROOT, base_model_path
 from shopsearch.retrieval.embeddings import EmbeddingCache
 from shopsearch.retrieval.onnx_encoder import export_path
+from shopsearch.serving.fairness import _in_turns, network
 from shopsearch.serving.janitor import disk_bytes
 from shopsearch.serving.models import ModelStore
 
@@ -217,6 +218,57 @@ def test_one_addresss_backlog_waits_behind_another_visitors_first_request(space)
     finally:
         line.current_concurrency -= 1000
     assert order == ["10.2.1.1", "10.2.1.2", "10.2.1.1", "10.2.1.1"], order
+    deadline = time.time() + 30
+    while line.queue and time.time() < deadline:  # they run now ("Search first", at once)
+        time.sleep(0.05)
+
+
+def test_addresses_are_grouped_by_the_block_one_owner_fills_for_free():
+    assert network("10.12.0.7") == network("10.12.0.250") == "10.12.0.0/24"
+    assert network("10.12.1.7") != network("10.12.0.7")
+    assert network("2001:db8::1") == network("2001:db8::ffff:1") == "2001:db8::/64", "one home's IPv6 block"
+    assert network("2001:db8:0:1::1") != network("2001:db8::1")
+    assert network("::ffff:10.12.0.7") == "10.12.0.0/24", "an IPv4 address written as IPv6"
+    assert network("?") == "?" and network("[2001:db8::1]") == "2001:db8::/64"
+
+
+def test_turns_go_by_network_first_then_by_address():
+    order = ["10.1.0.1", "10.1.0.1", "10.1.0.2", "10.2.0.1"]
+    assert _in_turns(order, {}, str) == ["10.1.0.1", "10.2.0.1", "10.1.0.2", "10.1.0.1"]
+    running = {"10.1.0.1": 1, "10.1.0.0/24": 1}
+    assert _in_turns(order, running, str) == ["10.2.0.1", "10.1.0.2", "10.1.0.1", "10.1.0.1"]
+    crowd = [f"10.12.0.{k}" for k in range(1, 40)] + ["10.9.0.1"]
+    assert _in_turns(crowd, {}, str)[:2] == ["10.12.0.1", "10.9.0.1"], "fifty addresses of one block are one visitor"
+
+
+def test_a_crowd_from_one_network_keeps_a_bounded_part_of_the_queue_and_a_newcomer_goes_next(space):
+    """Attack 2, from many addresses: 50 clients of one block (what one rented server has) each searching once were
+    50 visitors, filled the queue's 32 places and got 50 turns before another visitor's. A network now holds at most
+    24 events waiting or running and takes one turn among networks; a network with nothing waiting joins even a full
+    queue, and is served next."""
+    import app
+
+    budgets = app.context.budgets
+    queue, compare = app.demo._queue, fn_index("compare")
+    queue.create_event_queue_for_fn(app.demo.fns[compare])
+    line = queue.event_queue_per_concurrency_id[app.demo.fns[compare].concurrency_id]
+    line.current_concurrency += 1000  # as if its place were taken: what joins now waits
+    saved = budgets.max_queue
+    budgets.max_queue = budgets.max_queued_per_network  # the crowd alone fills it
+    try:
+        crowd = [join(space, compare, [None, None], f"10.6.0.{k}") for k in range(1, 31)]
+        newcomer = join(space, compare, [None, None], "10.7.0.1")
+        again = join(space, compare, [None, None], "10.7.0.1")
+        order = [e.request.headers["x-forwarded-for"].rsplit(" ", 1)[-1] for e in line.queue]
+    finally:
+        budgets.max_queue = saved
+        line.current_concurrency -= 1000
+    statuses = [a.status_code for a in crowd]
+    assert statuses == [200] * 24 + [429] * 6, statuses
+    assert "Your network" in crowd[-1].json()["detail"] and bilingual(crowd[-1].json()["detail"])
+    assert newcomer.status_code == 200, "a network with nothing waiting joins the full queue"
+    assert again.status_code == 429 and "server is busy" in again.json()["detail"], "its second waits for a place"
+    assert order[:2] == ["10.6.0.1", "10.7.0.1"], order[:3]
     deadline = time.time() + 30
     while line.queue and time.time() < deadline:  # they run now ("Search first", at once)
         time.sleep(0.05)

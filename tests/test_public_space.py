@@ -88,6 +88,30 @@ def test_the_janitor_hands_memory_back_only_between_fine_tunes(tmp_path, store):
     assert janitor.tick() is True
 
 
+def test_the_janitor_hands_memory_back_when_requests_pause_or_after_ten_minutes_of_them(tmp_path, store):
+    """A full gc.collect every 5 s under 50 searching clients doubled another visitor's search p95 (0.48 → 0.90 s): while
+    requests keep arriving, memory is handed back at most once in TRIM_AT_LEAST_EVERY seconds; at a pause, at once."""
+    from shopsearch.serving.janitor import TRIM_AT_LEAST_EVERY
+
+    serving = threading.Event()
+    janitor = Janitor(
+        store,
+        SessionStore(tmp_path / "sessions"),
+        Downloads(tmp_path / "gradio" / "downloads"),
+        tmp_path / "gradio",
+        2**40,
+        3600,
+        serving=serving.is_set,
+    )
+    serving.set()
+    assert janitor.tick() is False
+    janitor._trimmed -= TRIM_AT_LEAST_EVERY
+    assert janitor.tick() is True, "traffic that never stops still gets a trim now and then"
+    assert janitor.tick() is False
+    serving.clear()
+    assert janitor.tick() is True
+
+
 def test_the_disk_budget_evicts_the_oldest_first_and_keeps_the_apps_own_files(tmp_path, store):
     """Finding 3: runs, downloads, uploads and stored catalogs together stay under the budget, oldest evicted first;
     the session whose run was evicted falls back to the default model."""

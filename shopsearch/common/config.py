@@ -73,6 +73,7 @@ class Settings:
     proxy_hops: int = 0
     max_queue: int = 32  # events waiting app-wide (not yet running); past it every new request is refused
     max_queued_per_visitor: int = 16  # one address's events waiting or running (several people can share one)
+    max_queued_per_network: int = 24  # one network's (an IPv4 /24, an IPv6 /64: what one owner fills for free)
     max_queued_per_session: int = 4  # one session's (a page makes one or two at a time)
     max_finetunes_per_visitor: int = 2  # one address's places in the training line (one per session besides)
     max_sessions_per_visitor: int = 64  # sessions (pages) one address may use in 30 minutes (each holds state)
@@ -127,6 +128,7 @@ def get_settings() -> Settings:
         proxy_hops=_env_int("SHOPSEARCH_PROXY_HOPS", 1 if os.environ.get("SYSTEM") == "spaces" else 0),
         max_queue=_env_int("SHOPSEARCH_MAX_QUEUE", 32),
         max_queued_per_visitor=_env_int("SHOPSEARCH_MAX_QUEUED_PER_VISITOR", 16),
+        max_queued_per_network=_env_int("SHOPSEARCH_MAX_QUEUED_PER_NETWORK", 24),
         max_queued_per_session=_env_int("SHOPSEARCH_MAX_QUEUED_PER_SESSION", 4),
         max_finetunes_per_visitor=_env_int("SHOPSEARCH_MAX_FINETUNES_PER_VISITOR", 2),
         max_sessions_per_visitor=_env_int("SHOPSEARCH_MAX_SESSIONS_PER_VISITOR", 64),

@@ -5,13 +5,17 @@ proxy the socket's peer is the proxy itself, so the address is read from X-Forwa
 address it received the request from, so the entry `proxy_hops` from the right is the one the last trusted proxy
 saw. Entries further left are whatever the client sent and are never trusted. With `proxy_hops` 0 (no proxy: local
 runs, tests) the socket's peer is the visitor. The session is a second key inside an address (a family or a campus
-behind one address gets a larger share than one page).
+behind one address gets a larger share than one page). Addresses are grouped by their network (`network`: an IPv4
+/24, an IPv6 /64), which one machine or one rented block fills for free: turns are taken by network first, and a
+network holds a bounded part of the queue, so fifty addresses of one block are one visitor when others wait.
 
 What each visitor may hold at once (values in `Settings`, README "On a public Space"):
-- queued work: events waiting or running per address and per session; the whole queue's waiting events; places in
-  the training line per address; sessions per address. Counted from gradio's own queue at each join, so nothing is
+- queued work: events waiting or running per address, per network and per session; the whole queue's waiting
+  events (a network with nothing waiting may still join a full queue, up to twice its length); places in the training
+  line per address; sessions per address. Counted from gradio's own queue at each join, so nothing is
   double-booked and nothing leaks when an event ends however it ends. Each line's waiting events are then served in
-  turn by address (`interleave`), so one visitor's backlog never stands in front of another's first request.
+  turn by network, then by address (`interleave`), so one visitor's backlog never stands in front of another's first
+  request.
 - requests in flight per address (any route but the long-lived event streams), uploads in flight per address.
 - every part of every multipart request: a non-file form field (gradio holds it in memory) ≤ 64 KB, a bounded number
   of file parts, the whole body ≤ the upload cap. Checked while the bytes arrive, before gradio keeps them.
@@ -22,6 +26,7 @@ Each refusal is a 413 or 429 with a bilingual message in `detail` (the page show
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import math
 import threading
@@ -123,6 +128,21 @@ def visitor_address(headers: Iterable[tuple[bytes, bytes]], peer: str | None, pr
     return peer or "?"
 
 
+def network(address: str) -> str:
+    """The block an address belongs to, which one owner can fill with addresses for free: an IPv4 /24, an IPv6 /64 (the
+    block one home or one server is given). Anything else (a name, "?") is its own network.
+
+    Example: "10.12.0.7" -> "10.12.0.0/24"; "2001:db8::1" -> "2001:db8::/64"."""
+    try:
+        ip = ipaddress.ip_address(address.strip("[]"))
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    prefix = 24 if ip.version == 4 else 64
+    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
+
+
 class Owners:
     """Who left each file: path → visitor address (the most recent writer). The janitor groups its items by it."""
 
@@ -150,6 +170,7 @@ class Budgets:
     proxy_hops: int = 0
     max_queue: int = 32
     max_queued_per_visitor: int = 16
+    max_queued_per_network: int = 24  # below `max_queue`: one block of addresses never fills the queue alone
     max_queued_per_session: int = 4
     max_finetunes: int = 4  # the training line's places: one training and the waiting ones
     max_finetunes_per_visitor: int = 2
@@ -170,7 +191,12 @@ class Budgets:
         self.uploading: defaultdict[str, int] = defaultdict(int)
         self.sessions: defaultdict[str, dict[str, float]] = defaultdict(dict)  # address -> session -> last join
         self.marks: defaultdict[str, deque[float]] = defaultdict(deque)  # address -> times of its recent feedback marks
+        self.last_request = 0.0  # time.monotonic() of the last request (event streams aside)
         self._marks_lock = threading.Lock()  # marks are taken in gradio's worker threads
+
+    def serving(self, quiet_seconds: float = 2.0) -> bool:
+        """Whether a request (event streams aside) arrived in the last `quiet_seconds`."""
+        return time.monotonic() - self.last_request < quiet_seconds
 
     def address(self, scope: Scope) -> str:
         client = scope.get("client")
@@ -194,11 +220,18 @@ class Budgets:
         # Running: in a worker's job. An event that has sent its result leaves it at once (it stays in gradio's index of
         # events a moment longer, while its iterators are reset): a page's chained events must not count twice.
         events = waiting + [e for job in queue.active_jobs if job for e in job]
-        if len(waiting) >= self.max_queue:
-            return queue_full(len(waiting))
-        mine = [e for e in events if self.address(e.request.scope) == address]
+        block = network(address)
+        ours = [e for e in events if network(self.address(e.request.scope)) == block]
+        mine = [e for e in ours if self.address(e.request.scope) == address]
         if len(mine) >= self.max_queued_per_visitor:
             return visitor_busy(self.max_queued_per_visitor)
+        if len(ours) >= self.max_queued_per_network:
+            return network_busy(self.max_queued_per_network)
+        # A full queue still takes a network with nothing waiting (up to twice its length): a crowd that keeps it full
+        # must not lock a newcomer out, and the newcomer is served in its turn, before the crowd's next.
+        newcomer = not any(e in ours for e in waiting)
+        if len(waiting) >= (2 * self.max_queue if newcomer else self.max_queue):
+            return queue_full(len(waiting))
         if session and sum(e.session_hash == session for e in events) >= self.max_queued_per_session:
             return session_busy(self.max_queued_per_session)
         if session and not self._may_open(address, session):
@@ -253,26 +286,40 @@ class Budgets:
         return True
 
     async def interleave(self, queue: Any) -> None:
-        """Reorder each line's waiting events so every address gets its turn: an event waits behind another address's
-        only if that address has no more events running or ahead of it than this one. Gradio serves its lines first
-        come, first served, so one script's backlog made everyone else wait behind all of it.
+        """Reorder each line's waiting events so every network, and every address in it, gets its turn: an event waits
+        behind another network's only if that network has no more events running or ahead of it than this one has;
+        inside a network, addresses take turns the same way. Gradio serves its lines first come, first served, so one
+        script's backlog made everyone else wait behind all of it.
 
-        Example: waiting A1 A2 A3 B1 (A has one running) -> B1 A1 A2 A3."""
+        Example (addresses A1, A2 of network A; B of another): waiting A1 A1 A2 B, A1 has one running -> B A2 A1 A1."""
         async with queue.delete_lock:  # what gradio holds while it takes the next events
             running: defaultdict[str, int] = defaultdict(int)
             for job in queue.active_jobs:
                 for event in job or ():
-                    running[self.address(event.request.scope)] += 1
+                    address = self.address(event.request.scope)
+                    running[address] += 1
+                    running[network(address)] += 1
             for line in queue.event_queue_per_concurrency_id.values():
-                if len(line.queue) < 2:
-                    continue
-                turns = defaultdict(int, running)
-                keyed = []
-                for order, event in enumerate(line.queue):
-                    who = self.address(event.request.scope)
-                    keyed.append((turns[who], order, event))
-                    turns[who] += 1
-                line.queue[:] = [event for _, _, event in sorted(keyed, key=lambda k: (k[0], k[1]))]
+                if len(line.queue) > 1:
+                    line.queue[:] = _in_turns(line.queue, running, lambda event: self.address(event.request.scope))
+
+
+def _in_turns(events: list[Any], running: dict[str, int], address_of: Callable[[Any], str]) -> list[Any]:
+    """`events` reordered by turns: each network's events first in turn by address (an address's k-th after every
+    other address's k-th of that network, counting what it has running), then the networks' turns interleaved the
+    same way. Stable: equal turns keep their order. Example: A1 A1 A2 B (nothing running) -> A1 B A2 A1."""
+    turns: defaultdict[str, int] = defaultdict(int, running)
+    by_address = []
+    for order, event in enumerate(events):
+        who = address_of(event)
+        by_address.append((turns[who], order, who, event))
+        turns[who] += 1
+    ranked = []
+    for turn, order, who, event in sorted(by_address, key=lambda k: (network(k[2]), k[0], k[1])):
+        block = network(who)
+        ranked.append((turns[block], turn, order, event))
+        turns[block] += 1
+    return [event for *_, event in sorted(ranked, key=lambda k: k[:3])]
 
 
 def _bad_number(fn: Any, data: Any) -> str | None:
@@ -288,6 +335,13 @@ def _bad_number(fn: Any, data: Any) -> str | None:
             label = str(getattr(block, "label", None) or kind)[:60]
             return _both(f"“{label}” 须为有限的数字，收到的是 {str(value)[:20]!r}。", f"'{label}' must be a finite number, not {str(value)[:20]!r}.")
     return None
+
+
+def network_busy(limit: int) -> str:
+    return _both(
+        f"你所在的网段已有 {limit} 个请求在排队或处理中，请稍后再试。",
+        f"Your network already has {limit} requests waiting or running; please try again in a moment.",
+    )
 
 
 def too_many_sessions(limit: int, window: float) -> str:
@@ -387,6 +441,7 @@ class Fairness:
         if any(stream in path for stream in STREAMS):
             await self.app(scope, receive, send)
             return
+        budgets.last_request = time.monotonic()
         if budgets.in_flight[address] >= budgets.max_requests_per_visitor:
             await _refuse(send, 429, visitor_busy(budgets.max_requests_per_visitor))
             return
