@@ -226,3 +226,24 @@ def test_the_queue_polls_every_10_ms_while_idle_not_every_1_ms(app_url):
 
     assert app.demo._queue.sleep_when_free == app.QUEUE_IDLE_POLL_S == 0.01
     assert "await asyncio.sleep(self.sleep_when_free)" in inspect.getsource(queueing.Queue.start_processing)
+
+
+def test_a_search_that_ends_after_a_newer_one_began_is_not_drawn(app_url):
+    """Two searches of one page can run at once (a price box left, then Enter in the other) and the older may end last:
+    it drew over the newer one's results. Now it answers the API with its table but leaves the page's results alone."""
+    import app
+    from shopsearch.ui.context import Visitor
+
+    class Overtaken(Visitor):
+        """A page that starts another search while this one runs (as a second event of the page would)."""
+
+        def active_model(self, store, session):
+            self.start_search()
+            return super().active_model(store, session)
+
+    search = next(f for f in app.demo.fns.values() if f.api_name == "search").fn
+    table, last, fresh = search("寻找一款K7", 5, "hybrid", 0.5, None, None, None, Overtaken(active=app.context.store.default_id))
+    assert names({"headers": list(table.columns), "data": table.values.tolist()})[0] == "机械师 K7 机械键盘"
+    assert last == {"__type__": "update"} and fresh is None, "the page keeps the newer search's results"
+    table, last, fresh = search("寻找一款K7", 5, "hybrid", 0.5, None, None, None, Visitor(active=app.context.store.default_id))
+    assert last.query == "寻找一款K7" and fresh is not None, "the latest search is drawn"

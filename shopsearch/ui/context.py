@@ -79,6 +79,7 @@ class AppContext:
                 proxy_hops=settings.proxy_hops,
                 max_queue=settings.max_queue,
                 max_queued_per_visitor=settings.max_queued_per_visitor,
+                max_queued_per_network=settings.max_queued_per_network,
                 max_queued_per_session=settings.max_queued_per_session,
                 max_finetunes=settings.max_waiting_finetunes + 1,
                 max_finetunes_per_visitor=settings.max_finetunes_per_visitor,
@@ -143,6 +144,17 @@ class Visitor:
     feedback_key: str | None = None  # feedback triplets sent from search, waiting for a fine-tune (trained with the above)
     notice: str | None = None  # a one-time line for the next results (the session's catalog was deleted, and why)
     feedback_file: str | None = None  # the session's feedback download (replaced, not added to, by each mark)
+    searches: int = 0  # searches this page started: one that ends after a newer one began is not drawn
+
+    def start_search(self) -> int:
+        """A ticket for a search starting now (gradio hands a session's events this same object)."""
+        self.searches += 1
+        return self.searches
+
+    def is_latest(self, ticket: int) -> bool:
+        """Whether no search of this page started after the one holding `ticket`: two of a page can run at once (a
+        price box left, then Enter in the other), and the older one may end last."""
+        return ticket == self.searches
 
     def active_model(self, store: ModelStore, session: str | None) -> tuple[str, str | None]:
         """The model this session searches with, and a one-line notice when its run expired (it falls back)."""

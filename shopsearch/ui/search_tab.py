@@ -258,6 +258,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
 
     def _search(query, ignore, top_k, mode, alpha, category, min_price, max_price, state, request):
         state = state or Visitor()
+        ticket = state.start_search()
         q = validate_query(query, settings.max_query_chars)
         active, expired = state.active_model(ctx.store, session_id(request))
         engine = ctx.store.engine(active, session_id(request), ctx.catalog_of(state))
@@ -265,6 +266,9 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         result = engine.search(q, mode=mode, top=top_k, alpha=alpha, filters=filters, ignore=ignore)
         gone, state.notice = ([state.notice] if state.notice else []), None  # the session's catalog was deleted: why
         result.notes[:0] = gone + corrections + ([expired] if expired else [])  # the core checks the numbers
+        if not state.is_latest(ticket):  # a newer search of this page began meanwhile: it is what the page draws
+            state.notice = state.notice or (gone[0] if gone else None)
+            return results_frame(result), gr.skip(), None  # the table is the API's answer; the page redraws it
         return results_frame(result), result, {"boxes": (filters.min_price, filters.max_price) if corrections else None}
 
     @user_errors
@@ -324,8 +328,8 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         return _search(q, ignore, top_k, mode, alpha, category, min_price, max_price, state, request)
 
     def _show_search(result: SearchResult | None, new: dict | None, state: Visitor, request: gr.Request):
-        if result is None or new is None:  # nothing was searched: what is shown stays as it is
-            return (gr.skip(),) * 8
+        if result is None or new is None:  # nothing new to draw: the table goes back to the results shown (an older
+            return (gr.skip() if result is None else results_frame(result),) + (gr.skip(),) * 8  # search's may be there)
         engine = ctx.store.engine(state.active, session_id(request), ctx.catalog_of(state))
         notes = list(result.notes)
         if result.nothing_relevant and result.hits:  # no hits at all: the cards already say no product matches
@@ -341,6 +345,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         # price emptied); otherwise they are left alone, so a box being typed in is never overwritten.
         low, high = (gr.skip(), gr.skip()) if new["boxes"] is None else new["boxes"]
         return (
+            gr.skip(),
             "\n\n".join(notes),
             "\n\n".join(details),
             result_cards(result),
@@ -523,7 +528,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         drawn = searched.success(
             _show_search,
             [last, fresh, visitor],
-            [warning, timing, cards, tokens, pick, chips, min_price, max_price],
+            [table, warning, timing, cards, tokens, pick, chips, min_price, max_price],
             api_visibility="private",
         )
         drawn.success(_follow_compare, [comparing, last, fresh, visitor], [compare], api_visibility="private", **in_heavy_line)
