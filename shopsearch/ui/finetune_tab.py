@@ -451,10 +451,11 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         concurrency_limit=1,
         concurrency_id="heavy",  # with Compare and the 2-D map: one CPU-heavy task at a time, apart from searches
     )
-    # The plan follows everything it depends on: the waiting triplets (pending_md changes with them) and the settings.
+    # The plan follows everything it depends on: the waiting triplets (pending_md changes with them) and the settings,
+    # and is there when the page opens (a run needs no upload: it trains on the catalog's pairs).
     plan_inputs = [recipe, epochs, batch_size, steps, visitor]
-    for component in (pending_md, recipe, epochs, batch_size, steps):
-        component.change(_plan, plan_inputs, [plan_md], queue=False, api_visibility="private")
+    gr.on(None, _plan, plan_inputs, [plan_md], queue=False, api_visibility="private")  # None: the page's load and every input
+    pending_md.change(_plan, plan_inputs, [plan_md], queue=False, api_visibility="private")
     started = start_btn.click(lambda: gr.update(variant="stop"), None, [stop_btn], queue=False, api_visibility="private")
     finetuned = started.then(
         _start_finetune,
