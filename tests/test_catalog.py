@@ -21,6 +21,8 @@ SEED = ROOT / "data" / "seed_products.csv"  # a copy of shared/seed/seed_product
         ("id,name\nP1,键盘\nP1,鼠标\n", "P1"),
         ("id,name\nP1,键盘\nP2,\n", "name is empty"),
         ("id,name\n,键盘\n", "id is empty"),
+        ("商品ID,宝贝标题\n7,红色连衣裙\n8,\n", "Row 3: the 宝贝标题 is empty"),  # the column as the file names it
+        ("Item_ID,Title\n,红色连衣裙\n", "Row 2: the Item_ID is empty"),
         ("id,name,price\nP1,键盘,cheap\n", "not a number"),
         ("id,name\n", "no product rows"),
     ],

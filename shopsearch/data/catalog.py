@@ -120,7 +120,11 @@ def standard_columns(frame: pd.DataFrame) -> pd.DataFrame:
     """`frame` with its headers lower-cased (the first of a repeated one kept) and the first alias of each of our columns
     (ALIASES) renamed to it.
 
-    Example: columns ["Item_ID", "标题", "价格"] -> ["id", "name", "price"]"""
+    Example: columns ["Item_ID", "标题", "价格"] -> ["id", "name", "price"]; `attrs["headers"]` keeps the file's own
+    header of each of ours ({"id": "Item_ID", "name": "标题", "price": "价格"}) for messages that name a column."""
+    written: dict[str, str] = {}
+    for c in frame.columns:
+        written.setdefault(str(c).strip().lower(), str(c).strip())
     frame = frame.rename(columns={c: str(c).strip().lower() for c in frame.columns})
     frame = frame.loc[:, ~frame.columns.duplicated()]  # "ID,id": the first column of a name is the one read
     renames: dict[str, str] = {}
@@ -130,7 +134,11 @@ def standard_columns(frame: pd.DataFrame) -> pd.DataFrame:
         found = next((a for a in aliases if a in frame.columns and a not in renames), None)
         if found is not None:
             renames[found] = ours
-    return frame.rename(columns=renames)
+    frame = frame.rename(columns=renames)
+    frame.attrs["headers"] = {ours: written[theirs] for theirs, ours in renames.items()} | {
+        c: written[c] for c in frame.columns if c in written and c not in renames.values()
+    }
+    return frame
 
 
 def catalog_from_frame(frame: pd.DataFrame, max_rows: int | None = None) -> Catalog:
@@ -158,14 +166,17 @@ def catalog_from_frame(frame: pd.DataFrame, max_rows: int | None = None) -> Cata
         )
     products: list[Product] = []
     seen: set[str] = set()
+    header = frame.attrs.get("headers", {})  # the file's own names of our columns (标题 for name), for the messages
     for i, row in enumerate(frame.to_dict("records"), start=2):  # row 1 is the header
         cell = {k: str(row.get(k, "") or "").strip() for k in REQUIRED + OPTIONAL}
         if not cell["id"]:
-            raise CatalogError(f"第 {i} 行的 id 为空。", f"Row {i}: the id is empty.")
+            column = header.get("id", "id")
+            raise CatalogError(f"第 {i} 行的 {column} 为空。", f"Row {i}: the {column} is empty.")
         if cell["id"] in seen:
             raise CatalogError(f"id “{cell['id'][:40]}” 重复（第 {i} 行）。", f"Duplicate id '{cell['id'][:40]}' (row {i}).")
         if not cell["name"]:
-            raise CatalogError(f"第 {i} 行的 name 为空。", f"Row {i}: the name is empty.")
+            column = header.get("name", "name")
+            raise CatalogError(f"第 {i} 行的 {column} 为空。", f"Row {i}: the {column} is empty.")
         seen.add(cell["id"])
         products.append(
             Product(
