@@ -571,7 +571,7 @@ def main() -> None:
 
             if "parallel" in phases:
                 n = args.parallel
-                phase(f"{n} clients of one address searching back to back", lambda: attackers(n, args.seconds, search, url, net=11))
+                phase(f"{n} clients of one address searching back to back", lambda: attackers(n, args.seconds, search, url, net=21))
                 phase(
                     f"{n} clients from {n} addresses of one /24 searching back to back",
                     lambda: attackers(n, args.seconds, search, url, same_address=False, net=12),
@@ -579,7 +579,7 @@ def main() -> None:
             if "crowd" in phases:
                 phase(
                     f"{args.parallel} clients from {args.parallel} networks searching back to back",
-                    lambda: attackers(args.parallel, args.seconds, search, url, same_address=False, net=14, networks=True),
+                    lambda: attackers(args.parallel, args.seconds, search, url, same_address=False, net=20, networks=True),
                 )
             if "compare4" in phases:
                 catalogs = [write_catalog(tmp_path / f"cmp{k}.csv", 1500, f"CP{k}x") for k in range(4)]

@@ -74,3 +74,31 @@ def _threads_named(name: bytes) -> int:
         except OSError:  # the thread ended while we looked
             pass
     return count
+
+
+def test_a_thread_that_lowers_its_priority_passes_it_to_the_threads_it_starts_and_no_other():
+    """A fine-tune's thread runs at TRAINING_NICE, and so do torch's OpenMP workers it starts; the server's threads keep
+    theirs, so searches get the cores first."""
+    import os
+    import threading
+
+    from shopsearch.common.threads import TRAINING_NICE, lower_priority
+
+    seen: dict[str, int] = {}
+
+    def child() -> None:
+        seen["child"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    def trainer() -> None:
+        seen["lowered"] = lower_priority()
+        seen["trainer"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        started = threading.Thread(target=child)
+        started.start()
+        started.join()
+
+    before = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    worker = threading.Thread(target=trainer)
+    worker.start()
+    worker.join()
+    assert seen["lowered"] and seen["trainer"] == max(before, TRAINING_NICE) and seen["child"] == seen["trainer"]
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before, "the caller's priority is untouched"

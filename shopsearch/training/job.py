@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict
 
 from shopsearch.common.errors import UserError, counted
-from shopsearch.common.threads import in_own_thread
+from shopsearch.common.threads import in_own_thread, lower_priority
 from shopsearch.data.catalog import Catalog
 from shopsearch.data.triplets import TripletSet
 from shopsearch.retrieval.evaluation import EvalQuery, WrongTriplet, evaluate_engine, margins_accuracy, still_wrong, triplet_margins
@@ -475,6 +475,7 @@ class FinetuneJob:
             exclude = [*owner.exclude, *(q.query for q in measured.queries)]
 
             def work() -> None:
+                lower_priority()  # searches first: training takes what they leave (common/threads.py)
                 try:
                     outcome["result"] = self._train(train_set, exclude, logged.put, measured.training_catalog(self.catalog))
                 except Exception as err:  # noqa: BLE001 — raised again in run(), where the caller logs it
