@@ -298,10 +298,15 @@ class Budgets:
                 for event in job or ():
                     address = self.address(event.request.scope)
                     running[address] += 1
-                    running[network(address)] += 1
+                    running[_turn_key(network(address))] += 1
             for line in queue.event_queue_per_concurrency_id.values():
                 if len(line.queue) > 1:
                     line.queue[:] = _in_turns(line.queue, running, lambda event: self.address(event.request.scope))
+
+
+def _turn_key(block: str) -> str:
+    """A network's key among the turn counts, apart from its addresses' ("?" is both an address and its network)."""
+    return f"network {block}"
 
 
 def _in_turns(events: list[Any], running: dict[str, int], address_of: Callable[[Any], str]) -> list[Any]:
@@ -316,7 +321,7 @@ def _in_turns(events: list[Any], running: dict[str, int], address_of: Callable[[
         turns[who] += 1
     ranked = []
     for turn, order, who, event in sorted(by_address, key=lambda k: (network(k[2]), k[0], k[1])):
-        block = network(who)
+        block = _turn_key(network(who))
         ranked.append((turns[block], turn, order, event))
         turns[block] += 1
     return [event for *_, event in sorted(ranked, key=lambda k: k[:3])]
