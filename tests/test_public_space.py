@@ -43,11 +43,14 @@ def add_run(store: ModelStore, session: str):
     return store.add_run(session, run_id, path, f"run of {session}", {})
 
 
-def make_janitor(tmp_path, store, budget_mb: float, max_age: int = 3600) -> Janitor:
+def make_janitor(tmp_path, store, budget_mb: float, max_age: int = 3600, **hooks) -> Janitor:
+    """A janitor over `tmp_path`; `hooks`: its `training` and `serving` callables."""
     gradio_cache = tmp_path / "gradio"
     (gradio_cache / "app-asset").mkdir(parents=True)  # cached while the app was built: never a visitor's
     (gradio_cache / "app-asset" / "template.csv").write_bytes(b"x" * 1000)
-    return Janitor(store, SessionStore(tmp_path / "sessions"), Downloads(gradio_cache / "downloads"), gradio_cache, int(budget_mb * 2**20), max_age)
+    return Janitor(
+        store, SessionStore(tmp_path / "sessions"), Downloads(gradio_cache / "downloads"), gradio_cache, int(budget_mb * 2**20), max_age, **hooks
+    )
 
 
 def test_the_janitor_expires_idle_runs_on_its_own_timer(tmp_path, store):
@@ -70,15 +73,7 @@ def test_the_janitor_hands_memory_back_only_between_fine_tunes(tmp_path, store):
     """A fine-tune's steps were slower in the app than in a script; gc.collect and malloc_trim every 30 s were part of
     it. A tick during training sweeps the disk but leaves memory alone; the first tick after it trims."""
     training = threading.Event()
-    janitor = Janitor(
-        store,
-        SessionStore(tmp_path / "sessions"),
-        Downloads(tmp_path / "gradio" / "downloads"),
-        tmp_path / "gradio",
-        2**40,
-        3600,
-        training=training.is_set,
-    )
+    janitor = make_janitor(tmp_path, store, budget_mb=2**20, training=training.is_set)
     idle = add_run(store, "script")
     idle.last_used = time.time() - 10 * store.ttl_seconds
     training.set()
@@ -94,15 +89,7 @@ def test_the_janitor_hands_memory_back_when_requests_pause_or_after_ten_minutes_
     from shopsearch.serving.janitor import TRIM_AT_LEAST_EVERY
 
     serving = threading.Event()
-    janitor = Janitor(
-        store,
-        SessionStore(tmp_path / "sessions"),
-        Downloads(tmp_path / "gradio" / "downloads"),
-        tmp_path / "gradio",
-        2**40,
-        3600,
-        serving=serving.is_set,
-    )
+    janitor = make_janitor(tmp_path, store, budget_mb=2**20, serving=serving.is_set)
     serving.set()
     assert janitor.tick() is False
     janitor._trimmed -= TRIM_AT_LEAST_EVERY
