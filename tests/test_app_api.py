@@ -244,6 +244,6 @@ def test_a_search_that_ends_after_a_newer_one_began_is_not_drawn(app_url):
     search = next(f for f in app.demo.fns.values() if f.api_name == "search").fn
     table, last, fresh = search("寻找一款K7", 5, "hybrid", 0.5, None, None, None, Overtaken(active=app.context.store.default_id))
     assert names({"headers": list(table.columns), "data": table.values.tolist()})[0] == "机械师 K7 机械键盘"
-    assert last == {"__type__": "update"} and fresh is None, "the page keeps the newer search's results"
+    assert last == fresh == {"__type__": "update"}, "the page's states keep the newer search's results"
     table, last, fresh = search("寻找一款K7", 5, "hybrid", 0.5, None, None, None, Visitor(active=app.context.store.default_id))
     assert last.query == "寻找一款K7" and fresh is not None, "the latest search is drawn"

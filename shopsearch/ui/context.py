@@ -145,6 +145,7 @@ class Visitor:
     notice: str | None = None  # a one-time line for the next results (the session's catalog was deleted, and why)
     feedback_file: str | None = None  # the session's feedback download (replaced, not added to, by each mark)
     searches: int = 0  # searches this page started: one that ends after a newer one began is not drawn
+    drawn: int = 0  # the number of the search whose results the page last drew (each is drawn once)
 
     def start_search(self) -> int:
         """A ticket for a search starting now (gradio hands a session's events this same object)."""

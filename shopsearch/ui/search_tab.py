@@ -194,7 +194,8 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
     settings = ctx.settings
     last = gr.State(None)
     # Set by every search that produced results (None when a trigger searched nothing), for the steps that draw them:
-    # {"boxes": the price bounds the search used if it corrected the boxes (a reversed range, a negative price), else None}.
+    # {"boxes": the price bounds the search used if it corrected the boxes (a reversed range, a negative price), else None,
+    #  "ticket": the search's number on this page (Visitor.start_search), drawn once}.
     fresh = gr.State(None)
     comparing = gr.State(False)  # the visitor asked for the comparison: it then follows the results
     with gr.Row(equal_height=True):
@@ -268,8 +269,11 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         result.notes[:0] = gone + corrections + ([expired] if expired else [])  # the core checks the numbers
         if not state.is_latest(ticket):  # a newer search of this page began meanwhile: it is what the page draws
             state.notice = state.notice or (gone[0] if gone else None)
-            return results_frame(result), gr.skip(), None  # the table is the API's answer; the page redraws it
-        return results_frame(result), result, {"boxes": (filters.min_price, filters.max_price) if corrections else None}
+            # The table is the API's answer; the page's states keep the newer search's results (which the drawing step,
+            # run after this one too, draws again with the table), whether that search has ended or not.
+            return results_frame(result), gr.skip(), gr.skip()
+        boxes = (filters.min_price, filters.max_price) if corrections else None
+        return results_frame(result), result, {"boxes": boxes, "ticket": ticket}
 
     @user_errors
     def _run_search(
@@ -328,8 +332,13 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         return _search(q, ignore, top_k, mode, alpha, category, min_price, max_price, state, request)
 
     def _show_search(result: SearchResult | None, new: dict | None, state: Visitor, request: gr.Request):
-        if result is None or new is None:  # nothing new to draw: the table goes back to the results shown (an older
-            return (gr.skip() if result is None else results_frame(result),) + (gr.skip(),) * 8  # search's may be there)
+        """Draw the page's results (`last`) once, with the table: an older search that ended last wrote its own table
+        (the API's answer) and left `last` and `fresh` to the newer one; its drawing step then puts the table back."""
+        if result is None:
+            return (gr.skip(),) * 9
+        if new is None or new["ticket"] == state.drawn:  # nothing new since the last drawing: what is shown stays
+            return (results_frame(result),) + (gr.skip(),) * 8
+        state.drawn = new["ticket"]  # the session's own object (gradio hands it to each event): no output needed
         engine = ctx.store.engine(state.active, session_id(request), ctx.catalog_of(state))
         notes = list(result.notes)
         if result.nothing_relevant and result.hits:  # no hits at all: the cards already say no product matches
@@ -345,7 +354,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         # price emptied); otherwise they are left alone, so a box being typed in is never overwritten.
         low, high = (gr.skip(), gr.skip()) if new["boxes"] is None else new["boxes"]
         return (
-            gr.skip(),
+            results_frame(result),
             "\n\n".join(notes),
             "\n\n".join(details),
             result_cards(result),
