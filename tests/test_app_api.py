@@ -247,3 +247,19 @@ def test_a_search_that_ends_after_a_newer_one_began_is_not_drawn(app_url):
     assert last == fresh == {"__type__": "update"}, "the page's states keep the newer search's results"
     table, last, fresh = search("寻找一款K7", 5, "hybrid", 0.5, None, None, None, Visitor(active=app.context.store.default_id))
     assert last.query == "寻找一款K7" and fresh is not None, "the latest search is drawn"
+
+
+def test_each_search_is_drawn_once_and_the_table_follows_the_results_shown(app_url):
+    """The drawing step after an older search that ended last must neither skip the newer results nor draw them twice
+    (drawing again would put back price boxes the visitor has since typed into); it puts the table back."""
+    import app
+    from shopsearch.ui.context import Visitor
+
+    search = next(f for f in app.demo.fns.values() if f.api_name == "search").fn
+    show = next(f for f in app.demo.fns.values() if f.name == "_show_search").fn
+    state = Visitor(active=app.context.store.default_id)
+    _, last, fresh = search("寻找一款K7", 5, "hybrid", 0.5, None, None, None, state)
+    first = show(last, fresh, state, None)
+    again = show(last, fresh, state, None)  # the drawing step of an older search that ended after this one
+    assert "hit-name" in first[3] and list(first[0]["name"])[0] == "机械师 K7 机械键盘", "drawn, with its table"
+    assert list(again[0]["name"]) == list(first[0]["name"]) and all(v == {"__type__": "update"} for v in again[1:])
