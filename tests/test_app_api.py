@@ -248,6 +248,21 @@ def test_a_search_that_ends_after_a_newer_one_began_is_not_drawn(app_url):
     table, last, fresh = search("寻找一款K7", 5, "hybrid", 0.5, None, None, None, Visitor(active=app.context.store.default_id))
     assert last.query == "寻找一款K7" and fresh is not None, "the latest search is drawn"
 
+    class OvertakenByAFailure(Visitor):
+        """The newer search failed (Enter on an empty box): it has nothing to draw, so this one is drawn."""
+
+        def active_model(self, store, session):
+            self.search_failed(self.start_search())
+            return super().active_model(store, session)
+
+    _, last, fresh = search("寻找一款K7", 5, "hybrid", 0.5, None, None, None, OvertakenByAFailure(active=app.context.store.default_id))
+    assert last.query == "寻找一款K7" and fresh is not None, "a failed newer search hides nothing"
+    follow = next(f for f in app.demo.fns.values() if f.name == "_follow_inputs").fn
+    state = Visitor(active=app.context.store.default_id)
+    assert follow("  ", [], last, 5, "hybrid", 0.5, None, None, None, state, None)[2] == {"__type__": "update"}, (
+        "a trigger that searched nothing leaves the results to be drawn as they are"
+    )
+
 
 def test_each_search_is_drawn_once_and_the_table_follows_the_results_shown(app_url):
     """The drawing step after an older search that ended last must neither skip the newer results nor draw them twice

@@ -71,7 +71,7 @@ class Settings:
     # X-Forwarded-For, `proxy_hops` entries from the right (each proxy appends the address it saw; what the client
     # itself sent sits further left and is ignored). 0: the socket's peer (no proxy). Spaces: 1, its own proxy.
     proxy_hops: int = 0
-    max_queue: int = 32  # events waiting app-wide (not yet running); past it every new request is refused
+    max_queue: int = 32  # events waiting app-wide (not yet running); past it only a network with none may join (up to 2×)
     max_queued_per_visitor: int = 16  # one address's events waiting or running (several people can share one)
     max_queued_per_network: int = 24  # one network's (an IPv4 /24, an IPv6 /64: what one owner fills for free)
     max_queued_per_session: int = 4  # one session's (a page makes one or two at a time)

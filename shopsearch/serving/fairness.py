@@ -11,7 +11,7 @@ network holds a bounded part of the queue, so fifty addresses of one block are o
 
 What each visitor may hold at once (values in `Settings`, README "On a public Space"):
 - queued work: events waiting or running per address, per network and per session; the whole queue's waiting
-  events (a network with nothing waiting may still join a full queue, up to twice its length); places in the training
+  events (a network with nothing waiting or running may still join a full queue, up to twice its length); places in the training
   line per address; sessions per address. Counted from gradio's own queue at each join, so nothing is
   double-booked and nothing leaks when an event ends however it ends. Each line's waiting events are then served in
   turn by network, then by address (`interleave`), so one visitor's backlog never stands in front of another's first
@@ -227,9 +227,9 @@ class Budgets:
             return visitor_busy(self.max_queued_per_visitor)
         if len(ours) >= self.max_queued_per_network:
             return network_busy(self.max_queued_per_network)
-        # A full queue still takes a network with nothing waiting (up to twice its length): a crowd that keeps it full
-        # must not lock a newcomer out, and the newcomer is served in its turn, before the crowd's next.
-        newcomer = not any(e in ours for e in waiting)
+        # A full queue still takes a network with nothing waiting or running (up to twice its length): a crowd that
+        # keeps it full must not lock a newcomer out, and the newcomer is served in its turn, before the crowd's next.
+        newcomer = not ours
         if len(waiting) >= (2 * self.max_queue if newcomer else self.max_queue):
             return queue_full(len(waiting))
         if session and sum(e.session_hash == session for e in events) >= self.max_queued_per_session:

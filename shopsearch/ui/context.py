@@ -145,17 +145,27 @@ class Visitor:
     notice: str | None = None  # a one-time line for the next results (the session's catalog was deleted, and why)
     feedback_file: str | None = None  # the session's feedback download (replaced, not added to, by each mark)
     searches: int = 0  # searches this page started: one that ends after a newer one began is not drawn
+    live: set[int] = field(default_factory=set)  # the recent ones that have not failed (a failed one draws nothing)
     drawn: int = 0  # the number of the search whose results the page last drew (each is drawn once)
+    compared: int = 0  # the number of the search whose results the comparison last followed
 
     def start_search(self) -> int:
         """A ticket for a search starting now (gradio hands a session's events this same object)."""
         self.searches += 1
+        self.live = {t for t in self.live if t > self.searches - 16} | {self.searches}  # a page runs ≤ 4 at once
         return self.searches
 
+    def search_failed(self, ticket: int) -> None:
+        """The search holding `ticket` failed (an empty query, a catalog that cannot load): it no longer hides an older
+        search's results, which the page then draws."""
+        self.live.discard(ticket)
+
     def is_latest(self, ticket: int) -> bool:
-        """Whether no search of this page started after the one holding `ticket`: two of a page can run at once (a
-        price box left, then Enter in the other), and the older one may end last."""
-        return ticket == self.searches
+        """Whether no search of this page started after the one holding `ticket` and has not failed: two of a page can
+        run at once (a price box left, then Enter in the other), and the older one may end last.
+
+        Example: tickets 1 and 2 started -> is_latest(1) is False; once 2 failed, True."""
+        return not any(t > ticket for t in self.live)
 
     def active_model(self, store: ModelStore, session: str | None) -> tuple[str, str | None]:
         """The model this session searches with, and a one-line notice when its run expired (it falls back)."""

@@ -260,11 +260,15 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
     def _search(query, ignore, top_k, mode, alpha, category, min_price, max_price, state, request):
         state = state or Visitor()
         ticket = state.start_search()
-        q = validate_query(query, settings.max_query_chars)
-        active, expired = state.active_model(ctx.store, session_id(request))
-        engine = ctx.store.engine(active, session_id(request), ctx.catalog_of(state))
-        filters, corrections = Filters.from_inputs(None if category == text.ALL_CATEGORIES else category, min_price, max_price)
-        result = engine.search(q, mode=mode, top=top_k, alpha=alpha, filters=filters, ignore=ignore)
+        try:
+            q = validate_query(query, settings.max_query_chars)
+            active, expired = state.active_model(ctx.store, session_id(request))
+            engine = ctx.store.engine(active, session_id(request), ctx.catalog_of(state))
+            filters, corrections = Filters.from_inputs(None if category == text.ALL_CATEGORIES else category, min_price, max_price)
+            result = engine.search(q, mode=mode, top=top_k, alpha=alpha, filters=filters, ignore=ignore)
+        except BaseException:
+            state.search_failed(ticket)
+            raise
         gone, state.notice = ([state.notice] if state.notice else []), None  # the session's catalog was deleted: why
         result.notes[:0] = gone + corrections + ([expired] if expired else [])  # the core checks the numbers
         if not state.is_latest(ticket):  # a newer search of this page began meanwhile: it is what the page draws
@@ -305,7 +309,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
     ):
         """A chip was unticked (or ticked again): the last query once more, without the intents now unticked."""
         if result is None:
-            return gr.skip(), gr.skip(), None
+            return gr.skip(), gr.skip(), gr.skip()  # nothing searched: the page's results stay as they are
         ignore = removed_chips(result.parsed, ticked)
         return _search(result.query, ignore, top_k, mode, alpha, category, min_price, max_price, state, request)
 
@@ -326,7 +330,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         """An input of the results changed: the query in the box is searched again (an empty box is not an error here).
         While it is the query of the results shown, the intents the visitor unticked stay unticked."""
         if not (query or "").strip():
-            return gr.skip(), gr.skip(), None
+            return gr.skip(), gr.skip(), gr.skip()  # nothing searched: the page's results stay as they are
         q = validate_query(query, settings.max_query_chars)
         ignore = removed_chips(result.parsed, ticked) if result is not None and result.query == q else ()
         return _search(q, ignore, top_k, mode, alpha, category, min_price, max_price, state, request)
@@ -397,8 +401,12 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
 
     @user_errors
     def _follow_compare(comparing: bool, result: SearchResult | None, new: dict | None, state: Visitor, request: gr.Request):
-        """New results: the comparison, once asked for, is redrawn for them (a model switch changes which pair it compares)."""
-        return _comparison(result, state, request) if comparing and result is not None and new is not None else gr.skip()
+        """New results: the comparison, once asked for, is redrawn for them (a model switch changes which pair it compares),
+        once per search (the drawing step of an older search that ended last draws nothing new)."""
+        if not (comparing and result is not None and new is not None and new["ticket"] != state.compared):
+            return gr.skip()
+        state.compared = new["ticket"]
+        return _comparison(result, state, request)
 
     @user_errors
     def _switch_model(model_id: str, state: Visitor, request: gr.Request):
