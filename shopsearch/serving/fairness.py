@@ -317,11 +317,10 @@ def _in_turns(events: list[Any], running: dict[str, int], address_of: Callable[[
     by_address = []
     for order, event in enumerate(events):
         who = address_of(event)
-        by_address.append((turns[who], order, who, event))
+        by_address.append((_turn_key(network(who)), turns[who], order, event))
         turns[who] += 1
     ranked = []
-    for turn, order, who, event in sorted(by_address, key=lambda k: (network(k[2]), k[0], k[1])):
-        block = _turn_key(network(who))
+    for block, turn, order, event in sorted(by_address, key=lambda k: k[:3]):  # by network, then turn in it, then order
         ranked.append((turns[block], turn, order, event))
         turns[block] += 1
     return [event for *_, event in sorted(ranked, key=lambda k: k[:3])]

@@ -7,7 +7,8 @@ runs every `interval` seconds, deletes what is older than its age limit, then â€
 deletes the oldest item (a run by its last use, a file by its modification time) of the visitor who holds the most
 bytes, items idle for IN_USE_SECONDS before any in use. Who holds what comes from the visitor's address where it is
 known (fairness.py): a script filling the disk with junk loses its own oldest junk first, never another visitor's
-catalog, run or zip while it holds more than they do. What is deleted for the budget is remembered as such, so a session that loses it is told why (not "expired").
+catalog, run or zip while it holds more than they do. What is deleted for the budget is remembered as such, so a
+session that loses it is told why (not "expired").
 """
 
 from __future__ import annotations
