@@ -133,6 +133,9 @@ def test_malformed_upload_shows_a_readable_error_and_the_page_keeps_working(page
     page.wait_for_function("() => document.querySelector('#check-report')?.innerText.includes('Missing column')", timeout=30_000)
     page.wait_for_timeout(6_000)  # longer than a toast lives: the message must stay
     assert "找不到列" in page.locator("#check-report").inner_text()
+    # The file leaves the box, so Start never reads it; the plan asks for triplets instead of promising a run.
+    page.wait_for_function("() => !document.querySelector('#triplet-file').innerText.includes('broken.csv')", timeout=30_000)
+    page.wait_for_function("() => document.querySelector('#plan').innerText.includes('No triplets yet')", timeout=30_000)
     page.get_by_role("tab", name="搜索 Search").click()
     assert search(page, "寻找一款网速")[0].startswith("网速")
 
@@ -284,6 +287,8 @@ def test_stop_says_nothing_runs_then_stops_a_run_without_activating_it(page):
 
 def test_every_similarity_view_updates_the_download_and_table(page):
     page.get_by_role("tab", name="相似度 Similarity").click()
+    download_button = page.get_by_role("button", name="下载矩阵 CSV · Download matrix")
+    assert not download_button.is_visible(), "nothing drawn yet: nothing to download"
     page.get_by_role("button", name="热力图 Heatmap").click()
     page.wait_for_selector("#similarity-plot .heatmaplayer, #similarity-plot g.hm", timeout=30_000)
 
@@ -299,6 +304,14 @@ def test_every_similarity_view_updates_the_download_and_table(page):
     page.get_by_role("button", name="二维地图 2-D map").click()
     page.wait_for_function("() => document.querySelector('#matrix').innerText.includes('your sentence')", timeout=60_000)
     assert download_name().startswith("embedding_map")
+    # Another model redraws the view on show: the sentences' places on the map move.
+    before = page.locator("#matrix").inner_text()
+    page.locator("#similarity-model").get_by_text("基础模型 base").click()
+    page.wait_for_function(
+        "(before) => { const t = document.querySelector('#matrix').innerText; return t.includes('your sentence') && t !== before; }",
+        arg=before,
+        timeout=60_000,
+    )
 
 
 def test_a_price_chip_shows_on_a_phone_and_unticking_it_brings_back_dearer_products(browser, app_url):

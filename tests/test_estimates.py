@@ -68,3 +68,17 @@ def test_the_default_estimates_are_the_examples_in_their_docstrings():
     """The docstrings' worked examples follow the defaults (they were left at the pre-bfloat16 pace once)."""
     assert RunTimer().estimate("chinese", 40) == (40, 1.3, pytest.approx(76.0))
     assert RunTimer().eta("chinese", 10, 40, 30.0) == pytest.approx(99.0)
+
+
+def test_the_plan_asks_for_triplets_on_the_shipped_catalog_and_not_on_a_visitors_own():
+    """Start refuses a run without triplets on the shipped catalog (the shipped model's own), so the plan must not
+    promise one there; on a visitor's own catalog the Chinese-aware recipe trains on its pairs alone."""
+    from shopsearch.training.job import Plan
+    from shopsearch.ui.finetune_tab import plan_markdown
+
+    plan = Plan(train=0, held_out=0, steps=40, per_step=1.3, seconds=76, training_seconds=52, cap_seconds=600, fitting_steps=None)
+    shipped = plan_markdown(plan, 0, 0, "chinese", own_catalog=False)
+    own = plan_markdown(plan, 0, 0, "chinese", own_catalog=True)
+    assert "No triplets yet" in shipped and "upload" in shipped
+    assert "trains on query–product pairs from the catalog only" in own and "No triplets yet" not in own
+    assert "3 from your file" in plan_markdown(plan, 3, 0, "chinese", own_catalog=False)

@@ -68,17 +68,23 @@ def report_markdown(report: CheckReport, triplets: TripletSet) -> str:
     return "\n\n".join(lines)
 
 
-def plan_markdown(plan: Plan, from_file: int, from_feedback: int, recipe: str) -> str:
-    """What Start would do: the triplets by source, the split, the estimate, and a warning when it passes the time cap."""
-    lines = [
-        text.pending_line(from_file, from_feedback)
-        or (
+def plan_markdown(plan: Plan, from_file: int, from_feedback: int, recipe: str, own_catalog: bool = True) -> str:
+    """What Start would do: the triplets by source, the split, the estimate, and a warning when it passes the time cap.
+
+    Args:
+        own_catalog: the visitor searches a catalog of their own. On the shipped catalog, which the shipped model was
+            trained on, the Chinese-aware recipe needs triplets (Start says so); on their own, it can train without.
+    """
+    no_triplets = ""
+    if recipe == "chinese":
+        no_triplets = (
             "没有三元组：中文配方只用从目录生成的查询–商品对。 · No triplets: the Chinese-aware recipe trains on query–product "
             "pairs from the catalog only."
-            if recipe == "chinese"
-            else ""
+            if own_catalog
+            else "还没有三元组：请上传 CSV、从目录生成，或从搜索发送反馈（换成你自己的目录则可以不用）。 · No triplets yet: upload a "
+            "CSV, generate them from the catalog, or send feedback from Search (with a catalog of your own, none are needed)."
         )
-    ]
+    lines = [text.pending_line(from_file, from_feedback) or no_triplets]
     if from_file or from_feedback:
         lines.append(f"训练 {plan.train} 个，留出 {plan.held_out} 个评估。 · {plan.train} to train on, {plan.held_out} held out.")
     lines.append(text.ESTIMATE.format(n=plan.steps, steps=counted(plan.steps, "step"), seconds=plan.seconds, per_step=plan.per_step))
@@ -186,9 +192,9 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
             epochs = gr.Slider(1, settings.max_epochs, value=2, step=1, label="轮数 Epochs")
             batch_size = gr.Dropdown([4, 8, 16, 32], value=16, label="批大小 Batch size")
             learning_rate = gr.Number(5e-5, label="学习率 Learning rate", minimum=1e-7, maximum=1e-3)
-        with gr.Row():
-            loss = gr.Radio(list(LOSSES), value="TripletLoss", label="损失 Loss (TripletLoss: Euclidean, margin 5)")
-            extend_vocab = gr.Checkbox(False, label="扩展词表 Extend the tokenizer with the data's Chinese characters", info=text.EXTEND_VOCAB_HELP)
+        # One above the other: side by side, the loss names overflowed their column on a phone.
+        loss = gr.Radio(list(LOSSES), value="TripletLoss", label="损失 Loss (TripletLoss: Euclidean, margin 5)")
+        extend_vocab = gr.Checkbox(False, label="扩展词表 Extend the tokenizer with the data's Chinese characters", info=text.EXTEND_VOCAB_HELP)
     plan_md = gr.Markdown(elem_id="plan")
     with gr.Row():
         start_btn = gr.Button("开始微调 Start fine-tune", variant="primary", elem_id="start-finetune")
@@ -244,7 +250,8 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         """The plan line under the hyper-parameters: refreshed by every input it depends on."""
         upload, feedback = ctx.pending_of(state)
         plan = finetuner.plan(_spec(state, recipe, epochs, batch, steps))
-        return plan_markdown(plan, len(upload) if upload else 0, len(feedback) if feedback else 0, recipe)
+        own = ctx.catalog_of(state) is not ctx.catalog
+        return plan_markdown(plan, len(upload) if upload else 0, len(feedback) if feedback else 0, recipe, own)
 
     def _pending(state: Visitor) -> str:
         upload, feedback = ctx.pending_of(state)
@@ -252,17 +259,20 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
 
     @user_errors
     def _check_upload(path: str | None, state: Visitor):
-        """A new file replaces the file's triplets (feedback stays); ✕ clears them (feedback stays too)."""
+        """A new file replaces the file's triplets (feedback stays); ✕ clears them (feedback stays too).
+
+        A file that cannot be used leaves the box (its message stays in the report): Start then never reads it.
+        """
         if not path:
             ctx.set_pending(state, None)
-            return state, "", EMPTY["preview"], _pending(state)
+            return state, "", EMPTY["preview"], _pending(state), gr.skip()
         try:
             triplets, report = read_triplets(path, settings.max_upload_mb, settings.max_triplet_rows, tokenizer=ctx.store.tokenizer(BASE, None))
         except UserError as err:  # the message stays in the report, not only in a toast that fades
             ctx.set_pending(state, None)
-            return state, text.file_problem(str(err)), EMPTY["preview"], _pending(state)
+            return state, text.file_problem(str(err)), EMPTY["preview"], _pending(state), None
         ctx.set_pending(state, triplets)
-        return state, report_markdown(report, triplets), _preview(triplets), _pending(state)
+        return state, report_markdown(report, triplets), _preview(triplets), _pending(state), gr.skip()
 
     def _preview(triplets: TripletSet) -> pd.DataFrame:
         return pd.DataFrame({"anchor": triplets.anchors[:20], "positive": triplets.positives[:20], "negative": triplets.negatives[:20]})
@@ -439,7 +449,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         """The search tab switched the model: the runs table and the picker follow."""
         return runs_frame(ctx, session_id(request), state.active), gr.update(value=state.active)
 
-    upload_outputs = [visitor, report_md, preview, pending_md]
+    upload_outputs = [visitor, report_md, preview, pending_md, triplet_file]
     triplet_file.upload(_check_upload, [triplet_file, visitor], upload_outputs, api_visibility="private")
     triplet_file.clear(_check_upload, [triplet_file, visitor], upload_outputs, api_visibility="private")
     recipe.input(lambda r: DEFAULT_START[r], [recipe], [start_from], queue=False, api_visibility="private")
@@ -466,7 +476,8 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         concurrency_limit=settings.max_waiting_finetunes + 1,
         concurrency_id="finetune",
     )
-    finetuned.then(lambda: gr.update(variant="secondary"), None, [stop_btn], queue=False, api_visibility="private")
+    ended = finetuned.then(lambda: gr.update(variant="secondary"), None, [stop_btn], queue=False, api_visibility="private")
+    ended.then(_plan, plan_inputs, [plan_md], queue=False, api_visibility="private")  # the estimate, at the pace just measured
     stop_btn.click(_stop, None, [status], queue=False, api_visibility="private")
     activate_btn.click(_activate, [run_picker, visitor], [visitor, active_md, runs, model_choice], api_name="activate")
     zip_btn.click(_prepare_zip, [run_picker, visitor], [model_zip, zip_md], api_name="model_zip", concurrency_limit=1)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import gradio as gr
 import numpy as np
 import pandas as pd
@@ -66,6 +68,11 @@ def _model_id(choice: str, state: Visitor, store: ModelStore, session: str | Non
     return active
 
 
+def _shown(view: str) -> Callable[[], tuple]:
+    """After a view is drawn: remember which (a change of model redraws it) and show the table and its download."""
+    return lambda: (view, gr.update(visible=True), gr.update(visible=True))
+
+
 def build(ctx: AppContext, visitor: gr.State) -> None:
     settings = ctx.settings
     with gr.Row():
@@ -92,8 +99,10 @@ def build(ctx: AppContext, visitor: gr.State) -> None:
         bars_btn = gr.Button("第一句 vs 其余 · First vs the rest")
         map_btn = gr.Button("二维地图 2-D map")
     plot = gr.Plot(elem_id="similarity-plot")
-    matrix = gr.Dataframe(interactive=False, elem_id="matrix", wrap=True, visible=True)
-    download = gr.DownloadButton("下载矩阵 CSV · Download matrix", size="sm")
+    # The table and its download appear with the first view: before it there is nothing to show or save.
+    matrix = gr.Dataframe(interactive=False, elem_id="matrix", wrap=True, visible=False)
+    download = gr.DownloadButton("下载矩阵 CSV · Download matrix", size="sm", visible=False)
+    view = gr.State(None)  # the view drawn last ("heatmap", "source", "map"): a change of model redraws it
 
     def _model_for(choice: str, state: Visitor, session: str | None) -> Encoder:
         """The chosen model's encoder: its ONNX export when there is one (the model is then never loaded in torch)."""
@@ -139,6 +148,11 @@ def build(ctx: AppContext, visitor: gr.State) -> None:
 
     @user_errors
     def _run_map(sentences: str, model_choice: str, state: Visitor, request: gr.Request):
+        if model_choice == "difference":
+            raise UserError(
+                "二维地图只画一个模型：差值只用于热力图和第一句 vs 其余。",
+                "The 2-D map shows one model: the difference applies to the heatmap and first vs the rest.",
+            )
         lines = similarity.parse_sentences(sentences, settings.max_sentences, settings.max_query_chars, required=False)
         session = session_id(request)
         model_id = _model_id(model_choice, state, ctx.store, session)
@@ -154,7 +168,15 @@ def build(ctx: AppContext, visitor: gr.State) -> None:
         points = projection.points if extra is None else np.vstack([projection.points, extra])
         frame["x"], frame["y"] = np.round(points[:, 0].astype(np.float64), 4), np.round(points[:, 1].astype(np.float64), 4)
         figure = figures.embedding_map(projection.points, names, categories, extra, lines)
-        return figure, frame.tail(len(lines)) if lines else frame.head(0), _csv(frame, "embedding_map.csv")
+        table = frame.tail(len(lines)) if lines else frame.head(0)
+        return figure, table, _csv(frame, "embedding_map.csv")
+
+    def _redraw(drawn: str | None, sentences: str, model_choice: str, state: Visitor, request: gr.Request):
+        """A new model choice redraws the view on show (nothing before the first view)."""
+        if drawn is None:
+            return gr.skip(), gr.skip(), gr.skip()
+        run = {"heatmap": _run_similarity, "source": _run_source, "map": _run_map}[drawn]
+        return run(sentences, model_choice, state, request)
 
     def _apply_preset(name: str | None):
         """A preset is a whole group: it replaces the box, and the picker (whose products left the box) is emptied."""
@@ -173,9 +195,27 @@ def build(ctx: AppContext, visitor: gr.State) -> None:
 
     preset.change(_apply_preset, [preset], [sentences, products, picked], api_visibility="private")
     products.input(_pick_products, [products, picked, sentences], [sentences, picked], api_visibility="private")
-    heat_btn.click(_run_similarity, [sentences, model_choice, visitor], [plot, matrix, download], api_name="similarity", concurrency_limit=2)
-    bars_btn.click(_run_source, [sentences, model_choice, visitor], [plot, matrix, download], api_name="similarity_source", concurrency_limit=2)
-    # The map may embed a whole uploaded catalog: in the heavy line with Compare and Generate, one at a time.
-    map_btn.click(
-        _run_map, [sentences, model_choice, visitor], [plot, matrix, download], api_name="embedding_map", concurrency_limit=1, concurrency_id="heavy"
+    drawn = [
+        heat_btn.click(_run_similarity, [sentences, model_choice, visitor], [plot, matrix, download], api_name="similarity", concurrency_limit=2),
+        bars_btn.click(_run_source, [sentences, model_choice, visitor], [plot, matrix, download], api_name="similarity_source", concurrency_limit=2),
+        # The map may embed a whole uploaded catalog: in the heavy line with Compare and Generate, one at a time.
+        map_btn.click(
+            _run_map,
+            [sentences, model_choice, visitor],
+            [plot, matrix, download],
+            api_name="embedding_map",
+            concurrency_limit=1,
+            concurrency_id="heavy",
+        ),
+    ]
+    for event, name in zip(drawn, ("heatmap", "source", "map")):
+        # The API's answers stay plain values; the page shows the table and its download once a view is drawn.
+        event.success(_shown(name), None, [view, matrix, download], queue=False, api_visibility="private")
+    model_choice.input(
+        _redraw,
+        [view, sentences, model_choice, visitor],
+        [plot, matrix, download],
+        api_visibility="private",
+        concurrency_limit=1,
+        concurrency_id="heavy",
     )
