@@ -42,6 +42,13 @@ def test_html_in_a_query_is_treated_as_text(app_url):
     assert len(table["data"]) == 3
 
 
+def test_a_top_k_typed_past_the_slider_end_searches_for_the_end(app_url):
+    """gradio's slider refused 500 on a 1–50 slider with an English-only error; the nearest end is what was meant."""
+    client = Client(app_url, verbose=False)
+    assert len(client.predict(query="键盘", top_k=500, api_name="/search")["data"]) == 50
+    assert len(client.predict(query="键盘", top_k=0, api_name="/search")["data"]) == 1
+
+
 def test_similarity_api_gives_an_n_by_n_matrix(app_url):
     client = Client(app_url, verbose=False)
     plot, matrix, csv_path = client.predict(sentences="寻找一款K7\n机械师 K7 机械键盘\n峰景 双人登山帐篷", api_name="/similarity")

@@ -220,3 +220,21 @@ def user_errors(handler: Callable[P, R]) -> Callable[P, R]:
             return handler(*args, **kwargs)
 
     return wrapper
+
+
+class BoundedSlider(gr.Slider):
+    """A slider whose value typed past either end is taken as that end.
+
+    gradio's own slider refuses such a value with an English-only "Value 500 is greater than maximum value 50." (and a
+    traceback in the log) while the box keeps the number; the nearest end is what the visitor meant.
+    Example: top-k typed as 500 on a 1–50 slider searches for 50.
+    """
+
+    @classmethod
+    def get_block_name(cls) -> str:
+        return "slider"  # the front end draws it as gradio's slider
+
+    def preprocess(self, payload: float) -> float:
+        if isinstance(payload, int | float) and payload == payload:  # NaN passes on, to be refused where it is used
+            payload = min(max(payload, self.minimum), self.maximum)
+        return super().preprocess(payload)
