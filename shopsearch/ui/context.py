@@ -222,19 +222,22 @@ def user_errors(handler: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-class BoundedSlider(gr.Slider):
-    """A slider whose value typed past either end is taken as that end.
+def bounded_slider(*args: object, **kwargs: object) -> gr.Slider:
+    """A gr.Slider whose value typed past either end is taken as that end.
 
     gradio's own slider refuses such a value with an English-only "Value 500 is greater than maximum value 50." (and a
-    traceback in the log) while the box keeps the number; the nearest end is what the visitor meant.
+    traceback in the log) while the box keeps the number; the nearest end is what the visitor meant. The slider's
+    `preprocess` is wrapped on the instance: a subclass of a gradio component makes gradio write a .pyi stub beside
+    this module at import.
     Example: top-k typed as 500 on a 1–50 slider searches for 50.
     """
+    slider = gr.Slider(*args, **kwargs)  # type: ignore[arg-type]  # the caller's arguments are gr.Slider's own
+    checked = slider.preprocess
 
-    @classmethod
-    def get_block_name(cls) -> str:
-        return "slider"  # the front end draws it as gradio's slider
-
-    def preprocess(self, payload: float) -> float:
+    def preprocess(payload: float) -> float:
         if isinstance(payload, int | float) and payload == payload:  # NaN passes on, to be refused where it is used
-            payload = min(max(payload, self.minimum), self.maximum)
-        return super().preprocess(payload)
+            payload = min(max(payload, slider.minimum), slider.maximum)
+        return checked(payload)
+
+    slider.preprocess = preprocess  # type: ignore[method-assign]  # this instance only
+    return slider

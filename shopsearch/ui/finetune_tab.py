@@ -34,7 +34,7 @@ from shopsearch.training.job import (
 )
 from shopsearch.training.params import LOSSES, ChineseParams, TrainParams
 from shopsearch.ui import figures, text
-from shopsearch.ui.context import AppContext, BoundedSlider, Visitor, session_id, user_errors
+from shopsearch.ui.context import AppContext, Visitor, bounded_slider, session_id, user_errors
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "assets" / "triplets_example.csv"
 START_CHOICES = [("当前模型 active", "active"), ("中文模型 Chinese-aware", CHINESE), ("种子模型 seed", SHIPPED), ("基础模型 base", BASE)]
@@ -183,13 +183,13 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
     recipe = gr.Radio(RECIPES, value="chinese", label="配方 Recipe", info=text.RECIPE_HELP, elem_id="recipe")
     with gr.Accordion("超参数 Hyper-parameters", open=False):
         with gr.Row():
-            steps = BoundedSlider(
+            steps = bounded_slider(
                 10, settings.max_chinese_steps, value=TAB_STEPS, step=10, label="中文配方：步数 Chinese-aware recipe: steps", elem_id="steps"
             )
             start_from = gr.Radio(START_CHOICES, value=DEFAULT_START["chinese"], label="起点 Start from")
         gr.Markdown("种子配方 Seed recipe (TripletLoss)")
         with gr.Row():
-            epochs = BoundedSlider(1, settings.max_epochs, value=2, step=1, label="轮数 Epochs")
+            epochs = bounded_slider(1, settings.max_epochs, value=2, step=1, label="轮数 Epochs")
             batch_size = gr.Dropdown([4, 8, 16, 32], value=16, label="批大小 Batch size")
             learning_rate = gr.Number(5e-5, label="学习率 Learning rate", minimum=1e-7, maximum=1e-3)
         # One above the other: side by side, the loss names overflowed their column on a phone.

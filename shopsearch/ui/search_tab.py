@@ -22,7 +22,7 @@ from shopsearch.text.intent import ParsedQuery
 from shopsearch.text.lexical import tokenize
 from shopsearch.text.tokens import view
 from shopsearch.ui import text
-from shopsearch.ui.context import AppContext, BoundedSlider, Visitor, session_id, user_errors
+from shopsearch.ui.context import AppContext, Visitor, bounded_slider, session_id, user_errors
 
 EXAMPLES = [
     "我想买一个羽毛球拍",
@@ -214,8 +214,8 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
     with gr.Accordion("选项 Options", open=False, elem_id="search-options"):
         with gr.Row():
             mode = gr.Radio(text.MODES, value="hybrid", label="模式 Mode", elem_id="mode")
-            alpha = BoundedSlider(0, 1, value=DEFAULT_ALPHA, step=0.05, label=text.ALPHA_LABEL, elem_id="alpha")
-            top_k = BoundedSlider(1, 50, value=10, step=1, label="返回数量 Top-k", elem_id="top-k")
+            alpha = bounded_slider(0, 1, value=DEFAULT_ALPHA, step=0.05, label=text.ALPHA_LABEL, elem_id="alpha")
+            top_k = bounded_slider(1, 50, value=10, step=1, label="返回数量 Top-k", elem_id="top-k")
         with gr.Row():
             # Wide enough for "全部类别 all categories" on a phone, where it then takes a line of its own.
             category = gr.Dropdown(
