@@ -147,8 +147,8 @@ def build_demo(ctx: AppContext) -> gr.Blocks:
                 model_choice = search_tab.build(ctx, visitor, active_md, pending_md)
             with gr.Tab(text.TAB_SIMILARITY, id="similarity"):
                 similarity_tab.build(ctx, visitor)
-            with gr.Tab(text.TAB_FINETUNE, id="finetune"):
-                finetune_tab.build(ctx, visitor, active_md, pending_md, model_choice)
+            with gr.Tab(text.TAB_FINETUNE, id="finetune") as finetune_page:
+                finetune_tab.build(ctx, visitor, active_md, pending_md, model_choice, finetune_page)
 
         def _forget_session(request: gr.Request) -> None:
             ctx.store.drop_session(session_id(request) or "")

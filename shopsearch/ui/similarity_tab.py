@@ -68,9 +68,14 @@ def _model_id(choice: str, state: Visitor, store: ModelStore, session: str | Non
     return active
 
 
-def _shown(view: str) -> Callable[[], tuple]:
-    """After a view is drawn: remember which (a change of model redraws it) and show the table and its download."""
-    return lambda: (view, gr.update(visible=True), gr.update(visible=True))
+def _remember(view: str) -> Callable[[], str]:
+    """A listener that records the view a button asks for: a change of model redraws it."""
+    return lambda: view
+
+
+def _reveal() -> tuple:
+    """After a view is drawn: show the table and its download."""
+    return gr.update(visible=True), gr.update(visible=True)
 
 
 def build(ctx: AppContext, visitor: gr.State) -> None:
@@ -171,12 +176,14 @@ def build(ctx: AppContext, visitor: gr.State) -> None:
         table = frame.tail(len(lines)) if lines else frame.head(0)
         return figure, table, _csv(frame, "embedding_map.csv")
 
-    def _redraw(drawn: str | None, sentences: str, model_choice: str, state: Visitor, request: gr.Request):
-        """A new model choice redraws the view on show (nothing before the first view)."""
-        if drawn is None:
-            return gr.skip(), gr.skip(), gr.skip()
-        run = {"heatmap": _run_similarity, "source": _run_source, "map": _run_map}[drawn]
-        return run(sentences, model_choice, state, request)
+    def _redraw_light(shown: str | None, sentences: str, model_choice: str, state: Visitor, request: gr.Request):
+        """A new model choice redraws the heatmap or first-vs-rest on show (nothing before the first view)."""
+        run = {"heatmap": _run_similarity, "source": _run_source}.get(shown or "")
+        return (gr.skip(), gr.skip(), gr.skip()) if run is None else run(sentences, model_choice, state, request)
+
+    def _redraw_map(shown: str | None, sentences: str, model_choice: str, state: Visitor, request: gr.Request):
+        """A new model choice redraws the 2-D map on show, in the heavy line as the map button does."""
+        return _run_map(sentences, model_choice, state, request) if shown == "map" else (gr.skip(), gr.skip(), gr.skip())
 
     def _apply_preset(name: str | None):
         """A preset is a whole group: it replaces the box, and the picker (whose products left the box) is emptied."""
@@ -208,14 +215,21 @@ def build(ctx: AppContext, visitor: gr.State) -> None:
             concurrency_id="heavy",
         ),
     ]
-    for event, name in zip(drawn, ("heatmap", "source", "map")):
+    for button, event, name in zip((heat_btn, bars_btn, map_btn), drawn, ("heatmap", "source", "map")):
+        button.click(_remember(name), None, [view], queue=False, api_visibility="private")  # at the click: a redraw follows it
         # The API's answers stay plain values; the page shows the table and its download once a view is drawn.
-        event.success(_shown(name), None, [view, matrix, download], queue=False, api_visibility="private")
+        event.success(_reveal, None, [matrix, download], queue=False, api_visibility="private")
+    redraw_inputs = [view, sentences, model_choice, visitor]
+    # The last choice wins ("always_last": a choice made while a redraw waits is not dropped), each view in its button's line.
     model_choice.input(
-        _redraw,
-        [view, sentences, model_choice, visitor],
+        _redraw_light, redraw_inputs, [plot, matrix, download], api_visibility="private", concurrency_limit=2, trigger_mode="always_last"
+    )
+    model_choice.input(
+        _redraw_map,
+        redraw_inputs,
         [plot, matrix, download],
         api_visibility="private",
         concurrency_limit=1,
         concurrency_id="heavy",
+        trigger_mode="always_last",
     )
