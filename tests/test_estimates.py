@@ -77,8 +77,8 @@ def test_the_plan_asks_for_triplets_on_the_shipped_catalog_and_not_on_a_visitors
     from shopsearch.ui.finetune_tab import plan_markdown
 
     plan = Plan(train=0, held_out=0, steps=40, per_step=1.3, seconds=76, training_seconds=52, cap_seconds=600, fitting_steps=None)
-    shipped = plan_markdown(plan, 0, 0, "chinese", own_catalog=False)
-    own = plan_markdown(plan, 0, 0, "chinese", own_catalog=True)
+    shipped = plan_markdown(plan, 0, 0, "chinese", needs_triplets=True)
+    own = plan_markdown(plan, 0, 0, "chinese", needs_triplets=False)
     assert "No triplets yet" in shipped and "upload" in shipped
     assert "trains on query–product pairs from the catalog only" in own and "No triplets yet" not in own
-    assert "3 from your file" in plan_markdown(plan, 3, 0, "chinese", own_catalog=False)
+    assert "3 from your file" in plan_markdown(plan, 3, 0, "chinese", needs_triplets=True)

@@ -68,21 +68,23 @@ def report_markdown(report: CheckReport, triplets: TripletSet) -> str:
     return "\n\n".join(lines)
 
 
-def plan_markdown(plan: Plan, from_file: int, from_feedback: int, recipe: str, own_catalog: bool = True) -> str:
+def plan_markdown(plan: Plan, from_file: int, from_feedback: int, recipe: str, needs_triplets: bool = False) -> str:
     """What Start would do: the triplets by source, the split, the estimate, and a warning when it passes the time cap.
 
     Args:
-        own_catalog: the visitor searches a catalog of their own. On the shipped catalog, which the shipped model was
-            trained on, the Chinese-aware recipe needs triplets (Start says so); on their own, it can train without.
+        needs_triplets: Start refuses a run without triplets (the Chinese-aware recipe on the shipped catalog, which
+            the shipped model was trained on); on a catalog of the visitor's own it trains on the catalog's pairs.
     """
     no_triplets = ""
-    if recipe == "chinese":
+    if needs_triplets:
+        no_triplets = (
+            "还没有三元组：请上传 CSV、从目录生成，或从搜索发送反馈（换成你自己的目录则可以不用）。 · No triplets yet: upload a "
+            "CSV, generate them from the catalog, or send feedback from Search (with a catalog of your own, none are needed)."
+        )
+    elif recipe == "chinese":
         no_triplets = (
             "没有三元组：中文配方只用从目录生成的查询–商品对。 · No triplets: the Chinese-aware recipe trains on query–product "
             "pairs from the catalog only."
-            if own_catalog
-            else "还没有三元组：请上传 CSV、从目录生成，或从搜索发送反馈（换成你自己的目录则可以不用）。 · No triplets yet: upload a "
-            "CSV, generate them from the catalog, or send feedback from Search (with a catalog of your own, none are needed)."
         )
     lines = [text.pending_line(from_file, from_feedback) or no_triplets]
     if from_file or from_feedback:
@@ -258,8 +260,8 @@ def build(
         """The plan line under the hyper-parameters: refreshed by every input it depends on."""
         upload, feedback = ctx.pending_of(state)
         plan = finetuner.plan(_spec(state, recipe, epochs, batch, steps))
-        own = not _needs_triplets(state, "chinese")
-        return plan_markdown(plan, len(upload) if upload else 0, len(feedback) if feedback else 0, recipe, own)
+        needs = _needs_triplets(state, recipe)
+        return plan_markdown(plan, len(upload) if upload else 0, len(feedback) if feedback else 0, recipe, needs)
 
     def _pending(state: Visitor) -> str:
         upload, feedback = ctx.pending_of(state)

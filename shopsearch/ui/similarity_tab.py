@@ -173,8 +173,7 @@ def build(ctx: AppContext, visitor: gr.State) -> None:
         points = projection.points if extra is None else np.vstack([projection.points, extra])
         frame["x"], frame["y"] = np.round(points[:, 0].astype(np.float64), 4), np.round(points[:, 1].astype(np.float64), 4)
         figure = figures.embedding_map(projection.points, names, categories, extra, lines)
-        table = frame.tail(len(lines)) if lines else frame.head(0)
-        return figure, table, _csv(frame, "embedding_map.csv")
+        return figure, frame.tail(len(lines)) if lines else frame.head(0), _csv(frame, "embedding_map.csv")
 
     def _redraw_light(shown: str | None, sentences: str, model_choice: str, state: Visitor, request: gr.Request):
         """A new model choice redraws the heatmap or first-vs-rest on show (nothing before the first view)."""
