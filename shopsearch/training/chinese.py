@@ -30,6 +30,7 @@ from datasets import Dataset, DatasetDict
 from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer, SentenceTransformerTrainingArguments
 from sentence_transformers.base.sampler import BatchSamplers, MultiDatasetBatchSamplers
 from sentence_transformers.sentence_transformer.losses import EmbedDistillLoss, MultipleNegativesRankingLoss
+from torch import nn
 
 from shopsearch.data.catalog import Catalog
 from shopsearch.data.triplets import TripletSet
@@ -37,7 +38,9 @@ from shopsearch.retrieval.onnx_encoder import export_saved_model
 from shopsearch.text.glosses import frequent_words, glosses
 from shopsearch.training.pairs import allowed, catalog_pairs, title_pairs
 from shopsearch.training.params import ChineseParams, for_catalog  # ChineseParams re-exported: callers import it from here
+from shopsearch.training.ranking_loss import RankingDistillLoss
 from shopsearch.training.seed import BASE_MODEL_ID, RunResult, StepLog, _ProgressCallback, load_model, save_atomically
+from shopsearch.training.teacher import teacher_data, usable
 from shopsearch.training.vocab import chinese_vocabulary, extend_vocabulary
 
 if TYPE_CHECKING:
@@ -203,12 +206,13 @@ def train_chinese(
             chars = chinese_vocabulary(texts, params.frequent_chars)
             added = extend_vocabulary(model, chars, init=params.vocab_init, seed=params.seed)
         log.info("vocabulary: %d characters added (now %d tokens)", added, len(model.tokenizer))
-        params = for_catalog(params, [p.description for p in catalog.products], [p.tags for p in catalog.products])
+        use_teacher = usable(len(catalog), triplets is not None and len(triplets) > 0)
+        params = for_catalog(params, [p.description for p in catalog.products], [p.tags for p in catalog.products], use_teacher)
         log.info("MNRL pairs: %s (lr %g, embeddings %g)", params.pairs, params.learning_rate, params.embedding_lr)
         saved_length = model.max_seq_length
         model.max_seq_length = params.max_seq_length
         callback = _ProgressCallback(on_step, should_stop, params.total_steps())
-        done = 0
+        done, teacher_seconds = 0, 0.0
         if params.distill_steps and not callback.stopped:
             teacher = load_model(base_model or start_model)
             done += distill(model, teacher, distillation_pairs(catalog), params, callback)
@@ -217,29 +221,39 @@ def train_chinese(
             callback.offset = done
             # In-batch negatives need distinct products: a small catalog fills only smaller batches (with 32 and 24
             # products the sampler yields no batch at all, and nothing trains). The shipped catalog keeps 32.
-            params = replace(params, batch_size=min(params.batch_size, max(2, len(catalog) // 2)))
-            dataset = mnrl_datasets(catalog, triplets, params, exclude)
-            loss = MultipleNegativesRankingLoss(model, scale=20.0)
-            with tempfile.TemporaryDirectory(prefix="mnrl-") as scratch:
-                args = _args(
-                    scratch,
-                    params.steps,
-                    params.batch_size,
-                    params.learning_rate,
-                    params.seed,
-                    BatchSamplers.NO_DUPLICATES,
-                    params.bf16,
-                )
-                trainer = SentenceTransformerTrainer(
-                    model=model,
-                    args=args,
-                    train_dataset=dataset,
-                    loss=loss,
-                    callbacks=[callback],
-                    optimizers=(_optimizer(model, params.learning_rate, params.embedding_lr), None),  # type: ignore[arg-type]  # None = the default scheduler; sentence-transformers' annotation leaves out the Optional
-                )
-                trainer.train()
-                done += trainer.state.global_step
+            # A teacher row holds three titles, all distinct within a batch.
+            per_row = 6 if params.pairs == "teacher" else 2
+            params = replace(params, batch_size=min(params.batch_size, max(2, len(catalog) // per_row)))
+            dataset: Dataset | DatasetDict | None
+            if params.pairs == "teacher":
+                read = teacher_data(catalog, params.steps, params.batch_size, exclude, params.seed, should_stop)
+                dataset, teacher_seconds = read.dataset, read.seconds
+                callback.start += teacher_seconds  # the steps' pace (and the run's estimates) without the teacher's reading
+                loss: nn.Module = RankingDistillLoss(model)
+            else:
+                dataset = mnrl_datasets(catalog, triplets, params, exclude)
+                loss = MultipleNegativesRankingLoss(model, scale=20.0)
+            if dataset is not None:  # None: stopped while the teacher read
+                with tempfile.TemporaryDirectory(prefix="mnrl-") as scratch:
+                    args = _args(
+                        scratch,
+                        params.steps,
+                        params.batch_size,
+                        params.learning_rate,
+                        params.seed,
+                        BatchSamplers.NO_DUPLICATES,
+                        params.bf16,
+                    )
+                    trainer = SentenceTransformerTrainer(
+                        model=model,
+                        args=args,
+                        train_dataset=dataset,
+                        loss=loss,
+                        callbacks=[callback],
+                        optimizers=(_optimizer(model, params.learning_rate, params.embedding_lr), None),  # type: ignore[arg-type]  # None = the default scheduler; sentence-transformers' annotation leaves out the Optional
+                    )
+                    trainer.train()
+                    done += trainer.state.global_step
         model.max_seq_length = saved_length
         save_atomically(model, output_dir, half=half)  # with half, leaves `model` holding the rounded weights it saved
         if onnx_cache_dir is not None:
@@ -254,4 +268,5 @@ def train_chinese(
         seconds=time.perf_counter() - start,
         losses=callback.losses,
         added_tokens=added,
+        teacher_seconds=teacher_seconds,
     )

@@ -48,8 +48,9 @@ class ChineseParams:
     seed: int = 42
     threads: int | None = None
     bf16: bool = False  # bfloat16 autocast (training.bf16_is_fast says where it pays)
-    # The MNRL queries: "catalog" (pairs.catalog_pairs), "titles" (pairs.title_pairs, for titles only), or "auto":
-    # titles for a titles-only catalog (`for_catalog`), else catalog.
+    # The MNRL queries: "catalog" (pairs.catalog_pairs), "titles" (pairs.title_pairs, for titles only), "teacher" (the
+    # same queries ranked by multilingual-e5-small: training.teacher), or "auto": for a titles-only catalog the teacher
+    # where it can teach (`for_catalog`), else titles; catalog for any other catalog.
     pairs: str = "auto"
 
     def total_steps(self) -> int:
@@ -74,6 +75,7 @@ class RunResult:
     seconds: float
     losses: list[StepLog] = field(default_factory=list)
     added_tokens: int = 0
+    teacher_seconds: float = 0.0  # the teacher's reading before the steps (training.teacher), in `seconds`
 
 
 # A catalog of titles only adapts with keyword queries cut from its titles at a lower learning rate (pairs.title_pairs):
@@ -91,14 +93,22 @@ def titles_only(descriptions: list[str], tags: list[str]) -> bool:
     return bool(descriptions) and bare >= 0.9 * len(descriptions)
 
 
-def for_catalog(params: ChineseParams, descriptions: list[str], tags: list[str]) -> ChineseParams:
-    """`params` with "auto" pairs decided for the catalog: a titles-only catalog trains on keyword queries from its
-    titles, at the lower learning rates that measured best there (unless other rates were asked); any other catalog on
-    the catalog pairs. Example: for_catalog(ChineseParams(), [""], [""]).pairs -> "titles" """
+def for_catalog(params: ChineseParams, descriptions: list[str], tags: list[str], teacher: bool = False) -> ChineseParams:
+    """`params` with "auto" pairs decided for the catalog: a titles-only catalog learns from the teacher's rankings of
+    keyword queries cut from its titles when `teacher` (training.teacher.usable), at the usual learning rates; else from
+    those queries alone, at the lower learning rates that measured best there (unless other rates were asked); any
+    other catalog on the catalog pairs. "teacher" asked for where it cannot teach is decided as "auto" is.
+
+    Example: for_catalog(ChineseParams(), [""], [""]).pairs -> "titles"; with teacher=True -> "teacher"
+    """
+    if params.pairs == "teacher" and not teacher:
+        params = replace(params, pairs="auto")
     if params.pairs != "auto":
         return params
     if not titles_only(descriptions, tags):
         return replace(params, pairs="catalog")
+    if teacher:
+        return replace(params, pairs="teacher")
     default = ChineseParams()
     if (params.learning_rate, params.embedding_lr) != (default.learning_rate, default.embedding_lr):  # asked for
         return replace(params, pairs="titles")
