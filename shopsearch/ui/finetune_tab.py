@@ -20,6 +20,7 @@ from shopsearch.data.triplets import DROP_REASONS, CheckReport, TripletSet, gene
 from shopsearch.retrieval.evaluation import QueryFileError, check_ids, load_queries
 from shopsearch.serving.models import BASE, CHINESE, SHIPPED
 from shopsearch.training.job import (
+    HYBRID_METRIC,
     METRICS,
     Evaluating,
     FinetuneSpec,
@@ -87,6 +88,8 @@ def plan_markdown(plan: Plan, from_file: int, from_feedback: int, recipe: str, n
             "pairs from the catalog only."
         )
     lines = [text.pending_line(from_file, from_feedback) or no_triplets]
+    if plan.teacher_seconds:
+        lines.append(text.TEACHER_PLAN.format(seconds=plan.teacher_seconds))
     if from_file or from_feedback:
         lines.append(f"训练 {plan.train} 个，留出 {plan.held_out} 个评估。 · {plan.train} to train on, {plan.held_out} held out.")
     lines.append(text.ESTIMATE.format(n=plan.steps, steps=counted(plan.steps, "step"), seconds=plan.seconds, per_step=plan.per_step))
@@ -106,7 +109,7 @@ def metrics_frame(report: Report) -> pd.DataFrame:
     """metric × (before = the session's model, start when it differs, after = the new run, Δ = after − before)."""
     columns = {ROLE_NAMES[c.role]: c.scores for c in report.columns}
     rows = []
-    for metric in ("triplet_acc", *METRICS):
+    for metric in ("triplet_acc", *METRICS, HYBRID_METRIC):
         row = {"metric": metric, **{name: _round(scores.get(metric)) for name, scores in columns.items()}}
         row["Δ"] = _round(columns["after"].get(metric, float("nan")) - columns["before"].get(metric, float("nan")))
         rows.append(row)

@@ -161,6 +161,12 @@ def collected(total: int) -> str:
     return f"已收集 {total} 个三元组。 · {counted(total, 'triplet')} collected."
 
 
+TEACHER_PLAN = (
+    "你的目录只有标题：先由多语言教师模型 multilingual-e5-small 读标题和从中截取的关键词查询（约 {seconds:.0f} 秒，已计入预计时间），"
+    "每一步再学它的排序；80 步以上效果明显。 · Your catalog is titles only: first a multilingual teacher, multilingual-e5-small, "
+    "reads the titles and keyword queries cut from them (about {seconds:.0f} s, in the estimate); each step then learns how it "
+    "ranks them. It pays from about 80 steps."
+)
 ESTIMATE = (
     "预计 {n} 步，约 {seconds:.0f} 秒（按实测 {per_step:.2f} 秒/步）· Estimated {steps}, about {seconds:.0f} s ({per_step:.2f} s/step measured)"
 )
