@@ -263,11 +263,17 @@ def test_the_plan_counts_the_teachers_reading_for_a_titles_only_catalog(finetune
 
     titles = Catalog([Product(p.id, p.name, "", "", None, "", "") for p in catalog.products])
     taught = finetuner.plan(FinetuneSpec("chinese", None, catalog=titles, chinese=ChineseParams(steps=80)))
-    assert taught.teacher_seconds == pytest.approx(planned_seconds(len(titles), 80, 32)) and taught.teacher_seconds > 10
+    trained_on = len(titles) - 50  # the titles of 50 products measure the run and leave its training catalog
+    assert taught.teacher_seconds == pytest.approx(planned_seconds(trained_on, 80, 32)) and taught.teacher_seconds > 10
     plain = finetuner.plan(FinetuneSpec("chinese", triplets(10), catalog=titles, chinese=ChineseParams(steps=80)))
-    assert plain.teacher_seconds == 0 and taught.seconds == pytest.approx(plain.seconds + taught.teacher_seconds)
+    assert plain.teacher_seconds == 0 and plain.seconds == pytest.approx(finetuner.timer.estimate("chinese", 80)[2])
+    assert taught.seconds == pytest.approx(finetuner.timer.estimate("teacher", 80)[2] + taught.teacher_seconds), "its own pace, plus the reading"
     assert finetuner.plan(FinetuneSpec("chinese", None, catalog=catalog, chinese=ChineseParams(steps=80))).teacher_seconds == 0
     assert "multilingual-e5-small" in plan_markdown(taught, 0, 0, "chinese") and "e5" not in plan_markdown(plain, 10, 0, "chinese")
+    # 110 titles and no evaluation file: 22 measure the run, and 88 are too few for the teacher (train_chinese agrees).
+    few = Catalog(titles.products[:110])
+    assert finetuner.plan(FinetuneSpec("chinese", None, catalog=few, chinese=ChineseParams(steps=80))).teacher_seconds == 0
+    assert finetuner.plan(FinetuneSpec("chinese", None, catalog=few, queries=[EvalQuery("键盘", frozenset({"x"}))])).teacher_seconds > 0
 
 
 # --- one job code for the app, the API and the CLI ---------------------------------------------------------------------

@@ -47,11 +47,14 @@ def test_a_row_holds_the_query_its_own_title_and_the_teachers_nearest_others():
         assert row["positive"] == titles[j] and row["negative_1"] == titles[j + 1]
         assert row["negative_2"] not in (titles[j], titles[j + 1])
         label = np.asarray(row["label"])
-        assert label.shape == (4, 384) and np.allclose(label[0], query_vectors[j]) and np.allclose(label[2], title_vectors[j + 1])
+        texts = [row["positive"], row["negative_1"], row["negative_2"]]
+        assert label.shape == (4, 384) and np.allclose(label[0], query_vectors[j])
+        for vector, text in zip(label[1:], texts):
+            assert np.allclose(vector, title_vectors[titles.index(text)]), text
 
 
 def test_the_loss_is_lower_when_the_student_ranks_as_the_teacher_does(chinese_model):
-    """With the student's own vectors as the teacher's, the KL part is ~0; with another order of titles it is not."""
+    """With the student's own vectors as the teacher's, the loss is lower than with the titles' order swapped."""
     texts = ["羽毛球拍", "尤尼克斯羽毛球拍", "机械键盘", "登山帐篷", "跑步鞋", "保温杯", "蓝牙耳机", "台灯"]
     loss = RankingDistillLoss(chinese_model)
     features = [chinese_model.preprocess([t]) for t in texts[:4]]  # one row: query, positive, two negatives
@@ -81,6 +84,14 @@ def test_the_teacher_data_never_trains_on_an_excluded_query(titles):
     assert teacher_data(titles, steps=2, batch=16, exclude=(), seed=3, should_stop=lambda: True).dataset is None
 
 
+def test_two_products_of_one_title_are_one_title_to_the_teacher(titles):
+    """A shop lists variants under one name: the copy must not become the query's negative (ranked above itself)."""
+    doubled = Catalog(list(titles.products) + [Product(f"copy{p.id}", p.name, "", "", None, "", "") for p in titles.products[:60]])
+    data = teacher_data(doubled, steps=2, batch=16, exclude=(), seed=3).dataset
+    assert data is not None and len(data) == 32
+    assert all(row["positive"] not in (row["negative_1"], row["negative_2"]) for row in data)
+
+
 def test_a_titles_only_run_with_no_triplets_learns_from_the_teacher(titles, tmp_path):
     """The recipe picks the teacher by itself; its reading is timed apart from the steps; with triplets it does not."""
     result = train_chinese(CHINESE_DIR, titles, None, tmp_path / "taught", ChineseParams(steps=2, batch_size=8, frequent_chars=0))
@@ -89,6 +100,14 @@ def test_a_titles_only_run_with_no_triplets_learns_from_the_teacher(titles, tmp_
     triplets = TripletSet(["羽毛球拍"], [titles.texts[0]], [titles.texts[1]])
     plain = train_chinese(CHINESE_DIR, titles, triplets, tmp_path / "plain", ChineseParams(steps=1, batch_size=8, frequent_chars=0))
     assert plain.steps_done == 1 and plain.teacher_seconds == 0
+
+
+def test_titles_too_alike_for_the_teacher_train_on_the_keyword_queries_instead(tmp_path):
+    """Past MIN_TITLES but with only a few distinct titles, the teacher has nothing to rank: the run still trains."""
+    names = ["机械师K7机械键盘红轴", "户外速干长裤夏季款", "尤尼克斯羽毛球拍全碳素", "双人登山帐篷防雨"]
+    same = Catalog([Product(str(i), names[i % 4], "", "", None, "", "") for i in range(MIN_TITLES + 20)])
+    result = train_chinese(CHINESE_DIR, same, None, tmp_path / "plain", ChineseParams(steps=2, batch_size=8, frequent_chars=0))
+    assert result.steps_done >= 1 and result.teacher_seconds > 0
 
 
 def test_a_stop_while_the_teacher_reads_keeps_the_start_model(titles, tmp_path):

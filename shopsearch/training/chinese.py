@@ -36,11 +36,11 @@ from shopsearch.data.catalog import Catalog
 from shopsearch.data.triplets import TripletSet
 from shopsearch.retrieval.onnx_encoder import export_saved_model
 from shopsearch.text.glosses import frequent_words, glosses
+from shopsearch.training import teacher
 from shopsearch.training.pairs import allowed, catalog_pairs, title_pairs
 from shopsearch.training.params import ChineseParams, for_catalog  # ChineseParams re-exported: callers import it from here
 from shopsearch.training.ranking_loss import RankingDistillLoss
 from shopsearch.training.seed import BASE_MODEL_ID, RunResult, StepLog, _ProgressCallback, load_model, save_atomically
-from shopsearch.training.teacher import teacher_data, usable
 from shopsearch.training.vocab import chinese_vocabulary, extend_vocabulary
 
 if TYPE_CHECKING:
@@ -206,7 +206,7 @@ def train_chinese(
             chars = chinese_vocabulary(texts, params.frequent_chars)
             added = extend_vocabulary(model, chars, init=params.vocab_init, seed=params.seed)
         log.info("vocabulary: %d characters added (now %d tokens)", added, len(model.tokenizer))
-        use_teacher = usable(len(catalog), triplets is not None and len(triplets) > 0)
+        use_teacher = teacher.usable(len(catalog), triplets is not None and len(triplets) > 0)
         params = for_catalog(params, [p.description for p in catalog.products], [p.tags for p in catalog.products], use_teacher)
         log.info("MNRL pairs: %s (lr %g, embeddings %g)", params.pairs, params.learning_rate, params.embedding_lr)
         saved_length = model.max_seq_length
@@ -214,25 +214,29 @@ def train_chinese(
         callback = _ProgressCallback(on_step, should_stop, params.total_steps())
         done, teacher_seconds = 0, 0.0
         if params.distill_steps and not callback.stopped:
-            teacher = load_model(base_model or start_model)
-            done += distill(model, teacher, distillation_pairs(catalog), params, callback)
-            del teacher
+            frozen = load_model(base_model or start_model)
+            done += distill(model, frozen, distillation_pairs(catalog), params, callback)
+            del frozen
         if params.steps and not callback.stopped:
             callback.offset = done
             # In-batch negatives need distinct products: a small catalog fills only smaller batches (with 32 and 24
             # products the sampler yields no batch at all, and nothing trains). The shipped catalog keeps 32.
-            # A teacher row holds three titles, all distinct within a batch.
-            per_row = 6 if params.pairs == "teacher" else 2
-            params = replace(params, batch_size=min(params.batch_size, max(2, len(catalog) // per_row)))
-            dataset: Dataset | DatasetDict | None
+            # Counted in distinct texts: a shop's variants often share one title. A teacher row holds three titles.
+            distinct = len(set(catalog.texts))
+            mnrl_batch = min(params.batch_size, max(2, distinct // 2))
+            params = replace(params, batch_size=teacher.batch_size(distinct, params.batch_size) if params.pairs == "teacher" else mnrl_batch)
+            dataset: Dataset | DatasetDict | None = None
+            loss: nn.Module = MultipleNegativesRankingLoss(model, scale=20.0)
             if params.pairs == "teacher":
-                read = teacher_data(catalog, params.steps, params.batch_size, exclude, params.seed, should_stop)
-                dataset, teacher_seconds = read.dataset, read.seconds
+                read = teacher.teacher_data(catalog, params.steps, params.batch_size, exclude, params.seed, should_stop)
+                teacher_seconds = read.seconds
                 callback.start += teacher_seconds  # the steps' pace (and the run's estimates) without the teacher's reading
-                loss: nn.Module = RankingDistillLoss(model)
-            else:
+                if read.dataset is not None and len(read.dataset) >= params.batch_size:
+                    dataset, loss = read.dataset, RankingDistillLoss(model)
+                elif not (should_stop and should_stop()):  # too few distinct titles or queries to rank: queries alone
+                    params = replace(params, pairs="titles", batch_size=mnrl_batch)
+            if params.pairs != "teacher":
                 dataset = mnrl_datasets(catalog, triplets, params, exclude)
-                loss = MultipleNegativesRankingLoss(model, scale=20.0)
             if dataset is not None:  # None: stopped while the teacher read
                 with tempfile.TemporaryDirectory(prefix="mnrl-") as scratch:
                     args = _args(

@@ -50,8 +50,16 @@ SECONDS_PER_QUERY = 0.008
 
 
 def available() -> bool:
-    """Whether the teacher's package is installed."""
-    return importlib.util.find_spec(PACKAGE) is not None
+    """Whether the teacher's package is installed and this CPU can run its engine (built for AVX2 and FMA, with no check
+    of its own: on an older CPU it would kill the process with an illegal instruction)."""
+    if importlib.util.find_spec(PACKAGE) is None:
+        return False
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as info:
+            flags = next((line.split(":", 1)[1].split() for line in info if line.startswith("flags")), [])
+    except OSError:
+        return False
+    return {"avx2", "fma"} <= set(flags)
 
 
 def usable(catalog_size: int, has_triplets: bool) -> bool:
@@ -60,9 +68,18 @@ def usable(catalog_size: int, has_triplets: bool) -> bool:
     return not has_triplets and catalog_size >= MIN_TITLES and available()
 
 
+def batch_size(catalog_size: int, batch: int) -> int:
+    """The batch a teacher run trains with: a row holds three titles, all distinct within a batch.
+
+    Example: batch_size(2083, 32) -> 32; batch_size(120, 32) -> 20"""
+    return min(batch, max(2, catalog_size // 6))
+
+
 def planned_seconds(catalog_size: int, steps: int, batch: int) -> float:
     """The teacher's reading time for a run. Example: planned_seconds(2083, 100, 32) -> about 82"""
-    return min(catalog_size, MAX_TITLES) * SECONDS_PER_TITLE + steps * batch * SECONDS_PER_QUERY
+    if not steps:
+        return 0.0
+    return min(catalog_size, MAX_TITLES) * SECONDS_PER_TITLE + steps * batch_size(catalog_size, batch) * SECONDS_PER_QUERY
 
 
 class Teacher:
@@ -86,7 +103,7 @@ class Teacher:
 
 @dataclass
 class TeacherData:
-    dataset: Dataset | None  # None: stopped while the teacher read
+    dataset: Dataset | None  # None: stopped while the teacher read (or too few distinct titles to rank)
     seconds: float  # the teacher's reading time
 
 
@@ -129,15 +146,16 @@ def teacher_data(
         catalog = Catalog([catalog.products[i] for i in keep])
     rounds = max(1, math.ceil(steps * batch / len(catalog)))
     pairs = [p for round_ in title_pairs(catalog, rounds, exclude, seed) for p in round_][: steps * batch]
-    titles = catalog.texts
+    titles = list(dict.fromkeys(catalog.texts))  # once each: a second product of the same title is not "another" title
     index = {text: i for i, text in enumerate(titles)}
     queries = [p.query for p in pairs]
     owners = [index[p.text] for p in pairs]
     teacher = Teacher()
     title_vectors = teacher.embed(titles, should_stop)
     query_vectors = None if title_vectors is None else teacher.embed(queries, should_stop)
+    if title_vectors is None or query_vectors is None or len(titles) <= NEIGHBOURS:
+        return TeacherData(None, time.perf_counter() - started)
+    dataset = rows(queries, owners, titles, query_vectors, title_vectors, seed)
     seconds = time.perf_counter() - started
-    if title_vectors is None or query_vectors is None:
-        return TeacherData(None, seconds)
     log.info("teacher: %d titles and %d queries read in %.0f s", len(titles), len(queries), seconds)
-    return TeacherData(rows(queries, owners, titles, query_vectors, title_vectors, seed), seconds)
+    return TeacherData(dataset, seconds)
