@@ -333,6 +333,18 @@ def test_on_a_phone_the_map_keeps_its_width_and_no_two_categories_look_alike(pho
 
 
 # 6 ---------------------------------------------------------------------------------------------------------------------
+def test_a_refused_search_says_the_results_below_are_the_previous_ones(page):
+    """Enter on an emptied box is refused with a message, and the cards left on the page are now marked as the previous
+    query's (they stood there unmarked, as if they answered the empty box)."""
+    shown = search(page, "机械键盘")
+    box = page.locator("#query textarea, #query input").first
+    box.fill("")
+    box.press("Enter")
+    until(page, f"{text_of('#search-warning')}.includes('previous search') && {text_of('#search-warning')}.includes('机械键盘')")
+    assert card_names(page) == shown
+    assert search(page, "羽毛球拍") and "previous search" not in page.locator("#search-warning").inner_text()
+
+
 def test_feedback_says_what_each_mark_made_and_downloads_anchor_positive_negative(page, tmp_path):
     """👍 on hit #1 says that hit #2, passed over, became its negative; 👎 alone says it waits for a 👍 (it said
     "0 triplet(s) collected"); the CSV is named anchor,positive,negative like the template (it had sentence_0..2)."""

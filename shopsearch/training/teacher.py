@@ -15,6 +15,7 @@ Importable without torch: the Fine-tune tab's plan asks `usable` and `planned_se
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import logging
 import math
@@ -49,6 +50,7 @@ SECONDS_PER_TITLE = 0.027
 SECONDS_PER_QUERY = 0.008
 
 
+@functools.cache
 def available() -> bool:
     """Whether the teacher's package is installed and this CPU can run its engine (built for AVX2 and FMA, with no check
     of its own: on an older CPU it would kill the process with an illegal instruction)."""

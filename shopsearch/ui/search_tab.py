@@ -527,6 +527,10 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         """After a failed search: the "preparing" line goes (the error says what happened); other cards stay."""
         return "" if shown == text.PREPARING_SEARCH else gr.skip()
 
+    def _mark_previous(result: SearchResult | None):
+        """After a refused search (an empty box, a query too long): the results still shown are the previous query's."""
+        return gr.skip() if result is None else text.PREVIOUS_RESULTS.format(query=text.escape_markdown(result.query))
+
     search_inputs = [query, top_k, mode, alpha, category, min_price, max_price, visitor]
     searched_outputs = [table, last, fresh]
     in_search_line: dict[str, Any] = dict(concurrency_limit=4, concurrency_id="search")
@@ -557,6 +561,7 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         searched = trigger(_run_search, search_inputs, searched_outputs, **in_search_line, **visibility)
         _shown(searched)
         searched.failure(**unannounce)
+        searched.failure(_mark_previous, [last], [warning], api_visibility="private", queue=False, show_progress="hidden")
 
     # Unticking a chip searches again without that intent (`.input`: only the user's clicks, not the update above).
     _shown(chips.input(_refine_search, [chips, last, *search_inputs[1:]], searched_outputs, api_visibility="private", **in_search_line))

@@ -255,6 +255,7 @@ CATALOG_EVICTED = (
     "first); searching the shipped catalog."
 )
 # Shown where the results will appear while a search waits for its model's first engine (~15 s on a first start).
+PREVIOUS_RESULTS = "下面仍是上一次搜索「{query}」的结果。 · The results below are still those of your previous search, “{query}”."
 PREPARING_SEARCH = (
     '<p class="preparing">正在准备这个模型的搜索：首次使用时要导出模型并为目录生成向量，约需 15 秒，之后每次搜索只需几毫秒。<br>'
     "Preparing this model for search: on first use it is exported and the catalog is embedded (about 15 s); "
