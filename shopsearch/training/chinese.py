@@ -85,6 +85,32 @@ def _args(
     )
 
 
+def _train_stage(
+    model: SentenceTransformer,
+    dataset: Dataset | DatasetDict,
+    loss: nn.Module,
+    callback: _ProgressCallback,
+    steps: int,
+    batch: int,
+    params: ChineseParams,
+    embedding_lr: float,
+    sampler: BatchSamplers,
+    scratch_prefix: str,
+) -> int:
+    """One trainer stage (distillation or MNRL) of `steps` batches at the body's and the embeddings' rates. Returns steps."""
+    with tempfile.TemporaryDirectory(prefix=scratch_prefix) as scratch:
+        trainer = SentenceTransformerTrainer(
+            model=model,
+            args=_args(scratch, steps, batch, params.learning_rate, params.seed, sampler, params.bf16),
+            train_dataset=dataset,
+            loss=loss,
+            callbacks=[callback],
+            optimizers=(_optimizer(model, params.learning_rate, embedding_lr), None),  # type: ignore[arg-type]  # None = the default scheduler; sentence-transformers' annotation leaves out the Optional
+        )
+        trainer.train()
+        return trainer.state.global_step
+
+
 def distillation_pairs(catalog: Catalog, words: int = 20_000) -> list[tuple[str, str]]:
     """(Chinese, English) pairs: frequent dictionary words with their first gloss, product names with their English
     tags, categories with their first tag.
@@ -116,26 +142,10 @@ def distill(
     labels = teacher.encode(english, batch_size=256, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
     dataset = Dataset.from_dict({"chinese": [zh for zh, _ in chosen], "english": english, "label": labels.tolist()})
     loss = EmbedDistillLoss(model, distance_metric="cosine")
-    with tempfile.TemporaryDirectory(prefix="distill-") as scratch:
-        args = _args(
-            scratch,
-            params.distill_steps,
-            params.distill_batch,
-            params.learning_rate,
-            params.seed,
-            BatchSamplers.BATCH_SAMPLER,
-            params.bf16,
-        )
-        trainer = SentenceTransformerTrainer(
-            model=model,
-            args=args,
-            train_dataset=dataset,
-            loss=loss,
-            callbacks=[callback],
-            optimizers=(_optimizer(model, params.learning_rate, params.embedding_lr * 2), None),  # type: ignore[arg-type]  # None = the default scheduler; sentence-transformers' annotation leaves out the Optional
-        )
-        trainer.train()
-        return trainer.state.global_step
+    embedding_lr = params.embedding_lr * 2
+    return _train_stage(
+        model, dataset, loss, callback, params.distill_steps, params.distill_batch, params, embedding_lr, BatchSamplers.BATCH_SAMPLER, "distill-"
+    )
 
 
 def mnrl_datasets(catalog: Catalog, triplets: TripletSet | None, params: ChineseParams, exclude: Sequence[str] = ()) -> Dataset | DatasetDict:
@@ -238,26 +248,8 @@ def train_chinese(
             if params.pairs != "teacher":
                 dataset = mnrl_datasets(catalog, triplets, params, exclude)
             if dataset is not None:  # None: stopped while the teacher read
-                with tempfile.TemporaryDirectory(prefix="mnrl-") as scratch:
-                    args = _args(
-                        scratch,
-                        params.steps,
-                        params.batch_size,
-                        params.learning_rate,
-                        params.seed,
-                        BatchSamplers.NO_DUPLICATES,
-                        params.bf16,
-                    )
-                    trainer = SentenceTransformerTrainer(
-                        model=model,
-                        args=args,
-                        train_dataset=dataset,
-                        loss=loss,
-                        callbacks=[callback],
-                        optimizers=(_optimizer(model, params.learning_rate, params.embedding_lr), None),  # type: ignore[arg-type]  # None = the default scheduler; sentence-transformers' annotation leaves out the Optional
-                    )
-                    trainer.train()
-                    done += trainer.state.global_step
+                sampler = BatchSamplers.NO_DUPLICATES
+                done += _train_stage(model, dataset, loss, callback, params.steps, params.batch_size, params, params.embedding_lr, sampler, "mnrl-")
         model.max_seq_length = saved_length
         save_atomically(model, output_dir, half=half)  # with half, leaves `model` holding the rounded weights it saved
         if onnx_cache_dir is not None:
