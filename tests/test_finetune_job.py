@@ -15,6 +15,7 @@ from shopsearch.data.catalog import Catalog, Product, load_catalog
 from shopsearch.data.triplets import TripletSet, read_triplets
 from shopsearch.retrieval.embeddings import EmbeddingCache
 from shopsearch.retrieval.evaluation import EvalQuery, load_queries
+from shopsearch.retrieval.no_answer import NoAnswerRule
 from shopsearch.serving.models import CHINESE, SHIPPED, ModelStore
 from shopsearch.training.chinese import mnrl_datasets
 from shopsearch.training.job import (
@@ -97,6 +98,11 @@ def test_the_template_trains_with_the_default_recipe_and_the_decision_follows_th
     assert report.column("start") is None, "started from the session's own model: no third column"
     assert report.activate == (new["mrr@10"] >= current["mrr@10"])
     assert f"{new['mrr@10']:.3f}" in report.decision and f"{current['mrr@10']:.3f}" in report.decision
+    # The run carries its start model's "nothing relevant" rule (not the default one, fitted without the cosine).
+    run_dir = finetuner.store.info(report.run_id, "s").path
+    inherited = json.loads((run_dir / "no_answer.json").read_text())
+    assert inherited["inherited_from"] == CHINESE_DIR.name and NoAnswerRule.for_model(run_dir) == NoAnswerRule.for_model(CHINESE_DIR)
+    assert NoAnswerRule.for_model(CHINESE_DIR) != NoAnswerRule()
 
 
 @pytest.mark.slow
@@ -111,6 +117,7 @@ def test_a_worse_run_is_kept_but_never_switched_on(finetuner):
     assert "Not switched on" in report.decision and f"{before['mrr@10']:.3f}" in report.decision
     assert report.run_id in {i.id for i in finetuner.store.runs("s")}, "the run is kept to activate by hand"
     assert math.isnan(after["triplet_acc"]), "one row: nothing held out"
+    assert not (finetuner.store.info(report.run_id, "s").path / "no_answer.json").exists(), "TripletLoss changes the cosine scale"
 
 
 @pytest.mark.slow

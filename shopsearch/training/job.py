@@ -609,6 +609,7 @@ class FinetuneJob:
     # --- the parts ------------------------------------------------------------------------------------------------
     def _train(self, train_set: TripletSet, exclude: list[str], on_step, catalog: Catalog) -> RunResult:
         """The recipe itself, in the worker thread (imports the training stack on first use)."""
+        from shopsearch.retrieval.no_answer import inherit
         from shopsearch.training.chinese import train_chinese
         from shopsearch.training.seed import bf16_is_fast, train, training_threads
 
@@ -618,7 +619,7 @@ class FinetuneJob:
         fast: _FastTraining = dict(threads=training_threads(), bf16=bf16_is_fast()) if spec.fast else {}
         onnx_dir = store.cache.directory  # exported at save time: the new model's first search loads it
         if spec.recipe == "chinese":
-            return train_chinese(
+            result = train_chinese(
                 start,
                 catalog,
                 train_set or None,
@@ -630,6 +631,8 @@ class FinetuneJob:
                 half=spec.half,
                 onnx_cache_dir=onnx_dir,
             )
+            inherit(start, result.path)  # the start model's "nothing relevant" rule (no_answer.inherit says why)
+            return result
         return train(start, train_set, self.out_dir, replace(spec.seed, **fast), on_step=on_step, should_stop=self.signal, onnx_cache_dir=onnx_dir)
 
     def _measure(self, model_id: str, measured: MeasureSet, held_out: TripletSet) -> tuple[dict[str, float], list[WrongTriplet]]:
