@@ -243,13 +243,18 @@ def ranked_ids(
 
 
 def evaluate_engine(engine, queries: list[EvalQuery], mode: str, alpha: float | None = None) -> dict[str, float]:
-    """Run every query with at least one answer through `engine.search` and score the top 10.
+    """Run every query with at least one answer through `engine.search` and score the top 10."""
+    return evaluate_modes(engine, queries, (mode,), alpha)[mode]
 
-    The queries are encoded first, in batches (`encode_queries`): for the 446 eval queries ~4× less time than
-    `search` encoding them one at a time, which a fine-tune's before/after report waits for."""
+
+def evaluate_modes(engine, queries: list[EvalQuery], modes: Sequence[str], alpha: float | None = None) -> dict[str, dict[str, float]]:
+    """`evaluate_engine` for each of `modes`, the queries encoded once for all of them.
+
+    They are encoded first, in batches (`encode_queries`): for the 446 eval queries ~4× less time than `search`
+    encoding them one at a time, which a fine-tune's before/after report waits for."""
     answered = [q for q in queries if q.relevant]
-    vectors = None if mode == "lexical" else encode_queries(engine, answered)
-    return metrics(ranked_ids(engine, answered, mode, alpha, query_vectors=vectors), [q.relevant for q in answered])
+    vectors = None if all(mode == "lexical" for mode in modes) else encode_queries(engine, answered)
+    return {mode: metrics(ranked_ids(engine, answered, mode, alpha, query_vectors=vectors), [q.relevant for q in answered]) for mode in modes}
 
 
 def check_ids(queries: list[EvalQuery], catalog) -> None:

@@ -38,7 +38,7 @@ from shopsearch.retrieval.onnx_encoder import export_saved_model
 from shopsearch.text.glosses import frequent_words, glosses
 from shopsearch.training import teacher
 from shopsearch.training.pairs import allowed, catalog_pairs, title_pairs
-from shopsearch.training.params import ChineseParams, for_catalog  # ChineseParams re-exported: callers import it from here
+from shopsearch.training.params import ChineseParams  # ChineseParams re-exported: callers import it from here
 from shopsearch.training.ranking_loss import RankingDistillLoss
 from shopsearch.training.seed import BASE_MODEL_ID, RunResult, StepLog, _ProgressCallback, load_model, save_atomically
 from shopsearch.training.vocab import chinese_vocabulary, extend_vocabulary
@@ -173,6 +173,38 @@ def mnrl_datasets(catalog: Catalog, triplets: TripletSet | None, params: Chinese
     return DatasetDict({"catalog": catalog_set, "triplets": triplet_set})
 
 
+def _stage_data(
+    model: SentenceTransformer,
+    catalog: Catalog,
+    triplets: TripletSet | None,
+    params: ChineseParams,
+    exclude: Sequence[str],
+    should_stop: Callable[[], bool] | None,
+) -> tuple[Dataset | DatasetDict | None, nn.Module, ChineseParams, float]:
+    """The last stage's data and loss, the params it runs with (batch size, pairs), and the teacher's reading seconds.
+
+    In-batch negatives need distinct products: a small catalog fills only smaller batches (with 32 and 24 products the
+    sampler yields no batch at all, and nothing trains); the shipped catalog keeps 32. Counted in distinct texts: a
+    shop's variants often share one title. A teacher row holds three titles. The dataset is None when a Stop came while
+    the teacher read; too few distinct titles or queries for the teacher to rank train on the queries alone.
+    """
+    distinct = len(set(catalog.texts))
+    mnrl_batch = min(params.batch_size, max(2, distinct // 2))
+    if params.pairs == "teacher":
+        params = replace(params, batch_size=teacher.batch_size(distinct, params.batch_size))
+        read = teacher.teacher_data(catalog, params.steps, params.batch_size, exclude, params.seed, should_stop)
+        if read.dataset is not None and len(read.dataset) >= params.batch_size:
+            return read.dataset, RankingDistillLoss(model), params, read.seconds
+        if should_stop and should_stop():
+            return None, RankingDistillLoss(model), params, read.seconds
+        params = replace(params, pairs="titles")
+        seconds = read.seconds
+    else:
+        seconds = 0.0
+    params = replace(params, batch_size=mnrl_batch)
+    return mnrl_datasets(catalog, triplets, params, exclude), MultipleNegativesRankingLoss(model, scale=20.0), params, seconds
+
+
 def train_chinese(
     start_model: str | Path,
     catalog: Catalog,
@@ -216,8 +248,7 @@ def train_chinese(
             chars = chinese_vocabulary(texts, params.frequent_chars)
             added = extend_vocabulary(model, chars, init=params.vocab_init, seed=params.seed)
         log.info("vocabulary: %d characters added (now %d tokens)", added, len(model.tokenizer))
-        use_teacher = teacher.usable(len(catalog), triplets is not None and len(triplets) > 0)
-        params = for_catalog(params, [p.description for p in catalog.products], [p.tags for p in catalog.products], use_teacher)
+        params = teacher.resolve(params, catalog, triplets is not None and len(triplets) > 0)
         log.info("MNRL pairs: %s (lr %g, embeddings %g)", params.pairs, params.learning_rate, params.embedding_lr)
         saved_length = model.max_seq_length
         model.max_seq_length = params.max_seq_length
@@ -229,24 +260,8 @@ def train_chinese(
             del frozen
         if params.steps and not callback.stopped:
             callback.offset = done
-            # In-batch negatives need distinct products: a small catalog fills only smaller batches (with 32 and 24
-            # products the sampler yields no batch at all, and nothing trains). The shipped catalog keeps 32.
-            # Counted in distinct texts: a shop's variants often share one title. A teacher row holds three titles.
-            distinct = len(set(catalog.texts))
-            mnrl_batch = min(params.batch_size, max(2, distinct // 2))
-            params = replace(params, batch_size=teacher.batch_size(distinct, params.batch_size) if params.pairs == "teacher" else mnrl_batch)
-            dataset: Dataset | DatasetDict | None = None
-            loss: nn.Module = MultipleNegativesRankingLoss(model, scale=20.0)
-            if params.pairs == "teacher":
-                read = teacher.teacher_data(catalog, params.steps, params.batch_size, exclude, params.seed, should_stop)
-                teacher_seconds = read.seconds
-                callback.start += teacher_seconds  # the steps' pace (and the run's estimates) without the teacher's reading
-                if read.dataset is not None and len(read.dataset) >= params.batch_size:
-                    dataset, loss = read.dataset, RankingDistillLoss(model)
-                elif not (should_stop and should_stop()):  # too few distinct titles or queries to rank: queries alone
-                    params = replace(params, pairs="titles", batch_size=mnrl_batch)
-            if params.pairs != "teacher":
-                dataset = mnrl_datasets(catalog, triplets, params, exclude)
+            dataset, loss, params, teacher_seconds = _stage_data(model, catalog, triplets, params, exclude, should_stop)
+            callback.start += teacher_seconds  # the steps' pace (and the run's estimates) without the teacher's reading
             if dataset is not None:  # None: stopped while the teacher read
                 sampler = BatchSamplers.NO_DUPLICATES
                 done += _train_stage(model, dataset, loss, callback, params.steps, params.batch_size, params, params.embedding_lr, sampler, "mnrl-")

@@ -35,12 +35,12 @@ from shopsearch.common.errors import UserError, counted
 from shopsearch.common.threads import in_own_thread, lower_priority
 from shopsearch.data.catalog import Catalog
 from shopsearch.data.triplets import TripletSet
-from shopsearch.retrieval.evaluation import EvalQuery, WrongTriplet, evaluate_engine, margins_accuracy, still_wrong, triplet_margins
+from shopsearch.retrieval.evaluation import EvalQuery, WrongTriplet, evaluate_modes, margins_accuracy, still_wrong, triplet_margins
 from shopsearch.training import teacher
 from shopsearch.training.estimates import RunTimer, StopSignal, check_step_cap
 from shopsearch.training.line import TrainingQueue
 from shopsearch.training.pairs import held_out_title_queries
-from shopsearch.training.params import LOSSES, ChineseParams, RunResult, StepLog, TrainParams, titles_only
+from shopsearch.training.params import LOSSES, ChineseParams, RunResult, StepLog, TrainParams
 
 if TYPE_CHECKING:
     from shopsearch.serving.models import ModelStore
@@ -359,13 +359,10 @@ class Finetuner:
         Decided on the catalog the run trains on: with no evaluation file, the products whose titles measure the run
         (up to a fifth, `measure_set`) leave it, so 110 titles train on 88, too few for the teacher."""
         catalog = spec.catalog or self.shipped_catalog
-        if spec.recipe != "chinese" or spec.chinese.pairs not in ("auto", "teacher") or catalog.fingerprint == self.shipped_catalog.fingerprint:
-            return 0.0
-        asked = spec.chinese.pairs == "teacher"
-        if not asked and not titles_only([p.description for p in catalog.products], [p.tags for p in catalog.products]):
+        if spec.recipe != "chinese":
             return 0.0
         training = len(catalog) - (0 if spec.queries else min(TITLE_QUERIES, len(catalog) // 5))
-        if not teacher.usable(training, len(spec.split()[0]) > 0):
+        if teacher.resolve(spec.chinese, catalog, len(spec.split()[0]) > 0, training).pairs != "teacher":
             return 0.0
         return teacher.planned_seconds(training, spec.chinese.steps, spec.chinese.batch_size)
 
@@ -426,8 +423,8 @@ class Finetuner:
             if key in self._scores:
                 return self._scores[key]
         engine = self.store.engine(model_id, session, catalog)
-        scores = evaluate_engine(engine, measured.queries, "semantic")
-        scores[HYBRID_METRIC] = evaluate_engine(engine, measured.queries, "hybrid")["mrr@10"]
+        by_mode = evaluate_modes(engine, measured.queries, ("semantic", "hybrid"))
+        scores = {**by_mode["semantic"], HYBRID_METRIC: by_mode["hybrid"]["mrr@10"]}
         with self._lock:
             self._scores[key] = scores
         return scores

