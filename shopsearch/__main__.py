@@ -213,7 +213,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> None:
     model, catalog = load_model(model_dir), load_catalog(args.catalog)
     views = {"catalog": catalog} if args.tagged_only else {"catalog": catalog, "catalog without tags": without_tags(catalog)}
     engines = {name: build_engine(model, model_fingerprint(model_dir), view, EmbeddingCache(settings.cache_dir)) for name, view in views.items()}
-    dev = load_queries(args.dev)
+    dev = [q for path in args.dev for q in load_queries(path)]
     per_view = {name: query_signals(engine, [q.query for q in dev]) for name, engine in engines.items()}
     # One rule for both views: fitted on the dev queries searched in each (the folds do not split a query's two views).
     signals = [s for view in per_view.values() for s in view]
@@ -222,9 +222,14 @@ def _cmd_calibrate(args: argparse.Namespace) -> None:
     show(f"dev, {args.folds}-fold cross-validated (mean of {cv['shuffles']} shuffles)", cv)
     rule = fit_rule(signals, truth, use_cosine, args.max_false_alarms)
     fitted = flag_report([rule.flags(s) for s in signals], truth)
-    print(f"rule fitted on all of {args.dev}: {rule.describe()}")
+    print(f"rule fitted on all of {', '.join(args.dev)}: {rule.describe()}")
     show("dev, fitted on itself", fitted)
-    report = {"dev": fitted, "dev_cross_validated": cv, "max_false_alarms": args.max_false_alarms, "calibrated_on": Path(args.dev).name}
+    report = {
+        "dev": fitted,
+        "dev_cross_validated": cv,
+        "max_false_alarms": args.max_false_alarms,
+        "calibrated_on": ", ".join(Path(path).name for path in args.dev),
+    }
     for name, view_signals in per_view.items():
         report[f"dev, {name}"] = flag_report([rule.flags(s) for s in view_signals], truth[: len(dev)])
         show(f"dev, {name}", report[f"dev, {name}"])
@@ -282,7 +287,12 @@ def main(argv: list[str] | None = None) -> None:
     p.set_defaults(func=_cmd_evaluate)
     p = sub.add_parser("calibrate", help="fit the 'nothing relevant' rule on the dev queries (cross-validated)")
     p.add_argument("--catalog", default=str(settings.catalog_path))
-    p.add_argument("--dev", default=str(settings.eval_queries_path.with_name("dev_queries.csv")))
+    p.add_argument(
+        "--dev",
+        nargs="+",
+        default=[str(settings.dev_queries_path), str(settings.dev_queries_path.with_name("dev_hard_queries.csv"))],
+        help="the query files the rule is fitted on (default: data/dev_queries.csv and data/dev_hard_queries.csv)",
+    )
     p.add_argument("--queries", default=str(settings.eval_queries_path), help="the eval set, read only with --report-eval")
     p.add_argument("--model", default="chinese", help=f"{', '.join(MODEL_NAMES)} or a model folder")
     p.add_argument(

@@ -20,6 +20,7 @@ from shopsearch.retrieval.no_answer import (
     fit_rule,
     flag_report,
     word_coverage,
+    word_credits,
 )
 from shopsearch.retrieval.search import build_engine
 from shopsearch.text.intent import parse_query
@@ -64,6 +65,18 @@ def test_english_words_are_read_in_the_singular_and_through_the_dictionary():
     assert word_coverage(["earphones"], "机械师 M3 无线鼠标") == 0.0
 
 
+def test_the_weakest_word_is_the_least_covered_one():
+    """羽毛球线 against a racket: 羽毛球 is there, 线 is not; the signals keep both the share and the missing word."""
+    credits = word_credits(["羽毛球", "线", "bg80"], "飞羽 羽毛球拍 碳纤维 bg80")
+    assert credits == [1.0, 0.0, 1.0]
+    signals = Signals.of(0.4, credits)
+    assert signals.coverage == pytest.approx(2 / 3) and signals.words == 3 and signals.weakest == 0.0
+    assert Signals.of(0.4, []) == Signals(0.4, 0.0, 0, 0.0)
+    rule = NoAnswerRule(4.0, 3.0, 2.5, bias=-7.0, weakest_weight=4.0)
+    assert rule.flags(Signals.of(0.4, credits)) and not rule.flags(Signals.of(0.4, [1.0, 1.0, 1.0]))
+    assert "weakest word" in rule.describe() and "weakest" not in NoAnswerRule().describe()
+
+
 def test_the_rule_weighs_cosine_coverage_and_length_and_falls_back_without_a_cosine():
     """Relevance is a plane: more cosine, more coverage or more words (a long description) all count as more relevant.
     Without a cosine (lexical mode) a rule that needs one falls back to the model-independent default."""
@@ -76,10 +89,13 @@ def test_the_rule_weighs_cosine_coverage_and_length_and_falls_back_without_a_cos
 
 def test_the_rule_is_saved_beside_the_model_and_read_back(tmp_path):
     """A saved rule reads back equal; an older cosine-only file reads as its cut-off; a broken file gives the default."""
-    rule = NoAnswerRule(3.7, 6.4, 2.5, -6.4)
+    rule = NoAnswerRule(3.7, 6.4, 2.5, -6.4, weakest_weight=4.2)
     rule.save(tmp_path, {"dev": {"precision": 0.9}})
     assert NoAnswerRule.for_model(tmp_path) == rule
     assert json.loads((tmp_path / NO_ANSWER_FILE).read_text())["dev"]["precision"] == 0.9
+    before = {"cosine_weight": 3.7, "coverage_weight": 6.4, "length_weight": 2.5, "bias": -6.4}  # saved before the weakest word
+    (tmp_path / NO_ANSWER_FILE).write_text(json.dumps({"rule": before}))
+    assert NoAnswerRule.for_model(tmp_path) == NoAnswerRule(3.7, 6.4, 2.5, -6.4)
     (tmp_path / NO_ANSWER_FILE).write_text('{"cosine_below": 0.37}')
     old = NoAnswerRule.for_model(tmp_path)
     assert old.flags(Signals(0.36, 1.0, 1)) and not old.flags(Signals(0.38, 0.0, 1))
@@ -109,12 +125,25 @@ def test_fitting_finds_the_separating_line_within_the_false_alarm_budget():
     assert not fit_rule(signals, truth, use_cosine=False).uses_cosine
 
 
+def test_fitting_weighs_a_missing_word_when_it_is_what_tells_the_queries_apart():
+    """Near misses cover most of their words but miss one (羽毛球线 against a racket); answered queries of the same
+    coverage miss none. Only the weakest word separates them, and the fitted rule leans on it."""
+    rng = np.random.default_rng(1)
+    truth = [True] * 40 + [False] * 260
+    signals = [Signals(float(rng.uniform(0.3, 0.6)), float(rng.uniform(0.5, 0.8)), 3, 0.0 if t else 1.0) for t in truth]
+    rule = fit_rule(signals, truth)
+    assert rule.weakest_weight > 0
+    assert flag_report([rule.flags(s) for s in signals], truth)["recall"] == 1.0
+
+
 @pytest.mark.parametrize(
     ("query", "flagged"),
     [
         ("猫粮", True),
         ("电动剃须刀", True),  # 电动 alone matches 电动牙刷: half the words are missing
         ("乳胶床垫", True),  # a yoga mat of natural rubber is close in meaning (cosine 0.41), but no 床垫 anywhere
+        ("耳机收纳盒", True),  # earphones are there, a case for them is not: half covered, the weakest word missing
+        ("吹风机 支架", True),  # the same: a stand, not a hair dryer
         ("跑步鞋 男", False),  # 11 running shoes
         ("yumaoqiupai", False),  # pinyin for 羽毛球拍: the model reads it badly (cosine 0.12), the words are there
         ("我想买一个羽毛球拍", False),

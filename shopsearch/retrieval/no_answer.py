@@ -5,10 +5,13 @@
   jieba words of the query once filler (我想买, 一款), negations, prices and audience words (男, 儿童, 便宜) are taken
   out; a word the catalog never uses still counts, so `电动剃须刀` covered only by `电动牙刷`'s 电动 scores ½, where
   the old lexical coverage dropped 剃须刀 (no product has it) and scored 1;
-- **length**: log of the number of content words, since a long description uses words no listing uses.
+- **length**: log of the number of content words, since a long description uses words no listing uses;
+- **weakest word**: the credit of the least-covered content word (0 when one is missing altogether). `羽毛球线 BG80`
+  against a racket covers 羽毛球 but not 线: what the query asks for is absent, though most of its words are there.
 
-A query is flagged when `a × cosine + b × coverage + c × log(words) + bias < 0`: a plane fitted by logistic
-regression on data/dev_queries.csv (`python -m shopsearch calibrate --save`) and saved beside the model in
+A query is flagged when `a × cosine + b × coverage + c × log(words) + d × weakest + bias < 0`: a plane fitted by
+logistic regression on data/dev_queries.csv and data/dev_hard_queries.csv (`python -m shopsearch calibrate --save`)
+and saved beside the model in
 `no_answer.json`. Cosine scales differ between models, so a model without that file (the seed model, a fresh
 fine-tune) uses the default rule, fitted without the cosine (coverage and length do not depend on the model).
 """
@@ -217,8 +220,16 @@ def word_coverage(words: Sequence[str], document: str) -> float:
 
     Example: (["电动", "剃须刀"], "声浪 电动牙刷") -> 0.5; ([], anything) -> 0.0
     """
+    credits = word_credits(words, document)
+    return sum(credits) / len(credits) if credits else 0.0
+
+
+def word_credits(words: Sequence[str], document: str) -> list[float]:
+    """How far `document` contains each of `words` (see word_credit), two English words said as one Chinese word
+    both whole. Example: (["电动", "剃须刀"], "声浪 电动牙刷") -> [1.0, 0.0]
+    """
     if not words:
-        return 0.0
+        return []
     folded = unicodedata.normalize("NFKC", document).lower()
     tokens = set(tokenize(folded))
     if any(w.isascii() for w in words):
@@ -230,17 +241,24 @@ def word_coverage(words: Sequence[str], document: str) -> float:
             phrases = {f"{left} {form}" for form in english_forms(right)}
             if any(len(chinese) > 1 and chinese in folded for phrase in phrases for chinese in english_to_chinese(phrase)):
                 credits[i] = credits[i + 1] = 1.0
-    return sum(credits) / len(credits)
+    return credits
 
 
 @dataclass(frozen=True)
 class Signals:
     """What the rule reads about one search: the top hit's cosine (None when no query was encoded), the share of the
-    query's content words it covers, and how many content words the query has."""
+    query's content words it covers, how many content words the query has, and the credit of the least-covered one
+    (1.0 when every word is whole, 0.0 when one is missing or there are none)."""
 
     cosine: float | None
     coverage: float
     words: int
+    weakest: float = 1.0
+
+    @classmethod
+    def of(cls, cosine: float | None, credits: Sequence[float]) -> Signals:
+        """The signals of a top hit from its cosine and the credits of the query's words (see word_credits)."""
+        return cls(cosine, sum(credits) / len(credits) if credits else 0.0, len(credits), min(credits, default=0.0))
 
     @property
     def length(self) -> float:
@@ -251,8 +269,9 @@ class Signals:
 
 @dataclass(frozen=True)
 class NoAnswerRule:
-    """Flag "nothing relevant" when `cosine_weight × cosine + coverage_weight × coverage + length_weight × length + bias`
-    is below 0 (see Signals). The default is the uncalibrated, model-independent rule (no cosine).
+    """Flag "nothing relevant" when `cosine_weight × cosine + coverage_weight × coverage + length_weight × length +
+    weakest_weight × weakest + bias` is below 0 (see Signals). The default is the uncalibrated, model-independent rule
+    (no cosine).
     A rule that needs a cosine falls back to the default when there is none (lexical mode encodes no query).
     """
 
@@ -262,6 +281,7 @@ class NoAnswerRule:
     coverage_weight: float = 7.22
     length_weight: float = 2.7
     bias: float = -5.67
+    weakest_weight: float = 0.0
 
     @property
     def uses_cosine(self) -> bool:
@@ -273,7 +293,11 @@ class NoAnswerRule:
         if self.uses_cosine and signals.cosine is None:
             return NoAnswerRule().relevance(signals)
         return (
-            self.cosine_weight * (signals.cosine or 0.0) + self.coverage_weight * signals.coverage + self.length_weight * signals.length + self.bias
+            self.cosine_weight * (signals.cosine or 0.0)
+            + self.coverage_weight * signals.coverage
+            + self.length_weight * signals.length
+            + self.weakest_weight * signals.weakest
+            + self.bias
         )
 
     def flags(self, signals: Signals) -> bool:
@@ -283,6 +307,7 @@ class NoAnswerRule:
         """The rule in words. Example: "nothing relevant when 3.8×cosine + 5.7×coverage + 2.1×log(words) < 5.8" """
         terms = [f"{self.cosine_weight:.3g}×cosine"] if self.uses_cosine else []
         terms += [f"{self.coverage_weight:.3g}×coverage", f"{self.length_weight:.3g}×log(words)"]
+        terms += [f"{self.weakest_weight:.3g}×weakest word"] if self.weakest_weight else []
         return f"nothing relevant when {' + '.join(terms)} < {-self.bias:.3g}"
 
     @classmethod
@@ -296,8 +321,10 @@ class NoAnswerRule:
             return cls()
         try:
             saved = json.loads(path.read_text())
-            if "rule" in saved:
-                return cls(**{k: float(saved["rule"][k]) for k in ("cosine_weight", "coverage_weight", "length_weight", "bias")})
+            if "rule" in saved:  # a rule saved before the weakest word counted has no weight for it
+                rule = saved["rule"]
+                weights = {k: float(rule[k]) for k in ("cosine_weight", "coverage_weight", "length_weight", "bias")}
+                return cls(**weights, weakest_weight=float(rule.get("weakest_weight", 0.0)))
             return cls(1.0, 0.0, 0.0, -float(saved["cosine_below"]))
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return cls()
@@ -348,8 +375,8 @@ def flag_report(flagged: Sequence[bool] | np.ndarray, truth: Sequence[bool] | np
 
 
 def _matrix(signals: Sequence[Signals], use_cosine: bool) -> np.ndarray:
-    """One row per search: (cosine, coverage, length), cosine 0 when it is not used."""
-    return np.array([[(s.cosine or 0.0) if use_cosine else 0.0, s.coverage, s.length] for s in signals], dtype=np.float64)
+    """One row per search: (cosine, coverage, length, weakest), cosine 0 when it is not used."""
+    return np.array([[(s.cosine or 0.0) if use_cosine else 0.0, s.coverage, s.length, s.weakest] for s in signals], dtype=np.float64)
 
 
 def fit_rule(signals: Sequence[Signals], truth: Sequence[bool], use_cosine: bool = True, max_false_alarms: float = 0.03) -> NoAnswerRule:
@@ -380,9 +407,8 @@ def fit_rule(signals: Sequence[Signals], truth: Sequence[bool], use_cosine: bool
         return (2 * p * r / (p + r) if p + r else 0.0, -cut)
 
     cut = float(max(cuts, key=quality))
-    full = [0.0, *weights] if not use_cosine else list(weights)
-    # `full` is always the three weights (cosine, coverage, length): mypy cannot count a starred generator.
-    return NoAnswerRule(*(round(float(w), 3) for w in full), bias=round(-cut, 3))  # type: ignore[misc]
+    cosine, coverage, length, weakest = (round(float(w), 3) for w in ([0.0, *weights] if not use_cosine else weights))
+    return NoAnswerRule(cosine, coverage, length, bias=round(-cut, 3), weakest_weight=weakest)
 
 
 def cross_validate(
@@ -424,4 +450,4 @@ def query_signals(engine: SearchEngine, queries: Sequence[str]) -> list[Signals]
     A query with no hit at all (none can pass no filter here, but a catalog may be empty) reads as covering nothing.
     """
     results = [engine.search(q, top=1) for q in queries]
-    return [r.signals or Signals(None, 0.0, len(r.content_words)) for r in results]
+    return [r.signals or Signals(None, 0.0, len(r.content_words), 0.0) for r in results]

@@ -17,7 +17,7 @@ from shopsearch.common.errors import QueryError
 from shopsearch.data.catalog import Catalog, Product
 from shopsearch.retrieval.embeddings import EmbeddingCache, Encoder, Progress, TorchEncoder
 from shopsearch.retrieval.index import ExactIndex, IvfIndex, RowReader, build_index, ranks_of, top_k
-from shopsearch.retrieval.no_answer import NoAnswerRule, Signals, content_words, word_coverage
+from shopsearch.retrieval.no_answer import NoAnswerRule, Signals, content_words, word_credits
 from shopsearch.retrieval.onnx_encoder import OnnxEncoder
 from shopsearch.text.inputs import clean_text, finite_number
 from shopsearch.text.intent import (
@@ -304,9 +304,9 @@ class SearchEngine:
 
     def no_answer_signals(self, words: tuple[str, ...], top: SearchHit, encoded: bool) -> Signals:
         """What the "nothing relevant" rule reads: the top hit's cosine (if the query was encoded), the share of the
-        query's content words its text covers, and their number."""
+        query's content words its text covers, their number, and the credit of the least-covered one."""
         document = self._document(self.catalog.index_of(top.product_id))
-        return Signals(top.semantic if encoded else None, word_coverage(words, document), len(words))
+        return Signals.of(top.semantic if encoded else None, word_credits(words, document))
 
     def _apply_price(self, filters: Filters, price: PriceRange | None, notes: list[str]) -> tuple[Filters, PriceRange | None]:
         """The filters with the query's hard price range in them, and what of the price is left as a preference.
