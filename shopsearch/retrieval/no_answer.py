@@ -275,8 +275,10 @@ class NoAnswerRule:
     A rule that needs a cosine falls back to the default when there is none (lexical mode encodes no query).
     """
 
-    # The default: `python -m shopsearch calibrate --model seed --no-cosine` (dev, 5-fold CV: precision 0.816,
-    # recall 0.940, false alarms 2.6% of answered queries).
+    # The default: `python -m shopsearch calibrate --model seed --no-cosine --dev data/dev_queries.csv`, fitted before
+    # the weakest word counted (dev, 5-fold CV: precision 0.816, recall 0.940, false alarms 2.6% of answered queries).
+    # Re-fitted on both dev files and both views it flags almost nothing (recall 0.27): words alone cannot tell an
+    # untagged catalog's answered English queries from its no-answer ones (BENCHMARKS, 2026-12-07 afternoon).
     cosine_weight: float = 0.0
     coverage_weight: float = 7.22
     length_weight: float = 2.7
