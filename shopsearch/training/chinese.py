@@ -254,11 +254,11 @@ def train_chinese(
         model.max_seq_length = params.max_seq_length
         callback = _ProgressCallback(on_step, should_stop, params.total_steps())
         done, teacher_seconds = 0, 0.0
-        if params.distill_steps and not callback.stopped:
+        if params.distill_steps and not callback.halted():
             frozen = load_model(base_model or start_model)
             done += distill(model, frozen, distillation_pairs(catalog), params, callback)
             del frozen
-        if params.steps and not callback.stopped:
+        if params.steps and not callback.halted():
             callback.offset = done
             dataset, loss, params, teacher_seconds = _stage_data(model, catalog, triplets, params, exclude, should_stop)
             callback.start += teacher_seconds  # the steps' pace (and the run's estimates) without the teacher's reading

@@ -173,12 +173,18 @@ class LeftLine:
 
 
 @dataclass(frozen=True)
+class NothingTrained:
+    """Stopped before the first step ended: no model is kept (it would be the start model again)."""
+
+
+@dataclass(frozen=True)
 class Started:
     train: int  # triplets trained on
     held_out: int
     steps: int
     seconds: float  # the estimate for the whole run
     measured_on: MeasureSet
+    teacher_seconds: float = 0.0  # of `seconds`: the teacher reading a titles-only catalog before the first step
 
 
 @dataclass(frozen=True)
@@ -229,7 +235,7 @@ class Finished:
     report: Report
 
 
-Event = Waiting | LeftLine | Started | Step | Stopping | Evaluating | Finished
+Event = Waiting | LeftLine | NothingTrained | Started | Step | Stopping | Evaluating | Finished
 
 
 # --- the decision ----------------------------------------------------------------------------------------------------
@@ -251,25 +257,38 @@ def decide(ended: str, current: dict[str, float], new: dict[str, float], label: 
             "Nothing to measure the new model on (no queries, no held-out triplets), so it was not switched on; "
             "it is kept: activate it below if you want it."
         )
-    after, before = new[metric], current[metric]
+    after, before = figures(new[metric], current[metric])
     hybrid_after, hybrid_before = new.get(HYBRID_METRIC), current.get(HYBRID_METRIC)
-    if after >= before and _known(hybrid_after) and _known(hybrid_before) and hybrid_after < hybrid_before:  # type: ignore[operator]
+    if new[metric] >= current[metric] and _known(hybrid_after) and _known(hybrid_before) and hybrid_after < hybrid_before:  # type: ignore[operator]
+        fell, stood = figures(hybrid_after, hybrid_before)  # type: ignore[arg-type]
         return False, (
-            f"没有启用：{metric} {after:.3f} ≥ {before:.3f}，但默认的混合检索 MRR@10 {hybrid_after:.3f} < 当前模型（{label}）的 "
-            f"{hybrid_before:.3f}；新模型已保留，可在下方启用。 · Not switched on: {metric} {after:.3f} ≥ {before:.3f}, but the "
-            f"default (hybrid) search's MRR@10 {hybrid_after:.3f} < {hybrid_before:.3f} with this session's model ({label}). "
+            f"没有启用：{metric} {after} ≥ {before}，但默认的混合检索 MRR@10 {fell} < 当前模型（{label}）的 "
+            f"{stood}；新模型已保留，可在下方启用。 · Not switched on: {metric} {after} ≥ {before}, but the "
+            f"default (hybrid) search's MRR@10 {fell} < {stood} with this session's model ({label}). "
             "The new model is kept: activate it below if you want it anyway."
         )
-    if after >= before:
+    if new[metric] >= current[metric]:
         return True, (
-            f"已启用：{metric} {after:.3f} ≥ 之前的模型（{label}）{before:.3f}。 · "
-            f"Switched on: {metric} {after:.3f} ≥ {before:.3f} for the model this session used ({label})."
+            f"已启用：{metric} {after} ≥ 之前的模型（{label}）{before}。 · "
+            f"Switched on: {metric} {after} ≥ {before} for the model this session used ({label})."
         )
     return False, (
-        f"没有启用：{metric} {after:.3f} < 当前模型（{label}）的 {before:.3f}，本会话继续使用当前模型；新模型已保留，可在下方启用。 · "
-        f"Not switched on: {metric} {after:.3f} < {before:.3f} for this session's model ({label}); the session "
+        f"没有启用：{metric} {after} < 当前模型（{label}）的 {before}，本会话继续使用当前模型；新模型已保留，可在下方启用。 · "
+        f"Not switched on: {metric} {after} < {before} for this session's model ({label}); the session "
         "keeps it. The new model is kept: activate it below if you want it anyway."
     )
+
+
+def figures(a: float, b: float) -> tuple[str, str]:
+    """Two figures to 3 decimals, or to as many more (up to 6) as it takes to tell them apart.
+
+    Example: figures(0.96912, 0.96915) -> ("0.96912", "0.96915"); figures(0.9, 0.95) -> ("0.900", "0.950")
+    """
+    for places in range(3, 7):
+        shown = f"{a:.{places}f}", f"{b:.{places}f}"
+        if shown[0] != shown[1] or a == b:
+            return shown
+    return shown
 
 
 def _known(value: float | None) -> bool:
@@ -495,7 +514,7 @@ class FinetuneJob:
             train_set, held_out = spec.split()
             measured = measure_set(self.catalog, owner.shipped_catalog, owner.eval_queries, spec.queries, held_out)
             plan = owner.plan(spec)
-            yield Started(len(train_set), len(held_out), plan.steps, plan.seconds, measured)
+            yield Started(len(train_set), len(held_out), plan.steps, plan.seconds, measured, plan.teacher_seconds)
             started = time.perf_counter()
             models = [("current", spec.current)] + ([("start", spec.start)] if spec.start != spec.current else [])
             # torch work in threads of their own, never this one: an OpenMP pool left in a living thread slows the
@@ -536,6 +555,9 @@ class FinetuneJob:
             if "error" in outcome:
                 raise outcome["error"]  # type: ignore[misc]
             result: RunResult = outcome["result"]  # type: ignore[assignment]
+            if self._pressed.is_set() and result.steps_done == 0:
+                yield NothingTrained()
+                return
             saved = True
             trained = time.perf_counter()
             yield Evaluating()

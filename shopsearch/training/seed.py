@@ -61,9 +61,14 @@ class _ProgressCallback(TrainerCallback):
                 self.on_step(entry)
 
     def on_step_end(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kw):
-        if self.should_stop and self.should_stop():
+        if self.halted():
             control.should_training_stop = True
+
+    def halted(self) -> bool:
+        """Whether training should stop (or has): asked between stages too, so a Stop before a stage starts skips it."""
+        if not self.stopped and self.should_stop and self.should_stop():
             self.stopped = True
+        return self.stopped
 
 
 def load_model(path: str | Path) -> SentenceTransformer:

@@ -19,6 +19,7 @@ from shopsearch.data.csvio import to_safe_csv
 from shopsearch.data.triplets import DROP_REASONS, CheckReport, TripletSet, generate, read_triplets, with_hard_negatives
 from shopsearch.retrieval.evaluation import QueryFileError, check_ids, load_queries
 from shopsearch.serving.models import BASE, CHINESE, SHIPPED
+from shopsearch.text.tokens import unknown_rate
 from shopsearch.training.job import (
     HYBRID_METRIC,
     METRICS,
@@ -26,6 +27,7 @@ from shopsearch.training.job import (
     FinetuneSpec,
     Finished,
     LeftLine,
+    NothingTrained,
     Plan,
     Report,
     Started,
@@ -53,16 +55,21 @@ ROLE_NAMES = {"current": "before", "start": "start", "new": "after"}
 SOURCE_NAMES = {"eval": "eval set", "file": "your file", "held_out": "held-out triplets", "titles": "title queries", "none": "—"}
 
 
-def report_markdown(report: CheckReport, triplets: TripletSet) -> str:
-    """The check report as Markdown; column names and notices come from the upload, so they are escaped."""
+def report_markdown(report: CheckReport, triplets: TripletSet, current: tuple[str, float] | None = None) -> str:
+    """The check report as Markdown; column names and notices come from the upload, so they are escaped.
+
+    The [UNK] figures are the original all-MiniLM-L6-v2's (what the seed recipe trains); `current`, the label of the
+    session's model and its share of [UNK] characters, adds that model's (what the Chinese-aware recipe starts from).
+    """
     dropped = "；".join(f"{DROP_REASONS[k][0]} {DROP_REASONS[k][1]}: {v}" for k, v in report.dropped.items()) or "0"
     lines = [
         f"**读取 rows read:** {report.rows_read} · **保留 kept:** {report.rows_kept} · **丢弃 dropped:** {dropped}",
         f"**编码 encoding:** {report.encoding} · **分隔符 delimiter:** `{repr(report.delimiter)[1:-1]}` · "
         f"**列 columns:** {', '.join(f'{k}={text.escape_markdown(v)}' for k, v in report.columns.items())}",
         f"**超过 256 个 token 的文本 texts over 256 tokens (truncated):** {report.too_long} · "
-        f"**[UNK] 字符比例 share of [UNK] characters:** {report.unknown_rate:.0%} · "
-        f"**模型不认识的汉字 characters the model can't see:** {report.unknown_chars}"
+        f"**[UNK] 字符比例 share of [UNK] characters**，原始 all-MiniLM-L6-v2（种子配方 seed recipe）: {report.unknown_rate:.0%}"
+        + (f" · 当前模型 your current model（{text.escape_markdown(current[0])}）: {current[1]:.0%}" if current else "")
+        + f" · **原始模型不认识的汉字 characters all-MiniLM-L6-v2 can't see:** {report.unknown_chars}"
         + (" （中文配方会把它们加入词表 · the Chinese-aware recipe adds them to the vocabulary）" if report.unknown_chars else ""),
         *(text.escape_markdown(notice) for notice in report.notices),  # they quote the file's column names
     ]
@@ -106,11 +113,14 @@ def plan_markdown(plan: Plan, from_file: int, from_feedback: int, recipe: str, n
 
 
 def metrics_frame(report: Report) -> pd.DataFrame:
-    """metric × (before = the session's model, start when it differs, after = the new run, Δ = after − before)."""
+    """metric × (before = the session's model, start when it differs, after = the new run, Δ = after − before); a
+    metric no model has a figure for (triplet accuracy with nothing held out) is left out."""
     columns = {ROLE_NAMES[c.role]: c.scores for c in report.columns}
     rows = []
     for metric in ("triplet_acc", *METRICS, HYBRID_METRIC):
         row = {"metric": metric, **{name: _round(scores.get(metric)) for name, scores in columns.items()}}
+        if all(row[name] is None for name in columns):
+            continue
         row["Δ"] = _round(columns["after"].get(metric, float("nan")) - columns["before"].get(metric, float("nan")))
         rows.append(row)
     return pd.DataFrame(rows)
@@ -264,14 +274,19 @@ def build(
         upload, feedback = ctx.pending_of(state)
         plan = finetuner.plan(_spec(state, recipe, epochs, batch, steps))
         needs = _needs_triplets(state, recipe)
-        return plan_markdown(plan, len(upload) if upload else 0, len(feedback) if feedback else 0, recipe, needs)
+        catalog = ctx.catalog_of(state)
+        # Nothing held out and too few products to cut measuring queries from (measure_set): only an evaluation file
+        # can measure such a run.
+        unmeasured = not plan.held_out and catalog.fingerprint != finetuner.shipped_catalog.fingerprint and len(catalog) < 5
+        markdown = plan_markdown(plan, len(upload) if upload else 0, len(feedback) if feedback else 0, recipe, needs)
+        return f"{markdown}\n\n{text.UNMEASURED}" if unmeasured else markdown
 
     def _pending(state: Visitor) -> str:
         upload, feedback = ctx.pending_of(state)
         return text.pending_line(len(upload) if upload else 0, len(feedback) if feedback else 0)
 
     @user_errors
-    def _check_upload(path: str | None, state: Visitor):
+    def _check_upload(path: str | None, state: Visitor, request: gr.Request):
         """A new file replaces the file's triplets (feedback stays); ✕ clears them (feedback stays too).
 
         A file that cannot be used leaves the box (its message stays in the report): Start then never reads it.
@@ -285,7 +300,10 @@ def build(
             ctx.set_pending(state, None)
             return state, text.file_problem(str(err)), EMPTY["preview"], _pending(state), None
         ctx.set_pending(state, triplets)
-        return state, report_markdown(report, triplets), _preview(triplets), _pending(state), gr.skip()
+        session = session_id(request)
+        texts = [*triplets.anchors, *triplets.positives, *triplets.negatives]
+        current = ctx.store.info(state.active, session).label, unknown_rate(ctx.store.tokenizer(state.active, session), texts)
+        return state, report_markdown(report, triplets, current), _preview(triplets), _pending(state), gr.skip()
 
     def _preview(triplets: TripletSet) -> pd.DataFrame:
         return pd.DataFrame({"anchor": triplets.anchors[:20], "positive": triplets.positives[:20], "negative": triplets.negatives[:20]})
@@ -371,11 +389,12 @@ def build(
                 yield (text.WAITING.format(ahead=event.ahead), *skip10)
             elif isinstance(event, LeftLine):
                 yield (text.LEFT_QUEUE, *skip10)
+            elif isinstance(event, NothingTrained):
+                yield (text.NOTHING_TRAINED, *skip10)
             elif isinstance(event, Started):
                 yield (
-                    f"训练 {event.train} 个三元组（留出 {event.held_out} 个评估），{event.steps} 步，预计 {event.seconds:.0f} 秒。 · "
-                    f"Training on {counted(event.train, 'triplet')} ({event.held_out} held out), {counted(event.steps, 'step')}, about {event.seconds:.0f} s."
-                    f"\n\n{event.measured_on.describe()}",
+                    text.started_line(event.train, event.held_out, event.steps, event.seconds, event.teacher_seconds)
+                    + f"\n\n{event.measured_on.describe()}",
                     figures.loss_curve([], [], event.steps),
                     EMPTY["metrics"],
                     EMPTY["golden"],
@@ -429,8 +448,15 @@ def build(
             _switch_choices(session, state.active),
         )
 
-    def _stop(request: gr.Request):
-        return text.STOPPING if finetuner.stop(session_id(request) or "") else text.NOTHING_RUNNING
+    def _runs_table(state: Visitor, request: gr.Request) -> pd.DataFrame:
+        return runs_frame(ctx, session_id(request), state.active)
+
+    def _stop(shown: str | None, request: gr.Request) -> str:
+        """Stop this session's run; with none running, the last run's report stays, with a line saying so under it."""
+        if finetuner.stop(session_id(request) or ""):
+            return text.STOPPING
+        shown = (shown or "").removesuffix(f"\n\n{text.NOTHING_RUNNING}")
+        return f"{shown}\n\n{text.NOTHING_RUNNING}" if shown.strip() else text.NOTHING_RUNNING
 
     @user_errors
     def _activate(model_id: str, state: Visitor, request: gr.Request):
@@ -481,7 +507,12 @@ def build(
     pending_md.change(_plan, plan_inputs, [plan_md], queue=False, api_visibility="private")
     if page is not None:
         page.select(_plan, plan_inputs, [plan_md], queue=False, api_visibility="private")
-    started = start_btn.click(lambda: gr.update(variant="stop"), None, [stop_btn], queue=False, api_visibility="private")
+        # The shared models' figures are measured after the page is built: the table shows them when the tab opens.
+        page.select(_runs_table, [visitor], [runs], queue=False, api_visibility="private")
+    # While a run streams, Start is greyed out (a second click would be refused: one run per session) and Stop is red.
+    started = start_btn.click(
+        lambda: (gr.update(variant="stop"), gr.update(interactive=False)), None, [stop_btn, start_btn], queue=False, api_visibility="private"
+    )
     finetuned = started.then(
         _start_finetune,
         [triplet_file, epochs, batch_size, learning_rate, loss, start_from, extend_vocab, recipe, steps, eval_file, visitor],
@@ -491,9 +522,11 @@ def build(
         concurrency_limit=settings.max_waiting_finetunes + 1,
         concurrency_id="finetune",
     )
-    ended = finetuned.then(lambda: gr.update(variant="secondary"), None, [stop_btn], queue=False, api_visibility="private")
+    ended = finetuned.then(
+        lambda: (gr.update(variant="secondary"), gr.update(interactive=True)), None, [stop_btn, start_btn], queue=False, api_visibility="private"
+    )
     ended.then(_plan, plan_inputs, [plan_md], queue=False, api_visibility="private")  # the estimate, at the pace just measured
-    stop_btn.click(_stop, None, [status], queue=False, api_visibility="private")
+    stop_btn.click(_stop, [status], [status], queue=False, api_visibility="private")
     activate_btn.click(_activate, [run_picker, visitor], [visitor, active_md, runs, model_choice], api_name="activate")
     zip_btn.click(_prepare_zip, [run_picker, visitor], [model_zip, zip_md], api_name="model_zip", concurrency_limit=1)
     run_picker.change(_forget_zip, None, [model_zip, zip_md], queue=False, api_visibility="private")

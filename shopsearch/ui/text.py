@@ -157,6 +157,14 @@ def disliked_note(hit: str, positives: list[str], total: int) -> str:
     return f"{made}\n\n{collected(total)}"
 
 
+def sent_feedback(total: int) -> str:
+    """What Send to Fine-tune did. Example: sent_feedback(2) -> "已把 2 个反馈三元组发送到微调页… · Sent 2 feedback triplets…" """
+    return (
+        f"已把 {total} 个反馈三元组发送到“微调”页：下一次微调会用它们训练。 · "
+        f"Sent {total} feedback triplet{'s' * (total != 1)} to the Fine-tune tab: your next fine-tune trains on them."
+    )
+
+
 def collected(total: int) -> str:
     return f"已收集 {total} 个三元组。 · {counted(total, 'triplet')} collected."
 
@@ -192,6 +200,12 @@ LIMITS = (
 )
 WAITING = "排队中：前面还有 {ahead} 个微调。 · Waiting: {ahead} fine-tune(s) ahead of yours."
 LEFT_QUEUE = "已离开队列，没有训练。 · Left the queue; nothing was trained."
+UNMEASURED = (
+    "目录不到 5 件商品，也没有留出的三元组：除非上传评估文件，没有查询能衡量新模型，它会保留但不会自动启用。 · Under 5 "
+    "products and no held-out triplets: unless you upload an evaluation file, nothing can measure the new model, so it "
+    "will be kept, not switched on."
+)
+NOTHING_TRAINED = "已在第一步之前停止：没有训练，也没有保留模型。 · Stopped before the first step: nothing was trained, so no model is kept."
 TIME_CAP = "已到 {minutes:.0f} 分钟的训练时间上限，正在保存已训练的模型。 · Reached the {minutes:.0f}-minute cap; saving what was trained."
 CAPPED = (
     "已到 {minutes:.0f} 分钟的训练时间上限：训练了 {done}/{total} 步，{seconds:.0f} 秒，已保存训练到的模型。 · "
@@ -233,7 +247,26 @@ BEFORE_AFTER_LABEL = (
 )
 STOPPING = "正在停止：当前这一步结束后停止，模型会保留。 · Stopping after the current step; the model is kept."
 NOTHING_RUNNING = "没有正在进行的微调。 · No fine-tune is running."
-EVALUATING = "评估新模型（留出的查询）… · Evaluating the new model on held-out queries…"
+EVALUATING = "评估新模型… · Evaluating the new model…"
+
+
+def started_line(train: int, held_out: int, steps: int, seconds: float, teacher_seconds: float) -> str:
+    """What a run does first, before its first step shows. Example: started_line(0, 0, 40, 90, 12) -> "训练目录的标题… ·
+    Training on the catalog's titles, 40 steps, about 90 s. First your current model is measured, then the teacher reads
+    the titles (about 12 s)…" """
+    if train:
+        what = f"训练 {train} 个三元组（留出 {held_out} 个评估）", f"Training on {train} triplet{'s' * (train != 1)} ({held_out} held out)"
+    else:
+        what = "没有三元组：训练目录里的商品", "No triplets: training on the catalog's products"
+    first = "先衡量当前模型"
+    first_en = "First your current model is measured"
+    if teacher_seconds:
+        first += f"，再由教师模型读标题（约 {teacher_seconds:.0f} 秒）"
+        first_en += f", then the teacher reads the titles (about {teacher_seconds:.0f} s)"
+    return (
+        f"{what[0]}，{steps} 步，预计 {seconds:.0f} 秒。{first}，然后显示第一步。 · "
+        f"{what[1]}, {steps} step{'s' * (steps != 1)}, about {seconds:.0f} s. {first_en}; the first step shows after that."
+    )
 
 
 def file_problem(message: str) -> str:
