@@ -112,6 +112,7 @@ def test_a_catalog_that_cannot_be_used_leaves_the_box_and_search_goes_back_to_th
     # The Fine-tune plan follows the catalog: a run needs no triplets on a catalog of one's own.
     page.get_by_role("tab", name="微调 Fine-tune").click()
     until(page, f"{text_of('#plan')}.includes('pairs from the catalog only')")
+    assert "Under 5 products" not in page.locator("#plan").inner_text(), "20 products: title queries measure a run"
     page.get_by_role("tab", name="搜索 Search").click()
 
     before = timing(page)
@@ -128,6 +129,15 @@ def test_a_catalog_that_cannot_be_used_leaves_the_box_and_search_goes_back_to_th
     assert card_names(page)[0] == "机械师 K7 机械键盘", "the search is on the shipped catalog"
     page.get_by_role("tab", name="微调 Fine-tune").click()
     until(page, f"{text_of('#plan')}.includes('No triplets yet')")  # the shipped catalog again: Start needs triplets
+
+    # Three titles: nothing can measure a run on them, and the plan says so before Start (it said so only afterwards).
+    tiny = tmp_path / "three_titles.csv"
+    tiny.write_text("title\n专业护膝运动男膝盖女士跑步装备\n羽毛球拍 碳素 单拍\n夏季 速干 跑步短裤\n", encoding="utf-8")
+    page.get_by_role("tab", name="搜索 Search").click()
+    upload(tiny)
+    assert "Loaded 3 products" in page.locator("#catalog-status").inner_text()
+    page.get_by_role("tab", name="微调 Fine-tune").click()
+    until(page, f"{text_of('#plan')}.includes('Under 5 products')")
 
 
 # 3 ---------------------------------------------------------------------------------------------------------------------
@@ -370,6 +380,9 @@ def test_feedback_says_what_each_mark_made_and_downloads_anchor_positive_negativ
     download.value.save_as(saved)
     rows = list(csv.reader(saved.open(encoding="utf-8-sig")))
     assert rows[0] == ["anchor", "positive", "negative"] and len(rows) == 2, rows
+    # Send to Fine-tune says what it did, where the button is (it changed only the Fine-tune tab's plan).
+    page.get_by_role("button", name="发送到微调 Send to Fine-tune").click()
+    until(page, f"{text_of('#feedback-status')}.includes('Sent 1 feedback triplet to the Fine-tune tab')")
 
 
 def test_a_fresh_page_has_no_empty_open_panel_and_no_red_stop_button(page):

@@ -122,6 +122,17 @@ def run_map(tab_handler):
     return lambda text: handler(text, "active", Visitor(), None)[0]
 
 
+def test_the_map_with_the_difference_chosen_draws_the_active_model_and_says_so(tab_handler):
+    """ "Difference" on the 2-D map used to raise, and the error wiped the view on the page; a map shows one model."""
+    from shopsearch.ui.context import Visitor
+    from shopsearch.ui.similarity_tab import MAP_OF_ACTIVE
+
+    handler = tab_handler("embedding_map")
+    figure, table, _ = handler("机械键盘\n羽毛球拍", "difference", Visitor(), None)
+    assert figure.layout.title.text == MAP_OF_ACTIVE and list(table["name"]) == ["机械键盘", "羽毛球拍"]
+    assert not handler("机械键盘", "active", Visitor(), None)[0].layout.title.text
+
+
 def test_the_map_refuses_a_2_million_character_line_before_the_model_sees_it(run_map):
     """The 2-D map used to send any line straight to the model; it now passes the same gate as the heatmap."""
     import gradio as gr

@@ -249,3 +249,13 @@ def test_the_engine_keeps_no_text_per_product(engine):
     assert [name for name, value in vars(engine).items() if isinstance(value, list) and len(value) == len(engine.catalog)] == []
     top = engine.search("鹰击", mode="lexical", top=1)
     assert top.coverage == 1.0 and top.content_words
+
+
+def test_a_price_in_the_query_is_ignored_with_a_note_on_a_catalog_without_prices(chinese_model, session_cache, write):
+    """A titles-only catalog has no prices: "两百以内" used to say no product matched it and show "the closest prices"."""
+    titles = load_catalog(write("titles.csv", "title\n专业护膝运动男膝盖女士跑步装备\n羽毛球拍 碳素 单拍\n夏季 速干 跑步短裤\n"))
+    engine = build_engine(chinese_model, "fp-titles", titles, session_cache)
+    result = engine.search("两百以内的护膝")
+    assert any("没有价格" in note and "两百以内" in note and "no prices" in note for note in result.notes), result.notes
+    assert not any("closest prices" in note for note in result.notes)
+    assert result.hits[0].name.startswith("专业护膝")

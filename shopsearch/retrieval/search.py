@@ -313,7 +313,13 @@ class SearchEngine:
 
         A hard range that no product (under the other filters) passes becomes a soft window instead, and a note says so.
         """
-        if price is None or price.soft or not price.bounded:
+        if price is None:
+            return filters, price
+        if np.isnan(self._prices).all():  # a catalog of titles only: a price in the query can neither filter nor order
+            words = "、".join(price.words)
+            notes.append(f"这个目录没有价格，忽略“{words}”。 · This catalog has no prices; “{words}” is ignored.")
+            return filters, None
+        if price.soft or not price.bounded:
             return filters, price
         narrowed = filters.narrowed(price)
         mask = narrowed.mask(self._categories, self._prices)

@@ -475,7 +475,8 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
             raise UserError("还没有反馈三元组。", "No feedback triplets yet.")
         ctx.set_feedback(state, state.feedback.to_triplets())
         upload, feedback = ctx.pending_of(state)
-        return state, text.pending_line(len(upload) if upload else 0, len(feedback) if feedback else 0)
+        sent = len(feedback) if feedback else 0
+        return state, text.pending_line(len(upload) if upload else 0, sent), text.sent_feedback(sent)
 
     def _use_catalog(path: str, state: Visitor, request: gr.Request, progress: gr.Progress):
         """Read, embed and store the session's catalog (raises UserError for a file that cannot be used)."""
@@ -600,5 +601,5 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
     compare_btn.click(_compare, [last, visitor], [compare, comparing], api_name="compare", **in_heavy_line)
     like_btn.click(_mark(True), [pick, last, visitor], [visitor, feedback_md, download_btn], api_visibility="private")
     dislike_btn.click(_mark(False), [pick, last, visitor], [visitor, feedback_md, download_btn], api_visibility="private")
-    send_btn.click(_send_feedback, [visitor], [visitor, pending_md], api_visibility="private")
+    send_btn.click(_send_feedback, [visitor], [visitor, pending_md, feedback_md], api_visibility="private")
     return model_choice

@@ -57,6 +57,9 @@ MODEL_CHOICES = [
 ]
 
 
+MAP_OF_ACTIVE = "当前模型的地图（差值只用于热力图和第一句 vs 其余）· The active model's map (the difference is for the heatmap and first vs rest)"
+
+
 def _model_id(choice: str, state: Visitor, store: ModelStore, session: str | None) -> str:
     """The store's id for a choice of MODEL_CHOICES ("difference" is computed from active and base); an expired run
     falls back to the default model with a notice."""
@@ -153,11 +156,8 @@ def build(ctx: AppContext, visitor: gr.State) -> None:
 
     @user_errors
     def _run_map(sentences: str, model_choice: str, state: Visitor, request: gr.Request):
-        if model_choice == "difference":
-            raise UserError(
-                "二维地图只画一个模型：差值只用于热力图和第一句 vs 其余。",
-                "The 2-D map shows one model: the difference applies to the heatmap and first vs the rest.",
-            )
+        """The catalog's 2-D map with the sentences on it; with "difference" chosen, the active model's map, titled so
+        (a map shows one model's space: the difference applies to the heatmap and first vs the rest)."""
         lines = similarity.parse_sentences(sentences, settings.max_sentences, settings.max_query_chars, required=False)
         session = session_id(request)
         model_id = _model_id(model_choice, state, ctx.store, session)
@@ -173,6 +173,8 @@ def build(ctx: AppContext, visitor: gr.State) -> None:
         points = projection.points if extra is None else np.vstack([projection.points, extra])
         frame["x"], frame["y"] = np.round(points[:, 0].astype(np.float64), 4), np.round(points[:, 1].astype(np.float64), 4)
         figure = figures.embedding_map(projection.points, names, categories, extra, lines)
+        if model_choice == "difference":
+            figure.update_layout(title_text=MAP_OF_ACTIVE, title_font_size=13)
         return figure, frame.tail(len(lines)) if lines else frame.head(0), _csv(frame, "embedding_map.csv")
 
     def _redraw_light(shown: str | None, sentences: str, model_choice: str, state: Visitor, request: gr.Request):
