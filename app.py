@@ -57,6 +57,9 @@ CSS = """
   .column:has(> #result-cards :is(.hits, p)) > #timing { order: 1; }
   .column:has(> #result-cards :is(.hits, p)) > #search-extras { order: 2; }
   .column:has(> #result-cards :is(.hits, p)) > #result-cards ~ * { order: 3; }
+  /* The run picker has a line of its own (at half the row its labels were cut: "中文模型（扩展词…"), the buttons under it. */
+  #run-row { flex-wrap: wrap !important; }
+  #run-row > :is(#run-picker, :has(#run-picker)) { flex: 1 1 100% !important; min-width: 100% !important; }
 }
 """
 

@@ -407,3 +407,12 @@ def test_on_a_phone_the_category_filter_shows_its_whole_value(phone):
     phone.wait_for_timeout(300)
     widths = field.evaluate("el => [el.scrollWidth, el.clientWidth, el.value]")
     assert widths[0] <= widths[1], f"the value {widths[2]!r} needs {widths[0]} px in a {widths[1]} px box"
+
+
+def test_on_a_phone_the_run_picker_has_a_line_of_its_own(phone):
+    """At 390 px the "Activate a model" dropdown shared its row with three buttons and cut its labels at half width
+    ("中文模型（扩展词…"); it now spans the row, and the buttons wrap under it."""
+    phone.get_by_role("tab", name="微调 Fine-tune").click()
+    picker, row = phone.locator("#run-picker"), phone.locator("#run-row")
+    picker.wait_for(state="visible")
+    assert picker.bounding_box()["width"] >= 0.9 * row.bounding_box()["width"], (picker.bounding_box(), row.bounding_box())

@@ -231,11 +231,12 @@ def build(
     )
     with gr.Accordion("本会话的模型 This session's models", open=True):
         runs = gr.Dataframe(runs_frame(ctx, None, ctx.store.default_id), interactive=False, elem_id="runs")
-        with gr.Row():
+        with gr.Row(elem_id="run-row"):
             run_picker = gr.Dropdown(
                 _model_choices(None),
                 value=ctx.store.default_id,
                 label="切换模型 Activate a model",
+                elem_id="run-picker",
                 scale=3,
                 allow_custom_value=True,  # ownership is checked by the store, with a bilingual message
             )
