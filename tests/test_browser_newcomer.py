@@ -148,6 +148,8 @@ def test_the_comparison_follows_a_model_switch(page):
     page.get_by_text("比较中文模型与种子模型 Compare").click()
     page.get_by_role("button", name="比较 Compare").click()
     until(page, "[...document.querySelectorAll('#compare [role=columnheader]')].some(h => h.innerText.includes('种子模型 seed'))")
+    shown = headers(page, "#compare")  # Chinese first with English beside it ("name" stood alone; "seed" named two columns)
+    assert any("商品 product" in h for h in shown) and sum("种子模型 seed" in h for h in shown) == 2 and "name" not in shown, shown
     page.locator("#model-choice").get_by_text("种子模型 seed model").click()
     until(page, f"{text_of('#active-model')}.includes('seed model')")
     until(page, "[...document.querySelectorAll('#compare [role=columnheader]')].some(h => h.innerText.includes('中文模型 Chinese-aware'))")

@@ -383,14 +383,16 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         rows = []
         for h in result.hits:
             before = other_rank.get(h.product_id)
-            move = "new" if before is None else ("=" if before == h.rank else (f"↑{before - h.rank}" if before > h.rank else f"↓{h.rank - before}"))
+            move = (
+                "新 new" if before is None else ("=" if before == h.rank else (f"↑{before - h.rank}" if before > h.rank else f"↓{h.rank - before}"))
+            )
             rows.append(
                 {
-                    "当前 active": h.rank,
-                    other_name: before or "—",
+                    "当前排名 active rank": h.rank,
+                    f"{other_name} 排名 rank": before or "—",
                     "变化 move": move,
-                    "name": h.name,
-                    f"{other_name} 的第 rank 位 hit": other.hits[h.rank - 1].name if h.rank <= len(other.hits) else "",
+                    "商品 product": h.name,
+                    f"{other_name} 同名次的商品 its hit at that rank": other.hits[h.rank - 1].name if h.rank <= len(other.hits) else "",
                 }
             )
         return pd.DataFrame(rows)
