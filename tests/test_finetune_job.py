@@ -124,6 +124,8 @@ def test_a_worse_run_is_kept_but_never_switched_on(finetuner):
     assert after["mrr@10"] < before["mrr@10"] and not report.activate
     assert "Not switched on" in report.decision and figures(after["mrr@10"], before["mrr@10"])[1] in report.decision
     assert report.run_id in {i.id for i in finetuner.store.runs("s")}, "the run is kept to activate by hand"
+    # The runs table sets the run's figure beside the session model's on the same queries.
+    assert finetuner.store.info(report.run_id, "s").metrics["before_mrr@10"] == before["mrr@10"]
     assert math.isnan(after["triplet_acc"]), "one row: nothing held out"
     assert "triplet_acc" not in set(metrics_frame(report)["metric"]), "a metric no model has is not an empty row"
     assert not (finetuner.store.info(report.run_id, "s").path / "no_answer.json").exists(), "TripletLoss changes the cosine scale"

@@ -573,6 +573,9 @@ class FinetuneJob:
             info.metrics.update(new_scores)
             info.metrics["measured_on"] = measured.source  # type: ignore[assignment]
             info.metrics["queries"] = len(measured.queries)
+            # The session's model on the same queries: the runs table sets the run's figure beside it (the shared models'
+            # figures there are on the eval set, which a run on another catalog is not measured on).
+            info.metrics["before_mrr@10"] = before["current"].get(DECIDING_METRIC, float("nan"))
             golden_after = self._top1(self.run_id, golden_queries)
             current_info = store.info(spec.current, session)
             activate, decision = decide(ended, before["current"], new_scores, current_info.label)

@@ -131,7 +131,9 @@ def _round(value: float | None) -> float | None:
 
 
 def runs_frame(ctx: AppContext, session: str | None, active: str) -> pd.DataFrame:
-    """The shared models (their figures on the eval set, once measured) and this session's runs, the active one marked."""
+    """The shared models (their figures on the eval set, once measured) and this session's runs, the active one marked;
+    a run's MRR@10 has beside it the session's model's on the same queries (a run on another catalog is measured on
+    other queries than the eval set)."""
     rows = []
     for info in ctx.store.shared():
         scores = ctx.finetuner.shipped_scores(info.id) or {}
@@ -143,6 +145,7 @@ def runs_frame(ctx: AppContext, session: str | None, active: str) -> pd.DataFram
                 "measured on": "eval set" if scores else "…",
                 "Recall@1": _round(scores.get("recall@1")),
                 "MRR@10": _round(scores.get("mrr@10")),
+                "之前 before MRR@10": None,
                 "triplet acc": None,
             }
         )
@@ -156,6 +159,7 @@ def runs_frame(ctx: AppContext, session: str | None, active: str) -> pd.DataFram
                 "measured on": f"{SOURCE_NAMES.get(str(m.get('measured_on')), '—')} ({m.get('queries', 0)})",
                 "Recall@1": _round(m.get("recall@1")),
                 "MRR@10": _round(m.get("mrr@10")),
+                "之前 before MRR@10": _round(m.get("before_mrr@10")),
                 "triplet acc": _round(m.get("triplet_acc")),
             }
         )
