@@ -63,6 +63,11 @@ def test_english_words_are_read_in_the_singular_and_through_the_dictionary():
     assert word_coverage(["trail", "running", "shoes"], "野径大师 越野跑鞋") == pytest.approx(2 / 3)
     assert word_coverage(["shoes"], "步云 布鞋") == 0.5
     assert word_coverage(["earphones"], "机械师 M3 无线鼠标") == 0.0
+    # An -ing word is read as its verb too (gaming as game → 游戏), and two English words as CC-CEDICT's one (school bag
+    # as schoolbag → 书包): both scored 0 against a catalog without English tags.
+    assert "game" in english_forms("gaming") and "run" in english_forms("running")
+    assert word_coverage(["gaming"], "机械师 T15 游戏本") == 1.0
+    assert word_coverage(["school", "bag"], "学霸 中学生双肩书包") == 1.0
 
 
 def test_the_weakest_word_is_the_least_covered_one():

@@ -168,11 +168,16 @@ def word_credit(word: str, document: str, tokens: set[str]) -> float:
 
 
 def english_forms(word: str) -> tuple[str, ...]:
-    """A lower-case English word and its singular guesses (plural endings taken off), longest first.
+    """A lower-case English word, its singular guesses (plural endings taken off) and, for an -ing word, its verb
+    guesses (gaming → game, running → run), longest first.
 
-    Example: english_forms("earphones") -> ("earphones", "earphone", "earphon"); english_forms("batteries") -> (…, "battery")
+    Example: english_forms("earphones") -> ("earphones", "earphone", "earphon"); english_forms("batteries") -> (…, "battery");
+    english_forms("gaming") -> ("gaming", "game", "gam")
     """
     forms = [word]
+    if len(word) > 5 and word.endswith("ing"):
+        stem = word[:-3]
+        forms += [stem + "e", stem] + ([stem[:-1]] if stem[-1] == stem[-2] else [])
     if len(word) > 3 and word.endswith("ies"):
         forms.append(word[:-3] + "y")
     if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
@@ -238,7 +243,8 @@ def word_credits(words: Sequence[str], document: str) -> list[float]:
     # Two English words the document says as one Chinese word ("running shoes" as 跑鞋) are both there.
     for i, (left, right) in enumerate(zip(words, words[1:])):
         if left.isalpha() and right.isalpha() and left.isascii() and right.isascii() and min(credits[i], credits[i + 1]) < 1:
-            phrases = {f"{left} {form}" for form in english_forms(right)}
+            # "school bag" as CC-CEDICT's "schoolbag" (书包) too
+            phrases = {f"{left}{gap}{form}" for form in english_forms(right) for gap in (" ", "")}
             if any(len(chinese) > 1 and chinese in folded for phrase in phrases for chinese in english_to_chinese(phrase)):
                 credits[i] = credits[i + 1] = 1.0
     return credits
