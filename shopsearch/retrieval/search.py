@@ -222,6 +222,7 @@ class SearchEngine:
         self._rows = self.index.rows if isinstance(self.index, IvfIndex) else RowReader(vectors)
         self._categories = np.array([p.category for p in catalog.products], dtype=object)
         self._prices = np.array([np.nan if p.price is None else p.price for p in catalog.products], dtype=np.float64)
+        self._priced = not np.isnan(self._prices).all()  # a catalog of titles only has none
         self._audiences: dict[str, np.ndarray] = {}  # audience -> which products name it, filled on first use
         return_freed_heap()  # the per-product lists built above (and the vector index's temporaries) are gone
 
@@ -315,7 +316,7 @@ class SearchEngine:
         """
         if price is None:
             return filters, price
-        if np.isnan(self._prices).all():  # a catalog of titles only: a price in the query can neither filter nor order
+        if not self._priced:  # a price in the query can neither filter nor order
             words = "、".join(price.words)
             notes.append(f"这个目录没有价格，忽略“{words}”。 · This catalog has no prices; “{words}” is ignored.")
             return filters, None

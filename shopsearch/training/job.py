@@ -137,6 +137,12 @@ class MeasureSet:
         return line
 
 
+def title_query_budget(catalog: Catalog) -> int:
+    """How many keyword queries cut from titles may measure a run on `catalog` when nothing else does: a fifth of its
+    products at most (they leave the training catalog), so none under 5 products. Example: 2,083 titles -> 50; 3 -> 0"""
+    return min(TITLE_QUERIES, len(catalog) // 5)
+
+
 def measure_set(
     catalog: Catalog, shipped: Catalog, eval_queries: list[EvalQuery], uploaded: list[EvalQuery] | None, held_out: TripletSet
 ) -> MeasureSet:
@@ -156,7 +162,7 @@ def measure_set(
     if queries:
         return MeasureSet(queries, "held_out")
     # A fifth of the products at most: they leave the training catalog (MeasureSet.training_catalog).
-    cut = held_out_title_queries(catalog, min(TITLE_QUERIES, len(catalog) // 5))
+    cut = held_out_title_queries(catalog, title_query_budget(catalog))
     titles = [EvalQuery(query, frozenset({product})) for query, product in cut]
     return MeasureSet(titles, "titles" if titles else "none")
 
@@ -317,6 +323,7 @@ class Plan:
     cap_seconds: int
     fitting_steps: int | None  # when the training would pass the time cap: the Chinese-aware steps that fit
     teacher_seconds: float = 0.0  # of `seconds`: multilingual-e5-small reading a titles-only catalog (training.teacher)
+    unmeasured: bool = False  # nothing will measure the run (no queries, nothing held out, too few titles to cut them from)
 
     @property
     def over_cap(self) -> bool:
@@ -365,7 +372,10 @@ class Finetuner:
         fitting = None
         if training > self.limits.max_seconds and spec.recipe == "chinese":
             fitting = max(0, int((self.limits.max_seconds - around) / per_step) // 10 * 10)
-        return Plan(len(train), len(held), steps, per_step, seconds + teacher_s, training, self.limits.max_seconds, fitting, teacher_s)
+        catalog = spec.catalog or self.shipped_catalog
+        own = catalog.fingerprint != self.shipped_catalog.fingerprint  # the shipped catalog has the eval set
+        unmeasured = own and not spec.queries and not len(held) and title_query_budget(catalog) == 0
+        return Plan(len(train), len(held), steps, per_step, seconds + teacher_s, training, self.limits.max_seconds, fitting, teacher_s, unmeasured)
 
     @staticmethod
     def pace_key(spec: FinetuneSpec, taught: bool) -> str:
@@ -380,7 +390,7 @@ class Finetuner:
         catalog = spec.catalog or self.shipped_catalog
         if spec.recipe != "chinese":
             return 0.0
-        training = len(catalog) - (0 if spec.queries else min(TITLE_QUERIES, len(catalog) // 5))
+        training = len(catalog) - (0 if spec.queries else title_query_budget(catalog))
         if teacher.resolve(spec.chinese, catalog, len(spec.split()[0]) > 0, training).pairs != "teacher":
             return 0.0
         return teacher.planned_seconds(training, spec.chinese.steps, spec.chinese.batch_size)

@@ -97,6 +97,8 @@ def plan_markdown(plan: Plan, from_file: int, from_feedback: int, recipe: str, n
     lines = [text.pending_line(from_file, from_feedback) or no_triplets]
     if plan.teacher_seconds:
         lines.append(text.TEACHER_PLAN.format(seconds=plan.teacher_seconds))
+    if plan.unmeasured:
+        lines.append(text.UNMEASURED)
     if from_file or from_feedback:
         lines.append(f"训练 {plan.train} 个，留出 {plan.held_out} 个评估。 · {plan.train} to train on, {plan.held_out} held out.")
     lines.append(text.ESTIMATE.format(n=plan.steps, steps=counted(plan.steps, "step"), seconds=plan.seconds, per_step=plan.per_step))
@@ -279,12 +281,7 @@ def build(
         upload, feedback = ctx.pending_of(state)
         plan = finetuner.plan(_spec(state, recipe, epochs, batch, steps))
         needs = _needs_triplets(state, recipe)
-        catalog = ctx.catalog_of(state)
-        # Nothing held out and too few products to cut measuring queries from (measure_set): only an evaluation file
-        # can measure such a run.
-        unmeasured = not plan.held_out and catalog.fingerprint != finetuner.shipped_catalog.fingerprint and len(catalog) < 5
-        markdown = plan_markdown(plan, len(upload) if upload else 0, len(feedback) if feedback else 0, recipe, needs)
-        return f"{markdown}\n\n{text.UNMEASURED}" if unmeasured else markdown
+        return plan_markdown(plan, len(upload) if upload else 0, len(feedback) if feedback else 0, recipe, needs)
 
     def _pending(state: Visitor) -> str:
         upload, feedback = ctx.pending_of(state)

@@ -161,7 +161,7 @@ def sent_feedback(total: int) -> str:
     """What Send to Fine-tune did. Example: sent_feedback(2) -> "已把 2 个反馈三元组发送到微调页… · Sent 2 feedback triplets…" """
     return (
         f"已把 {total} 个反馈三元组发送到“微调”页：下一次微调会用它们训练。 · "
-        f"Sent {total} feedback triplet{'s' * (total != 1)} to the Fine-tune tab: your next fine-tune trains on them."
+        f"Sent {counted(total, 'feedback triplet')} to the Fine-tune tab: your next fine-tune trains on them."
     )
 
 
@@ -255,7 +255,7 @@ def started_line(train: int, held_out: int, steps: int, seconds: float, teacher_
     Training on the catalog's titles, 40 steps, about 90 s. First your current model is measured, then the teacher reads
     the titles (about 12 s)…" """
     if train:
-        what = f"训练 {train} 个三元组（留出 {held_out} 个评估）", f"Training on {train} triplet{'s' * (train != 1)} ({held_out} held out)"
+        what = f"训练 {train} 个三元组（留出 {held_out} 个评估）", f"Training on {counted(train, 'triplet')} ({held_out} held out)"
     else:
         what = "没有三元组：训练目录里的商品", "No triplets: training on the catalog's products"
     first = "先衡量当前模型"
@@ -265,7 +265,7 @@ def started_line(train: int, held_out: int, steps: int, seconds: float, teacher_
         first_en += f", then the teacher reads the titles (about {teacher_seconds:.0f} s)"
     return (
         f"{what[0]}，{steps} 步，预计 {seconds:.0f} 秒。{first}，然后显示第一步。 · "
-        f"{what[1]}, {steps} step{'s' * (steps != 1)}, about {seconds:.0f} s. {first_en}; the first step shows after that."
+        f"{what[1]}, {counted(steps, 'step')}, about {seconds:.0f} s. {first_en}; the first step shows after that."
     )
 
 
