@@ -229,13 +229,18 @@ def ranked_ids(
     top: int = 10,
     query_vectors: np.ndarray | None = None,
 ) -> list[list[str]]:
-    """The top product ids `engine.search` returns for each query, in order.
+    """The top product ids `engine.search` returns for each query, in order. Hybrid waits until e5 has read the
+    catalog (retrieval.reference): a measure taken while it reads would compare searches made two ways.
 
     Args:
         query_vectors: the queries' vectors (`encode_queries`), so that no method encodes a query again; None lets
             `engine.search` encode each query itself.
     """
     from shopsearch.retrieval.search import DEFAULT_ALPHA
+
+    reference = getattr(engine, "reference", None)
+    if mode == "hybrid" and reference is not None:
+        reference.wait()
 
     weight = DEFAULT_ALPHA if alpha is None else alpha
     vectors = [None] * len(queries) if query_vectors is None or mode == "lexical" else list(query_vectors)

@@ -592,8 +592,8 @@ def as_milvus_engine(
     on_progress: Progress | None = None,
     index_type: str | None = None,
 ) -> MilvusEngine:
-    """The same search as an in-process `engine` (its model, encoder, tokenizer, "nothing relevant" rule, vectors and
-    BM25 index), served from Milvus at `uri`. See `milvus_engine`."""
+    """The same search as an in-process `engine` (its model, encoder, tokenizer, "nothing relevant" rule, vectors, BM25
+    index and e5's reading of the names), served from Milvus at `uri`. See `milvus_engine`."""
     lexical = engine.lexical._lexical if isinstance(engine.lexical, _DeferredLexical) else engine.lexical
     return milvus_engine(
         engine.catalog,
@@ -608,6 +608,7 @@ def as_milvus_engine(
         encoder=engine.encoder,
         tokenizer=engine.tokenizer,
         no_answer=engine.no_answer,
+        reference=engine.reference,
     )
 
 

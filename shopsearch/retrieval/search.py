@@ -19,6 +19,9 @@ from shopsearch.retrieval.embeddings import EmbeddingCache, Encoder, Progress, T
 from shopsearch.retrieval.index import ExactIndex, IvfIndex, RowReader, build_index, ranks_of, top_k
 from shopsearch.retrieval.no_answer import NoAnswerRule, Signals, content_words, word_credits
 from shopsearch.retrieval.onnx_encoder import OnnxEncoder
+from shopsearch.retrieval.reference import WEIGHT as REFERENCE_WEIGHT
+from shopsearch.retrieval.reference import Reference, scaled
+from shopsearch.retrieval.reference import for_catalog as reference_for
 from shopsearch.text.inputs import clean_text, finite_number
 from shopsearch.text.intent import (
     AUDIENCE_HINTS,
@@ -82,6 +85,7 @@ class SearchHit:
     rank_lexical: int | None
     boost: float = 0.0  # added to `score` by the query's audience and price preferences
     demoted: tuple[str, ...] = ()  # terms the query negates that this product mentions: it ranks below all others
+    reference: float | None = None  # hybrid: e5's cosine of the query to the name (None when e5 was not asked)
 
 
 @dataclass
@@ -101,6 +105,8 @@ class SearchResult:
     parsed: ParsedQuery | None = None  # the query's intents (its chips) and the text that was scored
     signals: Signals | None = None  # what "nothing relevant" was decided on (None without hits)
     content_words: tuple[str, ...] = ()  # the words the top hit was checked for (no_answer.content_words)
+    reference_weight: float = 0.0  # hybrid: e5's weight (reference.WEIGHT) when it took part, else 0
+    reference_reading: tuple[int, int] | None = None  # (names read, catalog size) while e5 still reads the catalog
 
     @property
     def total_ms(self) -> float:
@@ -206,10 +212,13 @@ class SearchEngine:
         encoder: Encoder | None = None,
         no_answer: NoAnswerRule = NoAnswerRule(),
         tokenizer: AnyTokenizer | None = None,
+        reference: Reference | None = None,
     ) -> None:
-        """`model` may be None when `encoder` and `tokenizer` are given (an engine built from cached files, torch-free)."""
+        """`model` may be None when `encoder` and `tokenizer` are given (an engine built from cached files, torch-free).
+        `reference`: e5's reading of the catalog (retrieval.reference), a third voice in hybrid search; None: none."""
         single_threaded_blas()
         self.model = model
+        self.reference = reference
         self.no_answer = no_answer
         # `model` is None only when `encoder` and `tokenizer` are given (see above): the fallbacks read it only then.
         self.encoder: Encoder = encoder or TorchEncoder(cast("SentenceTransformer", model))
@@ -276,11 +285,16 @@ class SearchEngine:
             qvec = self.encode_query(parsed.semantic)
         model_coverage = view(self.tokenizer, parsed.semantic).coverage
         weight = alpha * model_coverage if mode == "hybrid" else float(mode == "semantic")
+        reference = self.reference if mode == "hybrid" else None
+        # e5 reads text, not pinyin: its weight goes with the share of the query that is not pinyin, as the model's
+        # goes with the share it sees.
+        ref_weight = REFERENCE_WEIGHT * (1 - self.lexical.pinyin_share(parsed.content)) if reference is not None else 0.0
+        ref_all = reference.cosines(parsed.semantic) if reference is not None and ref_weight > 0 and parsed.semantic.strip() else None
         t1 = time.perf_counter()
         filters, price = self._apply_price(filters, parsed.price, notes)
         # Not started yet (every thread busy with other searches): scored here instead of waiting in line.
         lex_all = None if lexical is None or lexical.cancel() else lexical.result()
-        hits, best_cosine = self._rank(parsed.content, qvec, mode, top, weight, filters, parsed, price, lex_all)
+        hits, best_cosine = self._rank(parsed.content, qvec, mode, top, weight, filters, parsed, price, lex_all, ref_all, ref_weight)
         coverage = self.match_coverage(parsed.content, hits[0].product_id) if hits else 0.0
         words = tuple(content_words(parsed))
         signals = self.no_answer_signals(words, hits[0], qvec is not None) if hits else None
@@ -301,6 +315,8 @@ class SearchEngine:
             parsed=parsed,
             signals=signals,
             content_words=words,
+            reference_weight=ref_weight if ref_all is not None else 0.0,
+            reference_reading=(reference.done, reference.size) if reference is not None and not reference.ready else None,
         )
 
     def no_answer_signals(self, words: tuple[str, ...], top: SearchHit, encoded: bool) -> Signals:
@@ -387,6 +403,8 @@ class SearchEngine:
         parsed: ParsedQuery | None = None,
         price: PriceRange | None = None,
         lex_all: np.ndarray | None = None,
+        ref_all: np.ndarray | None = None,
+        ref_weight: float = REFERENCE_WEIGHT,
     ) -> tuple[list[SearchHit], float | None]:
         """The top hits, and the best cosine among the products looked at (None without a query vector).
 
@@ -395,6 +413,8 @@ class SearchEngine:
             parsed: the query's intents: its audience boosts, its negated terms demote.
             price: the price left as a preference (a soft window, or 便宜/高端), after any hard range went to `filters`.
             lex_all: the BM25 scores of `query`, if already computed.
+            ref_all: hybrid only: e5's cosines of the query to every product (retrieval.reference), or None.
+            ref_weight: their weight (REFERENCE_WEIGHT, less for a query partly in pinyin).
         """
         if lex_all is None:
             lex_all = self.lexical.scores(query)
@@ -417,6 +437,8 @@ class SearchEngine:
             assert sem is not None  # `search` encodes the query in every mode but "lexical"
             lex_norm = lex / lex.max() if lex.max() > 0 else lex
             fused = weight * sem + (1 - weight) * lex_norm
+            if ref_all is not None:  # scaled over the whole catalog: the same for every candidate set (Milvus's too)
+                fused = fused + ref_weight * scaled(ref_all)[rows]
         boost = self._boost(rows, fused, parsed, price)
         if boost is not None:
             fused = fused + boost
@@ -448,6 +470,7 @@ class SearchEngine:
                     rank_lexical=rank_lexical.get(j),
                     boost=float(boost[j]) if boost is not None else 0.0,
                     demoted=demoted.get(j, ()),
+                    reference=float(ref_all[row]) if ref_all is not None else None,
                 )
             )
         return hits, (float(sem.max()) if sem is not None else None)
@@ -605,6 +628,7 @@ def build_engine(
     model_dir: str | Path | None = None,
     encoder: Encoder | None = None,
     tokenizer: AnyTokenizer | None = None,
+    reference: bool = True,
 ) -> SearchEngine:
     """Embed `catalog` with `model` (or take the vectors from the on-disk cache) and build the engine.
 
@@ -616,6 +640,7 @@ def build_engine(
         encoder: the query encoder to use, already open (ModelStore passes the model's, so no second ONNX session is
             opened and checked); None: as `onnx` says.
         tokenizer: what the engine's `view` reads (ModelStore passes the model's one copy); None: a copy of the model's.
+        reference: give hybrid search e5's reading of the catalog as a third voice where it is used (retrieval.reference).
     """
     if encoder is None:
         encoder = (OnnxEncoder.for_model(model, model_fp, cache.directory) if onnx else None) or TorchEncoder(model)
@@ -631,4 +656,5 @@ def build_engine(
         encoder=encoder,
         no_answer=NoAnswerRule.for_model(model_dir),
         tokenizer=tokenizer,
+        reference=reference_for(catalog, cache) if reference else None,
     )

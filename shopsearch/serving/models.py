@@ -31,6 +31,8 @@ from shopsearch.retrieval.embeddings import EmbeddingCache, Encoder, Progress, T
 from shopsearch.retrieval.milvus_backend import MilvusEngine, as_milvus_engine, milvus_engine
 from shopsearch.retrieval.no_answer import NoAnswerRule
 from shopsearch.retrieval.onnx_encoder import OnnxEncoder, export_path
+from shopsearch.retrieval.reference import FINGERPRINT as REFERENCE_FINGERPRINT
+from shopsearch.retrieval.reference import for_catalog as reference_for
 from shopsearch.retrieval.search import SearchEngine, build_engine
 from shopsearch.text.tokens import PlainTokenizer
 
@@ -255,6 +257,8 @@ class ModelStore:
                 raise
             if info.owner is not None or catalog.documents_fingerprint not in self.shared_catalogs:
                 self._note_visitor_file(self.cache.path(info.fingerprint, catalog.documents_fingerprint))
+                if engine.reference is not None:  # e5's vectors of the names (written once read)
+                    self._note_visitor_file(self.cache.path(REFERENCE_FINGERPRINT, engine.reference.key))
             with self._lock:  # published before the build lock goes, so no late request starts a second build
                 self._building.pop(key, None)
                 self._engines[key] = engine
@@ -282,6 +286,7 @@ class ModelStore:
                 encoder=encoder,
                 no_answer=NoAnswerRule.for_model(info.path),
                 tokenizer=self.tokenizer(model_id, session),
+                reference=reference_for(catalog, self.cache),
             )
         return SearchEngine(
             None,
@@ -291,6 +296,7 @@ class ModelStore:
             encoder=encoder,
             no_answer=NoAnswerRule.for_model(info.path),
             tokenizer=self.tokenizer(model_id, session),
+            reference=reference_for(catalog, self.cache),
         )
 
     def needs_build(self, model_id: str, session: str | None, catalog: Catalog) -> bool:

@@ -23,6 +23,7 @@ from itertools import chain, islice
 
 import numpy as np
 
+from shopsearch.text.pinyin import PREFIX as PINYIN_PREFIX
 from shopsearch.text.pinyin import as_pinyin, pinyin_tokens
 from shopsearch.text.query import content_text
 
@@ -590,6 +591,16 @@ class LexicalIndex:
         pinyin = tuple(t for t in as_pinyin(tokens, self._text.vocab) if t in self._pinyin.vocab) if self._pinyin else ()
         self._last_query = (query, (text, pinyin))
         return text, pinyin
+
+    def pinyin_share(self, query: str) -> float:
+        """The share of the query's characters in words read as pinyin (`as_pinyin`): what a model reading text, not
+        pinyin, cannot understand. 0 without a pinyin index. Example: "cixi chongdianbao" -> 1.0; "磁吸 充电宝" -> 0.0"""
+        _, pinyin = self._query_tokens(query)
+        if not pinyin:
+            return 0.0
+        read = {t[len(PINYIN_PREFIX) :] for t in pinyin}
+        letters = len("".join(query.split()))
+        return min(1.0, sum(len(t) for t in set(tokenize(query)) if t in read) / max(letters, 1))
 
     def holding(self, tokens: Iterable[str]) -> np.ndarray:
         """The rows (ascending) of the documents whose text holds any of `tokens` (`tokenize`'s tokens; pinyin not read).

@@ -38,7 +38,7 @@ EXAMPLES = [
 # then products that only share 款); a judgement call, not calibrated: it separates, it does not hide.
 WEAK_SHARE = 0.5
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
-TABLE_COLUMNS = ["rank", "name", "category", "price", "score", "semantic", "lexical", "rank_semantic", "rank_lexical", "id"]
+TABLE_COLUMNS = ["rank", "name", "category", "price", "score", "semantic", "lexical", "e5", "rank_semantic", "rank_lexical", "id"]
 
 
 def results_frame(result: SearchResult) -> pd.DataFrame:
@@ -52,6 +52,7 @@ def results_frame(result: SearchResult) -> pd.DataFrame:
             "score": round(float(h.score), 4),
             "semantic": round(float(h.semantic), 4),
             "lexical": round(float(h.lexical), 3),
+            "e5": None if h.reference is None else round(h.reference, 4),
             "rank_semantic": h.rank_semantic,
             "rank_lexical": h.rank_lexical,
             "id": h.product_id,
@@ -351,7 +352,9 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
             notes.append(text.unk_warning(result.model_coverage))
         details = [text.timing(result.encode_ms, result.search_ms, result.total_ms, len(engine.catalog))]
         if result.mode == "hybrid":  # how the scores were made: beside the timing, not among the warnings
-            details.append(text.hybrid_weight(result.alpha, result.model_coverage, result.semantic_weight))
+            details.append(
+                text.hybrid_weight(result.alpha, result.model_coverage, result.semantic_weight, result.reference_weight, result.reference_reading)
+            )
         choices, ticked = chip_choices(result.parsed)
         seen = result.parsed.semantic if result.parsed else result.query  # what the model was given
         # The price boxes show the bounds the search used when it corrected them (a reversed range swapped, a negative

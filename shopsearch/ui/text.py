@@ -106,11 +106,20 @@ def timing(encode_ms: float, search_ms: float, total_ms: float, products: int) -
     return f"编码 encode {encode_ms:.1f} ms · 检索 search {search_ms:.1f} ms · 合计 total {total_ms:.1f} ms · {products} 件商品 products"
 
 
-def hybrid_weight(alpha: float, coverage: float, weight: float) -> str:
-    return (
-        f"混合：语义权重 = {alpha:.2f} × 模型可见字符 {coverage:.0%} = **{weight:.2f}**，BM25 权重 {1 - weight:.2f}。 · "
-        f"Hybrid: semantic weight = {alpha:.2f} × characters the model sees {coverage:.0%} = **{weight:.2f}**; BM25 {1 - weight:.2f}."
-    )
+def hybrid_weight(alpha: float, coverage: float, weight: float, reference: float = 0.0, reading: tuple[int, int] | None = None) -> str:
+    """How hybrid scored: the model's and BM25's weights, and e5's (retrieval.reference) when it took part or still reads.
+
+    Example: hybrid_weight(0.5, 1.0, 0.5, 0.25) -> "混合：语义权重 … e5 0.25 …"
+    """
+    zh = f"混合：语义权重 = {alpha:.2f} × 模型可见字符 {coverage:.0%} = **{weight:.2f}**，BM25 权重 {1 - weight:.2f}"
+    en = f"Hybrid: semantic weight = {alpha:.2f} × characters the model sees {coverage:.0%} = **{weight:.2f}**; BM25 {1 - weight:.2f}"
+    if reference:
+        zh += f"，另加 e5（multilingual-e5-small）{reference:.2f}"
+        en += f"; plus e5 (multilingual-e5-small) {reference:.2f}"
+    elif reading is not None:
+        zh += f"；e5 正在读取商品名（{reading[0]}/{reading[1]}），读完后加入"
+        en += f"; e5 is still reading the names ({reading[0]}/{reading[1]}) and joins when done"
+    return f"{zh}。 · {en}."
 
 
 CATALOG_FALLBACK = "仍使用默认目录。 · Searching the shipped catalog."

