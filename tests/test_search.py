@@ -118,7 +118,16 @@ def test_a_filtered_search_over_an_approximate_index_scores_candidates_among_the
 
     ivf = IvfIndex(engine.vectors)
     ivf.nprobe, ivf.probe_margin = ivf.nlist, None
-    approximate = SearchEngine(None, catalog, engine.vectors, index=ivf, lexical=engine.lexical, encoder=engine.encoder, tokenizer=engine.tokenizer)
+    approximate = SearchEngine(
+        None,
+        catalog,
+        engine.vectors,
+        index=ivf,
+        lexical=engine.lexical,
+        encoder=engine.encoder,
+        tokenizer=engine.tokenizer,
+        reference=engine.reference,
+    )
     monkeypatch.setattr(search_module, "MASKED_ALL_ROWS", 0)
     monkeypatch.setattr(search_module, "CANDIDATES", 30)  # per side: fewer than the products under 300
     rows = []
