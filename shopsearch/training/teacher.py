@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from shopsearch.data.catalog import Catalog
+from shopsearch.retrieval.reference import known_vectors
 from shopsearch.training.pairs import title_pairs
 from shopsearch.training.params import ChineseParams, for_catalog
 
@@ -165,7 +166,9 @@ def teacher_data(
     queries = [p.query for p in pairs]
     owners = [index[p.text] for p in pairs]
     teacher = Teacher()
-    title_vectors = teacher.embed(titles, should_stop)
+    title_vectors = known_vectors(titles)  # read already when the catalog was loaded for hybrid search
+    if title_vectors is None:
+        title_vectors = teacher.embed(titles, should_stop)
     query_vectors = None if title_vectors is None else teacher.embed(queries, should_stop)
     if title_vectors is None or query_vectors is None or len(titles) <= NEIGHBOURS:
         return TeacherData(None, time.perf_counter() - started)

@@ -166,6 +166,8 @@ def score_breakdown(hit: SearchHit, mode: str) -> str:
     """
     parts = [] if mode == "lexical" else [f"语义 semantic {hit.semantic:.3f}"]
     parts.append(f"字词 lexical {hit.lexical:.2f}")
+    if hit.reference is not None:  # hybrid with e5 (retrieval.reference): its raw cosine to the name
+        parts.append(f"e5 {hit.reference:.3f}")
     if mode != "lexical":
         parts.append(f"语义排名 semantic rank {hit.rank_semantic or '—'}")
     parts.append(f"字词排名 lexical rank {hit.rank_lexical or '—'}")
