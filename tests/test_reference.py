@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 from conftest import CHINESE_DIR
@@ -94,3 +96,35 @@ def test_the_hybrid_line_names_e5_in_both_languages():
     assert "e5" in line and "另加" in line and "plus e5" in line
     reading = text.hybrid_weight(0.5, 1.0, 0.5, 0.0, (64, 2083))
     assert "64/2083" in reading and "正在读取" in reading and "still reading" in reading
+
+
+def test_e5_reads_only_the_start_of_a_long_query_or_name_and_survives_a_lone_surrogate(chinese_engine):
+    """A 500-character query took e5 ~2 s, holding the one model every visitor's hybrid search needs: it reads the
+    first QUERY_CHARS characters (names: NAME_CHARS). A lone surrogate, which its tokenizer refuses, reads as U+FFFD."""
+    model = reference._shared_model()
+    long_query = "静音机械键盘" * 100
+    assert np.allclose(model.query(long_query), model.query(long_query[: reference.QUERY_CHARS]))
+    assert np.allclose(model.texts(["键" * 1000])[0], model.texts(["键" * reference.NAME_CHARS])[0])
+    assert model.texts(["\ud800键盘"]).shape == (1, 384)
+    result = chinese_engine.search(long_query[:400])
+    assert result.hits and result.reference_weight == reference.WEIGHT
+
+
+def test_a_search_never_waits_for_a_large_catalog_being_read_nor_a_cached_query_for_the_model(chinese_engine):
+    """The background reader has an e5 of its own: with it busy (its lock held, as in the middle of a chunk), a new
+    query is still read; with the search instance busy, a query read before comes from the cache."""
+    query = "一个没人搜过的查询：办公室用的静音键盘"
+
+    def search_in_thread():
+        out: dict = {}
+        thread = threading.Thread(target=lambda: out.setdefault("result", chinese_engine.search(query)), daemon=True)
+        thread.start()
+        thread.join(60)
+        return out.get("result")
+
+    with reference._shared_model("reader")._lock:
+        result = search_in_thread()
+    assert result is not None and result.reference_weight == reference.WEIGHT
+    with reference._shared_model()._lock:  # the instance is busy: the query read above comes from the cache
+        again = search_in_thread()
+    assert again is not None and [h.product_id for h in again.hits] == [h.product_id for h in result.hits]

