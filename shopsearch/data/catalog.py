@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 from dataclasses import dataclass, replace
@@ -70,6 +71,11 @@ class Catalog:
         self._by_id = {p.id: i for i, p in enumerate(products)}
         self.fingerprint = _digest([[p.id, p.name, p.brand, p.category, repr(p.price), p.description, p.tags] for p in products])
         self.documents_fingerprint = _digest([[p.id, p.document] for p in products])
+
+    @functools.cached_property
+    def names_fingerprint(self) -> str:
+        """Covers the names alone: what multilingual-e5-small reads for hybrid search (retrieval.reference)."""
+        return _digest([[p.name] for p in self.products])
 
     def __len__(self) -> int:
         return len(self.products)

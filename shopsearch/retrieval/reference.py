@@ -15,7 +15,6 @@ a CPU with AVX2 and FMA), beyond `MAX_PRODUCTS`, or with SHOPSEARCH_REFERENCE=0,
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import threading
@@ -121,7 +120,6 @@ class Reference:
         self.key = key
         self._names = list(names)
         self.done = 0  # names read so far
-        self.failed = False
         self._vectors: np.ndarray | None = None
         self._ready = threading.Event()
 
@@ -134,7 +132,7 @@ class Reference:
         self._ready.wait(timeout)
         return self._vectors is not None
 
-    def read(self, names: Sequence[str], cache: EmbeddingCache | None, role: str = "search") -> None:
+    def read(self, cache: EmbeddingCache | None, role: str = "search") -> None:
         """Read the names (or take their vectors from `cache`) with `role`'s instance (`_shared_model`); on any error e5
         is left out of this catalog's search."""
         try:
@@ -143,7 +141,7 @@ class Reference:
                 model = _shared_model(role)
                 vectors = np.zeros((self.size, 384), dtype=np.float32)
                 for start in range(0, self.size, CHUNK):
-                    vectors[start : start + CHUNK] = model.texts(names[start : start + CHUNK])
+                    vectors[start : start + CHUNK] = model.texts(self._names[start : start + CHUNK])
                     self.done = min(self.size, start + CHUNK)
                 if cache is not None:
                     cache.store(FINGERPRINT, self.key, vectors)
@@ -151,9 +149,12 @@ class Reference:
             self._vectors = np.asarray(vectors, dtype=np.float32)
         except Exception:  # noqa: BLE001 — a failed reference must not fail search: hybrid goes on without it
             log.exception("e5 could not read the catalog's names; hybrid search goes on without it")
-            self.failed = True
         finally:
             self._ready.set()
+
+    def abandon(self) -> None:
+        """Never read (evicted while it waited): searches go on without e5, and a wait returns."""
+        self._ready.set()
 
     def vectors_of(self, texts: Sequence[str]) -> np.ndarray | None:
         """e5's vectors of `texts` if every one is a name this reference has read, else None."""
@@ -177,7 +178,7 @@ class Reference:
 
 _references: OrderedDict[str, Reference] = OrderedDict()
 _references_lock = threading.Lock()
-_pending: list[tuple[Reference, list[str], EmbeddingCache | None]] = []
+_pending: list[tuple[Reference, EmbeddingCache | None]] = []
 _worker: threading.Thread | None = None
 KEPT = 8  # catalogs whose references stay in memory (384 floats a product: 7.7 MB at 5,000)
 
@@ -195,33 +196,25 @@ def known_vectors(texts: Sequence[str]) -> np.ndarray | None:
     return None
 
 
-def names_key(names: Sequence[str]) -> str:
-    digest = hashlib.sha256()
-    for name in names:
-        digest.update(name.encode("utf-8", "surrogatepass") + b"\0")
-    return digest.hexdigest()[:32]
-
-
 def for_catalog(catalog: Catalog, cache: EmbeddingCache | None = None) -> Reference | None:
     """The catalog's shared Reference, reading started (or done, for a small catalog); None where e5 is not used."""
     if not (0 < len(catalog) <= MAX_PRODUCTS) or not enabled():
         return None
-    names = [p.name for p in catalog.products]
-    key = names_key(names)
+    key = catalog.names_fingerprint
     with _references_lock:
         if key in _references:
             _references.move_to_end(key)
             return _references[key]
-        reference = Reference(names, key)
+        reference = Reference([p.name for p in catalog.products], key)
         _references[key] = reference
         while len(_references) > KEPT:
             _references.popitem(last=False)
-        background = len(names) > SYNC_UP_TO
+        background = len(catalog) > SYNC_UP_TO
         if background:
-            _pending.append((reference, names, cache))
+            _pending.append((reference, cache))
             _start_worker()
     if not background:
-        reference.read(names, cache)
+        reference.read(cache)
     return reference
 
 
@@ -242,10 +235,9 @@ def _work() -> None:
             if not _pending:
                 _worker = None  # under the lock: a catalog queued from now on starts a new reader
                 return
-            reference, names, cache = _pending.pop(0)
+            reference, cache = _pending.pop(0)
             wanted = _references.get(reference.key) is reference  # not evicted while it waited
         if wanted:
-            reference.read(names, cache, role="reader")
+            reference.read(cache, role="reader")
         else:
-            reference.failed = True
-            reference._ready.set()
+            reference.abandon()
