@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from shopsearch.common.config import ROOT
@@ -16,12 +17,15 @@ from shopsearch.retrieval.evaluation import (
     EvalQuery,
     QueryFileError,
     check_ids,
+    encode_queries,
     ir_evaluator_check,
     load_eval_catalog,
     load_queries,
     metrics,
+    ranked_ids,
     sliced_metrics,
 )
+from shopsearch.text.intent import parse_query
 
 DATA = ROOT / "tests" / "data"
 
@@ -278,3 +282,20 @@ def test_triplet_accuracy_matches_the_library_evaluator_and_still_wrong_lists_th
     misses = sorted(m.margin for m in margins if m.margin <= 0)
     assert [w.margin for w in wrong] == misses[:5]
     assert math.isnan(margins_accuracy([]))
+
+
+def test_batched_query_vectors_rank_as_search_does_on_negations_and_prices(chinese_engine):
+    """The evaluator encodes every query in one batch; each vector must be what `search` encodes itself: the model reads
+    a query without its negation (不要二代) and price range (两百以内). Encoding the query as typed had ranked the
+    negated model first in the evaluator while the app ranked the product asked for."""
+    queries = [
+        EvalQuery("清视Pro会议摄像头 不要二代", frozenset({"P0075"})),
+        EvalQuery("K8 机械键盘 不要有线款", frozenset({"P0116"})),
+        EvalQuery("两百以内的蓝牙耳机", frozenset({"P0093"})),
+        EvalQuery("寻找一款K7", frozenset({"P0118"})),
+    ]
+    vectors = encode_queries(chinese_engine, queries)
+    for query, vector in zip(queries, vectors):
+        np.testing.assert_allclose(vector, chinese_engine.encode_query(parse_query(query.query).semantic), atol=1e-5)
+    for mode in ("semantic", "hybrid"):
+        assert ranked_ids(chinese_engine, queries, mode, query_vectors=vectors) == ranked_ids(chinese_engine, queries, mode), mode

@@ -20,6 +20,7 @@ import pandas as pd
 from shopsearch.common.errors import CsvFileError, UserError
 from shopsearch.data.catalog import Catalog, load_catalog
 from shopsearch.data.csvio import read_table
+from shopsearch.text.intent import parse_query
 
 if TYPE_CHECKING:
     import torch
@@ -216,9 +217,10 @@ def embed_catalog(model, model_fp: str, catalog: Catalog, cache, on_progress=Non
 def encode_queries(engine, queries: Sequence[EvalQuery], batch_size: int = 64) -> np.ndarray:
     """Every query's vector from the engine's own query encoder (ONNX or torch), in one batched pass.
 
-    The same vectors `engine.search` would compute one query at a time: reused for every method that needs them.
+    The same vectors `engine.search` would compute one query at a time: of what the model reads of each query, without
+    its negations and price ranges (`ParsedQuery.semantic`). Reused for every method that needs them.
     """
-    return engine.encoder.encode([q.query for q in queries], batch_size=batch_size)
+    return engine.encoder.encode([parse_query(q.query).semantic for q in queries], batch_size=batch_size)
 
 
 def ranked_ids(
