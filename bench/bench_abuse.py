@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import csv
 import http.client
+import itertools
 import json
 import multiprocessing
 import os
@@ -317,7 +318,7 @@ def wide_csv(path: Path, columns: int) -> Path:
 
 # --- Fairness phases: raw events and the other visitor's belongings ---------------------------------------------------
 
-FAIR = ("formfield", "flood", "parallel", "compare4", "diskfill", "line", "feedback", "generate")
+FAIR = ("formfield", "flood", "parallel", "compare4", "e5read", "diskfill", "line", "feedback", "generate")
 
 
 class Page:
@@ -595,6 +596,24 @@ def main() -> None:
                 phase(
                     "4 addresses: each a fresh 1,500-product catalog, then /compare in a loop",
                     lambda: attackers(4, args.seconds, compare4, url, same_address=False, net=13, networks=True),
+                )
+            if "e5read" in phases:
+                # A catalog of up to reference.SYNC_UP_TO products is read by e5 before its first search, on the instance
+                # every visitor's hybrid query uses: four networks each upload a fresh one (names never seen, so nothing
+                # is cached) again and again, and search it once.
+                sync = 400
+                fresh = itertools.count()
+
+                def e5read(client: Client, i: int) -> str:
+                    path = write_catalog(tmp_path / f"e5r{next(fresh)}.csv", sync, f"E{next(fresh)}r")
+                    client.predict(handle_file(str(path)), api_name="/load_catalog")
+                    client.predict(query=QUERIES[i % len(QUERIES)], top_k=10, api_name="/search")
+                    path.unlink()
+                    return "loaded and searched"
+
+                phase(
+                    "4 networks: a fresh 400-product catalog each (e5 reads it before its first search), in a loop",
+                    lambda: attackers(4, args.seconds, e5read, url, same_address=False, net=18, networks=True),
                 )
             if "diskfill" in phases:
 

@@ -22,9 +22,12 @@ from shopsearch.training.seed import TrainParams, load_model, train
 @pytest.mark.slow
 def test_killing_a_training_leaves_no_model_and_the_next_training_works(tmp_path):
     out = tmp_path / "run"
+    queries = tmp_path / "queries.csv"  # the CLI measures the start model first: on a few queries, not the eval set
+    queries.write_text("query,product_ids\n寻找一款K7,P0118\n羽毛球拍,P0001\n", encoding="utf-8")
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    command = ["--start", str(MODEL_DIR), "--out", str(out), "--epochs", "1", "--catalog", str(ROOT / "catalog.csv"), "--queries", str(queries)]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "shopsearch.training", "--start", str(MODEL_DIR), "--out", str(out), "--epochs", "1"],
+        [sys.executable, "-m", "shopsearch.training", *command],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

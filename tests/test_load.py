@@ -26,7 +26,7 @@ def test_concurrent_searchers_get_no_errors(app_url):
 def test_a_second_finetune_waits_its_turn_a_third_from_the_same_session_is_refused(app_url, tmp_path):
     """One fine-tune trains at a time: a second session's fine-tune says where it is in line while the first trains,
     then runs; the first session cannot queue another one meanwhile (at most one per session)."""
-    data = handle_file(str(small_triplets(tmp_path / "t.csv", rows=160)))  # ~20 steps: long enough to queue behind
+    data = handle_file(str(small_triplets(tmp_path / "t.csv", rows=64)))  # 8 steps, then measuring: long enough to queue behind
     a, b = Client(app_url, verbose=False), Client(app_url, verbose=False)
     first = a.submit(data, 1, 8, 5e-5, "TripletLoss", "shipped", False, "seed", api_name="/finetune")
     deadline = time.time() + 120
