@@ -72,6 +72,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
         slices_table,
     )
     from shopsearch.retrieval.search import MODES, build_engine, single_threaded_blas
+    from shopsearch.text.intent import parse_query
     from shopsearch.text.tokens import unknown_rate
     from shopsearch.training.seed import load_model
 
@@ -114,7 +115,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
         # cross-check reuse it.
         fingerprint = model_fingerprint(path)
         embed_catalog(model, fingerprint, catalog, cache, on_progress=progress.embedding(name))
-        engine = build_engine(model, fingerprint, catalog, cache, model_dir=path)
+        engine = build_engine(model, fingerprint, catalog, cache, settings.ann_threshold, model_dir=path)  # as the app searches
         if args.backend == "milvus":
             from shopsearch.retrieval.milvus_backend import as_milvus_engine
 
@@ -139,7 +140,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
             checks[f"semantic · {name} (InformationRetrievalEvaluator)"] = ir_evaluator_check(
                 model, catalog, queries, name="eval", corpus_embeddings=engine.vectors
             )
-        unk[f"queries · {name}"] = unknown_rate(model.tokenizer, [q.query for q in queries])
+        unk[f"queries · {name}"] = unknown_rate(model.tokenizer, [parse_query(q.query).semantic for q in queries])  # what it reads
         torch.set_num_threads(max(1, args.threads))
         if methods == ["lexical"] and not args.cross_check:
             break  # BM25 alone: one model was enough to build the engine
@@ -212,7 +213,10 @@ def _cmd_calibrate(args: argparse.Namespace) -> None:
     use_cosine = not args.no_cosine
     model, catalog = load_model(model_dir), load_catalog(args.catalog)
     views = {"catalog": catalog} if args.tagged_only else {"catalog": catalog, "catalog without tags": without_tags(catalog)}
-    engines = {name: build_engine(model, model_fingerprint(model_dir), view, EmbeddingCache(settings.cache_dir)) for name, view in views.items()}
+    engines = {
+        name: build_engine(model, model_fingerprint(model_dir), view, EmbeddingCache(settings.cache_dir), settings.ann_threshold)
+        for name, view in views.items()
+    }
     dev = [q for path in args.dev for q in load_queries(path)]
     per_view = {name: query_signals(engine, [q.query for q in dev]) for name, engine in engines.items()}
     # One rule for both views: fitted on the dev queries searched in each (the folds do not split a query's two views).

@@ -286,3 +286,16 @@ def test_each_search_is_drawn_once_and_the_table_follows_the_results_shown(app_u
     again = show(last, fresh, state, None)  # the drawing step of an older search that ended after this one
     assert "hit-name" in first[3] and list(first[0]["name"])[0] == "机械师 K7 机械键盘", "drawn, with its table"
     assert list(again[0]["name"]) == list(first[0]["name"]) and all(v == {"__type__": "update"} for v in again[1:])
+
+
+def test_compare_searches_the_other_model_with_the_same_filters_and_weight(app_url, catalog):
+    """Compare runs the query again with the other shipped model: with the category, price bounds and semantic weight
+    of the search it compares, or its column lists products the search had filtered out."""
+    client = Client(app_url, verbose=False)
+    client.predict(query="耳机", top_k=5, alpha=0.0, category="机械键盘", max_price=500, api_name="/search")
+    answer = client.predict(api_name="/compare")
+    table = answer[0] if isinstance(answer, (list, tuple)) else answer
+    others = [row[-1] for row in table["data"] if row[-1]]
+    assert others, table
+    keyboards = {p.name for p in catalog.products if p.category == "机械键盘" and p.price is not None and p.price <= 500}
+    assert set(others) <= keyboards, set(others) - keyboards

@@ -128,3 +128,17 @@ def test_a_search_never_waits_for_a_large_catalog_being_read_nor_a_cached_query_
     with reference._shared_model()._lock:  # the instance is busy: the query read above comes from the cache
         again = search_in_thread()
     assert again is not None and [h.product_id for h in again.hits] == [h.product_id for h in result.hits]
+
+
+def test_calibration_waits_for_a_catalog_being_read_in_the_background(chinese_model, tmp_path, monkeypatch):
+    """`calibrate` fits "nothing relevant" on the top hits of the dev queries: it waits, as evaluation does, until e5 has
+    read a large catalog, or its first queries would be searched without e5 and the rest with it."""
+    from shopsearch.retrieval.no_answer import query_signals
+
+    monkeypatch.setattr(reference, "SYNC_UP_TO", 2)
+    monkeypatch.setattr(reference, "CHUNK", 1)
+    catalog = titles([f"第{i}号 校准商品 耳机" for i in range(60)])
+    engine = build_engine(chinese_model, "fp-calibrate", catalog, EmbeddingCache(tmp_path))
+    assert engine.reference is not None and not engine.reference.ready, "60 names, one a call, are not read at once"
+    signals = query_signals(engine, ["耳机"])
+    assert engine.reference.ready and signals == query_signals(engine, ["耳机"])

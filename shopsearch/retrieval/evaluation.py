@@ -300,7 +300,7 @@ def ir_evaluator_check(model, catalog, queries: list[EvalQuery], name: str, corp
 
     answered = [q for q in queries if q.relevant]
     evaluator = InformationRetrievalEvaluator(
-        queries={str(i): q.query for i, q in enumerate(answered)},
+        queries={str(i): parse_query(q.query).semantic for i, q in enumerate(answered)},  # what search encodes
         corpus={p.id: p.document for p in catalog.products},
         relevant_docs={str(i): set(q.relevant) for i, q in enumerate(answered)},
         accuracy_at_k=[1, 5],

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from shopsearch.data.catalog import Catalog, Product
+from shopsearch.retrieval.index import top_k
 from shopsearch.retrieval.search import Filters, SearchEngine, lexical_document
 from shopsearch.text.lexical import EMPTY, LexicalIndex, tokenize
 from shopsearch.text.pinyin import pinyin_tokens
@@ -508,6 +509,7 @@ class MilvusEngine(SearchEngine):
     ) -> None:
         self.collection = collection
         self.bm25 = SparseBm25(lexical)
+        self._every_row = lexical  # BM25 of every row, for the few rows e5 adds (`_with_reference_rows`)
         self.per_side = per_side or PER_SIDE.get(collection.index_type or "", max(PER_SIDE.values()))
         super().__init__(model, catalog, vectors, lexical=_DeferredLexical(lexical), index=collection, **kwargs)  # type: ignore[arg-type]
 
@@ -516,13 +518,17 @@ class MilvusEngine(SearchEngine):
         becomes them. The arguments are read by name, so parameters the engine adds or reorders pass through."""
         bound = _RANK_SIGNATURE.bind(self, *args, **kwargs)
         given = bound.arguments
-        given["lex_all"] = self.fetch(given["query"], given["qvec"], given["filters"])
+        given["lex_all"] = self.fetch(given["query"], given["qvec"], given["filters"], given.get("ref_all"))
         return super()._rank(*bound.args[1:], **bound.kwargs)
 
-    def fetch(self, query: str, qvec: np.ndarray | None, filters: Filters) -> _Candidates:
+    def fetch(self, query: str, qvec: np.ndarray | None, filters: Filters, reference: np.ndarray | None = None) -> _Candidates:
         """The candidates Milvus returns for `query` (BM25 text) and `qvec` under `filters`: catalog rows ascending,
         their cosines (None without a vector) and BM25 scores, computed here from the returned vectors (`SparseBm25.score`:
-        exact for this catalog even where the stored weights are an earlier version's)."""
+        exact for this catalog even where the stored weights are an earlier version's).
+
+        With `reference` (hybrid: e5's cosine to every product, retrieval.reference) e5's own top `per_side` under the
+        filters join them, scored here: e5 adds up to its weight to a product that neither Milvus list holds, which can
+        then rank first, as it does in-process."""
         parts = self.bm25.query_parts(query)
         sparse = self.bm25.query(query)
         hits = self.collection.candidates(qvec, sparse, filter_expression(filters), self.per_side)
@@ -541,7 +547,26 @@ class MilvusEngine(SearchEngine):
         if qvec is not None:
             dense = np.asarray([h["dense"] for h in hits], dtype=np.float32).reshape(len(hits), -1)
             cosines = dense @ np.asarray(qvec, dtype=np.float32)
+        if reference is not None and qvec is not None and cosines is not None:
+            rows, cosines, lexical = self._with_reference_rows(query, qvec, filters, reference, rows, cosines, lexical)
         return _Candidates(rows, cosines, lexical)
+
+    def _with_reference_rows(
+        self, query: str, qvec: np.ndarray, filters: Filters, reference: np.ndarray, rows: np.ndarray, cosines: np.ndarray, lexical: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """`rows` (ascending, with their cosines and BM25) and e5's top `per_side` rows under `filters` that Milvus did not
+        return, scored in-process (e5 reads catalogs of up to reference.MAX_PRODUCTS, whose vectors are here)."""
+        mask = filters.mask(self._categories, self._prices)
+        allowed = np.arange(len(self.catalog)) if mask is None else np.flatnonzero(mask)
+        best = allowed[top_k(reference[allowed], self.per_side)] if len(allowed) else allowed
+        extra = np.setdiff1d(best, rows)
+        if not len(extra):
+            return rows, cosines, lexical
+        extra_cosines = np.asarray(self.vectors[extra], dtype=np.float32) @ np.asarray(qvec, dtype=np.float32)
+        extra_lexical = np.asarray(self._every_row.scores(query), dtype=np.float32)[extra]
+        merged = np.concatenate([rows, extra])
+        order = np.argsort(merged, kind="stable")
+        return merged[order], np.concatenate([cosines, extra_cosines])[order], np.concatenate([lexical, extra_lexical])[order]
 
     def _pad_with_unmatched(self, rows: np.ndarray, lexical: np.ndarray, filters: Filters) -> tuple[np.ndarray, np.ndarray]:
         """Lexical mode ranks every product in-process, those BM25 scores 0 after the rest, in catalog order; Milvus returns

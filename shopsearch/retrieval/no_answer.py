@@ -456,6 +456,11 @@ def query_signals(engine: SearchEngine, queries: Sequence[str]) -> list[Signals]
     """The signals of each query's default (hybrid) search, as the engine computes them for its rule.
 
     A query with no hit at all (none can pass no filter here, but a catalog may be empty) reads as covering nothing.
+    Like evaluation, it waits until e5 has read the catalog (retrieval.reference): a fit on top hits found two ways
+    (a catalog over 400 products is read in the background) would fit neither.
     """
+    reference = getattr(engine, "reference", None)
+    if reference is not None:
+        reference.wait()
     results = [engine.search(q, top=1) for q in queries]
     return [r.signals or Signals(None, 0.0, len(r.content_words), 0.0) for r in results]

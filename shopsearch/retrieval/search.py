@@ -107,6 +107,7 @@ class SearchResult:
     content_words: tuple[str, ...] = ()  # the words the top hit was checked for (no_answer.content_words)
     reference_weight: float = 0.0  # hybrid: e5's weight (reference.WEIGHT) when it took part, else 0
     reference_reading: tuple[int, int] | None = None  # (names read, catalog size) while e5 still reads the catalog
+    filters: Filters | None = None  # the category and price bounds asked for (before the query's own price range)
 
     @property
     def total_ms(self) -> float:
@@ -291,6 +292,7 @@ class SearchEngine:
         ref_weight = REFERENCE_WEIGHT * (1 - self.lexical.pinyin_share(parsed.content)) if reference is not None else 0.0
         ref_all = reference.cosines(parsed.semantic) if reference is not None and ref_weight > 0 and parsed.semantic.strip() else None
         t1 = time.perf_counter()
+        asked_filters = filters
         filters, price = self._apply_price(filters, parsed.price, notes)
         # Not started yet (every thread busy with other searches): scored here instead of waiting in line.
         lex_all = None if lexical is None or lexical.cancel() else lexical.result()
@@ -317,6 +319,7 @@ class SearchEngine:
             content_words=words,
             reference_weight=ref_weight if ref_all is not None else 0.0,
             reference_reading=(reference.done, reference.size) if reference is not None and not reference.ready else None,
+            filters=asked_filters,
         )
 
     def no_answer_signals(self, words: tuple[str, ...], top: SearchHit, encoded: bool) -> Signals:

@@ -382,7 +382,9 @@ def build(ctx: AppContext, visitor: gr.State, active_md: gr.Markdown, pending_md
         session = session_id(request)
         other_id = SHIPPED if state.active != SHIPPED else ctx.store.default_id
         ignored = tuple(c.id for c in result.parsed.ignored) if result.parsed else ()
-        other = ctx.store.engine(other_id, session, catalog).search(result.query, mode=result.mode, top=len(result.hits), ignore=ignored)
+        other = ctx.store.engine(other_id, session, catalog).search(
+            result.query, mode=result.mode, top=len(result.hits), alpha=result.alpha, filters=result.filters or Filters(), ignore=ignored
+        )
         other_rank = {h.product_id: h.rank for h in other.hits}
         other_name = text.SHORT_NAMES.get(other_id, other_id)
         rows = []
