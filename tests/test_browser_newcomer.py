@@ -358,11 +358,11 @@ def test_a_refused_search_says_the_results_below_are_the_previous_ones(page):
 
 
 def test_feedback_says_what_each_mark_made_and_downloads_anchor_positive_negative(page, tmp_path):
-    """👍 on hit #1 says that hit #2, passed over, became its negative; 👎 alone says it waits for a 👍 (it said
+    """(+) on hit #1 says that hit #2, passed over, became its negative; (−) alone says it waits for a (+) (it said
     "0 triplet(s) collected"); the CSV is named anchor,positive,negative like the template (it had sentence_0..2)."""
     search(page, "寻找一款网速")
     page.get_by_text("反馈 Feedback → triplets").click()
-    assert "👎" in page.locator("#feedback-rules").inner_text(), "the rule is stated where the marks are made"
+    assert "(−)" in page.locator("#feedback-rules").inner_text(), "the rule is stated where the marks are made"
     page.locator("#pick").get_by_text("3.").first.click()
     page.get_by_role("button", name="不相关 Not relevant (−)").click()
     until(page, f"{text_of('#feedback-status')}.includes('once you mark a result of this query relevant')")

@@ -56,3 +56,16 @@ def test_the_download_is_a_valid_training_file(tmp_path):
     assert len(triplets) == 2 and report.rows_kept == 2
     assert not triplets.anchors[0].startswith("="), "formula cells are neutralised in downloads"
     assert log.to_triplets().positives == [SHOWN[0], SHOWN[1]]
+
+
+def test_the_page_text_needs_no_emoji_font():
+    """Without an emoji font (many Linux desktops, some phones) 👍/👎 drew as empty boxes in the feedback rules and notes,
+    naming buttons that read "相关 Relevant (+)" and "不相关 Not relevant (−)". Every text the page shows uses no emoji."""
+    from shopsearch.ui import text
+
+    shown = [value for value in vars(text).values() if isinstance(value, str)]
+    shown += [text.liked_note("#1 K7", ["#2 K8"], [], 1), text.liked_note("#1 K7", [], ["#2 K8"], 1), text.liked_note("#1 K7", [], [], 1)]
+    shown += [text.disliked_note("#3 K9", ["#1 K7"], 1), text.disliked_note("#3 K9", [], 0)]
+    emoji = {c for value in shown for c in value if ord(c) >= 0x1F000}
+    assert not emoji, emoji
+    assert "(+)" in text.FEEDBACK_RULES and "(−)" in text.FEEDBACK_RULES

@@ -139,7 +139,7 @@ class Visitor:
 
     active: str = SHIPPED
     catalog_key: str | None = None  # the session's uploaded catalog, a key into AppContext.uploads (never the catalog)
-    feedback: FeedbackLog = field(default_factory=FeedbackLog)  # 👍/👎 marks and the triplets they make
+    feedback: FeedbackLog = field(default_factory=FeedbackLog)  # (+)/(−) marks and the triplets they make
     pending_key: str | None = None  # triplets uploaded or generated, waiting for a fine-tune (a key)
     feedback_key: str | None = None  # feedback triplets sent from search, waiting for a fine-tune (trained with the above)
     notice: str | None = None  # a one-time line for the next results (the session's catalog was deleted, and why)

@@ -130,38 +130,38 @@ def catalog_loaded(products: int) -> str:
 
 
 FEEDBACK_RULES = (
-    "👍 相关：与你在这个查询下标为 👎 的每个结果各组成一个三元组（查询, 👍, 👎）；还没有 👎 时，与你没有标为相关的最靠前结果配对。"
-    "👎 不相关：与这个查询下每个 👍 结果配对；还没有 👍 时先记下，等你标出一个相关结果。 · "
-    "👍 Relevant pairs the result with every result you marked 👎 for this query, one triplet (query, 👍, 👎) each; with no 👎 "
-    "yet, with the best-ranked result you did not mark relevant. 👎 Not relevant pairs it with every 👍 result of this query; "
-    "with no 👍 yet, it waits for one."
+    "相关 (+)：与你在这个查询下标为不相关 (−) 的每个结果各组成一个三元组（查询, 相关, 不相关）；还没有 (−) 时，与你没有标为相关的最靠前"
+    "结果配对。不相关 (−)：与这个查询下每个 (+) 结果配对；还没有 (+) 时先记下，等你标出一个相关结果。 · "
+    "Relevant (+) pairs the result with every result you marked Not relevant (−) for this query, one triplet (query, "
+    "relevant, not relevant) each; with no (−) yet, with the best-ranked result you did not mark relevant. Not relevant (−) "
+    "pairs it with every (+) result of this query; with no (+) yet, it waits for one."
 )
 
 
 def liked_note(hit: str, marked: list[str], skipped: list[str], total: int) -> str:
-    """What a 👍 made: pairs with the 👎 results, or (with none) with the result passed over; `hit` and the names are
-    Markdown-escaped by the caller. Example: liked_note("#1 K7", [], ["#2 K8"], 1) -> "👍 #1 K7: … #2 K8 …" """
+    """What a (+) made: pairs with the (−) results, or (with none) with the result passed over; `hit` and the names are
+    Markdown-escaped by the caller. Example: liked_note("#1 K7", [], ["#2 K8"], 1) -> "(+) #1 K7: … #2 K8 …" """
     if marked:
-        made = f"👍 {hit}：与你标为 👎 的 {'、'.join(marked)} 配对。 · 👍 {hit}: paired with your 👎 {', '.join(marked)}."
+        made = f"(+) {hit}：与你标为 (−) 的 {'、'.join(marked)} 配对。 · (+) {hit}: paired with your (−) {', '.join(marked)}."
     elif skipped:
         made = (
-            f"👍 {hit}：还没有 👎，按规则与你没有标为相关的最靠前结果 {skipped[0]} 配对（它作负例；对另一个结果标 👎 即可换掉）。 · "
-            f"👍 {hit}: with no 👎 yet, the best-ranked result you did not mark relevant, {skipped[0]}, is its negative "
-            "(mark another result 👎 to choose it instead)."
+            f"(+) {hit}：还没有 (−)，按规则与你没有标为相关的最靠前结果 {skipped[0]} 配对（它作负例；对另一个结果标 (−) 即可换掉）。 · "
+            f"(+) {hit}: with no (−) yet, the best-ranked result you did not mark relevant, {skipped[0]}, is its negative "
+            "(mark another result (−) to choose it instead)."
         )
     else:
-        made = f"👍 {hit}：已记下，但没有可配对的其他结果。 · 👍 {hit}: noted; there is no other result to pair it with."
+        made = f"(+) {hit}：已记下，但没有可配对的其他结果。 · (+) {hit}: noted; there is no other result to pair it with."
     return f"{made}\n\n{collected(total)}"
 
 
 def disliked_note(hit: str, positives: list[str], total: int) -> str:
-    """What a 👎 made: the negative of every 👍 result of the query, or nothing yet (it waits for a 👍)."""
+    """What a (−) made: the negative of every (+) result of the query, or nothing yet (it waits for a (+))."""
     if positives:
-        made = f"👎 {hit}：作为负例与你的 👍 {'、'.join(positives)} 配对。 · 👎 {hit}: the negative for your 👍 {', '.join(positives)}."
+        made = f"(−) {hit}：作为负例与你的 (+) {'、'.join(positives)} 配对。 · (−) {hit}: the negative for your (+) {', '.join(positives)}."
     else:
         made = (
-            f"👎 {hit}：已记下。这个查询还没有 👍 结果；标出一个相关结果后，它就成为负例。 · "
-            f"👎 {hit}: noted. It becomes a negative once you mark a result of this query relevant (👍)."
+            f"(−) {hit}：已记下。这个查询还没有 (+) 结果；标出一个相关结果后，它就成为负例。 · "
+            f"(−) {hit}: noted. It becomes a negative once you mark a result of this query relevant (+)."
         )
     return f"{made}\n\n{collected(total)}"
 
