@@ -19,7 +19,7 @@ import logging
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -86,15 +86,27 @@ class _Model:
             return np.asarray(self._e5.query(texts), dtype=np.float32)
 
     def query(self, text: str) -> np.ndarray:
+        return self.query_later(text)()
+
+    def query_later(self, text: str) -> Callable[[], np.ndarray]:
+        """`query(text)` begun now in e5's thread; call the result for the vector. A search encodes with our model
+        meanwhile, on the other core."""
         with self._cache_lock:
             if text in self._queries:
                 self._queries.move_to_end(text)
-                return self._queries[text]
-        vector = self.texts([text], QUERY_CHARS)[0]
-        with self._cache_lock:
-            self._queries[text] = vector
-            while len(self._queries) > QUERY_CACHE:
-                self._queries.popitem(last=False)
+                cached = self._queries[text]
+                return lambda: cached
+        clean = text[:QUERY_CHARS].encode("utf-8", "replace").decode("utf-8", "replace")
+        pending = self._thread.submit(self._embed, [clean])
+
+        def vector() -> np.ndarray:
+            found = pending.result()[0]
+            with self._cache_lock:
+                self._queries[text] = found
+                while len(self._queries) > QUERY_CACHE:
+                    self._queries.popitem(last=False)
+            return found
+
         return vector
 
 
@@ -167,13 +179,28 @@ class Reference:
 
     def cosines(self, text: str) -> np.ndarray | None:
         """e5's cosine of `text` to every product, or None until the names are read (or if reading failed)."""
-        if self._vectors is None:
-            return None
+        return self.cosines_later(text)()
+
+    def cosines_later(self, text: str) -> Callable[[], np.ndarray | None]:
+        """`cosines(text)` begun now; call the result for them. None until the names are read, or if e5 fails on the
+        query: search must not fail with it, hybrid goes on without e5."""
+        vectors = self._vectors
+        if vectors is None:
+            return lambda: None
         try:
-            return self._vectors @ _shared_model().query(text)
-        except Exception:  # noqa: BLE001 — e5 failing on one query must not fail the search: hybrid goes on without it
+            pending = _shared_model().query_later(text)
+        except Exception:  # noqa: BLE001 — see above
             log.exception("e5 could not read a query; hybrid search goes on without it")
-            return None
+            return lambda: None
+
+        def cosines() -> np.ndarray | None:
+            try:
+                return vectors @ pending()
+            except Exception:  # noqa: BLE001 — see above
+                log.exception("e5 could not read a query; hybrid search goes on without it")
+                return None
+
+        return cosines
 
 
 _references: OrderedDict[str, Reference] = OrderedDict()

@@ -278,6 +278,11 @@ class SearchEngine:
         # without filler (我想买, 一款…) too.
         parsed = parse_query(query, ignore)
         t0 = time.perf_counter()
+        reference = self.reference if mode == "hybrid" else None
+        # e5 reads text, not pinyin: its weight goes with the share of the query that is not pinyin, as the model's
+        # goes with the share it sees. It reads in its own thread while our model encodes.
+        ref_weight = REFERENCE_WEIGHT * (1 - self.lexical.pinyin_share(parsed.content)) if reference is not None else 0.0
+        ref_later = reference.cosines_later(parsed.semantic) if reference is not None and ref_weight > 0 and parsed.semantic.strip() else None
         qvec = query_vector
         lexical: Future[np.ndarray] | None = None
         if qvec is None and mode != "lexical":
@@ -286,11 +291,7 @@ class SearchEngine:
             qvec = self.encode_query(parsed.semantic)
         model_coverage = view(self.tokenizer, parsed.semantic).coverage
         weight = alpha * model_coverage if mode == "hybrid" else float(mode == "semantic")
-        reference = self.reference if mode == "hybrid" else None
-        # e5 reads text, not pinyin: its weight goes with the share of the query that is not pinyin, as the model's
-        # goes with the share it sees.
-        ref_weight = REFERENCE_WEIGHT * (1 - self.lexical.pinyin_share(parsed.content)) if reference is not None else 0.0
-        ref_all = reference.cosines(parsed.semantic) if reference is not None and ref_weight > 0 and parsed.semantic.strip() else None
+        ref_all = ref_later() if ref_later is not None else None
         t1 = time.perf_counter()
         asked_filters = filters
         filters, price = self._apply_price(filters, parsed.price, notes)
