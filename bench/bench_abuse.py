@@ -605,10 +605,13 @@ def main() -> None:
                 fresh = itertools.count()
 
                 def e5read(client: Client, i: int) -> str:
-                    path = write_catalog(tmp_path / f"e5r{next(fresh)}.csv", sync, f"E{next(fresh)}r")
-                    client.predict(handle_file(str(path)), api_name="/load_catalog")
-                    client.predict(query=QUERIES[i % len(QUERIES)], top_k=10, api_name="/search")
-                    path.unlink()
+                    k = next(fresh)
+                    path = write_catalog(tmp_path / f"e5r{k}.csv", sync, f"E{k}r")
+                    try:
+                        client.predict(handle_file(str(path)), api_name="/load_catalog")
+                        client.predict(query=QUERIES[i % len(QUERIES)], top_k=10, api_name="/search")
+                    finally:
+                        path.unlink()
                     return "loaded and searched"
 
                 phase(

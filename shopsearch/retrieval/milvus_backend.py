@@ -545,7 +545,8 @@ class MilvusEngine(SearchEngine):
             rows, lexical = self._pad_with_unmatched(rows, lexical, filters)
         cosines = None
         if qvec is not None:
-            dense = np.asarray([h["dense"] for h in hits], dtype=np.float32).reshape(len(hits), -1)
+            # No hit under the filters: an empty (0, dim) matrix (reshape(0, -1) cannot infer the width).
+            dense = np.asarray([h["dense"] for h in hits], dtype=np.float32).reshape(len(hits), len(qvec))
             cosines = dense @ np.asarray(qvec, dtype=np.float32)
         if reference is not None and qvec is not None and cosines is not None:
             rows, cosines, lexical = self._with_reference_rows(query, qvec, filters, reference, rows, cosines, lexical)

@@ -270,7 +270,13 @@ def decide(ended: str, current: dict[str, float], new: dict[str, float], label: 
         )
     after, before = figures(new[metric], current[metric])
     hybrid_after, hybrid_before = new.get(HYBRID_METRIC), current.get(HYBRID_METRIC)
-    if new[metric] >= current[metric] and _known(hybrid_after) and _known(hybrid_before) and hybrid_after < hybrid_before:  # type: ignore[operator]
+    # Equal up to the last bits of a sum: MRR@10 adds reciprocal ranks in query order, so two queries that swap ranks
+    # give the same figure, not always the same float.
+    gained = new[metric] > current[metric] - SAME
+    hybrid = _known(hybrid_after) and _known(hybrid_before)
+    hybrid_fell = hybrid and hybrid_after < hybrid_before - SAME  # type: ignore[operator]
+    hybrid_tied = hybrid and abs(hybrid_after - hybrid_before) <= SAME  # type: ignore[operator]
+    if gained and hybrid_fell:
         fell, stood = figures(hybrid_after, hybrid_before)  # type: ignore[arg-type]
         return False, (
             f"没有启用：{metric} {after} ≥ {before}，但默认的混合检索 MRR@10 {fell} < 当前模型（{label}）的 "
@@ -278,7 +284,7 @@ def decide(ended: str, current: dict[str, float], new: dict[str, float], label: 
             f"default (hybrid) search's MRR@10 {fell} < {stood} with this session's model ({label}). "
             "The new model is kept: activate it below if you want it anyway."
         )
-    if flattering and new[metric] >= current[metric] and _known(hybrid_after) and _known(hybrid_before) and hybrid_after == hybrid_before:
+    if flattering and gained and hybrid_tied:
         tied, _ = figures(hybrid_after, hybrid_before)  # type: ignore[arg-type]
         return False, (
             f"没有启用：{metric} {after} ≥ {before}，但在从标题截取的查询上默认的混合检索没有提高（MRR@10 都是 {tied}），"
@@ -287,7 +293,7 @@ def decide(ended: str, current: dict[str, float], new: dict[str, float], label: 
             "both) on queries cut from titles, which favour the new model. It is kept: activate it below if you want it "
             "(an evaluation file of real queries measures better)."
         )
-    if new[metric] >= current[metric]:
+    if gained:
         return True, (
             f"已启用：{metric} {after} ≥ 之前的模型（{label}）{before}。 · "
             f"Switched on: {metric} {after} ≥ {before} for the model this session used ({label})."
@@ -297,6 +303,9 @@ def decide(ended: str, current: dict[str, float], new: dict[str, float], label: 
         f"Not switched on: {metric} {after} < {before} for this session's model ({label}); the session "
         "keeps it. The new model is kept: activate it below if you want it anyway."
     )
+
+
+SAME = 1e-9  # figures closer than this are equal (decide)
 
 
 def figures(a: float, b: float) -> tuple[str, str]:
