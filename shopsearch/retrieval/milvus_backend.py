@@ -509,7 +509,6 @@ class MilvusEngine(SearchEngine):
     ) -> None:
         self.collection = collection
         self.bm25 = SparseBm25(lexical)
-        self._every_row = lexical  # BM25 of every row, for the few rows e5 adds (`_with_reference_rows`)
         self.per_side = per_side or PER_SIDE.get(collection.index_type or "", max(PER_SIDE.values()))
         super().__init__(model, catalog, vectors, lexical=_DeferredLexical(lexical), index=collection, **kwargs)  # type: ignore[arg-type]
 
@@ -552,19 +551,23 @@ class MilvusEngine(SearchEngine):
             rows, cosines, lexical = self._with_reference_rows(query, qvec, filters, reference, rows, cosines, lexical)
         return _Candidates(rows, cosines, lexical)
 
+    def _allowed(self, filters: Filters) -> np.ndarray:
+        """The catalog rows `filters` keep (every row without filters), ascending."""
+        mask = filters.mask(self._categories, self._prices)
+        return np.arange(len(self.catalog)) if mask is None else np.flatnonzero(mask)
+
     def _with_reference_rows(
         self, query: str, qvec: np.ndarray, filters: Filters, reference: np.ndarray, rows: np.ndarray, cosines: np.ndarray, lexical: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """`rows` (ascending, with their cosines and BM25) and e5's top `per_side` rows under `filters` that Milvus did not
         return, scored in-process (e5 reads catalogs of up to reference.MAX_PRODUCTS, whose vectors are here)."""
-        mask = filters.mask(self._categories, self._prices)
-        allowed = np.arange(len(self.catalog)) if mask is None else np.flatnonzero(mask)
+        allowed = self._allowed(filters)
         best = allowed[top_k(reference[allowed], self.per_side)] if len(allowed) else allowed
         extra = np.setdiff1d(best, rows)
         if not len(extra):
             return rows, cosines, lexical
         extra_cosines = np.asarray(self.vectors[extra], dtype=np.float32) @ np.asarray(qvec, dtype=np.float32)
-        extra_lexical = np.asarray(self._every_row.scores(query), dtype=np.float32)[extra]
+        extra_lexical = np.asarray(self.bm25.lexical.scores(query), dtype=np.float32)[extra]
         merged = np.concatenate([rows, extra])
         order = np.argsort(merged, kind="stable")
         return merged[order], np.concatenate([cosines, extra_cosines])[order], np.concatenate([lexical, extra_lexical])[order]
@@ -572,8 +575,7 @@ class MilvusEngine(SearchEngine):
     def _pad_with_unmatched(self, rows: np.ndarray, lexical: np.ndarray, filters: Filters) -> tuple[np.ndarray, np.ndarray]:
         """Lexical mode ranks every product in-process, those BM25 scores 0 after the rest, in catalog order; Milvus returns
         only products that match. The first unmatched products under the filters fill the candidates up to `per_side`."""
-        mask = filters.mask(self._categories, self._prices)
-        allowed = np.arange(len(self.catalog)) if mask is None else np.flatnonzero(mask)
+        allowed = self._allowed(filters)
         extra = np.setdiff1d(allowed[: self.per_side + len(rows)], rows, assume_unique=True)[: self.per_side - len(rows)]
         merged = np.concatenate([rows, extra])
         order = np.argsort(merged, kind="stable")

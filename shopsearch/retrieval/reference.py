@@ -50,6 +50,12 @@ def enabled() -> bool:
     return os.environ.get("SHOPSEARCH_REFERENCE", "1").strip() not in ("0", "false", "no") and available()
 
 
+def readable(text: str, limit: int) -> str:
+    """What e5 is given of `text`: its first `limit` characters, a lone surrogate (which its tokenizer refuses) as
+    U+FFFD. Example: readable("键盘\ud800", 64) -> "键盘\ufffd" """
+    return text[:limit].encode("utf-8", "replace").decode("utf-8", "replace")
+
+
 def scaled(cosines: np.ndarray) -> np.ndarray:
     """Cosines from their median (0) to their best (1): e5's are compressed (most names 0.7–0.9 to any query), so a
     raw cosine would add nearly the same to every product. Example: scaled([0.80, 0.82, 0.90]) -> [-0.25, 0, 1]"""
@@ -78,8 +84,7 @@ class _Model:
     def texts(self, texts: Sequence[str], limit: int = NAME_CHARS) -> np.ndarray:
         """(len(texts), 384) unit float32 rows, "query: " before each (e5's form for symmetric tasks), of each text's
         first `limit` characters (a lone surrogate, which its tokenizer refuses, as U+FFFD)."""
-        clean = [t[:limit].encode("utf-8", "replace").decode("utf-8", "replace") for t in texts]
-        return self._thread.submit(self._embed, clean).result()
+        return self._thread.submit(self._embed, [readable(t, limit) for t in texts]).result()
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         with self._lock:
@@ -96,8 +101,7 @@ class _Model:
                 self._queries.move_to_end(text)
                 cached = self._queries[text]
                 return lambda: cached
-        clean = text[:QUERY_CHARS].encode("utf-8", "replace").decode("utf-8", "replace")
-        pending = self._thread.submit(self._embed, [clean])
+        pending = self._thread.submit(self._embed, [readable(text, QUERY_CHARS)])
 
         def vector() -> np.ndarray:
             found = pending.result()[0]

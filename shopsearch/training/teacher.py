@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from shopsearch.data.catalog import Catalog
-from shopsearch.retrieval.reference import NAME_CHARS, known_vectors
+from shopsearch.retrieval.reference import NAME_CHARS, known_vectors, readable
 from shopsearch.training.pairs import title_pairs
 from shopsearch.training.params import ChineseParams, for_catalog
 
@@ -112,9 +112,9 @@ class Teacher:
         for start in range(0, len(texts), CHUNK):
             if should_stop and should_stop():
                 return None
-            # The first NAME_CHARS characters, as hybrid search's reference reads a name: `known_vectors` hands its vectors
-            # to this teacher, so a long title gets the same target whichever of the two read it.
-            out[start : start + CHUNK] = self._e5.query([t[:NAME_CHARS] for t in texts[start : start + CHUNK]])
+            # As hybrid search's reference reads a name: `known_vectors` hands its vectors to this teacher, so a long
+            # title gets the same target whichever of the two read it.
+            out[start : start + CHUNK] = self._e5.query([readable(t, NAME_CHARS) for t in texts[start : start + CHUNK]])
         return out
 
 
