@@ -7,7 +7,7 @@ from conftest import CHINESE_DIR, MODEL_DIR
 
 from shopsearch.common.config import ROOT, base_model_path
 from shopsearch.retrieval.evaluation import load_queries
-from shopsearch.text.lexical import LexicalIndex, query_terms, tokenize
+from shopsearch.text.lexical import LexicalIndex, query_terms, split_compound, tokenize
 from shopsearch.text.tokens import PlainTokenizer, missing_cjk_chars, view
 
 
@@ -21,6 +21,7 @@ from shopsearch.text.tokens import PlainTokenizer, missing_cjk_chars, view
         ("Pro 2", ["pro", "2", "pro2"]),
         ("ES-LF50", ["eslf50", "es", "lf50", "lf", "50"]),
         ("Pad 12.4", ["pad", "12.4", "pad12.4"]),  # a decimal number stays one piece
+        ("HEYNA_Official", ["heynaofficial", "heyna", "official"]),  # an underscore joins as a hyphen does
         ("", []),
         ("😀!!", []),
     ],
@@ -78,6 +79,39 @@ def test_bm25_ranks_the_document_sharing_the_model_number_first():
     index = LexicalIndex(["机械师 K7 机械键盘", "机械师 K5 机械键盘", "网速 AX55 无线路由器"])
     scores = index.scores("k7")
     assert scores.argmax() == 0 and scores[1] == 0
+
+
+@pytest.mark.parametrize(
+    ("word", "split"),
+    [
+        ("heynaofficial", ("heyna", "official")),
+        ("adidasoriginals", ("adidas", "originals")),  # not "ada" + ...: no split of "sori…" follows
+        ("officialheyna", ("official", "heyna")),
+        ("heyna", ()),  # shorter than COMPOUND_MIN
+        ("heynaoff", ()),  # "off" is not listed
+        ("heynaofficialheynaofficial", ()),  # four pieces: more than COMPOUND_PIECES
+        ("heyna2official", ()),  # letters only
+    ],
+)
+def test_a_latin_word_no_listing_uses_is_read_as_the_listed_words_it_runs_together(word, split):
+    assert split_compound(word, {"heyna", "official", "adidas", "originals", "ada", "of", "ficial"}) == split
+
+
+def test_a_brand_typed_run_together_finds_the_listing_that_spaces_it():
+    """ "heynaofficial" finds "HEYNA Official"'s coat (the words are not joined in the index: two ordinary words), and
+    is not also read as pinyin; a word that does not split scores nothing."""
+    index = LexicalIndex(["HEYNA Official 中古羊毛呢外套", "国际时装 羊毛呢外套 official store"], names=["a", "b"])
+    scores = index.scores("heynaofficial外套")
+    assert scores.argmax() == 0 and scores[0] > scores[1] > 0
+    assert index.pinyin_share("heynaofficial外套") == 0.0
+    assert index.coverage("heynaofficial", "HEYNA Official 中古羊毛呢外套") == 1.0
+
+
+def test_a_latin_brand_outweighs_a_common_word_beside_it():
+    """A shop's brand in Latin letters counts twice (LATIN_WORD): "zara格子" is Zara's checked bag, not a 格子 shirt. Once,
+    "zara" weighed less than 格子's three tokens (格, 子, 格子)."""
+    index = LexicalIndex(["zara托特包 方格 大容量", "格子衬衫 男 长袖", "简约 托特包", "格纹 围巾", "小白鞋 男鞋", "子母包"])
+    assert index.scores("zara格子").argmax() == 0
 
 
 def test_unknown_query_tokens_give_zero_scores():

@@ -37,7 +37,7 @@ import numpy as np
 from shopsearch.data.catalog import Catalog, Product
 from shopsearch.retrieval.index import top_k
 from shopsearch.retrieval.search import Filters, SearchEngine, lexical_document
-from shopsearch.text.lexical import EMPTY, LexicalIndex, tokenize
+from shopsearch.text.lexical import EMPTY, TOKENS_VERSION, LexicalIndex, tokenize
 from shopsearch.text.pinyin import pinyin_tokens
 
 if TYPE_CHECKING:
@@ -72,11 +72,12 @@ def token_key(kind: str, token: str) -> int:
 
 
 def content_hash(product: Product) -> str:
-    """What decides whether a stored product must be written again: its embedded text, its BM25 text, category, price.
+    """What decides whether a stored product must be written again: its embedded text, its BM25 text, category, price,
+    and how BM25 tokenises (`TOKENS_VERSION`: a collection written before a change of tokens is rewritten whole).
 
     Example: content_hash(p) -> "9f2c1a0b77e4d3c1"
     """
-    parts = (product.document, lexical_document(product), product.category, repr(product.price))
+    parts = (product.document, lexical_document(product), product.category, repr(product.price), TOKENS_VERSION)
     return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=8).hexdigest()
 
 
