@@ -105,6 +105,7 @@ def test_a_brand_typed_run_together_finds_the_listing_that_spaces_it():
     assert scores.argmax() == 0 and scores[0] > scores[1] > 0
     assert index.pinyin_share("heynaofficial外套") == 0.0
     assert index.coverage("heynaofficial", "HEYNA Official 中古羊毛呢外套") == 1.0
+    assert index.read_together("heynaofficial外套") == ("heyna", "official") and index.read_together("外套 heyna") == ()
 
 
 def test_a_latin_brand_outweighs_a_common_word_beside_it():

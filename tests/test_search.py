@@ -9,6 +9,7 @@ from shopsearch.common.errors import QueryError
 from shopsearch.data.catalog import load_catalog
 from shopsearch.retrieval.embeddings import EmbeddingCache
 from shopsearch.retrieval.search import DEFAULT_ALPHA, Filters, SearchEngine, build_engine, validate_query
+from shopsearch.ui.search_tab import result_cards
 
 
 def top_name(engine, query: str, mode: str) -> str:
@@ -268,3 +269,12 @@ def test_a_price_in_the_query_is_ignored_with_a_note_on_a_catalog_without_prices
     assert any("没有价格" in note and "两百以内" in note and "no prices" in note for note in result.notes), result.notes
     assert not any("closest prices" in note for note in result.notes)
     assert result.hits[0].name.startswith("专业护膝")
+
+
+def test_a_brand_typed_run_together_is_found_and_marked_on_its_card(tmp_path, chinese_model, write):
+    """ "heynaofficial" finds the coat listed as "HEYNA Official", and its card marks both words."""
+    catalog = load_catalog(write("shop.csv", "id,name\nA,HEYNA Official 中古羊毛呢外套\nB,国际时装 羊毛呢外套 官方旗舰\nC,机械师 K7 机械键盘\n"))
+    engine = build_engine(chinese_model, "fp", catalog, EmbeddingCache(tmp_path / "cache"), reference=False)
+    result = engine.search("heynaofficial外套", top=3)
+    assert result.hits[0].product_id == "A" and result.read_together == ("heyna", "official")
+    assert "<mark>HEYNA</mark> <mark>Official</mark>" in result_cards(result)

@@ -108,6 +108,7 @@ class SearchResult:
     reference_weight: float = 0.0  # hybrid: e5's weight (reference.WEIGHT) when it took part, else 0
     reference_reading: tuple[int, int] | None = None  # (names read, catalog size) while e5 still reads the catalog
     filters: Filters | None = None  # the category and price bounds asked for (before the query's own price range)
+    read_together: tuple[str, ...] = ()  # listed words the query ran together ("heynaofficial"): LexicalIndex.read_together
 
     @property
     def total_ms(self) -> float:
@@ -321,6 +322,7 @@ class SearchEngine:
             reference_weight=ref_weight if ref_all is not None else 0.0,
             reference_reading=(reference.done, reference.size) if reference is not None and not reference.ready else None,
             filters=asked_filters,
+            read_together=self.lexical.read_together(parsed.content),
         )
 
     def no_answer_signals(self, words: tuple[str, ...], top: SearchHit, encoded: bool) -> Signals:

@@ -643,13 +643,23 @@ class LexicalIndex:
             return last[1]
         tokens = tokenize(query)
         vocab = self._text.vocab
-        split = {t: pieces for t in dict.fromkeys(tokens) if t not in vocab and (pieces := split_compound(t, vocab))}
+        split = self._split(tokens)
         text = tuple(t for t in tokens if t in vocab) + tuple(chain.from_iterable(split.values()))
         text += tuple(t for t in text if _is_word(t))  # counted twice: see LATIN_WORD
         unread = [t for t in tokens if t not in split]
         pinyin = tuple(t for t in as_pinyin(unread, vocab) if t in self._pinyin.vocab) if self._pinyin else ()
         self._last_query = (query, (text, pinyin))
         return text, pinyin
+
+    def _split(self, tokens: list[str]) -> dict[str, tuple[str, ...]]:
+        """Each of `tokens` the text index lacks that runs listed words together -> those words (`split_compound`)."""
+        vocab = self._text.vocab
+        return {t: pieces for t in dict.fromkeys(tokens) if t not in vocab and (pieces := split_compound(t, vocab))}
+
+    def read_together(self, query: str) -> tuple[str, ...]:
+        """The listed words the query's unlisted latin words run together, which its search also scored (the cards mark
+        them). Example: "heynaofficial外套" over a catalog listing "HEYNA Official" -> ("heyna", "official")"""
+        return tuple(chain.from_iterable(self._split(tokenize(query)).values()))
 
     def pinyin_share(self, query: str) -> float:
         """The share of the query's characters in words read as pinyin (`as_pinyin`): what a model reading text, not

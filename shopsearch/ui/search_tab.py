@@ -141,7 +141,7 @@ def removed_chips(parsed: ParsedQuery | None, ticked: list[str] | None) -> tuple
 def result_cards(result: SearchResult) -> str:
     if not result.hits:
         return "<p>没有符合条件的商品。 · No product matches the filters.</p>"
-    terms = highlight_terms(result.parsed.content if result.parsed else result.query)  # not a negated term
+    terms = highlight_terms(result.parsed.content if result.parsed else result.query) + list(result.read_together)  # not a negated term
     cards = []
     weak_from = next((h.rank for h in result.hits if h.score < WEAK_SHARE * result.hits[0].score), None)
     for h in result.hits:
