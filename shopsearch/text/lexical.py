@@ -629,37 +629,38 @@ class LexicalIndex:
         self._pinyin = _Bm25.from_tokens(map(_name_pinyin, names)) if names is not None else None
         if self._pinyin is not None and self._pinyin.size != self.size:
             raise ValueError(f"{self._pinyin.size} names for {self.size} documents")
-        # A search reads its query's tokens twice (scores, then its top hit's coverage): the second time from here.
-        # One (query, tokens) tuple, replaced whole, so threads can share it.
-        self._last_query: tuple[str, tuple[tuple[str, ...], tuple[str, ...]]] | None = None
+        # A search reads its query's tokens several times (scores, its top hit's coverage, the words read together):
+        # after the first, from here. One (query, `_read`) tuple, replaced whole, so threads can share it.
+        self._last_query: tuple[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] | None = None
         return_freed_heap()
 
     def _query_tokens(self, query: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """The query's tokens in the text index (a latin word it lacks also as the listed words it runs together:
         `split_compound`; latin words twice: LATIN_WORD), and its other latin words the text index lacks read as pinyin
         (if indexed)."""
+        text, pinyin, _ = self._read(query)
+        return text, pinyin
+
+    def read_together(self, query: str) -> tuple[str, ...]:
+        """The listed words the query's unlisted latin words run together, which its search also scored (the cards mark
+        them). Example: "heynaofficial外套" over a catalog listing "HEYNA Official" -> ("heyna", "official")"""
+        return self._read(query)[2]
+
+    def _read(self, query: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+        """(`_query_tokens`'s text and pinyin tokens, `read_together`'s words) of `query`; the last query's are kept."""
         last = self._last_query
         if last is not None and last[0] == query:
             return last[1]
         tokens = tokenize(query)
         vocab = self._text.vocab
-        split = self._split(tokens)
-        text = tuple(t for t in tokens if t in vocab) + tuple(chain.from_iterable(split.values()))
+        split = {t: pieces for t in dict.fromkeys(tokens) if t not in vocab and (pieces := split_compound(t, vocab))}
+        together = tuple(chain.from_iterable(split.values()))
+        text = tuple(t for t in tokens if t in vocab) + together
         text += tuple(t for t in text if _is_word(t))  # counted twice: see LATIN_WORD
         unread = [t for t in tokens if t not in split]
         pinyin = tuple(t for t in as_pinyin(unread, vocab) if t in self._pinyin.vocab) if self._pinyin else ()
-        self._last_query = (query, (text, pinyin))
-        return text, pinyin
-
-    def _split(self, tokens: list[str]) -> dict[str, tuple[str, ...]]:
-        """Each of `tokens` the text index lacks that runs listed words together -> those words (`split_compound`)."""
-        vocab = self._text.vocab
-        return {t: pieces for t in dict.fromkeys(tokens) if t not in vocab and (pieces := split_compound(t, vocab))}
-
-    def read_together(self, query: str) -> tuple[str, ...]:
-        """The listed words the query's unlisted latin words run together, which its search also scored (the cards mark
-        them). Example: "heynaofficial外套" over a catalog listing "HEYNA Official" -> ("heyna", "official")"""
-        return tuple(chain.from_iterable(self._split(tokenize(query)).values()))
+        self._last_query = (query, (text, pinyin, together))
+        return text, pinyin, together
 
     def pinyin_share(self, query: str) -> float:
         """The share of the query's characters in words read as pinyin (`as_pinyin`): what a model reading text, not
