@@ -41,6 +41,7 @@ def test_query_terms_for_highlighting():
         ("清视 Pro 2 会议摄像头", "清视Pro2", "<mark>清视</mark> <mark>Pro 2</mark> 会议摄像头"),
         ("星耀 Watch 4", "星耀Watch4", "<mark>星耀</mark> <mark>Watch 4</mark>"),
         ("经典作家 F-3 型钢笔", "f3", "经典作家 <mark>F-3</mark> 型钢笔"),
+        ("HEYNA_Official 外套", "heynaofficial外套", "<mark>HEYNA</mark>_<mark>Official</mark> <mark>外套</mark>"),
     ],
 )
 def test_highlighting_marks_the_model_number_bm25_matched_however_it_is_spelled(name, query, marked):

@@ -77,20 +77,34 @@ def _fold(name: str) -> tuple[str, list[int]]:
     return "".join(pieces), origin
 
 
+def _joined(folded: str) -> tuple[str, list[int]]:
+    """`folded` without the hyphens, dots, underscores and spaces between two latin letters or digits, and where each
+    kept character stands in it: BM25 joins such runs (`lexical.tokenize`), so its joined tokens are marked there too.
+
+    Example: _joined("heyna_official 外套") -> ("heynaofficial 外套", [0, 1, 2, 3, 4, 6, …])
+    """
+    latin = [ch.isascii() and ch.isalnum() for ch in folded]
+    kept = [i for i, ch in enumerate(folded) if not (ch in "-._ " and 0 < i < len(folded) - 1 and latin[i - 1] and latin[i + 1])]
+    return "".join(folded[i] for i in kept), kept
+
+
 def highlight(name: str, terms: list[str]) -> str:
     """Escape `name` and wrap each occurrence of a query term in <mark> (longest terms first), matching on its
-    folded copy (see `_fold`) so marks land on the original characters.
+    folded copy (see `_fold`), and on that copy with latin runs joined (`_joined`: "heynaofficial" marks the letters of
+    "HEYNA_Official"), so marks land on the original characters.
 
     Example: highlight("机械师 K7 机械键盘", ["k7", "键"]) -> "机械师 <mark>K7</mark> 机械<mark>键</mark>盘"
     """
     marks = [False] * len(name)
     folded, origin = _fold(name)
+    compact = _joined(folded)
     for term in sorted(terms, key=len, reverse=True):
-        start = folded.find(term)
-        while term and start >= 0:
-            for k in range(start, start + len(term)):
-                marks[origin[k]] = True
-            start = folded.find(term, start + len(term))
+        for copy, at in ((folded, range(len(folded))), compact):
+            start = copy.find(term)
+            while term and start >= 0:
+                for k in range(start, start + len(term)):
+                    marks[origin[at[k]]] = True
+                start = copy.find(term, start + len(term))
     out, open_ = [], False
     for ch, marked in zip(name, marks):
         if marked and not open_:
